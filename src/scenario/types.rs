@@ -1,0 +1,381 @@
+//! The scenario schema: what a `scenarios/*.toml` file may say.
+//!
+//! Every struct denies unknown fields. Defaults live here, in the `default_*` functions and
+//! `Default` impls, and nowhere else; `reports/README.md` and the README's scenario reference
+//! document them. Durations are strings with a unit (`"250ms"`, `"90s"`, `"10m"`, `"1h"`,
+//! `"1.5s"`, `"100us"`) and are held as [`SimDuration`] (whole microseconds).
+
+use serde::{Deserialize, Serialize};
+
+use super::duration::SimDuration;
+
+/// One simulation scenario, after parsing and defaults; validated by [`super::load`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Scenario name used in output paths and reports. Default: the file stem.
+    #[serde(default)]
+    pub name: String,
+    /// Free-text description; echoed in reports.
+    #[serde(default)]
+    pub description: String,
+    /// Root of every random stream of the run (DESIGN.md "Engine rules"). Default 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Number of participants in the channel (>= 1; >= 2 for a meaningful run).
+    pub participants: u32,
+    /// Reliability protocol run by every participant. Default `sds`.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Length of the workload phase (messages are published only in it).
+    pub duration: SimDuration,
+    /// Upper bound of the drain phase after the workload: faults heal, no new messages,
+    /// protocol timers keep running until every participant is quiescent. Default 0s.
+    #[serde(default)]
+    pub drain: SimDuration,
+    /// Unix time in ms at simulated time 0 (participants' wall clocks start here).
+    /// Default 1_700_000_000_000 (2023-11-14T22:13:20Z).
+    #[serde(default = "default_epoch_unix_ms")]
+    pub epoch_unix_ms: u64,
+    /// Bucket width of the delivery-over-time series in reports. Default 10s.
+    #[serde(default = "default_report_interval")]
+    pub report_interval: SimDuration,
+    #[serde(default)]
+    pub workload: Workload,
+    #[serde(default)]
+    pub network: Network,
+    /// Timed partitions; several may overlap.
+    #[serde(default)]
+    pub partitions: Vec<Partition>,
+    #[serde(default)]
+    pub sds: SdsParams,
+}
+
+pub fn default_seed() -> u64 {
+    1
+}
+pub fn default_epoch_unix_ms() -> u64 {
+    1_700_000_000_000
+}
+pub fn default_report_interval() -> SimDuration {
+    SimDuration::from_secs(10)
+}
+
+/// `protocol = "sds" | "none"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// The SDS core (`src/sds`), with SDS-R as configured in `[sds.repair]`.
+    #[default]
+    Sds,
+    /// Baseline: each message is broadcast once; no acknowledgement, resend or repair.
+    None,
+}
+
+/// `[workload]`: who publishes content messages and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Content messages per second, group-wide. Default 1.0.
+    #[serde(default = "default_rate_per_s")]
+    pub rate_per_s: f64,
+    /// Payload size of each content message in bytes (the application payload, before SDS
+    /// framing). Default 1024.
+    #[serde(default = "default_payload_bytes")]
+    pub payload_bytes: u32,
+    /// Inter-arrival process. Default `poisson`.
+    #[serde(default)]
+    pub arrival: Arrival,
+}
+
+pub fn default_rate_per_s() -> f64 {
+    1.0
+}
+pub fn default_payload_bytes() -> u32 {
+    1024
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            rate_per_s: default_rate_per_s(),
+            payload_bytes: default_payload_bytes(),
+            arrival: Arrival::default(),
+        }
+    }
+}
+
+/// Inter-arrival times of group-wide publications; each publication's sender is drawn
+/// uniformly from the participants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arrival {
+    /// Exponential inter-arrival times with mean `1 / rate_per_s`.
+    #[default]
+    Poisson,
+    /// Exactly `1 / rate_per_s` between publications.
+    Constant,
+}
+
+/// `[network]`: the transport between participants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// How a broadcast reaches the group. Default `broadcast`.
+    #[serde(default)]
+    pub dissemination: Dissemination,
+    #[serde(default)]
+    pub latency: Latency,
+    /// Bernoulli loss probability per delivered copy, in [0, 1]. Default 0.
+    #[serde(default)]
+    pub loss: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dissemination {
+    /// Every other member gets an independent copy (own latency draw, own loss draw).
+    #[default]
+    Broadcast,
+}
+
+/// `[network.latency]`: one-way latency of a copy. Exactly one of `regions` or
+/// `distribution`; with neither, a constant 50 ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    /// Path (relative to the scenario file) of a region RTT matrix in milliseconds
+    /// (`scenarios/data/inter-region-rtt-ms.csv` layout: `#` comment lines, a header
+    /// `from,<region>...`, one row per region, empty diagonal). Participants are assigned to
+    /// regions round-robin (participant i in region i mod R). One-way = RTT / 2.
+    #[serde(default)]
+    pub regions: Option<String>,
+    /// One-way latency between two participants of the same region. Default 1ms.
+    #[serde(default)]
+    pub same_region: Option<SimDuration>,
+    /// Added to every region-based latency; the sum is clamped at 0. Default none.
+    #[serde(default)]
+    pub jitter: Option<Distribution>,
+    /// One-way latency of every copy drawn from this distribution (instead of `regions`).
+    #[serde(default)]
+    pub distribution: Option<Distribution>,
+}
+
+/// A distribution of durations, `{ kind = "...", ... }`. Draws below 0 are clamped to 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Distribution {
+    Constant {
+        value: SimDuration,
+    },
+    /// Uniform on [min, max].
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
+    /// Normal with the given mean and standard deviation.
+    Normal {
+        mean: SimDuration,
+        std_dev: SimDuration,
+    },
+    /// Log-normal with the given median (e^mu) and shape sigma (dimensionless).
+    Lognormal {
+        median: SimDuration,
+        sigma: f64,
+    },
+    /// Pareto with the given scale (minimum) and shape alpha (dimensionless, > 0).
+    Pareto {
+        scale: SimDuration,
+        shape: f64,
+    },
+}
+
+/// `[[partitions]]`: from `start` to `heal`, copies between different groups are dropped.
+/// Groups are given either by `fractions` (contiguous blocks of participant ids, in order,
+/// sizes rounded down, the last block takes the remainder) or by explicit `ids`
+/// (participants listed nowhere form one extra group).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    /// Simulated time from run start at which the partition begins.
+    pub start: SimDuration,
+    /// Simulated time from run start at which it heals (> start). Partitions still active at
+    /// the end of the workload heal then (drain phase: faults heal).
+    pub heal: SimDuration,
+    /// Group sizes as fractions of the participants; each in (0, 1], summing to 1 (±1e-9).
+    #[serde(default)]
+    pub fractions: Option<Vec<f64>>,
+    /// Explicit groups of participant ids (0-based, < participants, each id at most once).
+    #[serde(default)]
+    pub ids: Option<Vec<Vec<u32>>>,
+}
+
+/// `[sds]`: the core's configuration (see `sds::Config` for the sources of each default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SdsParams {
+    /// Causal history length N. Default 2 (spec recommendation).
+    #[serde(default = "default_causal_history")]
+    pub causal_history: u32,
+    /// Bloom-filter hits that count as an acknowledgement. Default 2 (js-waku).
+    #[serde(default = "default_possible_acks_threshold")]
+    pub possible_acks_threshold: u32,
+    /// Bloom filter capacity (elements). Default 10000 (js-waku).
+    #[serde(default = "default_bloom_capacity")]
+    pub bloom_capacity: u32,
+    /// Bloom filter false-positive rate. Default 0.001 (js-waku).
+    #[serde(default = "default_bloom_error_rate")]
+    pub bloom_error_rate: f64,
+    /// Period of eager-push resends of unacknowledged messages. Default 30s (js-waku).
+    #[serde(default = "default_resend_interval")]
+    pub resend_interval: SimDuration,
+    /// Resends before giving up on a message. Default 10 (js-waku reliable channel).
+    #[serde(default = "default_max_resends")]
+    pub max_resends: u32,
+    /// Message id rule: `unique` (default) or `payload-sha256` (js-waku).
+    #[serde(default)]
+    pub message_id: MessageIdRule,
+    #[serde(default)]
+    pub sync: SyncParams,
+    #[serde(default)]
+    pub repair: RepairParams,
+}
+
+pub fn default_causal_history() -> u32 {
+    2
+}
+pub fn default_possible_acks_threshold() -> u32 {
+    2
+}
+pub fn default_bloom_capacity() -> u32 {
+    10_000
+}
+pub fn default_bloom_error_rate() -> f64 {
+    0.001
+}
+pub fn default_resend_interval() -> SimDuration {
+    SimDuration::from_secs(30)
+}
+pub fn default_max_resends() -> u32 {
+    10
+}
+
+impl Default for SdsParams {
+    fn default() -> Self {
+        SdsParams {
+            causal_history: default_causal_history(),
+            possible_acks_threshold: default_possible_acks_threshold(),
+            bloom_capacity: default_bloom_capacity(),
+            bloom_error_rate: default_bloom_error_rate(),
+            resend_interval: default_resend_interval(),
+            max_resends: default_max_resends(),
+            message_id: MessageIdRule::default(),
+            sync: SyncParams::default(),
+            repair: RepairParams::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageIdRule {
+    /// Hash of sender, Lamport timestamp and payload (Reliable Channel API spec).
+    #[default]
+    Unique,
+    /// Lowercase hex SHA-256 of the payload (js-waku; identical payloads collide).
+    PayloadSha256,
+}
+
+/// `[sds.sync]`: when participants send sync messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncParams {
+    /// `periodic`, `trickle` or `off`. Default `periodic`.
+    #[serde(default)]
+    pub policy: SyncPolicyName,
+    /// Periodic: the period. Trickle: the minimum interval I_min. Default 30s.
+    #[serde(default = "default_sync_interval")]
+    pub interval: SimDuration,
+    /// Trickle: the maximum interval I_max. Default 240s (I_min doubled 3 times).
+    #[serde(default = "default_sync_interval_max")]
+    pub interval_max: SimDuration,
+    /// Trickle: redundancy constant k (send only if fewer than k syncs heard). Default 2.
+    #[serde(default = "default_trickle_k")]
+    pub redundancy: u32,
+}
+
+pub fn default_sync_interval() -> SimDuration {
+    SimDuration::from_secs(30)
+}
+pub fn default_sync_interval_max() -> SimDuration {
+    SimDuration::from_secs(240)
+}
+pub fn default_trickle_k() -> u32 {
+    2
+}
+
+impl Default for SyncParams {
+    fn default() -> Self {
+        SyncParams {
+            policy: SyncPolicyName::default(),
+            interval: default_sync_interval(),
+            interval_max: default_sync_interval_max(),
+            redundancy: default_trickle_k(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncPolicyName {
+    #[default]
+    Periodic,
+    Trickle,
+    Off,
+}
+
+/// `[sds.repair]`: SDS-R (PROTOCOL.md §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepairParams {
+    /// SDS-R on or off. Default true.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// T_min. Default 30s (js-waku).
+    #[serde(default = "default_t_min")]
+    pub t_min: SimDuration,
+    /// T_max. Default 120s (js-waku).
+    #[serde(default = "default_t_max")]
+    pub t_max: SimDuration,
+    /// Requests sent per missing message before giving up. Default 3.
+    #[serde(default = "default_max_requests")]
+    pub max_requests: u32,
+    /// Response groups G; 0 means `participants div 128 + 1` (PROTOCOL.md §3). Default 0.
+    #[serde(default)]
+    pub response_groups: u32,
+}
+
+pub fn default_true() -> bool {
+    true
+}
+pub fn default_t_min() -> SimDuration {
+    SimDuration::from_secs(30)
+}
+pub fn default_t_max() -> SimDuration {
+    SimDuration::from_secs(120)
+}
+pub fn default_max_requests() -> u32 {
+    3
+}
+
+impl Default for RepairParams {
+    fn default() -> Self {
+        RepairParams {
+            enabled: true,
+            t_min: default_t_min(),
+            t_max: default_t_max(),
+            max_requests: default_max_requests(),
+            response_groups: 0,
+        }
+    }
+}

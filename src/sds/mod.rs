@@ -1,0 +1,1 @@
+//! The SDS reliability core (sans-IO).
