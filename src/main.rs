@@ -1,1 +1,166 @@
-fn main() {}
+//! `sim`: the command-line interface (DESIGN.md "CLI contract"). Parsing, calling the library,
+//! mapping errors to exit codes: 0 ok, 1 a check found a regression, 2 bad usage or bad input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use sdsim::engine::US_PER_S;
+use sdsim::report::{self, Perf, RunArtifacts};
+use sdsim::scenario;
+
+#[derive(Parser)]
+#[command(
+    name = "sim",
+    version,
+    about = "Deterministic network simulator for the SDS reliability protocol"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario and write its report directory.
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Seed of every random stream (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a scenario key: `--set network.loss=0.05` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Output directory. Default: reports/runs/<scenario>-seed<N>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar and no summary table.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Check a scenario file (schema, values, referenced files) without running it.
+    Validate {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Override a scenario key, as for `run`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            set,
+            out,
+            quiet,
+        } => run(&scenario, seed, &set, out, quiet),
+        Command::Validate { scenario, set } => match scenario::load(&scenario, None, &set) {
+            Ok(l) => {
+                println!(
+                    "{}: ok ({} participants, protocol {:?}, config_hash {})",
+                    scenario.display(),
+                    l.scenario.participants,
+                    l.scenario.protocol,
+                    l.config_hash
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        },
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+fn run(
+    path: &std::path::Path,
+    seed: Option<u64>,
+    set: &[String],
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> ExitCode {
+    let loaded = match scenario::load(path, seed, set) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    let sc = &loaded.scenario;
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from("reports/runs").join(format!("{}-seed{}", sc.name, sc.seed))
+    });
+    let mut replay = format!("sim run {} --seed {}", path.display(), sc.seed);
+    for s in set {
+        replay.push_str(&format!(" --set {s}"));
+    }
+    eprintln!(
+        "{}: {} participants, protocol {:?}, seed {} (replay: {replay})",
+        sc.name, sc.participants, sc.protocol, sc.seed
+    );
+
+    let total_us = sc.duration.as_micros() + sc.drain.as_micros();
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        // Drawn only when stderr is a terminal.
+        let b =
+            ProgressBar::with_draw_target(Some(total_us / US_PER_S), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} simulated s  {elapsed} elapsed")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let started = Instant::now();
+    let result = sdsim::simulate(&loaded, &mut |t| bar.set_position(t / US_PER_S));
+    bar.finish_and_clear();
+    let (outcome, report) = match result {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("{}: {e}", path.display())),
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let simulated_s = outcome.end as f64 / US_PER_S as f64;
+    let perf = Perf {
+        wall_time_s: wall,
+        simulated_events: outcome.events,
+        events_per_s: outcome.events as f64 / wall.max(1e-9),
+        simulated_s,
+        sim_to_wall_ratio: simulated_s / wall.max(1e-9),
+        peak_pending_events: outcome.peak_pending_events,
+        peak_rss_bytes: report::peak_rss_bytes(),
+    };
+    let regions = sdsim::participant_regions(&loaded);
+    let artifacts = RunArtifacts {
+        report: &report,
+        outcome: &outcome,
+        regions: &regions,
+        perf: &perf,
+    };
+    if let Err(e) = report::write_run_dir(&out, &artifacts) {
+        return fail(&e);
+    }
+    if !quiet {
+        println!("{}", report::summary_table(&report));
+    }
+    eprintln!(
+        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {:.0}x real time, peak RSS {}",
+        out.display(),
+        perf.wall_time_s,
+        perf.simulated_events,
+        perf.events_per_s,
+        perf.sim_to_wall_ratio,
+        perf.peak_rss_bytes
+            .map(report::human_bytes)
+            .unwrap_or_else(|| "n/a".into())
+    );
+    ExitCode::SUCCESS
+}

@@ -1,1 +1,278 @@
-//! TODO
+//! Ground truth of a run: who published what and when, who delivered it and when.
+//!
+//! The [`Recorder`] is a passive observer: the engine tells it about publications, deliveries
+//! to the application, acknowledgements and repair activity; it never changes the run. Every
+//! figure in a report is derived from it (and from the network's traffic counters).
+//!
+//! Definitions (also in `reports/README.md`):
+//! - expected pairs: every content message times every participant other than its publisher;
+//! - a duplicate: a second delivery of the same message to the same participant;
+//! - a causal violation: delivering a message to a participant before one of the messages
+//!   listed in its causal history (the dependencies SDS promises to respect), unless the
+//!   participant is that dependency's publisher.
+
+use rustc_hash::FxHashMap;
+
+use crate::engine::SimTime;
+
+/// Sentinel for "not delivered".
+const NEVER: SimTime = SimTime::MAX;
+
+/// Ground truth about one content message.
+#[derive(Debug, Clone)]
+pub struct MessageTruth {
+    /// Message id as produced by the publisher's core.
+    pub id: String,
+    /// Publishing participant.
+    pub publisher: u32,
+    /// Publication time (µs since run start).
+    pub published: SimTime,
+    /// Indices (into the recorder's messages) of the causal-history entries it carried.
+    pub deps: Vec<u32>,
+    /// When the publisher's core reported it acknowledged, if ever.
+    pub acknowledged: Option<SimTime>,
+    /// True if the publisher's core gave up resending it unacknowledged.
+    pub not_acknowledged: bool,
+    /// Times a repair request for it was sent (entries, group-wide).
+    pub repair_requests: u32,
+    /// Times a repair response for it was sent (group-wide).
+    pub repair_responses: u32,
+}
+
+/// Group-wide protocol event counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtocolCounters {
+    pub repair_requests_sent: u64,
+    pub repair_requests_received: u64,
+    pub repair_responses_sent: u64,
+    pub irretrievably_lost: u64,
+    pub missing_dependency_events: u64,
+    /// Deliveries of ids that no participant published (must be 0).
+    pub unknown_deliveries: u64,
+}
+
+/// The ground-truth recorder of one run.
+pub struct Recorder {
+    n: u32,
+    messages: Vec<MessageTruth>,
+    index: FxHashMap<String, u32>,
+    /// `messages.len() * n` delivery times, row per message; `NEVER` if not delivered.
+    delivered: Vec<SimTime>,
+    duplicates: u64,
+    causal_violations: u64,
+    delivered_pairs: u64,
+    per_node_delivered: Vec<u64>,
+    per_node_duplicates: Vec<u64>,
+    counters: ProtocolCounters,
+}
+
+impl Recorder {
+    /// A recorder for `n` participants.
+    pub fn new(n: u32) -> Recorder {
+        Recorder {
+            n,
+            messages: Vec::new(),
+            index: FxHashMap::default(),
+            delivered: Vec::new(),
+            duplicates: 0,
+            causal_violations: 0,
+            delivered_pairs: 0,
+            per_node_delivered: vec![0; n as usize],
+            per_node_duplicates: vec![0; n as usize],
+            counters: ProtocolCounters::default(),
+        }
+    }
+
+    /// Records a publication. `deps` are the message ids of its causal history; ids unknown
+    /// to the recorder are ignored. Returns the message's index.
+    pub fn publish(&mut self, id: &str, publisher: u32, at: SimTime, deps: &[&str]) -> u32 {
+        let idx = self.messages.len() as u32;
+        let deps = deps
+            .iter()
+            .filter_map(|d| self.index.get(*d).copied())
+            .collect();
+        self.index.insert(id.to_owned(), idx);
+        self.messages.push(MessageTruth {
+            id: id.to_owned(),
+            publisher,
+            published: at,
+            deps,
+            acknowledged: None,
+            not_acknowledged: false,
+            repair_requests: 0,
+            repair_responses: 0,
+        });
+        self.delivered
+            .extend(std::iter::repeat_n(NEVER, self.n as usize));
+        idx
+    }
+
+    /// Index of a published message id.
+    pub fn lookup(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// Records delivery of `id` to the application of participant `to` at `at`.
+    pub fn deliver(&mut self, id: &str, to: u32, at: SimTime) {
+        let Some(m) = self.lookup(id) else {
+            self.counters.unknown_deliveries += 1;
+            return;
+        };
+        let n = self.n as usize;
+        let slot = m as usize * n + to as usize;
+        if self.messages[m as usize].publisher == to {
+            return; // a participant never delivers its own message; ignore defensively
+        }
+        if self.delivered[slot] != NEVER {
+            self.duplicates += 1;
+            self.per_node_duplicates[to as usize] += 1;
+            return;
+        }
+        for &d in &self.messages[m as usize].deps {
+            let dep = &self.messages[d as usize];
+            if dep.publisher != to && self.delivered[d as usize * n + to as usize] == NEVER {
+                self.causal_violations += 1;
+            }
+        }
+        self.delivered[slot] = at;
+        self.delivered_pairs += 1;
+        self.per_node_delivered[to as usize] += 1;
+    }
+
+    /// Records the publisher's acknowledgement of `id` (first one counts).
+    pub fn acknowledged(&mut self, id: &str, at: SimTime) {
+        if let Some(m) = self.lookup(id) {
+            let t = &mut self.messages[m as usize];
+            t.acknowledged.get_or_insert(at);
+        }
+    }
+
+    /// Records that the publisher gave up on `id` (resends exhausted).
+    pub fn not_acknowledged(&mut self, id: &str) {
+        if let Some(m) = self.lookup(id) {
+            self.messages[m as usize].not_acknowledged = true;
+        }
+    }
+
+    /// Records a repair request entry for `id` sent by some participant.
+    pub fn repair_request_sent(&mut self, id: &str) {
+        self.counters.repair_requests_sent += 1;
+        if let Some(m) = self.lookup(id) {
+            self.messages[m as usize].repair_requests += 1;
+        }
+    }
+
+    /// Records a repair response (re-broadcast) of `id`.
+    pub fn repair_response_sent(&mut self, id: &str) {
+        self.counters.repair_responses_sent += 1;
+        if let Some(m) = self.lookup(id) {
+            self.messages[m as usize].repair_responses += 1;
+        }
+    }
+
+    /// Mutable access to the protocol counters.
+    pub fn counters_mut(&mut self) -> &mut ProtocolCounters {
+        &mut self.counters
+    }
+
+    pub fn counters(&self) -> &ProtocolCounters {
+        &self.counters
+    }
+
+    /// Participants.
+    pub fn participants(&self) -> u32 {
+        self.n
+    }
+
+    /// Published messages, in publication order.
+    pub fn messages(&self) -> &[MessageTruth] {
+        &self.messages
+    }
+
+    /// Delivery time of message `m` at participant `to`, if delivered.
+    pub fn delivery(&self, m: u32, to: u32) -> Option<SimTime> {
+        let t = self.delivered[m as usize * self.n as usize + to as usize];
+        (t != NEVER).then_some(t)
+    }
+
+    /// Delivery times of message `m` to every participant (`None` for its publisher and
+    /// for participants that never delivered it).
+    pub fn deliveries_of(&self, m: u32) -> impl Iterator<Item = Option<SimTime>> + '_ {
+        let n = self.n as usize;
+        self.delivered[m as usize * n..(m as usize + 1) * n]
+            .iter()
+            .map(|&t| (t != NEVER).then_some(t))
+    }
+
+    /// Expected (message, receiver) pairs: messages x (participants - 1).
+    pub fn expected_pairs(&self) -> u64 {
+        self.messages.len() as u64 * u64::from(self.n.saturating_sub(1))
+    }
+
+    /// Delivered (message, receiver) pairs, duplicates not counted.
+    pub fn delivered_pairs(&self) -> u64 {
+        self.delivered_pairs
+    }
+
+    /// True when every expected pair has been delivered.
+    pub fn all_delivered(&self) -> bool {
+        self.delivered_pairs == self.expected_pairs()
+    }
+
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
+    }
+
+    pub fn causal_violations(&self) -> u64 {
+        self.causal_violations
+    }
+
+    /// Deliveries per participant (as receiver).
+    pub fn per_node_delivered(&self) -> &[u64] {
+        &self.per_node_delivered
+    }
+
+    /// Duplicate deliveries per participant.
+    pub fn per_node_duplicates(&self) -> &[u64] {
+        &self.per_node_duplicates
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_pairs_duplicates_and_causal_violations() {
+        let mut r = Recorder::new(3);
+        r.publish("a", 0, 0, &[]);
+        r.publish("b", 1, 10, &["a", "zzz-unknown"]);
+        assert_eq!(r.expected_pairs(), 4);
+        // participant 2 gets b before its dependency a: one violation
+        r.deliver("b", 2, 20);
+        assert_eq!(r.causal_violations(), 1);
+        r.deliver("a", 2, 30);
+        r.deliver("a", 2, 31);
+        assert_eq!(r.duplicates(), 1);
+        // participant 1 published b; delivering a to it is fine; b's publisher needs no a? it
+        // delivered a first here.
+        r.deliver("a", 1, 5);
+        // participant 0 published a: receiving b is never a violation for it
+        r.deliver("b", 0, 40);
+        assert_eq!(r.causal_violations(), 1);
+        assert!(r.all_delivered());
+        assert_eq!(r.delivery(0, 2), Some(30));
+        assert_eq!(r.delivery(1, 1), None);
+        r.deliver("nope", 0, 1);
+        assert_eq!(r.counters().unknown_deliveries, 1);
+    }
+
+    #[test]
+    fn ack_first_time_counts() {
+        let mut r = Recorder::new(2);
+        r.publish("a", 0, 0, &[]);
+        r.acknowledged("a", 7);
+        r.acknowledged("a", 9);
+        assert_eq!(r.messages()[0].acknowledged, Some(7));
+    }
+}

@@ -1,1 +1,289 @@
-//! TODO
+//! The network model: what happens to bytes between participants.
+//!
+//! A state machine of its own, driven by the engine: [`Network::broadcast`] takes a sender, a
+//! time, a payload size and its [`TrafficKind`] (told by the sender: the network never looks
+//! inside payloads) and yields the copies that will arrive, each with its arrival time.
+//!
+//! First cut (issue 2): `broadcast` dissemination (every other member gets an independent
+//! copy with its own latency and loss draw), one-way latency from a region RTT matrix
+//! (one-way = RTT / 2, plus jitter) or from a distribution, Bernoulli loss, and timed
+//! partitions between groups. A partition is checked when a copy is sent: copies already in
+//! flight when it starts still arrive. All partitions heal at the end of the workload phase.
+//!
+//! Traffic is counted per participant and per kind: `bytes_sent` counts every copy put on the
+//! wire (the sender cannot know it will be lost or cut off), `bytes_received` every copy that
+//! arrives.
+
+pub mod latency;
+
+use rand::{Rng, RngExt};
+use rand_chacha::ChaCha8Rng;
+
+use crate::engine::rng::{stream, StreamKind};
+use crate::engine::SimTime;
+use crate::scenario::{RegionMatrix, Scenario};
+
+pub use latency::{LatencyModel, Sampler};
+
+/// What a transmission is, as told by its sender (for per-kind accounting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TrafficKind {
+    /// First broadcast of a content message.
+    Content,
+    /// Eager-push re-broadcast of an unacknowledged content message.
+    Resend,
+    /// Sync message (SDS: empty content, causal history and bloom filter).
+    Sync,
+    /// SDS-R repair response: re-broadcast of a requested message.
+    RepairResponse,
+    /// Ephemeral message.
+    Ephemeral,
+}
+
+impl TrafficKind {
+    /// All kinds, in report order.
+    pub const ALL: [TrafficKind; 5] = [
+        TrafficKind::Content,
+        TrafficKind::Resend,
+        TrafficKind::Sync,
+        TrafficKind::RepairResponse,
+        TrafficKind::Ephemeral,
+    ];
+
+    /// Snake-case name used as a key in reports (`bytes_by_kind.repair_response`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TrafficKind::Content => "content",
+            TrafficKind::Resend => "resend",
+            TrafficKind::Sync => "sync",
+            TrafficKind::RepairResponse => "repair_response",
+            TrafficKind::Ephemeral => "ephemeral",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Per-participant traffic counters (bytes and copies).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeTraffic {
+    /// Bytes put on the wire by this participant, per [`TrafficKind`] (index = `kind as usize`).
+    pub bytes_sent_by_kind: [u64; 5],
+    /// Transmissions (one per broadcast, not per copy) per kind.
+    pub transmissions_by_kind: [u64; 5],
+    /// Bytes of copies that arrived at this participant.
+    pub bytes_received: u64,
+    /// Copies that arrived at this participant.
+    pub copies_received: u64,
+}
+
+impl NodeTraffic {
+    /// Total bytes sent over all kinds.
+    pub fn bytes_sent(&self) -> u64 {
+        self.bytes_sent_by_kind.iter().sum()
+    }
+    /// Bytes sent of one kind.
+    pub fn bytes_sent_of(&self, kind: TrafficKind) -> u64 {
+        self.bytes_sent_by_kind[kind.index()]
+    }
+}
+
+/// Group-wide copy counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyCounts {
+    /// Copies put on the wire.
+    pub sent: u64,
+    /// Copies dropped by random loss.
+    pub lost: u64,
+    /// Copies dropped because sender and receiver were on different sides of a partition.
+    pub partitioned: u64,
+}
+
+/// One copy of a broadcast: who gets it and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copy {
+    /// Receiving participant.
+    pub to: u32,
+    /// Arrival time (µs since run start).
+    pub arrival: SimTime,
+}
+
+/// A partition window with each participant's group.
+#[derive(Debug, Clone)]
+struct PartitionWindow {
+    start: SimTime,
+    heal: SimTime,
+    group_of: Vec<u16>,
+}
+
+/// Errors building a network from a scenario (already validated by `scenario::load`, so these
+/// indicate an inconsistent caller).
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("network.latency.regions is set but no region matrix was loaded")]
+    MissingRegions,
+    #[error("network.latency: {0}")]
+    Latency(String),
+}
+
+/// The simulated transport of one run.
+pub struct Network {
+    n: u32,
+    latency: LatencyModel,
+    loss: f64,
+    partitions: Vec<PartitionWindow>,
+    /// Time at which every fault heals (end of the workload phase).
+    faults_end: SimTime,
+    /// One random stream per sender: latency and loss draws of its copies.
+    rngs: Vec<ChaCha8Rng>,
+    traffic: Vec<NodeTraffic>,
+    copies: CopyCounts,
+}
+
+impl Network {
+    /// Builds the network of `scenario` (validated) with its loaded region matrix.
+    pub fn new(scenario: &Scenario, regions: Option<&RegionMatrix>) -> Result<Network, NetError> {
+        let n = scenario.participants;
+        let latency = LatencyModel::new(&scenario.network.latency, regions, n)?;
+        let partitions = scenario
+            .partitions
+            .iter()
+            .map(|p| PartitionWindow {
+                start: p.start.as_micros(),
+                heal: p.heal.as_micros(),
+                group_of: partition_groups(p, n),
+            })
+            .collect();
+        Ok(Network {
+            n,
+            latency,
+            loss: scenario.network.loss,
+            partitions,
+            faults_end: scenario.duration.as_micros(),
+            rngs: (0..n)
+                .map(|i| stream(scenario.seed, StreamKind::NetFrom, i as u64))
+                .collect(),
+            traffic: vec![NodeTraffic::default(); n as usize],
+            copies: CopyCounts::default(),
+        })
+    }
+
+    /// Number of participants.
+    pub fn participants(&self) -> u32 {
+        self.n
+    }
+
+    /// True if copies from `a` to `b` sent at `now` are dropped by an active partition.
+    pub fn is_cut(&self, now: SimTime, a: u32, b: u32) -> bool {
+        if now >= self.faults_end {
+            return false;
+        }
+        self.partitions.iter().any(|p| {
+            now >= p.start && now < p.heal && p.group_of[a as usize] != p.group_of[b as usize]
+        })
+    }
+
+    /// Broadcasts `size_bytes` of `kind` from `from` at `now`: every other participant gets an
+    /// independent copy unless it is cut off by a partition or lost. Surviving copies are
+    /// appended to `out` in receiver order.
+    pub fn broadcast(
+        &mut self,
+        now: SimTime,
+        from: u32,
+        size_bytes: usize,
+        kind: TrafficKind,
+        out: &mut Vec<Copy>,
+    ) {
+        let size = size_bytes as u64;
+        let copies = u64::from(self.n.saturating_sub(1));
+        let t = &mut self.traffic[from as usize];
+        t.bytes_sent_by_kind[kind.index()] += size * copies;
+        t.transmissions_by_kind[kind.index()] += 1;
+        self.copies.sent += copies;
+        for to in 0..self.n {
+            if to == from {
+                continue;
+            }
+            if self.is_cut(now, from, to) {
+                self.copies.partitioned += 1;
+                continue;
+            }
+            let rng = &mut self.rngs[from as usize];
+            if self.loss > 0.0 && rng.random::<f64>() < self.loss {
+                self.copies.lost += 1;
+                continue;
+            }
+            let delay = self.latency.sample_us(from, to, rng);
+            out.push(Copy {
+                to,
+                arrival: now + delay,
+            });
+        }
+    }
+
+    /// Accounts a copy of `size_bytes` that arrived at `to`.
+    pub fn record_arrival(&mut self, to: u32, size_bytes: usize) {
+        let t = &mut self.traffic[to as usize];
+        t.bytes_received += size_bytes as u64;
+        t.copies_received += 1;
+    }
+
+    /// Per-participant traffic counters, indexed by participant.
+    pub fn traffic(&self) -> &[NodeTraffic] {
+        &self.traffic
+    }
+
+    /// Group-wide copy counters.
+    pub fn copies(&self) -> &CopyCounts {
+        &self.copies
+    }
+
+    /// Partition windows as `(start, effective heal)` in µs, for reports.
+    pub fn partition_windows(&self) -> Vec<(SimTime, SimTime)> {
+        self.partitions
+            .iter()
+            .map(|p| (p.start, p.heal.min(self.faults_end)))
+            .collect()
+    }
+
+    /// Draws one latency for a copy `from -> to` with `rng` (exposed for statistics tests).
+    pub fn sample_latency_us(&self, from: u32, to: u32, rng: &mut impl Rng) -> u64 {
+        self.latency.sample_us(from, to, rng)
+    }
+}
+
+/// Group index of every participant for one partition (see `scenario::Partition`).
+fn partition_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
+    let mut group_of = vec![0u16; n as usize];
+    if let Some(fractions) = &p.fractions {
+        let mut next = 0u32;
+        for (g, f) in fractions.iter().enumerate() {
+            let size = if g + 1 == fractions.len() {
+                n - next
+            } else {
+                ((f * n as f64).floor() as u32).min(n - next)
+            };
+            for id in next..next + size {
+                group_of[id as usize] = g as u16;
+            }
+            next += size;
+        }
+    } else if let Some(ids) = &p.ids {
+        // Participants listed nowhere form one extra group.
+        let rest = ids.len() as u16;
+        group_of.iter_mut().for_each(|g| *g = rest);
+        for (g, members) in ids.iter().enumerate() {
+            for &id in members {
+                if let Some(slot) = group_of.get_mut(id as usize) {
+                    *slot = g as u16;
+                }
+            }
+        }
+    }
+    group_of
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,778 @@
-//! TODO
+//! Reports: JSON/CSV writers, plots, the console summary.
+//!
+//! [`Report::build`] turns a finished run ([`RunOutcome`]) into the figures of `report.json`;
+//! [`write_run_dir`] writes a run's whole output directory atomically (into a temporary
+//! sibling directory, renamed into place when complete). Every field is documented in
+//! `reports/README.md`. Nothing here reads a clock: wall-clock figures go to `perf.json`
+//! through [`Perf`], never into `report.json`.
+
+pub mod plot;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::{RunOutcome, SimTime, US_PER_S};
+use crate::metrics::Recorder;
+use crate::net::TrafficKind;
+use crate::scenario::{Protocol, Scenario};
+
+/// Version of the `report.json` layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub config_hash: String,
+    pub protocol: String,
+    pub participants: u32,
+    pub run: RunInfo,
+    pub summary: Summary,
+    pub faults: Vec<FaultWindow>,
+    pub delivery_over_time: Vec<DeliveryPoint>,
+    /// The resolved scenario (defaults filled, overrides applied).
+    pub config: Scenario,
+}
+
+/// How the run went, in simulated time.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub workload_s: f64,
+    pub end_s: f64,
+    pub drain_used_s: f64,
+    pub stop_reason: String,
+    pub simulated_events: u64,
+}
+
+/// Headline figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub messages_published: u64,
+    pub expected_deliveries: u64,
+    pub delivered: u64,
+    pub delivery_ratio: f64,
+    pub delivery_ratio_workload_end: f64,
+    pub participants_incomplete: u64,
+    pub latency_ms: Percentiles,
+    pub duplicates_delivered: u64,
+    pub causal_violations: u64,
+    pub distinct_final_logs: u64,
+    pub messages_in_incoming_buffers: u64,
+    pub bytes_sent: u64,
+    pub bytes_by_kind: BTreeMap<String, u64>,
+    pub transmissions_by_kind: BTreeMap<String, u64>,
+    pub bytes_received: u64,
+    pub uplink_bps_mean: f64,
+    pub uplink_bps_max: f64,
+    pub copies_sent: u64,
+    pub copies_lost: u64,
+    pub copies_partitioned: u64,
+    pub acknowledged: u64,
+    pub acknowledged_undelivered: u64,
+    pub not_acknowledged: u64,
+    pub ack_latency_ms: Percentiles,
+    pub repair: RepairSummary,
+}
+
+/// SDS-R activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairSummary {
+    pub requests_sent: u64,
+    pub requests_received: u64,
+    pub responses_sent: u64,
+    pub messages_requested: u64,
+    pub requests_per_requested_message: f64,
+    pub responses_per_requested_message: f64,
+    pub irretrievably_lost: u64,
+    pub missing_dependency_events: u64,
+}
+
+/// Nearest-rank percentiles in ms (0 when there is no sample).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl Percentiles {
+    /// From samples in µs (sorted in place).
+    pub fn from_us(samples: &mut [u64]) -> Percentiles {
+        if samples.is_empty() {
+            return Percentiles::default();
+        }
+        samples.sort_unstable();
+        let n = samples.len();
+        let rank = |p: f64| {
+            let k = ((p * n as f64).ceil() as usize).clamp(1, n);
+            ms(samples[k - 1])
+        };
+        let sum: u128 = samples.iter().map(|&x| u128::from(x)).sum();
+        Percentiles {
+            count: n as u64,
+            p50: rank(0.50),
+            p95: rank(0.95),
+            p99: rank(0.99),
+            max: ms(samples[n - 1]),
+            mean: round3(sum as f64 / n as f64 / 1_000.0),
+        }
+    }
+}
+
+/// A fault window shown in reports and shaded in plots.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultWindow {
+    pub kind: String,
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+/// One point of the delivery-over-time series (bucket end `t_s`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryPoint {
+    pub t_s: f64,
+    /// Delivered / expected pairs, over messages published up to `t_s`, counting deliveries
+    /// up to `t_s`.
+    pub cumulative_ratio: f64,
+    /// Over messages published in `(t_s - interval, t_s]`: the fraction of their pairs
+    /// delivered by the end of the run (`null` if none was published in the bucket).
+    pub eventual_ratio_of_bucket: Option<f64>,
+}
+
+fn ms(us: u64) -> f64 {
+    round3(us as f64 / 1_000.0)
+}
+
+fn secs(us: SimTime) -> f64 {
+    round3(us as f64 / US_PER_S as f64)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1_000.0).round() / 1_000.0
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        1.0
+    } else {
+        round6(a as f64 / b as f64)
+    }
+}
+
+impl Report {
+    /// Builds the report of a finished run of `scenario` (resolved) with its `config_hash`.
+    pub fn build(scenario: &Scenario, config_hash: &str, out: &RunOutcome) -> Report {
+        let rec = &out.recorder;
+        let n = rec.participants();
+        let msgs = rec.messages();
+        let workload_end = out.workload_end;
+
+        let mut latencies = Vec::with_capacity(rec.delivered_pairs() as usize);
+        let mut delivered_by_workload_end = 0u64;
+        let mut incomplete = vec![false; n as usize];
+        let mut acked = 0u64;
+        let mut acked_undelivered = 0u64;
+        let mut ack_latencies = Vec::new();
+        for (m, truth) in msgs.iter().enumerate() {
+            let mut all = true;
+            for (to, d) in rec.deliveries_of(m as u32).enumerate() {
+                if to as u32 == truth.publisher {
+                    continue;
+                }
+                match d {
+                    Some(t) => {
+                        latencies.push(t - truth.published);
+                        if t <= workload_end {
+                            delivered_by_workload_end += 1;
+                        }
+                    }
+                    None => {
+                        all = false;
+                        incomplete[to] = true;
+                    }
+                }
+            }
+            if let Some(a) = truth.acknowledged {
+                acked += 1;
+                ack_latencies.push(a - truth.published);
+                if !all {
+                    acked_undelivered += 1;
+                }
+            }
+        }
+        let expected = rec.expected_pairs();
+        let expected_by_workload_end = expected; // every message is published in the workload
+
+        let traffic = out.network.traffic();
+        let mut bytes_by_kind = BTreeMap::new();
+        let mut transmissions_by_kind = BTreeMap::new();
+        for k in TrafficKind::ALL {
+            bytes_by_kind.insert(
+                k.name().to_owned(),
+                traffic.iter().map(|t| t.bytes_sent_of(k)).sum(),
+            );
+            transmissions_by_kind.insert(
+                k.name().to_owned(),
+                traffic
+                    .iter()
+                    .map(|t| t.transmissions_by_kind[k as usize])
+                    .sum(),
+            );
+        }
+        let bytes_sent: u64 = traffic.iter().map(|t| t.bytes_sent()).sum();
+        let run_s = (out.end.max(1)) as f64 / US_PER_S as f64;
+        let uplink_max = traffic.iter().map(|t| t.bytes_sent()).max().unwrap_or(0);
+        let copies = out.network.copies();
+        let counters = rec.counters();
+        let requested = msgs.iter().filter(|m| m.repair_requests > 0).count() as u64;
+
+        let faults: Vec<FaultWindow> = out
+            .network
+            .partition_windows()
+            .into_iter()
+            .map(|(s, e)| FaultWindow {
+                kind: "partition".into(),
+                start_s: secs(s),
+                end_s: secs(e),
+            })
+            .collect();
+
+        Report {
+            schema_version: SCHEMA_VERSION,
+            scenario: scenario.name.clone(),
+            description: scenario.description.clone(),
+            seed: scenario.seed,
+            config_hash: config_hash.to_owned(),
+            protocol: match scenario.protocol {
+                Protocol::Sds => "sds".into(),
+                Protocol::None => "none".into(),
+            },
+            participants: n,
+            run: RunInfo {
+                workload_s: secs(workload_end),
+                end_s: secs(out.end),
+                drain_used_s: secs(out.end.saturating_sub(workload_end)),
+                stop_reason: out.stop_reason.name().into(),
+                simulated_events: out.events,
+            },
+            summary: Summary {
+                messages_published: msgs.len() as u64,
+                expected_deliveries: expected,
+                delivered: rec.delivered_pairs(),
+                delivery_ratio: ratio(rec.delivered_pairs(), expected),
+                delivery_ratio_workload_end: ratio(
+                    delivered_by_workload_end,
+                    expected_by_workload_end,
+                ),
+                participants_incomplete: incomplete.iter().filter(|&&b| b).count() as u64,
+                latency_ms: Percentiles::from_us(&mut latencies),
+                duplicates_delivered: rec.duplicates(),
+                causal_violations: rec.causal_violations(),
+                distinct_final_logs: out.distinct_final_logs,
+                messages_in_incoming_buffers: out
+                    .final_incoming_buffer
+                    .iter()
+                    .map(|&x| x as u64)
+                    .sum(),
+                bytes_sent,
+                bytes_by_kind,
+                transmissions_by_kind,
+                bytes_received: traffic.iter().map(|t| t.bytes_received).sum(),
+                uplink_bps_mean: round3(bytes_sent as f64 * 8.0 / f64::from(n.max(1)) / run_s),
+                uplink_bps_max: round3(uplink_max as f64 * 8.0 / run_s),
+                copies_sent: copies.sent,
+                copies_lost: copies.lost,
+                copies_partitioned: copies.partitioned,
+                acknowledged: acked,
+                acknowledged_undelivered: acked_undelivered,
+                not_acknowledged: msgs.iter().filter(|m| m.not_acknowledged).count() as u64,
+                ack_latency_ms: Percentiles::from_us(&mut ack_latencies),
+                repair: RepairSummary {
+                    requests_sent: counters.repair_requests_sent,
+                    requests_received: counters.repair_requests_received,
+                    responses_sent: counters.repair_responses_sent,
+                    messages_requested: requested,
+                    requests_per_requested_message: ratio_or_zero(
+                        counters.repair_requests_sent,
+                        requested,
+                    ),
+                    responses_per_requested_message: ratio_or_zero(
+                        counters.repair_responses_sent,
+                        requested,
+                    ),
+                    irretrievably_lost: counters.irretrievably_lost,
+                    missing_dependency_events: counters.missing_dependency_events,
+                },
+            },
+            faults,
+            delivery_over_time: delivery_over_time(
+                rec,
+                scenario.report_interval.as_micros().max(1),
+                out.end,
+            ),
+            config: scenario.clone(),
+        }
+    }
+}
+
+fn ratio_or_zero(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        round6(a as f64 / b as f64)
+    }
+}
+
+/// The delivery-over-time series in buckets of `interval` µs up to `end`.
+fn delivery_over_time(rec: &Recorder, interval: SimTime, end: SimTime) -> Vec<DeliveryPoint> {
+    let buckets = (end / interval + 1) as usize;
+    let receivers = u64::from(rec.participants().saturating_sub(1));
+    // Per bucket: expected pairs of messages published in it, pairs delivered in it (any
+    // message), and eventual deliveries of messages published in it.
+    let mut expected = vec![0u64; buckets];
+    let mut delivered_at = vec![0u64; buckets];
+    let mut eventual = vec![0u64; buckets];
+    let bucket = |t: SimTime| (t.div_ceil(interval) as usize).min(buckets - 1);
+    for (m, truth) in rec.messages().iter().enumerate() {
+        let b = bucket(truth.published);
+        expected[b] += receivers;
+        for t in rec.deliveries_of(m as u32).flatten() {
+            delivered_at[bucket(t)] += 1;
+            eventual[b] += 1;
+        }
+    }
+    let mut out = Vec::with_capacity(buckets);
+    let (mut exp_cum, mut del_cum) = (0u64, 0u64);
+    for b in 0..buckets {
+        exp_cum += expected[b];
+        del_cum += delivered_at[b];
+        out.push(DeliveryPoint {
+            t_s: secs(b as u64 * interval),
+            cumulative_ratio: ratio(del_cum.min(exp_cum), exp_cum),
+            eventual_ratio_of_bucket: (expected[b] > 0).then(|| ratio(eventual[b], expected[b])),
+        });
+    }
+    out
+}
+
+/// Wall-clock figures of a run, written to `perf.json` and stderr (never to `report.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Perf {
+    pub wall_time_s: f64,
+    pub simulated_events: u64,
+    pub events_per_s: f64,
+    pub simulated_s: f64,
+    pub sim_to_wall_ratio: f64,
+    pub peak_pending_events: usize,
+    /// Peak resident set size from the OS (`VmHWM` in `/proc/self/status`), if available.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Peak resident set size of this process in bytes (Linux `VmHWM`), if readable.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Errors writing a run's outputs; each names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{0}")]
+    Plot(#[from] plot::PlotError),
+    #[error("{path}: cannot serialize JSON: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Writes `value` as pretty JSON with a trailing newline.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json {
+        path: path.to_owned(),
+        source,
+    })?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(io_err(path))
+}
+
+/// Writes `messages.csv`: one row per content message.
+fn write_messages_csv(path: &Path, rec: &Recorder) -> Result<(), ReportError> {
+    let csv_err = |source| ReportError::Csv {
+        path: path.to_owned(),
+        source,
+    };
+    let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
+    w.write_record([
+        "message_id",
+        "publisher",
+        "published_s",
+        "causal_history_len",
+        "receivers",
+        "delivered",
+        "delivery_ratio",
+        "latency_ms_p50",
+        "latency_ms_max",
+        "acknowledged_s",
+        "not_acknowledged",
+        "repair_requests",
+        "repair_responses",
+    ])
+    .map_err(csv_err)?;
+    let receivers = u64::from(rec.participants().saturating_sub(1));
+    for (m, t) in rec.messages().iter().enumerate() {
+        let mut lat: Vec<u64> = rec
+            .deliveries_of(m as u32)
+            .flatten()
+            .map(|d| d - t.published)
+            .collect();
+        let delivered = lat.len() as u64;
+        let p = Percentiles::from_us(&mut lat);
+        w.write_record([
+            t.id.clone(),
+            t.publisher.to_string(),
+            secs(t.published).to_string(),
+            t.deps.len().to_string(),
+            receivers.to_string(),
+            delivered.to_string(),
+            ratio(delivered, receivers).to_string(),
+            p.p50.to_string(),
+            p.max.to_string(),
+            t.acknowledged.map(|a| secs(a).to_string()).unwrap_or_default(),
+            t.not_acknowledged.to_string(),
+            t.repair_requests.to_string(),
+            t.repair_responses.to_string(),
+        ])
+        .map_err(csv_err)?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+/// Writes `nodes.csv`: one row per participant.
+fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<(), ReportError> {
+    let csv_err = |source| ReportError::Csv {
+        path: path.to_owned(),
+        source,
+    };
+    let rec = &out.recorder;
+    let n = rec.participants();
+    let mut published = vec![0u64; n as usize];
+    for m in rec.messages() {
+        published[m.publisher as usize] += 1;
+    }
+    let total = rec.messages().len() as u64;
+    let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
+    let mut header = vec![
+        "participant".to_owned(),
+        "region".to_owned(),
+        "published".to_owned(),
+        "expected".to_owned(),
+        "delivered".to_owned(),
+        "delivery_ratio".to_owned(),
+        "duplicates".to_owned(),
+        "bytes_sent".to_owned(),
+    ];
+    header.extend(TrafficKind::ALL.iter().map(|k| format!("bytes_sent_{}", k.name())));
+    header.extend(
+        [
+            "bytes_received",
+            "copies_received",
+            "final_log_len",
+            "final_incoming_buffer",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header).map_err(csv_err)?;
+    for i in 0..n as usize {
+        let t = &out.network.traffic()[i];
+        let expected = total - published[i];
+        let delivered = rec.per_node_delivered()[i];
+        let mut row = vec![
+            i.to_string(),
+            regions.get(i).cloned().unwrap_or_default(),
+            published[i].to_string(),
+            expected.to_string(),
+            delivered.to_string(),
+            ratio(delivered, expected).to_string(),
+            rec.per_node_duplicates()[i].to_string(),
+            t.bytes_sent().to_string(),
+        ];
+        row.extend(TrafficKind::ALL.iter().map(|&k| t.bytes_sent_of(k).to_string()));
+        row.extend([
+            t.bytes_received.to_string(),
+            t.copies_received.to_string(),
+            out.final_log_len[i].to_string(),
+            out.final_incoming_buffer[i].to_string(),
+        ]);
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+/// Everything one run writes.
+pub struct RunArtifacts<'a> {
+    pub report: &'a Report,
+    pub outcome: &'a RunOutcome,
+    /// Region name of every participant (empty strings without a region matrix).
+    pub regions: &'a [String],
+    pub perf: &'a Perf,
+}
+
+/// Writes a run's output directory `dir` atomically: everything goes into a temporary
+/// sibling directory that replaces `dir` only once complete. On error nothing is left behind.
+pub fn write_run_dir(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    let name = dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    let result = write_all(&tmp, a).and_then(|()| {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(io_err(dir))?;
+        }
+        std::fs::rename(&tmp, dir).map_err(io_err(dir))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+fn write_all(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
+    write_json(&dir.join("report.json"), a.report)?;
+    write_json(&dir.join("perf.json"), a.perf)?;
+    write_messages_csv(&dir.join("messages.csv"), &a.outcome.recorder)?;
+    write_nodes_csv(&dir.join("nodes.csv"), a.outcome, a.regions)?;
+    write_plots(dir, a.report, &a.outcome.recorder)?;
+    let summary = summary_table(a.report);
+    std::fs::write(dir.join("summary.txt"), &summary).map_err(io_err(dir))?;
+    Ok(())
+}
+
+fn write_plots(dir: &Path, r: &Report, rec: &Recorder) -> Result<(), ReportError> {
+    let mut lat_ms = Vec::with_capacity(rec.delivered_pairs() as usize);
+    for (m, t) in rec.messages().iter().enumerate() {
+        lat_ms.extend(
+            rec.deliveries_of(m as u32)
+                .flatten()
+                .map(|d| (d - t.published) as f64 / 1_000.0),
+        );
+    }
+    let title = format!("{} ({}, seed {})", r.scenario, r.protocol, r.seed);
+    plot::latency_cdf(
+        &dir.join("latency_cdf"),
+        &format!("Delivery latency CDF: {title}"),
+        &[plot::CdfSeries {
+            label: &r.protocol,
+            latencies_ms: &lat_ms,
+        }],
+    )?;
+    let cumulative: Vec<(f64, f64)> = r
+        .delivery_over_time
+        .iter()
+        .map(|p| (p.t_s, p.cumulative_ratio))
+        .collect();
+    let eventual: Vec<(f64, f64)> = r
+        .delivery_over_time
+        .iter()
+        .filter_map(|p| p.eventual_ratio_of_bucket.map(|v| (p.t_s, v)))
+        .collect();
+    let windows: Vec<plot::Window> = r
+        .faults
+        .iter()
+        .map(|f| plot::Window {
+            start_s: f.start_s,
+            end_s: f.end_s,
+            label: &f.kind,
+        })
+        .collect();
+    plot::delivery_over_time(
+        &dir.join("delivery_over_time"),
+        &format!("Delivery ratio over time: {title}"),
+        &[
+            plot::TimeSeries {
+                label: "delivered so far / expected so far",
+                points: &cumulative,
+            },
+            plot::TimeSeries {
+                label: "messages published in bucket: delivered by end of run",
+                points: &eventual,
+            },
+        ],
+        &windows,
+        Some(r.run.workload_s),
+    )?;
+    let bars: Vec<(&str, u64)> = r
+        .summary
+        .bytes_by_kind
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    plot::bytes_by_kind(
+        &dir.join("bytes_by_kind"),
+        &format!("Bytes sent by kind: {title}"),
+        &bars,
+    )?;
+    Ok(())
+}
+
+/// The console summary table of a report.
+pub fn summary_table(r: &Report) -> String {
+    let s = &r.summary;
+    let mut out = Vec::new();
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(out, "  {k:<34} {v}");
+    };
+    row("scenario", format!("{} (seed {})", r.scenario, r.seed));
+    row("protocol", r.protocol.clone());
+    row("participants", r.participants.to_string());
+    row(
+        "simulated",
+        format!(
+            "{} s workload + {} s drain ({})",
+            r.run.workload_s, r.run.drain_used_s, r.run.stop_reason
+        ),
+    );
+    row("messages published", s.messages_published.to_string());
+    row(
+        "delivery ratio (after drain)",
+        format!("{:.6}  ({} / {})", s.delivery_ratio, s.delivered, s.expected_deliveries),
+    );
+    row(
+        "delivery ratio (workload end)",
+        format!("{:.6}", s.delivery_ratio_workload_end),
+    );
+    row(
+        "latency ms p50 / p95 / p99 / max",
+        format!(
+            "{} / {} / {} / {}",
+            s.latency_ms.p50, s.latency_ms.p95, s.latency_ms.p99, s.latency_ms.max
+        ),
+    );
+    row("duplicates delivered", s.duplicates_delivered.to_string());
+    row("causal violations", s.causal_violations.to_string());
+    row("distinct final logs", s.distinct_final_logs.to_string());
+    row("bytes sent", human_bytes(s.bytes_sent));
+    for (k, v) in &s.bytes_by_kind {
+        if *v > 0 {
+            row(&format!("  {k}"), human_bytes(*v));
+        }
+    }
+    row(
+        "uplink per participant (mean/max)",
+        format!(
+            "{} / {}",
+            human_bps(s.uplink_bps_mean),
+            human_bps(s.uplink_bps_max)
+        ),
+    );
+    row(
+        "acknowledged (undelivered)",
+        format!("{} ({})", s.acknowledged, s.acknowledged_undelivered),
+    );
+    row(
+        "repair requests / responses",
+        format!(
+            "{} / {} over {} messages",
+            s.repair.requests_sent, s.repair.responses_sent, s.repair.messages_requested
+        ),
+    );
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `1234567` -> `"1.23 MB"` (powers of 1000).
+pub fn human_bytes(b: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.2} {}", units[u])
+    }
+}
+
+fn human_bps(bps: f64) -> String {
+    let units = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s"];
+    let mut v = bps;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", units[u])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let mut v: Vec<u64> = (1..=100).map(|x| x * 1000).collect();
+        let p = Percentiles::from_us(&mut v);
+        assert_eq!((p.p50, p.p95, p.p99, p.max), (50.0, 95.0, 99.0, 100.0));
+        assert_eq!(p.count, 100);
+        assert_eq!(Percentiles::from_us(&mut []).count, 0);
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(18_858), "18.86 KB");
+        assert_eq!(human_bps(2_500_000.0), "2.50 Mbit/s");
+    }
+
+    #[test]
+    fn delivery_series_dips_and_recovers() {
+        let mut rec = Recorder::new(3);
+        rec.publish("a", 0, 5, &[]);
+        rec.deliver("a", 1, 6);
+        rec.deliver("a", 2, 25); // late: delivered in the third bucket
+        let s = delivery_over_time(&rec, 10, 30);
+        let cum: Vec<f64> = s.iter().map(|p| p.cumulative_ratio).collect();
+        assert_eq!(cum, vec![1.0, 0.5, 0.5, 1.0]);
+        assert_eq!(s[1].eventual_ratio_of_bucket, Some(1.0));
+        assert_eq!(s[0].eventual_ratio_of_bucket, None);
+    }
+}

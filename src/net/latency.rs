@@ -1,0 +1,167 @@
+//! One-way latency models: a region RTT matrix plus jitter, or a distribution.
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution as _, LogNormal, Normal, Pareto};
+
+use super::NetError;
+use crate::scenario::{Distribution, Latency, RegionMatrix};
+
+/// Default one-way latency when a scenario gives neither `regions` nor `distribution`: 50 ms.
+pub const DEFAULT_LATENCY_US: u64 = 50_000;
+/// Default one-way latency inside a region: 1 ms (the region matrix source lists inter-zone
+/// averages of about 2 ms RTT).
+pub const DEFAULT_SAME_REGION_US: u64 = 1_000;
+
+/// A sampler of non-negative durations in µs built from a scenario [`Distribution`].
+#[derive(Debug, Clone)]
+pub enum Sampler {
+    Constant(u64),
+    Uniform(u64, u64),
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Pareto(Pareto<f64>),
+}
+
+impl Sampler {
+    /// Builds the sampler; parameters are in µs (durations) or dimensionless (sigma, shape).
+    pub fn new(d: &Distribution) -> Result<Sampler, NetError> {
+        let bad = |e: &dyn std::fmt::Display| NetError::Latency(e.to_string());
+        Ok(match d {
+            Distribution::Constant { value } => Sampler::Constant(value.as_micros()),
+            Distribution::Uniform { min, max } => {
+                Sampler::Uniform(min.as_micros(), max.as_micros().max(min.as_micros()))
+            }
+            Distribution::Normal { mean, std_dev } => Sampler::Normal(
+                Normal::new(mean.as_micros() as f64, std_dev.as_micros() as f64)
+                    .map_err(|e| bad(&e))?,
+            ),
+            Distribution::Lognormal { median, sigma } => Sampler::LogNormal(
+                LogNormal::new((median.as_micros().max(1) as f64).ln(), *sigma)
+                    .map_err(|e| bad(&e))?,
+            ),
+            Distribution::Pareto { scale, shape } => Sampler::Pareto(
+                Pareto::new(scale.as_micros().max(1) as f64, *shape).map_err(|e| bad(&e))?,
+            ),
+        })
+    }
+
+    /// One draw in µs, clamped to `[0, u64::MAX / 4]`.
+    pub fn sample_us(&self, rng: &mut impl Rng) -> u64 {
+        let clamp = |x: f64| {
+            if x.is_finite() && x > 0.0 {
+                x.min((u64::MAX / 4) as f64).round() as u64
+            } else {
+                0
+            }
+        };
+        match self {
+            Sampler::Constant(v) => *v,
+            Sampler::Uniform(a, b) => {
+                if a == b {
+                    *a
+                } else {
+                    rng.random_range(*a..=*b)
+                }
+            }
+            Sampler::Normal(d) => clamp(d.sample(rng)),
+            Sampler::LogNormal(d) => clamp(d.sample(rng)),
+            Sampler::Pareto(d) => clamp(d.sample(rng)),
+        }
+    }
+
+    /// Signed draw in µs (jitter may be negative, e.g. a normal with mean 0).
+    fn sample_signed_us(&self, rng: &mut impl Rng) -> i64 {
+        match self {
+            Sampler::Normal(d) => {
+                let x = d.sample(rng);
+                if x.is_finite() {
+                    x.round().clamp(-(1i64 << 52) as f64, (1i64 << 52) as f64) as i64
+                } else {
+                    0
+                }
+            }
+            other => other.sample_us(rng) as i64,
+        }
+    }
+}
+
+/// How the one-way latency of a copy is drawn.
+#[derive(Debug, Clone)]
+pub enum LatencyModel {
+    /// Participant `i` is in region `i mod R`; base one-way latency is the region pair's
+    /// RTT / 2 (same region: `same_region`), plus a jitter draw; the sum is clamped at 0.
+    Regions {
+        regions: u32,
+        /// Row-major `R x R` one-way latencies in µs.
+        one_way_us: Vec<u64>,
+        jitter: Option<Sampler>,
+    },
+    /// Every copy's latency is an independent draw.
+    Distribution(Sampler),
+}
+
+impl LatencyModel {
+    /// Builds the model for `n` participants from `[network.latency]`.
+    pub fn new(
+        cfg: &Latency,
+        matrix: Option<&RegionMatrix>,
+        _n: u32,
+    ) -> Result<LatencyModel, NetError> {
+        if let Some(d) = &cfg.distribution {
+            return Ok(LatencyModel::Distribution(Sampler::new(d)?));
+        }
+        if cfg.regions.is_none() {
+            return Ok(LatencyModel::Distribution(Sampler::Constant(
+                DEFAULT_LATENCY_US,
+            )));
+        }
+        let m = matrix.ok_or(NetError::MissingRegions)?;
+        let r = m.names.len();
+        let same = cfg
+            .same_region
+            .map(|d| d.as_micros())
+            .unwrap_or(DEFAULT_SAME_REGION_US);
+        let mut one_way_us = vec![0u64; r * r];
+        for a in 0..r {
+            for b in 0..r {
+                one_way_us[a * r + b] = if a == b {
+                    same
+                } else {
+                    (m.rtt_ms[a][b] * 1_000.0 / 2.0).round() as u64
+                };
+            }
+        }
+        Ok(LatencyModel::Regions {
+            regions: r as u32,
+            one_way_us,
+            jitter: cfg.jitter.as_ref().map(Sampler::new).transpose()?,
+        })
+    }
+
+    /// Region of participant `i` (0 for distribution models).
+    pub fn region_of(&self, i: u32) -> u32 {
+        match self {
+            LatencyModel::Regions { regions, .. } => i % regions,
+            LatencyModel::Distribution(_) => 0,
+        }
+    }
+
+    /// One latency draw in µs for a copy `from -> to`.
+    pub fn sample_us(&self, from: u32, to: u32, rng: &mut impl Rng) -> u64 {
+        match self {
+            LatencyModel::Regions {
+                regions,
+                one_way_us,
+                jitter,
+            } => {
+                let r = *regions as usize;
+                let base = one_way_us[(from as usize % r) * r + (to as usize % r)];
+                match jitter {
+                    None => base,
+                    Some(j) => (base as i64).saturating_add(j.sample_signed_us(rng)).max(0) as u64,
+                }
+            }
+            LatencyModel::Distribution(s) => s.sample_us(rng),
+        }
+    }
+}
