@@ -1,1 +1,3 @@
-//! TODO
+//! Reports: JSON/CSV writers, plots, the console summary.
+
+pub mod plot;
