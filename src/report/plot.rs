@@ -61,7 +61,8 @@ pub struct TimeSeries<'a> {
     /// Legend label.
     pub label: &'a str,
     /// `(simulated time in s, value in [0, 1])`, normally in time order (a sorted copy is
-    /// drawn). A point with a non-finite coordinate breaks the line into two.
+    /// drawn). A point with a non-finite value breaks the line in two (a visible gap);
+    /// points with a non-finite time are dropped.
     pub points: &'a [(f64, f64)],
 }
 
@@ -934,12 +935,9 @@ impl Chart for BarChart {
             widest = widest.max(root.estimate_text_size(k, &label_style).msg()?.0);
         }
         let y_area = (widest + 24).clamp(60, WIDTH / 3);
-        let x_max = if self.max == 0 {
-            1.0
-        } else {
-            // Room on the right for the value label of the longest bar.
-            self.max as f64 * 1.16
-        };
+        // Room on the right for the value label of the longest bar; at least 10 B so that
+        // ticks land on whole bytes.
+        let x_max = (self.max as f64 * 1.16).max(10.0);
         let rows = n.max(1) as f64;
         let mut chart = ChartBuilder::on(&area)
             .margin(18)
@@ -990,7 +988,7 @@ impl Chart for BarChart {
         }
 
         if self.max == 0 {
-            let c = chart.backend_coord(&(0.5, (rows - 1.0) / 2.0));
+            let c = chart.backend_coord(&(x_max / 2.0, (rows - 1.0) / 2.0));
             let note = if n == 0 { "no data" } else { "no bytes sent" };
             no_data_note(root, c, note)?;
         }
