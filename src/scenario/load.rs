@@ -322,11 +322,12 @@ impl Ctx<'_, '_> {
             locus.split('.').collect()
         };
         let in_file = find_pos(self.original, &segs);
-        // A --set that wrote `key` or a parent of it; or, when `key` is not in the file,
-        // one that created `key` by writing below it.
+        // A --set that wrote `key` or a parent of it; or one that wrote below it, when that
+        // created `key` (not in the file) or may have given it the wrong shape (type errors
+        // inside tagged enums are only located at the enclosing table).
         let by_set = self.sets.iter().rev().find(|s| {
             let common = s.path.iter().zip(&segs).all(|(a, b)| a == b);
-            common && (s.path.len() <= segs.len() || in_file.is_none())
+            common && (s.path.len() <= segs.len() || in_file.is_none() || kind == ErrorKind::Type)
         });
         if let Some(set) = by_set {
             // Report the argument normalized: `key=value` with the value as parsed.

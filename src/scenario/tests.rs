@@ -626,3 +626,28 @@ proptest! {
         let _ = load_str(&src, Path::new("p.toml"), Some(3), &sets);
     }
 }
+
+#[test]
+fn override_inside_inline_table() {
+    let path = repo("scenarios/partition.toml");
+    let sets = [
+        "network.latency.jitter.max=20ms".to_string(),
+        "partitions.0.heal=\"200s\"".to_string(),
+    ];
+    let l = load(&path, None, &sets).unwrap();
+    assert_eq!(
+        l.scenario.network.latency.jitter,
+        Some(Distribution::Uniform {
+            min: SimDuration::ZERO,
+            max: SimDuration::from_millis(20)
+        })
+    );
+    assert_eq!(l.scenario.partitions[0].heal, SimDuration::from_secs(200));
+    let e = load(&path, None, &["network.latency.jitter.max=20".to_string()]).unwrap_err();
+    let s = e.to_string();
+    assert!(
+        s.contains("partition.toml: --set network.latency.jitter.max=20: "),
+        "{s}"
+    );
+    assert!(s.contains("strings with a unit"), "{s}");
+}
