@@ -21,7 +21,7 @@
 
 pub mod duration;
 pub mod error;
-pub mod load;
+pub mod loader;
 pub mod regions;
 pub mod types;
 mod validate;
@@ -31,6 +31,6 @@ mod tests;
 
 pub use duration::{DurationError, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
-pub use load::{config_hash, load, load_str, Loaded};
+pub use loader::{config_hash, load, load_str, Loaded};
 pub use regions::RegionMatrix;
 pub use types::*;
