@@ -1,7 +1,36 @@
 //! Scenario files: the TOML schema, validation with clear errors, defaults, overrides.
+//!
+//! Driving sequence (what `sim run` / `sim validate` do):
+//!
+//! ```text
+//! load(path, --seed, --set...)            read the file (ErrorKind::Io on failure)
+//!   └ load_str(source, origin, ...)       parse TOML            (Syntax, with line)
+//!       apply --set KEY=VALUE in order    dotted paths, indexes (Override)
+//!       apply --seed                      overrides `seed`
+//!       deserialize into Scenario         unknown keys / types  (UnknownKey, MissingKey, Type)
+//!       name := file stem if empty
+//!       validate                          ranges, cross-field   (Invalid)
+//!       read network.latency.regions      relative to the file  (Io / Regions)
+//!       config_hash                       sha256(canonical JSON, seed = 0)
+//!   → Loaded { scenario, base_dir, config_hash, regions }
+//! ```
+//!
+//! Every [`ScenarioError`] is bad input (exit code 2) and displays as one line naming the
+//! file, the line (when known), the key or `--set` argument, and what is wrong. Every key,
+//! its unit, default and valid range: `scenarios/README.md`.
 
 pub mod duration;
+pub mod error;
+pub mod loader;
+pub mod regions;
 pub mod types;
+mod validate;
 
-pub use duration::SimDuration;
+#[cfg(test)]
+mod tests;
+
+pub use duration::{DurationError, SimDuration};
+pub use error::{ErrorKind, ScenarioError};
+pub use loader::{config_hash, load, load_str, Loaded};
+pub use regions::RegionMatrix;
 pub use types::*;

@@ -1,8 +1,8 @@
 //! The scenario schema: what a `scenarios/*.toml` file may say.
 //!
 //! Every struct denies unknown fields. Defaults live here, in the `default_*` functions and
-//! `Default` impls, and nowhere else; `reports/README.md` and the README's scenario reference
-//! document them. Durations are strings with a unit (`"250ms"`, `"90s"`, `"10m"`, `"1h"`,
+//! `Default` impls, and nowhere else; `scenarios/README.md` documents every key (type, unit,
+//! default, valid range), and a test keeps it complete. Durations are strings with a unit (`"250ms"`, `"90s"`, `"10m"`, `"1h"`,
 //! `"1.5s"`, `"100us"`) and are held as [`SimDuration`] (whole microseconds).
 
 use serde::{Deserialize, Serialize};

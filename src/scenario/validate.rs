@@ -1,0 +1,250 @@
+//! Semantic validation of a deserialized [`Scenario`]: ranges and cross-field rules that
+//! serde cannot express. The valid range of every key is listed in `scenarios/README.md`.
+
+use super::duration::SimDuration;
+use super::types::{Distribution, Scenario};
+
+/// A validation failure: the dotted key path and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Invalid {
+    pub key: String,
+    pub message: String,
+}
+
+type Res = Result<(), Invalid>;
+
+fn bad(key: impl Into<String>, message: impl Into<String>) -> Res {
+    Err(Invalid {
+        key: key.into(),
+        message: message.into(),
+    })
+}
+
+fn positive(key: &str, d: SimDuration) -> Res {
+    if d.is_zero() {
+        return bad(key, "must be greater than 0s");
+    }
+    Ok(())
+}
+
+/// Checks every rule of `scenarios/README.md`; returns the first violation found.
+pub(crate) fn validate(s: &Scenario) -> Res {
+    if s.participants == 0 {
+        return bad("participants", "must be at least 1, got 0");
+    }
+    positive("duration", s.duration)?;
+    if s.duration
+        .as_micros()
+        .checked_add(s.drain.as_micros())
+        .is_none()
+    {
+        return bad("drain", "duration + drain overflows the simulated clock");
+    }
+    positive("report_interval", s.report_interval)?;
+
+    let w = &s.workload;
+    if !(w.rate_per_s.is_finite() && w.rate_per_s > 0.0) {
+        return bad(
+            "workload.rate_per_s",
+            format!("must be a finite number > 0, got {}", w.rate_per_s),
+        );
+    }
+    if w.payload_bytes == 0 {
+        return bad("workload.payload_bytes", "must be at least 1, got 0");
+    }
+
+    let n = &s.network;
+    if !(0.0..=1.0).contains(&n.loss) {
+        return bad("network.loss", format!("must be in [0, 1], got {}", n.loss));
+    }
+    let lat = &n.latency;
+    if lat.regions.is_some() && lat.distribution.is_some() {
+        return bad(
+            "network.latency.distribution",
+            "cannot be combined with network.latency.regions (give at most one of them)",
+        );
+    }
+    if lat.regions.is_none() {
+        if lat.same_region.is_some() {
+            return bad(
+                "network.latency.same_region",
+                "only applies with network.latency.regions",
+            );
+        }
+        if lat.jitter.is_some() {
+            return bad(
+                "network.latency.jitter",
+                "only applies with network.latency.regions",
+            );
+        }
+    }
+    if let Some(r) = &lat.regions {
+        if r.trim().is_empty() {
+            return bad("network.latency.regions", "must be a file path, got \"\"");
+        }
+    }
+    if let Some(d) = &lat.jitter {
+        distribution("network.latency.jitter", d)?;
+    }
+    if let Some(d) = &lat.distribution {
+        distribution("network.latency.distribution", d)?;
+    }
+
+    for (i, p) in s.partitions.iter().enumerate() {
+        let key = |k: &str| format!("partitions.{i}.{k}");
+        if p.heal <= p.start {
+            return bad(
+                key("heal"),
+                format!("must be after start ({}), got {}", p.start, p.heal),
+            );
+        }
+        if p.start >= s.duration {
+            return bad(
+                key("start"),
+                format!(
+                    "must be before the end of the workload (duration = {}), got {}",
+                    s.duration, p.start
+                ),
+            );
+        }
+        match (&p.fractions, &p.ids) {
+            (Some(_), Some(_)) => {
+                return bad(key("ids"), "give exactly one of fractions or ids, not both")
+            }
+            (None, None) => {
+                return bad(
+                    format!("partitions.{i}"),
+                    "give exactly one of fractions or ids",
+                )
+            }
+            (Some(fr), None) => {
+                if fr.len() < 2 {
+                    return bad(
+                        key("fractions"),
+                        format!("needs at least 2 groups, got {}", fr.len()),
+                    );
+                }
+                for (j, f) in fr.iter().enumerate() {
+                    if !(*f > 0.0 && *f <= 1.0) {
+                        return bad(
+                            format!("partitions.{i}.fractions.{j}"),
+                            format!("must be in (0, 1], got {f}"),
+                        );
+                    }
+                }
+                let sum: f64 = fr.iter().sum();
+                if (sum - 1.0).abs() > 1e-9 {
+                    return bad(key("fractions"), format!("must sum to 1, got {sum}"));
+                }
+            }
+            (None, Some(groups)) => {
+                let mut seen = std::collections::BTreeSet::new();
+                for (g, group) in groups.iter().enumerate() {
+                    for id in group {
+                        if *id >= s.participants {
+                            return bad(
+                                format!("partitions.{i}.ids.{g}"),
+                                format!(
+                                    "partition group out of range: id {id} >= participants ({})",
+                                    s.participants
+                                ),
+                            );
+                        }
+                        if !seen.insert(*id) {
+                            return bad(
+                                format!("partitions.{i}.ids.{g}"),
+                                format!("participant {id} is listed more than once"),
+                            );
+                        }
+                    }
+                }
+                if seen.is_empty() {
+                    return bad(key("ids"), "needs at least one non-empty group");
+                }
+            }
+        }
+    }
+
+    let sds = &s.sds;
+    if sds.causal_history > 1000 {
+        return bad(
+            "sds.causal_history",
+            format!("must be at most 1000, got {}", sds.causal_history),
+        );
+    }
+    if sds.possible_acks_threshold == 0 {
+        return bad("sds.possible_acks_threshold", "must be at least 1, got 0");
+    }
+    if sds.bloom_capacity == 0 {
+        return bad("sds.bloom_capacity", "must be at least 1, got 0");
+    }
+    if !(sds.bloom_error_rate > 0.0 && sds.bloom_error_rate < 1.0) {
+        return bad(
+            "sds.bloom_error_rate",
+            format!("must be in (0, 1), got {}", sds.bloom_error_rate),
+        );
+    }
+    positive("sds.resend_interval", sds.resend_interval)?;
+    positive("sds.sync.interval", sds.sync.interval)?;
+    if sds.sync.interval_max < sds.sync.interval {
+        return bad(
+            "sds.sync.interval_max",
+            format!(
+                "must be >= sds.sync.interval ({}), got {}",
+                sds.sync.interval, sds.sync.interval_max
+            ),
+        );
+    }
+    if sds.sync.redundancy == 0 {
+        return bad("sds.sync.redundancy", "must be at least 1, got 0");
+    }
+    let r = &sds.repair;
+    if r.t_min >= r.t_max {
+        return bad(
+            "sds.repair.t_min",
+            format!("must be less than t_max ({}), got {}", r.t_max, r.t_min),
+        );
+    }
+    if r.max_requests == 0 {
+        return bad("sds.repair.max_requests", "must be at least 1, got 0");
+    }
+    Ok(())
+}
+
+fn distribution(key: &str, d: &Distribution) -> Res {
+    match d {
+        Distribution::Constant { .. } => Ok(()),
+        Distribution::Uniform { min, max } => {
+            if min > max {
+                return bad(
+                    format!("{key}.min"),
+                    format!("must be <= max ({max}), got {min}"),
+                );
+            }
+            Ok(())
+        }
+        // std_dev is a SimDuration, hence >= 0 by construction.
+        Distribution::Normal { .. } => Ok(()),
+        Distribution::Lognormal { sigma, .. } => {
+            if !(sigma.is_finite() && *sigma >= 0.0) {
+                return bad(
+                    format!("{key}.sigma"),
+                    format!("must be finite and >= 0, got {sigma}"),
+                );
+            }
+            Ok(())
+        }
+        Distribution::Pareto { scale, shape } => {
+            if !(shape.is_finite() && *shape > 0.0) {
+                return bad(
+                    format!("{key}.shape"),
+                    format!("must be finite and > 0, got {shape}"),
+                );
+            }
+            if scale.is_zero() {
+                return bad(format!("{key}.scale"), "must be greater than 0s");
+            }
+            Ok(())
+        }
+    }
+}
