@@ -1286,3 +1286,6 @@ fn trickle_t(rng: &mut ChaCha8Rng, start_ms: u64, i_ms: u64) -> u64 {
     };
     start_ms.saturating_add(offset)
 }
+
+#[cfg(test)]
+mod tests;
