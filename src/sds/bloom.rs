@@ -1,0 +1,280 @@
+//! The bloom filter of acknowledged-by-receipt ids, with js-waku's exact bit layout
+//! (PROTOCOL.md §2 "Bloom filter"; js-waku `packages/sds/src/bloom_filter/bloom.ts` and
+//! `nim_hashn/nim_hashn.mjs`), checked against `tests/vectors/bloom.json`.
+//!
+//! Layout: `bits_per_element = ceil(-ln(error_rate) / ln(2)^2)`, `k = round(ln 2 ·
+//! bits_per_element)`, `total_bits = capacity · bits_per_element`, stored as
+//! `1 + total_bits / 64` u64 words, each serialized **big-endian**. Bit `h` is bit `h % 64` of
+//! word `h / 64`. At capacity 10,000 and error rate 0.001: k = 10, 150,000 bits, 18,752 bytes.
+//!
+//! The filter never rolls over (as js-waku 0.0.8); roll-over is left for later.
+
+use bytes::Bytes;
+
+/// MurmurHash3 x86_32 with seed 0 as Nim's `hashes.murmurHash` compiled to JS computes it:
+/// over a sequence of *units* (see [`nim_units`]), each OR-ed into the block as
+/// `k1 = (k1 << 8) | unit` (so units above 255 mix into neighbouring bytes, exactly like the
+/// JS build), result reinterpreted as a signed 32-bit integer.
+pub fn nim_murmur3_32(units: &[u32]) -> i32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+    let mix = |mut k1: u32| {
+        k1 = k1.wrapping_mul(C1);
+        k1 = k1.rotate_left(15);
+        k1.wrapping_mul(C2)
+    };
+    let mut h1: u32 = 0;
+    let blocks = units.len() / 4;
+    for b in 0..blocks {
+        let mut k1: u32 = 0;
+        for j in (0..4).rev() {
+            k1 = (k1 << 8) | units[b * 4 + j];
+        }
+        h1 ^= mix(k1);
+        h1 = h1.rotate_left(13);
+        h1 = h1.wrapping_mul(5).wrapping_add(0xe654_6b64);
+    }
+    let mut k1: u32 = 0;
+    for j in (0..units.len() % 4).rev() {
+        k1 = (k1 << 8) | units[blocks * 4 + j];
+    }
+    h1 ^= mix(k1);
+    h1 ^= units.len() as u32;
+    h1 ^= h1 >> 16;
+    h1 = h1.wrapping_mul(0x85eb_ca6b);
+    h1 ^= h1 >> 13;
+    h1 = h1.wrapping_mul(0xc2b2_ae35);
+    h1 ^= h1 >> 16;
+    h1 as i32
+}
+
+/// The units js-waku hashes for a string: one per Unicode code point, valued as that code
+/// point's first UTF-16 code unit (`Array.from(item).map(c => c.charCodeAt(0))` in
+/// `nim_hashn.mjs`). For ASCII ids this is just the bytes.
+pub fn nim_units(item: &str) -> Vec<u32> {
+    item.chars()
+        .map(|c| {
+            let mut buf = [0u16; 2];
+            u32::from(c.encode_utf16(&mut buf)[0])
+        })
+        .collect()
+}
+
+/// Nim's `hashN(item, n, maxValue)`: double hashing (Kirsch–Mitzenmacher)
+/// `abs(abs(h(s)) mod m + n · (abs(h(s ‖ " b")) mod m)) mod m` with `h` = [`nim_murmur3_32`].
+/// Returns 0 when `max_value` is 0 (the JS build would throw).
+pub fn hash_n(item: &str, n: u64, max_value: u64) -> u64 {
+    let (a, b) = hash_pair(item, max_value);
+    index_from_pair(a, b, n, max_value)
+}
+
+fn hash_pair(item: &str, max_value: u64) -> (u64, u64) {
+    if max_value == 0 {
+        return (0, 0);
+    }
+    let mut units = nim_units(item);
+    let a = u64::from(nim_murmur3_32(&units).unsigned_abs()) % max_value;
+    units.extend([u32::from(b' '), u32::from(b'b')]);
+    let b = u64::from(nim_murmur3_32(&units).unsigned_abs()) % max_value;
+    (a, b)
+}
+
+fn index_from_pair(a: u64, b: u64, n: u64, max_value: u64) -> u64 {
+    if max_value == 0 {
+        return 0;
+    }
+    // a, b < max_value <= u64::MAX; compute in u128 so nothing overflows.
+    ((u128::from(a) + u128::from(n) * u128::from(b)) % u128::from(max_value)) as u64
+}
+
+/// Sizing of a bloom filter, derived like js-waku's `BloomFilter` constructor (no forced k).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BloomParams {
+    /// Number of hash functions k.
+    pub k_hashes: u32,
+    /// Number of addressable bits m (`capacity · bits_per_element`).
+    pub total_bits: u64,
+    /// Number of u64 words stored (`1 + total_bits / 64`).
+    pub words: usize,
+}
+
+impl BloomParams {
+    /// Parameters for `capacity` elements at false-positive rate `error_rate` (0 < rate < 1).
+    /// Degenerate inputs (rate outside (0, 1), NaN, capacity 0) are clamped so that k >= 1 and
+    /// the filter has at least one word; they never panic.
+    pub fn new(capacity: usize, error_rate: f64) -> BloomParams {
+        let rate = if error_rate.is_finite() && error_rate > 0.0 && error_rate < 1.0 {
+            error_rate
+        } else {
+            0.001
+        };
+        let ln2 = std::f64::consts::LN_2;
+        let bits_per_element = (-(rate.ln()) / (ln2 * ln2)).ceil().max(1.0);
+        let k = (ln2 * bits_per_element).round().max(1.0) as u32;
+        let total_bits = (capacity as u64).saturating_mul(bits_per_element as u64);
+        let words = usize::try_from(1 + total_bits / 64).unwrap_or(usize::MAX);
+        BloomParams {
+            k_hashes: k,
+            total_bits,
+            words,
+        }
+    }
+
+    /// Length in bytes of the serialized filter (`8 · words`).
+    pub fn byte_len(&self) -> usize {
+        self.words.saturating_mul(8)
+    }
+
+    /// The k bit indexes of `id`, `hash_n(id, i, total_bits)` for i in 0..k. Cache them when
+    /// the same id is tested against many filters (murmur is computed twice, not 2k times).
+    pub fn bit_indexes(&self, id: &str) -> Vec<u64> {
+        let (a, b) = hash_pair(id, self.total_bits);
+        (0..u64::from(self.k_hashes))
+            .map(|i| index_from_pair(a, b, i, self.total_bits))
+            .collect()
+    }
+}
+
+/// Position of bit `h` in the serialized (big-endian words) form: (byte index, mask).
+fn byte_position(h: u64) -> (usize, u8) {
+    let word = (h / 64) as usize;
+    let offset = h % 64;
+    (word * 8 + 7 - (offset / 8) as usize, 1u8 << (offset % 8))
+}
+
+/// Tests whether all `bits` are set in a serialized filter `bytes` (js-waku layout) without
+/// decoding it. Returns `None` when `bytes.len()` is not `params.byte_len()`: a filter made
+/// with other parameters cannot be interpreted and is ignored (PROTOCOL.md §2: "the receiver
+/// interprets filters with its own parameters").
+pub fn serialized_contains(params: &BloomParams, bytes: &[u8], bits: &[u64]) -> Option<bool> {
+    if bytes.len() != params.byte_len() {
+        return None;
+    }
+    Some(bits.iter().all(|&h| {
+        let (i, mask) = byte_position(h);
+        bytes.get(i).is_some_and(|b| b & mask != 0)
+    }))
+}
+
+/// A bloom filter kept in serialized form (the form it is sent in), with the encoded
+/// [`Bytes`] cached between inserts so sending does not copy 18.75 KB each time.
+#[derive(Debug, Clone)]
+pub struct BloomFilter {
+    params: BloomParams,
+    bytes: Vec<u8>,
+    cached: Option<Bytes>,
+    inserted: usize,
+}
+
+impl BloomFilter {
+    /// An empty filter with `params`.
+    pub fn new(params: BloomParams) -> BloomFilter {
+        BloomFilter {
+            params,
+            bytes: vec![0; params.byte_len()],
+            cached: None,
+            inserted: 0,
+        }
+    }
+
+    /// The filter's parameters.
+    pub fn params(&self) -> &BloomParams {
+        &self.params
+    }
+
+    /// Number of inserts so far (not distinct elements).
+    pub fn inserted(&self) -> usize {
+        self.inserted
+    }
+
+    /// Inserts `id`.
+    pub fn insert(&mut self, id: &str) {
+        let bits = self.params.bit_indexes(id);
+        self.insert_bits(&bits);
+    }
+
+    /// Inserts an id given its precomputed bit indexes ([`BloomParams::bit_indexes`]).
+    /// Indexes beyond the filter are ignored.
+    pub fn insert_bits(&mut self, bits: &[u64]) {
+        for &h in bits {
+            let (i, mask) = byte_position(h);
+            if let Some(b) = self.bytes.get_mut(i) {
+                *b |= mask;
+            }
+        }
+        self.inserted += 1;
+        self.cached = None;
+    }
+
+    /// Whether `id` may be in the filter (false positives possible, no false negatives).
+    pub fn contains(&self, id: &str) -> bool {
+        self.contains_bits(&self.params.bit_indexes(id))
+    }
+
+    /// [`BloomFilter::contains`] with precomputed bit indexes.
+    pub fn contains_bits(&self, bits: &[u64]) -> bool {
+        serialized_contains(&self.params, &self.bytes, bits).unwrap_or(false)
+    }
+
+    /// The serialized filter (`params.byte_len()` bytes), shared until the next insert.
+    pub fn to_bytes(&mut self) -> Bytes {
+        self.cached
+            .get_or_insert_with(|| Bytes::copy_from_slice(&self.bytes))
+            .clone()
+    }
+
+    /// The serialized filter as a slice.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_parameters_match_js_waku() {
+        let p = BloomParams::new(10_000, 0.001);
+        assert_eq!(
+            (p.k_hashes, p.total_bits, p.byte_len()),
+            (10, 150_000, 18_752)
+        );
+        let p = BloomParams::new(100, 0.01);
+        assert_eq!((p.k_hashes, p.total_bits, p.byte_len()), (7, 1000, 128));
+    }
+
+    #[test]
+    fn murmur_matches_reference_values() {
+        // Standard MurmurHash3 x86_32 seed 0 reference values (ASCII input).
+        assert_eq!(nim_murmur3_32(&[]), 0);
+        assert_eq!(nim_murmur3_32(&nim_units("hello")) as u32, 0x248b_fa47);
+        assert_eq!(
+            nim_murmur3_32(&nim_units("The quick brown fox jumps over the lazy dog")) as u32,
+            0x2e4f_f723
+        );
+        assert_eq!(hash_n("dummy", 0, 1), 0);
+    }
+
+    #[test]
+    fn insert_then_contains_and_wrong_length_is_ignored() {
+        let p = BloomParams::new(100, 0.01);
+        let mut f = BloomFilter::new(p);
+        f.insert("abc");
+        assert!(f.contains("abc"));
+        let bits = p.bit_indexes("abc");
+        assert_eq!(serialized_contains(&p, &f.to_bytes(), &bits), Some(true));
+        assert_eq!(serialized_contains(&p, &[0xff; 3], &bits), None);
+    }
+
+    #[test]
+    fn degenerate_parameters_do_not_panic() {
+        for (c, r) in [(0, 0.001), (10, 0.0), (10, 1.5), (10, f64::NAN)] {
+            let p = BloomParams::new(c, r);
+            let mut f = BloomFilter::new(p);
+            f.insert("x");
+            let _ = f.contains("y");
+            assert!(p.k_hashes >= 1 && p.words >= 1);
+        }
+    }
+}

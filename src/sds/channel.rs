@@ -1,0 +1,1291 @@
+//! The SDS channel state machine (PROTOCOL.md §2 and §3): one participant's view of one
+//! channel. Sans-IO: time comes in as `now_ms`, randomness from the construction seed, bytes
+//! go out through [`Channel::poll_transmit`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bytes::Bytes;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+
+use super::bloom::{self, BloomFilter, BloomParams};
+use super::config::{Config, MessageIdRule, RepairConfig, SyncPolicy};
+use super::repair;
+use super::wire::{self, HistoryEntry, MessageKind, SdsMessage, WireError};
+
+/// Why [`Channel::send`] / [`Channel::send_ephemeral`] refused a payload. Nothing was queued
+/// and no state changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Content must be non-empty: an empty payload would encode as a sync message (js-waku
+    /// `pushOutgoingMessage` throws likewise).
+    #[error("payload is empty")]
+    EmptyPayload,
+    /// Payload longer than `Config::max_content_bytes`.
+    #[error("payload of {len} bytes exceeds the limit of {max} bytes")]
+    PayloadTooLarge {
+        /// Payload length in bytes.
+        len: usize,
+        /// The configured limit in bytes.
+        max: usize,
+    },
+    /// Under `MessageIdRule::PayloadSha256`, the id of this payload is already in the local
+    /// log, the incoming buffer or the outgoing buffer.
+    #[error("message id {0} is already in use")]
+    DuplicateMessageId(String),
+}
+
+/// What a [`Transmit`] carries (for per-kind bandwidth accounting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TransmitKind {
+    /// A new content message from [`Channel::send`].
+    Content,
+    /// A sync message (timer, repair-request carrier, or [`Channel::send_sync`]).
+    Sync,
+    /// An unchanged re-broadcast of an unacknowledged own content message.
+    Resend,
+    /// An SDS-R re-broadcast of a stored message (own or received), bytes unchanged.
+    RepairResponse,
+    /// An ephemeral message from [`Channel::send_ephemeral`].
+    Ephemeral,
+}
+
+/// Bytes to broadcast on the channel's transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// Why these bytes go out.
+    pub kind: TransmitKind,
+    /// Id of the encoded message (a sync's id is not unique across participants' restarts).
+    pub message_id: String,
+    /// The encoded `SdsMessage`.
+    pub bytes: Bytes,
+    /// Number of SDS-R repair request entries attached (0 for resends and repair responses,
+    /// whose bytes are re-broadcast unchanged).
+    pub repair_requests: u32,
+}
+
+/// Something the application (or the simulator's observer) should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A content message was delivered, after all its causal dependencies (PROTOCOL.md §2
+    /// "Receive pipeline"). Emitted at most once per id.
+    Delivered {
+        /// Id of the delivered message.
+        message_id: String,
+        /// Its sender.
+        sender_id: String,
+        /// Its Lamport timestamp.
+        lamport_timestamp: u64,
+        /// Its content (shares the received buffer).
+        content: Bytes,
+        /// Ids of its causal history, oldest first.
+        causal_history: Vec<String>,
+    },
+    /// An ephemeral message was received (no ordering, no dedupe: delivered on receipt).
+    EphemeralDelivered {
+        /// Its id.
+        message_id: String,
+        /// Its sender.
+        sender_id: String,
+        /// Its content.
+        content: Bytes,
+    },
+    /// A received message (content or sync) names dependencies this participant neither has
+    /// delivered nor holds. Re-emitted for buffered messages at every incoming sweep
+    /// (js-waku `sweepIncomingBuffer`). Fetch them (store query by hint) and call
+    /// [`Channel::mark_dependencies_met`], or let SDS-R repair them.
+    MissingDependencies {
+        /// Id of the message that names them.
+        message_id: String,
+        /// The missing entries (id, retrieval hint, sender), in causal-history order.
+        missing: Vec<HistoryEntry>,
+    },
+    /// An own content message was acknowledged: named in a received causal history, or
+    /// matched by `possible_acks_threshold` received bloom filters. It left the outgoing buffer.
+    Acknowledged {
+        /// Id of the own message.
+        message_id: String,
+    },
+    /// An own content message matched a received bloom filter; `count` hits so far, below the
+    /// threshold.
+    PossiblyAcknowledged {
+        /// Id of the own message.
+        message_id: String,
+        /// Hits so far (1-based).
+        count: u32,
+    },
+    /// Gave up on an own content message after `max_resends` re-broadcasts (or evicted from a
+    /// full outgoing buffer). Never reported as sent or acknowledged.
+    NotAcknowledged {
+        /// Id of the own message.
+        message_id: String,
+    },
+    /// One SDS-R repair request entry was attached to an outgoing message.
+    RepairRequestSent {
+        /// The requested id.
+        message_id: String,
+    },
+    /// A received message carried a repair request entry.
+    RepairRequestReceived {
+        /// The requested id.
+        message_id: String,
+        /// Participant that asked.
+        from: String,
+    },
+    /// A stored message was re-broadcast as an SDS-R repair response.
+    RepairResponseSent {
+        /// The re-broadcast id.
+        message_id: String,
+    },
+    /// SDS-R gave up on a missing dependency after `max_requests_per_message` rounds and a
+    /// further T_max without an answer. Messages waiting on it stay in the incoming buffer
+    /// (until `mark_dependencies_met` or the message itself arrives).
+    IrretrievablyLost {
+        /// The missing id.
+        message_id: String,
+    },
+}
+
+/// Buffer occupancy, for quiescence checks and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pending {
+    /// Own content messages not yet acknowledged nor given up.
+    pub outgoing_buffer: usize,
+    /// Received content messages waiting for dependencies.
+    pub incoming_buffer: usize,
+    /// SDS-R outgoing repair buffer: missing ids scheduled to be requested.
+    pub repair_requests: usize,
+    /// SDS-R incoming repair buffer: requested ids scheduled to be re-broadcast.
+    pub repair_responses: usize,
+}
+
+#[derive(Debug, Clone)]
+struct LogEntry {
+    sender_id: String,
+    retrieval_hint: Option<Bytes>,
+}
+
+#[derive(Debug, Clone)]
+struct OutgoingEntry {
+    message_id: String,
+    bytes: Bytes,
+    bits: Vec<u64>,
+    possible_acks: u32,
+    resends: u32,
+    next_resend_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Buffered {
+    message_id: String,
+    sender_id: String,
+    lamport: u64,
+    content: Bytes,
+    causal_history: Vec<HistoryEntry>,
+    retrieval_hint: Option<Bytes>,
+    bytes: Bytes,
+}
+
+#[derive(Debug, Clone)]
+struct MissingDep {
+    rounds: u32,
+    last_activity_ms: u64,
+    lost: bool,
+}
+
+#[derive(Debug, Clone)]
+enum SyncState {
+    Off,
+    Periodic {
+        interval_ms: u64,
+        next_ms: u64,
+    },
+    Trickle {
+        i_min_ms: u64,
+        i_max_ms: u64,
+        k: u32,
+        i_ms: u64,
+        start_ms: u64,
+        t_ms: u64,
+        heard: u32,
+        fired: bool,
+    },
+}
+
+type Key = (u64, String);
+
+/// One participant's SDS state for one channel. See the module docs of `sds` for the drive
+/// loop. All methods are O(buffer sizes) at worst and never panic on peer input.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    channel_id: String,
+    participant_id: String,
+    config: Config,
+    rng: ChaCha8Rng,
+    lamport: u64,
+    bloom: BloomFilter,
+    log: BTreeMap<String, LogEntry>,
+    log_order: BTreeSet<Key>,
+    externally_met: BTreeSet<String>,
+    externally_met_order: VecDeque<String>,
+    outgoing: Vec<OutgoingEntry>,
+    incoming: BTreeMap<Key, Buffered>,
+    incoming_ids: BTreeMap<String, u64>,
+    waiting: BTreeMap<String, BTreeSet<Key>>,
+    missing: BTreeMap<String, MissingDep>,
+    out_repair: BTreeMap<String, (u64, HistoryEntry)>,
+    out_repair_order: BTreeSet<Key>,
+    in_repair: BTreeMap<String, u64>,
+    in_repair_order: BTreeSet<Key>,
+    store: BTreeMap<String, Bytes>,
+    store_order: VecDeque<String>,
+    sync: SyncState,
+    next_sweep_ms: Option<u64>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// The message id of `payload` under `rule` (see [`MessageIdRule`]): lowercase hex SHA-256.
+/// `timestamp` is the Lamport timestamp (content) or `now_ms` (ephemeral); it is ignored by
+/// `PayloadSha256`.
+pub fn message_id_for(
+    rule: MessageIdRule,
+    sender_id: &str,
+    timestamp: u64,
+    payload: &[u8],
+) -> String {
+    let mut h = Sha256::new();
+    if rule == MessageIdRule::Unique {
+        h.update(sender_id.as_bytes());
+        h.update(timestamp.to_be_bytes());
+    }
+    h.update(payload);
+    hex(&h.finalize())
+}
+
+impl Channel {
+    /// A participant `participant_id` joining channel `channel_id` at Unix time `now_ms`.
+    /// The Lamport clock starts at `now_ms` (spec; js-waku `Date.now()`); `seed` feeds the
+    /// channel's own `ChaCha8Rng` (sync phase and Trickle times only).
+    pub fn new(
+        channel_id: impl Into<String>,
+        participant_id: impl Into<String>,
+        config: Config,
+        now_ms: u64,
+        seed: u64,
+    ) -> Channel {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let sync = match config.sync {
+            SyncPolicy::Off | SyncPolicy::Periodic { interval_ms: 0 } => SyncState::Off,
+            SyncPolicy::Periodic { interval_ms } => SyncState::Periodic {
+                interval_ms,
+                next_ms: now_ms.saturating_add(rng.random_range(0..interval_ms)),
+            },
+            SyncPolicy::Trickle {
+                i_min_ms,
+                i_max_ms,
+                k,
+            } => {
+                let i_min_ms = i_min_ms.max(1);
+                let i_max_ms = i_max_ms.max(i_min_ms);
+                let t_ms = trickle_t(&mut rng, now_ms, i_min_ms);
+                SyncState::Trickle {
+                    i_min_ms,
+                    i_max_ms,
+                    k,
+                    i_ms: i_min_ms,
+                    start_ms: now_ms,
+                    t_ms,
+                    heard: 0,
+                    fired: false,
+                }
+            }
+        };
+        let params = BloomParams::new(config.bloom_capacity, config.bloom_error_rate);
+        Channel {
+            channel_id: channel_id.into(),
+            participant_id: participant_id.into(),
+            config,
+            rng,
+            lamport: now_ms,
+            bloom: BloomFilter::new(params),
+            log: BTreeMap::new(),
+            log_order: BTreeSet::new(),
+            externally_met: BTreeSet::new(),
+            externally_met_order: VecDeque::new(),
+            outgoing: Vec::new(),
+            incoming: BTreeMap::new(),
+            incoming_ids: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            missing: BTreeMap::new(),
+            out_repair: BTreeMap::new(),
+            out_repair_order: BTreeSet::new(),
+            in_repair: BTreeMap::new(),
+            in_repair_order: BTreeSet::new(),
+            store: BTreeMap::new(),
+            store_order: VecDeque::new(),
+            sync,
+            next_sweep_ms: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// This channel's id.
+    pub fn channel_id(&self) -> &str {
+        &self.channel_id
+    }
+
+    /// This participant's id (the `sender_id` of its messages).
+    pub fn participant_id(&self) -> &str {
+        &self.participant_id
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Current Lamport timestamp (Unix ms scale).
+    pub fn lamport_timestamp(&self) -> u64 {
+        self.lamport
+    }
+
+    /// Message ids of the local log in (Lamport timestamp, id) order: own sent messages and
+    /// delivered ones (not ids marked with `mark_dependencies_met`).
+    pub fn local_log(&self) -> impl Iterator<Item = &str> {
+        self.log_order.iter().map(|(_, id)| id.as_str())
+    }
+
+    /// Buffer occupancy.
+    pub fn pending(&self) -> Pending {
+        Pending {
+            outgoing_buffer: self.outgoing.len(),
+            incoming_buffer: self.incoming.len(),
+            repair_requests: self.out_repair.len(),
+            repair_responses: self.in_repair.len(),
+        }
+    }
+
+    /// True when every count of [`Channel::pending`] is zero (the periodic sync timer alone does
+    /// not count).
+    pub fn is_quiescent(&self) -> bool {
+        self.pending() == Pending::default()
+    }
+
+    /// Next queued transmission, in the order produced.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// Next queued event, in the order produced.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Next Unix ms at which [`Channel::handle_timeout`] must be called (may be <= now: call it
+    /// at once); `None` when no timer is pending.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let sync = match &self.sync {
+            SyncState::Off => None,
+            SyncState::Periodic { next_ms, .. } => Some(*next_ms),
+            SyncState::Trickle {
+                i_ms,
+                start_ms,
+                t_ms,
+                fired,
+                ..
+            } => Some(if *fired {
+                start_ms.saturating_add(*i_ms)
+            } else {
+                *t_ms
+            }),
+        };
+        let resend = self.outgoing.iter().map(|e| e.next_resend_ms).min();
+        let request = self.out_repair_order.first().map(|(t, _)| *t);
+        let response = self.in_repair_order.first().map(|(t, _)| *t);
+        [sync, resend, request, response, self.next_sweep_ms]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Sends `payload` as a content message at `now_ms` (PROTOCOL.md §2): bumps the Lamport
+    /// clock (`ts = max(now_ms, ts + 1)`, saturating), attaches the last
+    /// `causal_history_size` log entries, the bloom filter (before inserting the new id, as
+    /// js-waku) and up to `max_entries_per_message` due repair requests; then logs the message,
+    /// adds it to the bloom filter and outgoing buffer and queues a `TransmitKind::Content`.
+    /// Returns the message id.
+    ///
+    /// # Errors
+    /// [`SendError`]; on error nothing changes.
+    pub fn send(&mut self, now_ms: u64, payload: Bytes) -> Result<String, SendError> {
+        self.check_payload(&payload)?;
+        let ts = now_ms.max(self.lamport.saturating_add(1));
+        let message_id = message_id_for(self.config.message_id, &self.participant_id, ts, &payload);
+        if self.is_known(&message_id) || self.outgoing.iter().any(|e| e.message_id == message_id) {
+            return Err(SendError::DuplicateMessageId(message_id));
+        }
+        self.lamport = ts;
+        let repair_request = self.take_due_requests(now_ms);
+        let message = SdsMessage {
+            sender_id: self.participant_id.clone(),
+            message_id: message_id.clone(),
+            channel_id: self.channel_id.clone(),
+            lamport_timestamp: Some(ts),
+            causal_history: self.causal_history(),
+            bloom_filter: Some(self.bloom.to_bytes()),
+            repair_request,
+            content: Some(payload),
+        };
+        let bytes = wire::encode(&message);
+        let bits = self.bloom.params().bit_indexes(&message_id);
+        self.bloom.insert_bits(&bits);
+        let own = self.participant_id.clone();
+        self.log_insert(&message_id, ts, own, None);
+        self.store_insert(&message_id, bytes.clone());
+        if self.outgoing.len() >= self.config.outgoing_buffer_capacity.max(1) {
+            let evicted = self.outgoing.remove(0);
+            self.events.push_back(Event::NotAcknowledged {
+                message_id: evicted.message_id,
+            });
+        }
+        self.outgoing.push(OutgoingEntry {
+            message_id: message_id.clone(),
+            bytes: bytes.clone(),
+            bits,
+            possible_acks: 0,
+            resends: 0,
+            next_resend_ms: now_ms.saturating_add(self.config.resend_interval_ms),
+        });
+        self.transmits.push_back(Transmit {
+            kind: TransmitKind::Content,
+            message_id: message_id.clone(),
+            bytes,
+            repair_requests: message.repair_request.len() as u32,
+        });
+        Ok(message_id)
+    }
+
+    /// Sends `payload` as an ephemeral message (no Lamport timestamp, history or filter; never
+    /// buffered, logged or resent). The Lamport clock is not touched; a `Unique` id uses
+    /// `now_ms` in place of the timestamp.
+    ///
+    /// # Errors
+    /// [`SendError::EmptyPayload`], [`SendError::PayloadTooLarge`].
+    pub fn send_ephemeral(&mut self, now_ms: u64, payload: Bytes) -> Result<String, SendError> {
+        self.check_payload(&payload)?;
+        let message_id = message_id_for(
+            self.config.message_id,
+            &self.participant_id,
+            now_ms,
+            &payload,
+        );
+        let message = SdsMessage {
+            sender_id: self.participant_id.clone(),
+            message_id: message_id.clone(),
+            channel_id: self.channel_id.clone(),
+            content: Some(payload),
+            ..Default::default()
+        };
+        self.transmits.push_back(Transmit {
+            kind: TransmitKind::Ephemeral,
+            message_id: message_id.clone(),
+            bytes: wire::encode(&message),
+            repair_requests: 0,
+        });
+        Ok(message_id)
+    }
+
+    /// Sends a sync message now (outside the sync timer): empty content, current causal
+    /// history and bloom filter, Lamport bumped like a send, due repair requests attached.
+    /// As js-waku `pushOutgoingSyncMessage`, nothing is sent (and `None` returned) when the
+    /// causal history is empty and no repair request is due. Returns the sync's id:
+    /// `sync-` + 16 hex digits of SHA-256(participant id ‖ Lamport BE), unique per
+    /// participant because the Lamport clock only grows.
+    pub fn send_sync(&mut self, now_ms: u64) -> Option<String> {
+        let has_due = self
+            .out_repair_order
+            .first()
+            .is_some_and(|(t, _)| *t <= now_ms);
+        if self.log_order.is_empty() && !has_due {
+            return None;
+        }
+        self.lamport = now_ms.max(self.lamport.saturating_add(1));
+        let mut h = Sha256::new();
+        h.update(self.participant_id.as_bytes());
+        h.update(self.lamport.to_be_bytes());
+        let message_id = format!("sync-{}", hex(&h.finalize()[..8]));
+        let repair_request = self.take_due_requests(now_ms);
+        let count = repair_request.len() as u32;
+        let message = SdsMessage {
+            sender_id: self.participant_id.clone(),
+            message_id: message_id.clone(),
+            channel_id: self.channel_id.clone(),
+            lamport_timestamp: Some(self.lamport),
+            causal_history: self.causal_history(),
+            bloom_filter: Some(self.bloom.to_bytes()),
+            repair_request,
+            content: None,
+        };
+        self.transmits.push_back(Transmit {
+            kind: TransmitKind::Sync,
+            message_id: message_id.clone(),
+            bytes: wire::encode(&message),
+            repair_requests: count,
+        });
+        Some(message_id)
+    }
+
+    /// Handles bytes received from the transport at `now_ms`; `retrieval_hint` (e.g. a Waku
+    /// message hash) is stored with a delivered message and put in later causal histories.
+    /// `bytes` is kept (shared, not copied) for repair responses.
+    ///
+    /// Pipeline (PROTOCOL.md §2, spec order): ignore another channel's messages and own
+    /// messages (by `sender_id`); SDS-R: remove the id from both repair buffers; ephemeral ⇒
+    /// `EphemeralDelivered`, done; duplicate content (id in log, incoming buffer or marked
+    /// met) ⇒ drop; SDS-R: process repair requests; review acknowledgements (causal history,
+    /// then bloom filter); add a content id to the bloom filter; dependencies are met iff every
+    /// causal-history id is in the local log (or marked met); content with met dependencies is
+    /// delivered, and delivery releases buffered messages whose dependencies become met, in
+    /// (Lamport, id) order, repeatedly; otherwise content is held and missing dependencies
+    /// (not logged and not held) are reported and scheduled for repair.
+    ///
+    /// # Errors
+    /// [`WireError`] for undecodable bytes or an invalid kind; the state is unchanged.
+    pub fn handle_message(
+        &mut self,
+        now_ms: u64,
+        bytes: Bytes,
+        retrieval_hint: Option<Bytes>,
+    ) -> Result<(), WireError> {
+        let message = wire::decode(&bytes)?;
+        let kind = wire::classify(&message)?;
+        if message.channel_id != self.channel_id || message.sender_id == self.participant_id {
+            return Ok(());
+        }
+        self.repair_seen(&message.message_id, kind);
+        if kind == MessageKind::Ephemeral {
+            self.events.push_back(Event::EphemeralDelivered {
+                message_id: message.message_id,
+                sender_id: message.sender_id,
+                content: message.content.unwrap_or_default(),
+            });
+            return Ok(());
+        }
+        if kind == MessageKind::Content && self.is_known(&message.message_id) {
+            return Ok(());
+        }
+        let mut inconsistent = false;
+        for entry in &message.repair_request {
+            self.events.push_back(Event::RepairRequestReceived {
+                message_id: entry.message_id.clone(),
+                from: message.sender_id.clone(),
+            });
+            self.on_repair_request(now_ms, entry);
+            inconsistent = true;
+        }
+        self.review_acks(&message);
+        if kind == MessageKind::Content {
+            self.bloom.insert(&message.message_id);
+        }
+        let unmet: Vec<&HistoryEntry> = message
+            .causal_history
+            .iter()
+            .filter(|e| !self.dep_met(&e.message_id))
+            .collect();
+        let missing: Vec<HistoryEntry> = unmet
+            .iter()
+            .filter(|e| !self.incoming_ids.contains_key(&e.message_id))
+            .map(|e| (*e).clone())
+            .collect();
+        let has_unmet = !unmet.is_empty();
+        if has_unmet {
+            inconsistent = true;
+        }
+        if !missing.is_empty() {
+            self.track_missing(now_ms, &missing);
+            self.events.push_back(Event::MissingDependencies {
+                message_id: message.message_id.clone(),
+                missing,
+            });
+        }
+        if kind == MessageKind::Content {
+            let lamport = message.lamport_timestamp.unwrap_or(0);
+            let buffered = Buffered {
+                message_id: message.message_id,
+                sender_id: message.sender_id,
+                lamport,
+                content: message.content.unwrap_or_default(),
+                causal_history: message.causal_history,
+                retrieval_hint,
+                bytes,
+            };
+            if has_unmet {
+                self.hold(buffered);
+            } else {
+                let id = buffered.message_id.clone();
+                self.deliver(buffered);
+                self.release(vec![id]);
+            }
+        } else if let SyncState::Trickle { heard, .. } = &mut self.sync {
+            *heard = heard.saturating_add(1);
+        }
+        if inconsistent {
+            self.trickle_reset(now_ms);
+        }
+        self.respond_due(now_ms);
+        self.schedule_sweep(now_ms);
+        Ok(())
+    }
+
+    /// Runs every timer due at `now_ms`, in this order: due repair responses; resends (never
+    /// acknowledged before possibly acknowledged, oldest first) and give-ups; the incoming
+    /// sweep; the sync timer; then, while repair requests are due, a sync carrying them.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.respond_due(now_ms);
+        self.resend_due(now_ms);
+        if self.next_sweep_ms.is_some_and(|t| t <= now_ms) {
+            self.next_sweep_ms = None;
+            self.sweep(now_ms);
+        }
+        self.sync_timer(now_ms);
+        while self
+            .out_repair_order
+            .first()
+            .is_some_and(|(t, _)| *t <= now_ms)
+        {
+            if self.send_sync(now_ms).is_none() {
+                break;
+            }
+        }
+        self.schedule_sweep(now_ms);
+    }
+
+    /// Declares `message_ids` available although never delivered here (e.g. fetched from a
+    /// store by retrieval hint). They satisfy dependencies and count as duplicates if they
+    /// arrive later; they leave the repair buffers; buffered messages waiting on them are
+    /// released. They are not added to the local log (their Lamport timestamp is unknown).
+    /// Remembered up to `local_log_capacity` ids.
+    pub fn mark_dependencies_met(&mut self, now_ms: u64, message_ids: &[String]) {
+        let mut released = Vec::new();
+        for id in message_ids {
+            self.remove_out_repair(id);
+            self.missing.remove(id);
+            if self.log.contains_key(id) || !self.externally_met.insert(id.clone()) {
+                continue;
+            }
+            self.externally_met_order.push_back(id.clone());
+            if self.externally_met_order.len() > self.config.local_log_capacity.max(1) {
+                if let Some(old) = self.externally_met_order.pop_front() {
+                    self.externally_met.remove(&old);
+                }
+            }
+            released.push(id.clone());
+        }
+        self.release(released);
+        self.schedule_sweep(now_ms);
+    }
+
+    // ---- internals ----
+
+    fn check_payload(&self, payload: &Bytes) -> Result<(), SendError> {
+        if payload.is_empty() {
+            return Err(SendError::EmptyPayload);
+        }
+        if payload.len() > self.config.max_content_bytes {
+            return Err(SendError::PayloadTooLarge {
+                len: payload.len(),
+                max: self.config.max_content_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn repair_config(&self) -> Option<RepairConfig> {
+        self.config.repair
+    }
+
+    fn dep_met(&self, id: &str) -> bool {
+        self.log.contains_key(id) || self.externally_met.contains(id)
+    }
+
+    fn is_known(&self, id: &str) -> bool {
+        self.dep_met(id) || self.incoming_ids.contains_key(id)
+    }
+
+    fn causal_history(&self) -> Vec<HistoryEntry> {
+        let mut history: Vec<HistoryEntry> = self
+            .log_order
+            .iter()
+            .rev()
+            .take(self.config.causal_history_size)
+            .filter_map(|(_, id)| {
+                self.log.get(id).map(|e| HistoryEntry {
+                    message_id: id.clone(),
+                    retrieval_hint: e.retrieval_hint.clone(),
+                    sender_id: Some(e.sender_id.clone()),
+                })
+            })
+            .collect();
+        history.reverse();
+        history
+    }
+
+    fn log_insert(
+        &mut self,
+        id: &str,
+        lamport: u64,
+        sender_id: String,
+        retrieval_hint: Option<Bytes>,
+    ) {
+        if self.log.contains_key(id) {
+            return;
+        }
+        self.log.insert(
+            id.to_owned(),
+            LogEntry {
+                sender_id,
+                retrieval_hint,
+            },
+        );
+        self.log_order.insert((lamport, id.to_owned()));
+        while self.log.len() > self.config.local_log_capacity.max(1) {
+            let Some((_, old)) = self.log_order.pop_first() else {
+                break;
+            };
+            self.log.remove(&old);
+        }
+    }
+
+    fn store_insert(&mut self, id: &str, bytes: Bytes) {
+        if self.config.repair.is_none() || self.store.contains_key(id) {
+            return;
+        }
+        self.store.insert(id.to_owned(), bytes);
+        self.store_order.push_back(id.to_owned());
+        while self.store.len() > self.config.message_store_capacity.max(1) {
+            let Some(old) = self.store_order.pop_front() else {
+                break;
+            };
+            self.store.remove(&old);
+        }
+    }
+
+    fn deliver(&mut self, b: Buffered) {
+        self.lamport = self.lamport.max(b.lamport);
+        self.log_insert(
+            &b.message_id,
+            b.lamport,
+            b.sender_id.clone(),
+            b.retrieval_hint,
+        );
+        self.store_insert(&b.message_id, b.bytes);
+        self.missing.remove(&b.message_id);
+        self.remove_out_repair(&b.message_id);
+        self.events.push_back(Event::Delivered {
+            message_id: b.message_id,
+            sender_id: b.sender_id,
+            lamport_timestamp: b.lamport,
+            content: b.content,
+            causal_history: b.causal_history.into_iter().map(|e| e.message_id).collect(),
+        });
+    }
+
+    fn hold(&mut self, b: Buffered) {
+        if self.incoming.len() >= self.config.incoming_buffer_capacity {
+            return;
+        }
+        let key = (b.lamport, b.message_id.clone());
+        for e in &b.causal_history {
+            if !self.dep_met(&e.message_id) {
+                self.waiting
+                    .entry(e.message_id.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+        self.incoming_ids.insert(b.message_id.clone(), b.lamport);
+        self.incoming.insert(key, b);
+    }
+
+    fn unhold(&mut self, key: &Key) -> Option<Buffered> {
+        let b = self.incoming.remove(key)?;
+        self.incoming_ids.remove(&b.message_id);
+        for e in &b.causal_history {
+            if let Some(w) = self.waiting.get_mut(&e.message_id) {
+                w.remove(key);
+                if w.is_empty() {
+                    self.waiting.remove(&e.message_id);
+                }
+            }
+        }
+        Some(b)
+    }
+
+    /// Delivers buffered messages made ready by `available` ids, smallest (Lamport, id) first,
+    /// until none is ready.
+    fn release(&mut self, mut available: Vec<String>) {
+        let mut ready: BTreeSet<Key> = BTreeSet::new();
+        loop {
+            while let Some(id) = available.pop() {
+                let Some(waiters) = self.waiting.remove(&id) else {
+                    continue;
+                };
+                for key in waiters {
+                    if let Some(b) = self.incoming.get(&key) {
+                        if b.causal_history.iter().all(|e| self.dep_met(&e.message_id)) {
+                            ready.insert(key);
+                        }
+                    }
+                }
+            }
+            let Some(key) = ready.pop_first() else {
+                break;
+            };
+            if let Some(b) = self.unhold(&key) {
+                let id = b.message_id.clone();
+                self.deliver(b);
+                available.push(id);
+            }
+        }
+    }
+
+    fn review_acks(&mut self, message: &SdsMessage) {
+        for e in &message.causal_history {
+            if let Some(pos) = self
+                .outgoing
+                .iter()
+                .position(|o| o.message_id == e.message_id)
+            {
+                let o = self.outgoing.remove(pos);
+                self.events.push_back(Event::Acknowledged {
+                    message_id: o.message_id,
+                });
+            }
+        }
+        let Some(filter) = &message.bloom_filter else {
+            return;
+        };
+        let params = *self.bloom.params();
+        if filter.len() != params.byte_len() {
+            return;
+        }
+        let threshold = self.config.possible_acks_threshold;
+        let mut i = 0;
+        while i < self.outgoing.len() {
+            let o = &mut self.outgoing[i];
+            if bloom::serialized_contains(&params, filter, &o.bits) != Some(true) {
+                i += 1;
+                continue;
+            }
+            let count = o.possible_acks.saturating_add(1);
+            if count >= threshold {
+                let o = self.outgoing.remove(i);
+                self.events.push_back(Event::Acknowledged {
+                    message_id: o.message_id,
+                });
+            } else {
+                o.possible_acks = count;
+                self.events.push_back(Event::PossiblyAcknowledged {
+                    message_id: o.message_id.clone(),
+                    count,
+                });
+                i += 1;
+            }
+        }
+    }
+
+    fn resend_due(&mut self, now_ms: u64) {
+        let due = |e: &OutgoingEntry| e.next_resend_ms <= now_ms;
+        let mut order: Vec<usize> = (0..self.outgoing.len())
+            .filter(|&i| due(&self.outgoing[i]))
+            .collect();
+        // Unacknowledged before possibly acknowledged (js-waku `sweepOutgoingBuffer`); stable.
+        order.sort_by_key(|&i| self.outgoing[i].possible_acks > 0);
+        let mut give_up = Vec::new();
+        for i in order {
+            let interval = self.config.resend_interval_ms;
+            let e = &mut self.outgoing[i];
+            if e.resends >= self.config.max_resends {
+                give_up.push(e.message_id.clone());
+                continue;
+            }
+            e.resends += 1;
+            e.next_resend_ms = now_ms.saturating_add(interval);
+            self.transmits.push_back(Transmit {
+                kind: TransmitKind::Resend,
+                message_id: e.message_id.clone(),
+                bytes: e.bytes.clone(),
+                repair_requests: 0,
+            });
+        }
+        for id in give_up {
+            self.outgoing.retain(|e| e.message_id != id);
+            self.events
+                .push_back(Event::NotAcknowledged { message_id: id });
+        }
+    }
+
+    fn schedule_sweep(&mut self, now_ms: u64) {
+        let needed = !self.incoming.is_empty() || self.missing.values().any(|m| !m.lost);
+        if !needed {
+            self.next_sweep_ms = None;
+        } else if self.next_sweep_ms.is_none() {
+            self.next_sweep_ms =
+                Some(now_ms.saturating_add(self.config.incoming_sweep_interval_ms.max(1)));
+        }
+    }
+
+    /// Incoming sweep: re-report missing dependencies of buffered messages (js-waku
+    /// `sweepIncomingBuffer`), then SDS-R liveness for tracked missing ids.
+    fn sweep(&mut self, now_ms: u64) {
+        let mut reports = Vec::new();
+        for b in self.incoming.values() {
+            let missing: Vec<HistoryEntry> = b
+                .causal_history
+                .iter()
+                .filter(|e| {
+                    !self.dep_met(&e.message_id) && !self.incoming_ids.contains_key(&e.message_id)
+                })
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                reports.push(Event::MissingDependencies {
+                    message_id: b.message_id.clone(),
+                    missing,
+                });
+            }
+        }
+        self.events.extend(reports);
+        let Some(rc) = self.repair_config() else {
+            return;
+        };
+        let ids: Vec<String> = self.missing.keys().cloned().collect();
+        for id in ids {
+            if self.dep_met(&id) || self.incoming_ids.contains_key(&id) {
+                self.missing.remove(&id);
+                continue;
+            }
+            if self.out_repair.contains_key(&id) {
+                continue;
+            }
+            let Some(m) = self.missing.get_mut(&id) else {
+                continue;
+            };
+            if m.lost || now_ms < m.last_activity_ms.saturating_add(rc.t_max_ms) {
+                continue;
+            }
+            if m.rounds < rc.max_requests_per_message {
+                m.rounds += 1;
+                m.last_activity_ms = now_ms;
+                let entry = self.history_entry_for_missing(&id);
+                let t =
+                    repair::t_req_ms(&self.participant_id, &id, now_ms, rc.t_min_ms, rc.t_max_ms);
+                self.add_out_repair(entry, t);
+            } else {
+                m.lost = true;
+                self.events
+                    .push_back(Event::IrretrievablyLost { message_id: id });
+            }
+        }
+    }
+
+    /// The best-known history entry for a missing id: from a buffered message's causal history
+    /// if any names it, else the bare id.
+    fn history_entry_for_missing(&self, id: &str) -> HistoryEntry {
+        self.waiting
+            .get(id)
+            .and_then(|keys| keys.first())
+            .and_then(|k| self.incoming.get(k))
+            .and_then(|b| {
+                b.causal_history
+                    .iter()
+                    .find(|e| e.message_id == id)
+                    .cloned()
+            })
+            .unwrap_or_else(|| HistoryEntry {
+                message_id: id.to_owned(),
+                retrieval_hint: None,
+                sender_id: None,
+            })
+    }
+
+    fn sync_timer(&mut self, now_ms: u64) {
+        match &mut self.sync {
+            SyncState::Off => {}
+            SyncState::Periodic {
+                interval_ms,
+                next_ms,
+            } => {
+                if *next_ms > now_ms {
+                    return;
+                }
+                let periods = (now_ms - *next_ms) / *interval_ms + 1;
+                *next_ms = next_ms.saturating_add(periods.saturating_mul(*interval_ms));
+                self.send_sync(now_ms);
+            }
+            SyncState::Trickle { .. } => self.trickle_timer(now_ms),
+        }
+    }
+
+    fn trickle_timer(&mut self, now_ms: u64) {
+        let mut send = false;
+        if let SyncState::Trickle {
+            i_max_ms,
+            k,
+            i_ms,
+            start_ms,
+            t_ms,
+            heard,
+            fired,
+            ..
+        } = &mut self.sync
+        {
+            loop {
+                if !*fired && *t_ms <= now_ms {
+                    *fired = true;
+                    let end = start_ms.saturating_add(*i_ms);
+                    if *heard < *k && now_ms < end {
+                        send = true;
+                    }
+                }
+                let end = start_ms.saturating_add(*i_ms);
+                if !(*fired && end <= now_ms) {
+                    break;
+                }
+                // Interval over: double it (capped); after a long pause start from now.
+                *i_ms = i_ms.saturating_mul(2).min(*i_max_ms);
+                *start_ms = if now_ms >= end.saturating_add(*i_ms) {
+                    now_ms
+                } else {
+                    end
+                };
+                *heard = 0;
+                *fired = false;
+                *t_ms = trickle_t(&mut self.rng, *start_ms, *i_ms);
+            }
+        }
+        if send {
+            self.send_sync(now_ms);
+        }
+    }
+
+    fn trickle_reset(&mut self, now_ms: u64) {
+        if let SyncState::Trickle {
+            i_min_ms,
+            i_ms,
+            start_ms,
+            t_ms,
+            heard,
+            fired,
+            ..
+        } = &mut self.sync
+        {
+            if *i_ms == *i_min_ms {
+                return;
+            }
+            *i_ms = *i_min_ms;
+            *start_ms = now_ms;
+            *heard = 0;
+            *fired = false;
+            *t_ms = trickle_t(&mut self.rng, now_ms, *i_min_ms);
+        }
+    }
+
+    // ---- SDS-R ----
+
+    fn add_out_repair(&mut self, entry: HistoryEntry, t_req_ms: u64) {
+        let Some(rc) = self.repair_config() else {
+            return;
+        };
+        if self.out_repair.contains_key(&entry.message_id) {
+            return;
+        }
+        if self.out_repair.len() >= rc.buffer_capacity.max(1) {
+            if let Some((_, furthest)) = self.out_repair_order.pop_last() {
+                self.out_repair.remove(&furthest);
+            }
+        }
+        self.out_repair_order
+            .insert((t_req_ms, entry.message_id.clone()));
+        self.out_repair
+            .insert(entry.message_id.clone(), (t_req_ms, entry));
+    }
+
+    fn remove_out_repair(&mut self, id: &str) -> bool {
+        match self.out_repair.remove(id) {
+            Some((t, _)) => {
+                self.out_repair_order.remove(&(t, id.to_owned()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove_in_repair(&mut self, id: &str) {
+        if let Some(t) = self.in_repair.remove(id) {
+            self.in_repair_order.remove(&(t, id.to_owned()));
+        }
+    }
+
+    /// A message with this id was received: nobody needs to request or answer it any more.
+    fn repair_seen(&mut self, id: &str, kind: MessageKind) {
+        if self.config.repair.is_none() {
+            return;
+        }
+        self.remove_out_repair(id);
+        self.remove_in_repair(id);
+        if kind == MessageKind::Content {
+            self.missing.remove(id);
+        }
+    }
+
+    fn track_missing(&mut self, now_ms: u64, entries: &[HistoryEntry]) {
+        let Some(rc) = self.repair_config() else {
+            return;
+        };
+        for entry in entries {
+            if self.missing.contains_key(&entry.message_id) {
+                continue;
+            }
+            if self.missing.len() >= rc.buffer_capacity.max(1) {
+                break;
+            }
+            self.missing.insert(
+                entry.message_id.clone(),
+                MissingDep {
+                    rounds: 1,
+                    last_activity_ms: now_ms,
+                    lost: false,
+                },
+            );
+            let t = repair::t_req_ms(
+                &self.participant_id,
+                &entry.message_id,
+                now_ms,
+                rc.t_min_ms,
+                rc.t_max_ms,
+            );
+            self.add_out_repair(entry.clone(), t);
+        }
+    }
+
+    /// Up to `max_entries_per_message` entries with `T_req <= now`, lowest first. Each taken
+    /// entry is rescheduled for another round (`T_req` recomputed from `now + T_max`, so the
+    /// response window of this request passes first) or, after its last round, dropped.
+    fn take_due_requests(&mut self, now_ms: u64) -> Vec<HistoryEntry> {
+        let Some(rc) = self.repair_config() else {
+            return Vec::new();
+        };
+        let due: Vec<Key> = self
+            .out_repair_order
+            .iter()
+            .take_while(|(t, _)| *t <= now_ms)
+            .take(rc.max_entries_per_message)
+            .cloned()
+            .collect();
+        let mut taken = Vec::with_capacity(due.len());
+        for (t, id) in due {
+            self.out_repair_order.remove(&(t, id.clone()));
+            let Some((_, entry)) = self.out_repair.remove(&id) else {
+                continue;
+            };
+            self.events.push_back(Event::RepairRequestSent {
+                message_id: id.clone(),
+            });
+            if let Some(m) = self.missing.get_mut(&id) {
+                m.last_activity_ms = now_ms;
+                if m.rounds < rc.max_requests_per_message {
+                    m.rounds += 1;
+                    let next = repair::t_req_ms(
+                        &self.participant_id,
+                        &id,
+                        now_ms.saturating_add(rc.t_max_ms),
+                        rc.t_min_ms,
+                        rc.t_max_ms,
+                    );
+                    self.out_repair_order.insert((next, id.clone()));
+                    self.out_repair.insert(id, (next, entry.clone()));
+                }
+            }
+            taken.push(entry);
+        }
+        taken
+    }
+
+    fn on_repair_request(&mut self, now_ms: u64, entry: &HistoryEntry) {
+        let Some(rc) = self.repair_config() else {
+            return;
+        };
+        let id = &entry.message_id;
+        // Someone else asked: drop our own request (this round is used up).
+        if self.remove_out_repair(id) {
+            if let Some(m) = self.missing.get_mut(id) {
+                m.last_activity_ms = now_ms;
+            }
+        } else if let Some(m) = self.missing.get_mut(id) {
+            m.last_activity_ms = now_ms;
+        }
+        if !self.store.contains_key(id) || self.in_repair.contains_key(id) {
+            return;
+        }
+        let sender = entry.sender_id.as_deref().unwrap_or("");
+        if !repair::in_response_group(&self.participant_id, sender, id, rc.num_response_groups) {
+            return;
+        }
+        let t = repair::t_resp_ms(&self.participant_id, sender, id, now_ms, rc.t_max_ms);
+        if self.in_repair.len() >= rc.buffer_capacity.max(1) {
+            if let Some((_, furthest)) = self.in_repair_order.pop_last() {
+                self.in_repair.remove(&furthest);
+            }
+        }
+        self.in_repair.insert(id.clone(), t);
+        self.in_repair_order.insert((t, id.clone()));
+    }
+
+    fn respond_due(&mut self, now_ms: u64) {
+        while let Some((t, id)) = self.in_repair_order.first().cloned() {
+            if t > now_ms {
+                break;
+            }
+            self.in_repair_order.pop_first();
+            self.in_repair.remove(&id);
+            if let Some(bytes) = self.store.get(&id) {
+                self.transmits.push_back(Transmit {
+                    kind: TransmitKind::RepairResponse,
+                    message_id: id.clone(),
+                    bytes: bytes.clone(),
+                    repair_requests: 0,
+                });
+                self.events
+                    .push_back(Event::RepairResponseSent { message_id: id });
+            }
+        }
+    }
+}
+
+/// A Trickle fire time in `[start + I/2, start + I)`.
+fn trickle_t(rng: &mut ChaCha8Rng, start_ms: u64, i_ms: u64) -> u64 {
+    let half = i_ms / 2;
+    let offset = if half < i_ms {
+        rng.random_range(half..i_ms)
+    } else {
+        half
+    };
+    start_ms.saturating_add(offset)
+}
+
+#[cfg(test)]
+mod tests;

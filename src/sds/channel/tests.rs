@@ -1,0 +1,781 @@
+//! Unit tests of the channel rules (PROTOCOL.md §2, §3).
+
+use bytes::Bytes;
+
+use super::super::repair;
+use super::super::wire::{decode, encode};
+use super::*;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn cfg() -> Config {
+    Config {
+        sync: SyncPolicy::Off,
+        bloom_capacity: 100,
+        bloom_error_rate: 0.01,
+        ..Config::default()
+    }
+}
+
+fn ch(name: &str, config: &Config) -> Channel {
+    Channel::new("c", name, config.clone(), T0, 1)
+}
+
+fn send(c: &mut Channel, now: u64, payload: &str) -> (String, Bytes) {
+    let id = c
+        .send(now, Bytes::copy_from_slice(payload.as_bytes()))
+        .expect("send");
+    let t = c.poll_transmit().expect("transmit");
+    assert_eq!(t.kind, TransmitKind::Content);
+    (id, t.bytes)
+}
+
+fn events(c: &mut Channel) -> Vec<Event> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+fn transmits(c: &mut Channel) -> Vec<Transmit> {
+    std::iter::from_fn(|| c.poll_transmit()).collect()
+}
+
+fn delivered(evs: &[Event]) -> Vec<String> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::Delivered { message_id, .. } => Some(message_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn lamport_send_and_delivery_rules() {
+    let mut a = ch("a", &cfg());
+    assert_eq!(a.lamport_timestamp(), T0);
+    send(&mut a, T0, "1");
+    assert_eq!(a.lamport_timestamp(), T0 + 1);
+    send(&mut a, T0 + 500, "2");
+    assert_eq!(a.lamport_timestamp(), T0 + 500);
+    send(&mut a, T0 + 10, "3"); // wall clock behind the Lamport clock
+    assert_eq!(a.lamport_timestamp(), T0 + 501);
+    a.send_sync(T0 + 20).expect("sync");
+    assert_eq!(a.lamport_timestamp(), T0 + 502);
+    // Delivery: ts = max(ts, msg.ts).
+    let mut b = Channel::new("c", "b", cfg(), T0 - 10_000, 1);
+    let mut far = Channel::new("c", "far", cfg(), T0 + 1_000_000, 1);
+    let (_, bytes) = send(&mut far, T0, "x");
+    b.handle_message(T0, bytes, None).expect("ok");
+    assert_eq!(b.lamport_timestamp(), T0 + 1_000_001);
+}
+
+#[test]
+fn lamport_saturates() {
+    let mut a = Channel::new("c", "a", cfg(), u64::MAX, 1);
+    let (_, b1) = send(&mut a, u64::MAX, "1");
+    assert_eq!(a.lamport_timestamp(), u64::MAX);
+    let mut b = ch("b", &cfg());
+    let (_, b2) = send(&mut a, u64::MAX, "2");
+    assert_eq!(a.lamport_timestamp(), u64::MAX);
+    b.handle_message(T0, b1, None).expect("ok");
+    b.handle_message(T0, b2, None).expect("ok");
+    assert_eq!(delivered(&events(&mut b)).len(), 2);
+    assert_eq!(b.lamport_timestamp(), u64::MAX);
+}
+
+#[test]
+fn causal_history_is_last_n_of_log_oldest_first() {
+    let mut a = ch("a", &cfg());
+    let mut b = ch("b", &cfg());
+    let (m1, b1) = send(&mut a, T0 + 1, "1");
+    b.handle_message(T0 + 2, b1, Some(Bytes::from_static(b"hint1")))
+        .expect("ok");
+    let (m2, _) = send(&mut b, T0 + 3, "2");
+    let (m3, _) = send(&mut b, T0 + 4, "3");
+    let (_, b4) = send(&mut b, T0 + 5, "4");
+    let msg = decode(&b4).expect("decode");
+    let ids: Vec<&str> = msg
+        .causal_history
+        .iter()
+        .map(|e| e.message_id.as_str())
+        .collect();
+    assert_eq!(ids, [m2.as_str(), m3.as_str()]);
+    assert_eq!(msg.causal_history[0].sender_id.as_deref(), Some("b"));
+    let b5 = {
+        let mut c = Config {
+            causal_history_size: 4,
+            ..cfg()
+        };
+        c.repair = None;
+        let mut b2 = Channel::new("c", "b2", c, T0, 1);
+        let mut a2 = ch("a", &cfg());
+        let (_, x) = send(&mut a2, T0 + 1, "1");
+        b2.handle_message(T0 + 2, x, Some(Bytes::from_static(b"hint1")))
+            .expect("ok");
+        send(&mut b2, T0 + 3, "2").1
+    };
+    let msg = decode(&b5).expect("decode");
+    assert_eq!(msg.causal_history[0].message_id, m1);
+    assert_eq!(
+        msg.causal_history[0].retrieval_hint.as_deref(),
+        Some(&b"hint1"[..])
+    );
+    assert_eq!(msg.causal_history[0].sender_id.as_deref(), Some("a"));
+    assert_eq!(msg.bloom_filter.as_ref().map(Bytes::len), Some(128));
+}
+
+#[test]
+fn duplicates_are_delivered_once() {
+    let mut a = ch("a", &cfg());
+    let mut b = ch("b", &cfg());
+    let (_, b1) = send(&mut a, T0, "1");
+    for _ in 0..3 {
+        b.handle_message(T0 + 1, b1.clone(), None).expect("ok");
+    }
+    assert_eq!(delivered(&events(&mut b)).len(), 1);
+    // A buffered message is a duplicate too.
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (_, _b1) = send(&mut a, T0, "1");
+    let (_, b2) = send(&mut a, T0 + 1, "2");
+    b.handle_message(T0 + 2, b2.clone(), None).expect("ok");
+    b.handle_message(T0 + 3, b2, None).expect("ok");
+    assert_eq!(b.pending().incoming_buffer, 1);
+}
+
+#[test]
+fn delivery_waits_for_a_buffered_dependency_and_releases_in_order() {
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, b1) = send(&mut a, T0, "1");
+    let (m2, b2) = send(&mut a, T0 + 1, "2");
+    let (m3, b3) = send(&mut a, T0 + 2, "3");
+    b.handle_message(T0 + 10, b3, None).expect("ok");
+    b.handle_message(T0 + 11, b2, None).expect("ok");
+    let evs = events(&mut b);
+    assert!(
+        delivered(&evs).is_empty(),
+        "m3 must wait for m2, itself buffered"
+    );
+    // Only m1 is truly missing (m2 is held): m3 reported m2 before m2 arrived.
+    assert!(evs.iter().any(
+        |e| matches!(e, Event::MissingDependencies { message_id, missing }
+        if *message_id == m2 && missing[0].message_id == m1)
+    ));
+    assert_eq!(b.pending().incoming_buffer, 2);
+    b.handle_message(T0 + 12, b1, None).expect("ok");
+    assert_eq!(delivered(&events(&mut b)), [m1, m2, m3]);
+    assert_eq!(b.pending().incoming_buffer, 0);
+}
+
+#[test]
+fn release_order_is_lamport_then_id() {
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut x = ch("x", &config);
+    let mut y = ch("y", &config);
+    let mut b = ch("b", &config);
+    let (m1, b1) = send(&mut a, T0, "1");
+    x.handle_message(T0 + 1, b1.clone(), None).expect("ok");
+    y.handle_message(T0 + 1, b1.clone(), None).expect("ok");
+    let (late, b_late) = send(&mut x, T0 + 50, "late");
+    let (early, b_early) = send(&mut y, T0 + 20, "early");
+    b.handle_message(T0 + 60, b_late, None).expect("ok");
+    b.handle_message(T0 + 61, b_early, None).expect("ok");
+    b.handle_message(T0 + 62, b1, None).expect("ok");
+    assert_eq!(delivered(&events(&mut b)), [m1, early, late]);
+    let log: Vec<&str> = b.local_log().collect();
+    assert_eq!(log.len(), 3);
+}
+
+#[test]
+fn causal_history_acknowledges() {
+    let mut a = ch("a", &cfg());
+    let mut b = ch("b", &cfg());
+    let (m1, b1) = send(&mut a, T0, "1");
+    assert_eq!(a.pending().outgoing_buffer, 1);
+    b.handle_message(T0 + 1, b1, None).expect("ok");
+    let (_, b2) = send(&mut b, T0 + 2, "2");
+    a.handle_message(T0 + 3, b2, None).expect("ok");
+    let evs = events(&mut a);
+    assert_eq!(evs[0], Event::Acknowledged { message_id: m1 });
+    assert_eq!(a.pending().outgoing_buffer, 0);
+}
+
+#[test]
+fn bloom_hits_count_up_to_the_threshold() {
+    let bob_cfg = Config {
+        causal_history_size: 0,
+        ..cfg()
+    };
+    let mut a = ch("a", &cfg());
+    let mut b = ch("b", &bob_cfg);
+    let (m1, b1) = send(&mut a, T0, "1");
+    b.handle_message(T0 + 1, b1, None).expect("ok");
+    b.send_sync(T0 + 2).expect("sync");
+    let s1 = b.poll_transmit().expect("sync").bytes;
+    a.handle_message(T0 + 3, s1, None).expect("ok");
+    assert_eq!(
+        events(&mut a),
+        [Event::PossiblyAcknowledged {
+            message_id: m1.clone(),
+            count: 1
+        }]
+    );
+    b.send_sync(T0 + 4).expect("sync");
+    let s2 = b.poll_transmit().expect("sync").bytes;
+    a.handle_message(T0 + 5, s2, None).expect("ok");
+    assert_eq!(events(&mut a), [Event::Acknowledged { message_id: m1 }]);
+    assert_eq!(a.pending().outgoing_buffer, 0);
+}
+
+#[test]
+fn mismatched_bloom_filter_is_ignored() {
+    let mut a = ch("a", &cfg());
+    let mut b = ch(
+        "b",
+        &Config {
+            bloom_capacity: 200,
+            causal_history_size: 0,
+            ..cfg()
+        },
+    );
+    let (_, b1) = send(&mut a, T0, "1");
+    b.handle_message(T0 + 1, b1, None).expect("ok");
+    b.send_sync(T0 + 2).expect("sync");
+    a.handle_message(T0 + 3, b.poll_transmit().expect("t").bytes, None)
+        .expect("ok");
+    assert!(events(&mut a).is_empty());
+}
+
+#[test]
+fn own_messages_are_ignored_and_never_ack_themselves() {
+    let mut a = ch("a", &cfg());
+    let (_, b1) = send(&mut a, T0, "1");
+    let (_, b2) = send(&mut a, T0 + 1, "2");
+    a.handle_message(T0 + 2, b1, None).expect("ok");
+    a.handle_message(T0 + 2, b2, None).expect("ok");
+    assert!(events(&mut a).is_empty());
+    assert_eq!(a.pending().outgoing_buffer, 2);
+    assert_eq!(a.local_log().count(), 2);
+}
+
+#[test]
+fn wrong_channel_is_ignored_and_malformed_bytes_are_errors() {
+    let mut a = Channel::new("other", "a", cfg(), T0, 1);
+    let mut b = ch("b", &cfg());
+    let (_, b1) = send(&mut a, T0, "1");
+    assert_eq!(b.handle_message(T0, b1, None), Ok(()));
+    assert!(events(&mut b).is_empty() && b.local_log().count() == 0);
+    assert!(matches!(
+        b.handle_message(T0, Bytes::from_static(&[0xff, 0xff, 0xff]), None),
+        Err(WireError::Decode(_))
+    ));
+    let invalid = encode(&SdsMessage {
+        channel_id: "c".into(),
+        ..Default::default()
+    });
+    assert_eq!(
+        b.handle_message(T0, invalid, None),
+        Err(WireError::InvalidKind)
+    );
+    assert!(b.is_quiescent());
+}
+
+#[test]
+fn send_errors() {
+    let mut a = ch(
+        "a",
+        &Config {
+            max_content_bytes: 4,
+            message_id: MessageIdRule::PayloadSha256,
+            ..cfg()
+        },
+    );
+    assert_eq!(a.send(T0, Bytes::new()), Err(SendError::EmptyPayload));
+    assert!(matches!(
+        a.send(T0, Bytes::from_static(b"12345")),
+        Err(SendError::PayloadTooLarge { len: 5, max: 4 })
+    ));
+    a.send(T0, Bytes::from_static(b"1")).expect("first");
+    assert!(matches!(
+        a.send(T0, Bytes::from_static(b"1")),
+        Err(SendError::DuplicateMessageId(_))
+    ));
+    // Unique ids: the same payload twice is fine.
+    let mut u = ch("u", &cfg());
+    let x = u.send(T0, Bytes::from_static(b"1")).expect("1");
+    let y = u.send(T0, Bytes::from_static(b"1")).expect("2");
+    assert_ne!(x, y);
+}
+
+#[test]
+fn resend_period_order_and_give_up() {
+    let config = Config {
+        resend_interval_ms: 1_000,
+        max_resends: 2,
+        causal_history_size: 0,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, b1) = send(&mut a, T0, "1");
+    let (m2, b2) = send(&mut a, T0, "2");
+    // m1 possibly acknowledged by one bloom hit: resent after m2.
+    b.handle_message(T0 + 1, b1.clone(), None).expect("ok");
+    b.send_sync(T0 + 2).expect("sync");
+    a.handle_message(T0 + 3, b.poll_transmit().expect("t").bytes, None)
+        .expect("ok");
+    events(&mut a);
+    assert_eq!(a.poll_timeout(), Some(T0 + 1_000));
+    a.handle_timeout(T0 + 999);
+    assert!(transmits(&mut a).is_empty());
+    a.handle_timeout(T0 + 1_000);
+    let t = transmits(&mut a);
+    assert_eq!(
+        t.iter().map(|t| t.kind).collect::<Vec<_>>(),
+        [TransmitKind::Resend; 2]
+    );
+    assert_eq!((t[0].message_id.as_str(), &t[0].bytes), (m2.as_str(), &b2));
+    assert_eq!((t[1].message_id.as_str(), &t[1].bytes), (m1.as_str(), &b1));
+    a.handle_timeout(T0 + 2_000);
+    assert_eq!(transmits(&mut a).len(), 2);
+    a.handle_timeout(T0 + 3_000);
+    assert!(transmits(&mut a).is_empty());
+    let evs = events(&mut a);
+    assert_eq!(evs.len(), 2);
+    assert!(evs.contains(&Event::NotAcknowledged { message_id: m1 }));
+    assert!(evs.contains(&Event::NotAcknowledged { message_id: m2 }));
+    assert!(a.is_quiescent());
+}
+
+#[test]
+fn sync_message_shape() {
+    let mut a = ch("a", &cfg());
+    assert_eq!(a.send_sync(T0), None, "nothing to sync yet");
+    let (m1, _) = send(&mut a, T0, "1");
+    let before = a.lamport_timestamp();
+    let id = a.send_sync(T0).expect("sync");
+    let t = a.poll_transmit().expect("t");
+    assert_eq!(
+        (t.kind, t.message_id.as_str()),
+        (TransmitKind::Sync, id.as_str())
+    );
+    let msg = decode(&t.bytes).expect("decode");
+    assert_eq!(msg.content, None);
+    assert_eq!(msg.lamport_timestamp, Some(before + 1));
+    assert_eq!(msg.causal_history[0].message_id, m1);
+    assert!(msg.bloom_filter.is_some());
+    assert_eq!(a.local_log().count(), 1, "syncs are never logged");
+    assert_eq!(a.pending().outgoing_buffer, 1, "syncs are never buffered");
+    // A received sync is neither delivered nor logged.
+    let mut b = ch("b", &cfg());
+    b.handle_message(T0 + 1, t.bytes, None).expect("ok");
+    assert!(delivered(&events(&mut b)).is_empty());
+    assert_eq!(b.local_log().count(), 0);
+}
+
+#[test]
+fn ephemeral_messages_are_delivered_on_receipt_only() {
+    let mut a = ch("a", &cfg());
+    let mut b = ch("b", &cfg());
+    let id = a
+        .send_ephemeral(T0, Bytes::from_static(b"hi"))
+        .expect("send");
+    let t = a.poll_transmit().expect("t");
+    assert_eq!(t.kind, TransmitKind::Ephemeral);
+    assert_eq!(a.lamport_timestamp(), T0);
+    b.handle_message(T0, t.bytes, None).expect("ok");
+    assert_eq!(
+        events(&mut b),
+        [Event::EphemeralDelivered {
+            message_id: id,
+            sender_id: "a".into(),
+            content: Bytes::from_static(b"hi")
+        }]
+    );
+    assert!(a.is_quiescent() && b.is_quiescent() && b.local_log().count() == 0);
+}
+
+#[test]
+fn periodic_sync_phase_is_seeded() {
+    let config = Config {
+        sync: SyncPolicy::Periodic {
+            interval_ms: 30_000,
+        },
+        resend_interval_ms: 10_000_000,
+        ..cfg()
+    };
+    let first = |seed| {
+        Channel::new("c", "a", config.clone(), T0, seed)
+            .poll_timeout()
+            .expect("timer")
+    };
+    assert_eq!(first(5), first(5));
+    let phases: std::collections::BTreeSet<u64> = (0..20).map(first).collect();
+    assert!(phases.len() > 10);
+    assert!(phases.iter().all(|t| (T0..T0 + 30_000).contains(t)));
+    // Then every interval on the same grid; skipped when nothing to sync.
+    let mut a = Channel::new("c", "a", config.clone(), T0, 5);
+    let t1 = a.poll_timeout().expect("timer");
+    send(&mut a, T0, "1");
+    a.handle_timeout(t1);
+    assert_eq!(transmits(&mut a).len(), 1);
+    assert_eq!(a.poll_timeout(), Some(t1 + 30_000));
+    // A late wake-up keeps the grid and sends once.
+    a.handle_timeout(t1 + 95_000);
+    assert_eq!(transmits(&mut a).len(), 1);
+    assert_eq!(a.poll_timeout(), Some(t1 + 120_000));
+}
+
+#[test]
+fn trickle_suppresses_and_resets() {
+    let config = Config {
+        sync: SyncPolicy::Trickle {
+            i_min_ms: 1_000,
+            i_max_ms: 8_000,
+            k: 1,
+        },
+        causal_history_size: 1,
+        repair: None,
+        ..cfg()
+    };
+    let mut a = Channel::new("c", "a", config.clone(), T0, 3);
+    let mut b = Channel::new("c", "b", config.clone(), T0, 4);
+    send(&mut a, T0, "1");
+    send(&mut b, T0, "2");
+    // Interval 1 (I = 1000): a hears b's sync before its own t => suppressed.
+    let t = a.poll_timeout().expect("t");
+    assert!((T0 + 500..T0 + 1_000).contains(&t));
+    b.send_sync(T0 + 1).expect("sync");
+    a.handle_message(T0 + 1, b.poll_transmit().expect("t").bytes, None)
+        .expect("ok");
+    a.handle_timeout(t);
+    assert!(transmits(&mut a).is_empty(), "suppressed: k syncs heard");
+    // Interval 2 (I = 2000): nothing heard => sends.
+    assert_eq!(a.poll_timeout(), Some(T0 + 1_000));
+    a.handle_timeout(T0 + 1_000);
+    let t2 = a.poll_timeout().expect("t");
+    assert!(
+        (T0 + 2_000..T0 + 3_000).contains(&t2),
+        "t in [I/2, I) of I = 2000"
+    );
+    a.handle_timeout(t2);
+    assert_eq!(
+        transmits(&mut a).iter().map(|t| t.kind).collect::<Vec<_>>(),
+        [TransmitKind::Sync]
+    );
+    // Interval 3 (I = 4000); an inconsistency resets I to 1000.
+    a.handle_timeout(T0 + 3_000);
+    let now = T0 + 3_100;
+    let (_, _m3) = send(&mut b, now, "3");
+    let (_, m4) = send(&mut b, now, "4"); // depends on m3, which a never gets
+    a.handle_message(now, m4, None).expect("ok");
+    let t3 = a.poll_timeout().expect("t");
+    assert!(
+        (now + 500..now + 1_000).contains(&t3),
+        "reset to I_min: {}",
+        t3 - now
+    );
+}
+
+#[test]
+fn mark_dependencies_met_releases_and_counts_as_duplicate() {
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, b1) = send(&mut a, T0, "1");
+    let (m2, b2) = send(&mut a, T0 + 1, "2");
+    b.handle_message(T0 + 2, b2, None).expect("ok");
+    assert_eq!(b.pending().repair_requests, 1);
+    events(&mut b);
+    b.mark_dependencies_met(T0 + 3, std::slice::from_ref(&m1));
+    assert_eq!(delivered(&events(&mut b)), [m2]);
+    assert_eq!(b.pending(), Pending::default());
+    b.handle_message(T0 + 4, b1, None).expect("ok");
+    assert!(events(&mut b).is_empty());
+}
+
+#[test]
+fn incoming_sweep_re_reports_missing() {
+    let config = Config {
+        causal_history_size: 1,
+        repair: None,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, _) = send(&mut a, T0, "1");
+    let (_, b2) = send(&mut a, T0 + 1, "2");
+    b.handle_message(T0 + 2, b2, None).expect("ok");
+    events(&mut b);
+    assert_eq!(b.poll_timeout(), Some(T0 + 2 + 5_000));
+    b.handle_timeout(T0 + 5_002);
+    let evs = events(&mut b);
+    assert!(
+        matches!(&evs[..], [Event::MissingDependencies { missing, .. }] if missing[0].message_id == m1)
+    );
+}
+
+// ---- SDS-R ----
+
+/// Alice sends `n` messages; carol gets only a final one naming them all.
+fn gap(n: usize, config: &Config) -> (Channel, Channel, Vec<(String, Bytes)>, Bytes) {
+    let config = Config {
+        causal_history_size: n,
+        ..config.clone()
+    };
+    let mut a = ch("alice", &config);
+    let carol = ch("carol", &config);
+    let sent: Vec<(String, Bytes)> = (0..n)
+        .map(|i| send(&mut a, T0 + i as u64, &format!("m{i}")))
+        .collect();
+    let (_, last) = send(&mut a, T0 + 100, "last");
+    (a, carol, sent, last)
+}
+
+#[test]
+fn repair_requests_are_attached_at_most_three_lowest_first() {
+    let (_, mut carol, sent, last) = gap(5, &cfg());
+    carol.handle_message(T0 + 200, last, None).expect("ok");
+    assert_eq!(carol.pending().repair_requests, 5);
+    let rc = RepairConfig::default();
+    let mut due: Vec<(u64, String)> = sent
+        .iter()
+        .map(|(id, _)| {
+            (
+                repair::t_req_ms("carol", id, T0 + 200, rc.t_min_ms, rc.t_max_ms),
+                id.clone(),
+            )
+        })
+        .collect();
+    due.sort();
+    assert_eq!(carol.poll_timeout(), Some(due[0].0.min(T0 + 5_200)));
+    carol.handle_timeout(T0 + 200 + rc.t_max_ms);
+    let t = transmits(&mut carol);
+    assert_eq!(
+        t.iter()
+            .map(|t| (t.kind, t.repair_requests))
+            .collect::<Vec<_>>(),
+        [(TransmitKind::Sync, 3), (TransmitKind::Sync, 2)]
+    );
+    let first = decode(&t[0].bytes).expect("decode");
+    let ids: Vec<&str> = first
+        .repair_request
+        .iter()
+        .map(|e| e.message_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        due[..3]
+            .iter()
+            .map(|(_, id)| id.as_str())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(first.repair_request[0].sender_id.as_deref(), Some("alice"));
+    let sent_events = events(&mut carol)
+        .iter()
+        .filter(|e| matches!(e, Event::RepairRequestSent { .. }))
+        .count();
+    assert_eq!(sent_events, 5);
+    // Content messages carry due requests too.
+    let (_, mut carol, _, last) = gap(5, &cfg());
+    carol.handle_message(T0 + 200, last, None).expect("ok");
+    carol
+        .send(T0 + 200 + rc.t_max_ms, Bytes::from_static(b"x"))
+        .expect("send");
+    let t = carol.poll_transmit().expect("t");
+    assert_eq!((t.kind, t.repair_requests), (TransmitKind::Content, 3));
+}
+
+#[test]
+fn seeing_a_request_drops_the_own_entry_and_original_sender_answers_at_once() {
+    let (mut alice, mut carol, sent, last) = gap(1, &cfg());
+    let mut dave = ch(
+        "dave",
+        &Config {
+            causal_history_size: 1,
+            ..cfg()
+        },
+    );
+    carol
+        .handle_message(T0 + 200, last.clone(), None)
+        .expect("ok");
+    dave.handle_message(T0 + 200, last, None).expect("ok");
+    carol.handle_timeout(T0 + 200 + 120_000);
+    let req = carol.poll_transmit().expect("sync with request");
+    dave.handle_message(T0 + 200 + 120_001, req.bytes.clone(), None)
+        .expect("ok");
+    assert_eq!(dave.pending().repair_requests, 0, "someone else asked");
+    assert!(events(&mut dave).contains(&Event::RepairRequestReceived {
+        message_id: sent[0].0.clone(),
+        from: "carol".into()
+    }));
+    // The original sender answers at once, with the original bytes.
+    alice
+        .handle_message(T0 + 200 + 120_001, req.bytes, None)
+        .expect("ok");
+    let t = alice.poll_transmit().expect("response");
+    assert_eq!(
+        (t.kind, &t.bytes),
+        (TransmitKind::RepairResponse, &sent[0].1)
+    );
+    assert!(events(&mut alice).contains(&Event::RepairResponseSent {
+        message_id: sent[0].0.clone()
+    }));
+    carol
+        .handle_message(T0 + 200 + 120_002, t.bytes, None)
+        .expect("ok");
+    assert_eq!(delivered(&events(&mut carol)).len(), 2);
+    assert!(carol.is_quiescent());
+}
+
+#[test]
+fn other_holders_respond_at_t_resp_unless_someone_answers_first() {
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let (mut alice, mut carol, sent, last) = gap(1, &config);
+    let mut bob = ch("bob", &config);
+    let mut erin = ch("erin", &config);
+    for b in [&sent[0].1, &last] {
+        bob.handle_message(T0 + 150, b.clone(), None).expect("ok");
+        erin.handle_message(T0 + 150, b.clone(), None).expect("ok");
+    }
+    carol.handle_message(T0 + 200, last, None).expect("ok");
+    let now = T0 + 200 + 120_000;
+    carol.handle_timeout(now);
+    let req = carol.poll_transmit().expect("req").bytes;
+    bob.handle_message(now, req.clone(), None).expect("ok");
+    erin.handle_message(now, req, None).expect("ok");
+    let id = &sent[0].0;
+    let t_bob = repair::t_resp_ms("bob", "alice", id, now, 120_000);
+    let t_erin = repair::t_resp_ms("erin", "alice", id, now, 120_000);
+    assert_eq!(bob.pending().repair_responses, 1);
+    let (mut first, mut second, t_first) = if t_bob <= t_erin {
+        (bob, erin, t_bob)
+    } else {
+        (erin, bob, t_erin)
+    };
+    assert!(first.poll_timeout().expect("t") <= t_first);
+    first.handle_timeout(t_first);
+    let resp = transmits(&mut first)
+        .into_iter()
+        .find(|t| t.kind == TransmitKind::RepairResponse)
+        .expect("response");
+    assert_eq!(resp.bytes, sent[0].1);
+    second
+        .handle_message(t_first + 1, resp.bytes, None)
+        .expect("ok");
+    assert_eq!(
+        second.pending().repair_responses,
+        0,
+        "someone answered first"
+    );
+    let _ = &mut alice;
+}
+
+#[test]
+fn only_response_group_members_queue_a_response() {
+    let groups = 10;
+    let base = Config {
+        causal_history_size: 1,
+        repair: Some(RepairConfig {
+            num_response_groups: groups,
+            ..RepairConfig::default()
+        }),
+        ..cfg()
+    };
+    let (_, mut carol, sent, last) = gap(1, &base);
+    carol
+        .handle_message(T0 + 200, last.clone(), None)
+        .expect("ok");
+    carol.handle_timeout(T0 + 200 + 120_000);
+    let req = carol.poll_transmit().expect("req").bytes;
+    let id = &sent[0].0;
+    let mut members = 0;
+    for i in 0..30 {
+        let name = format!("p{i}");
+        let mut p = ch(&name, &base);
+        p.handle_message(T0 + 150, sent[0].1.clone(), None)
+            .expect("ok");
+        p.handle_message(T0 + 120_300, req.clone(), None)
+            .expect("ok");
+        let expected = repair::in_response_group(&name, "alice", id, groups);
+        assert_eq!(p.pending().repair_responses == 1, expected, "{name}");
+        members += usize::from(expected);
+    }
+    assert!(members > 0 && members < 30);
+}
+
+#[test]
+fn lost_response_is_re_requested_then_declared_lost() {
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let (_, mut carol, sent, last) = gap(1, &config);
+    let id = sent[0].0.clone();
+    carol.handle_message(T0 + 200, last, None).expect("ok");
+    assert_eq!(carol.pending().repair_requests, 1);
+    // Dave asks first: carol drops her own entry (this round is used up)...
+    let mut now = T0 + 300;
+    let dave_request = encode(&SdsMessage {
+        sender_id: "dave".into(),
+        message_id: "sync-dave".into(),
+        channel_id: "c".into(),
+        lamport_timestamp: Some(now),
+        repair_request: vec![HistoryEntry {
+            message_id: id.clone(),
+            retrieval_hint: None,
+            sender_id: Some("alice".into()),
+        }],
+        ..Default::default()
+    });
+    carol.handle_message(now, dave_request, None).expect("ok");
+    assert_eq!(carol.pending().repair_requests, 0);
+    events(&mut carol);
+    // ...and the response never reaches her. Her sweeps re-add the entry once T_max has passed,
+    // she requests again (3 rounds in all), then declares the id irretrievably lost.
+    let mut requests = 0;
+    let mut lost_at = None;
+    while let Some(t) = carol.poll_timeout() {
+        now = t.max(now);
+        carol.handle_timeout(now);
+        requests += transmits(&mut carol)
+            .iter()
+            .map(|t| t.repair_requests)
+            .sum::<u32>();
+        if events(&mut carol).contains(&Event::IrretrievablyLost {
+            message_id: id.clone(),
+        }) {
+            lost_at = Some(now);
+            break;
+        }
+        assert!(now < T0 + 10_000_000, "must give up");
+    }
+    assert!(lost_at.is_some(), "gave up");
+    assert_eq!(requests, 2, "rounds 2 and 3 (round 1 was dave's)");
+    assert_eq!(
+        carol.pending().incoming_buffer,
+        1,
+        "the waiting message stays buffered"
+    );
+    assert_eq!(carol.pending().repair_requests, 0);
+    // No busy timers afterwards: only the sweep for the buffered message remains.
+    let next = carol.poll_timeout().expect("sweep");
+    assert!(next > now);
+}
