@@ -54,7 +54,7 @@ pub fn sds_config(params: &SdsParams, participants: u32) -> sds::Config {
         t_max_ms: ms(params.repair.t_max),
         max_requests_per_message: params.repair.max_requests,
         num_response_groups: if params.repair.response_groups == 0 {
-            sds::response_groups_for(participants as usize)
+            sds::response_groups_for(u64::from(participants))
         } else {
             u64::from(params.repair.response_groups)
         },
@@ -390,7 +390,7 @@ impl Simulation {
                     ..Default::default()
                 };
                 self.rec.publish(&id, sender, now, &[]);
-                let bytes = Bytes::from(sds::wire::encode(&msg));
+                let bytes = sds::wire::encode(&msg);
                 self.transmit(now, sender, TrafficKind::Content, bytes);
             }
         }
@@ -421,12 +421,12 @@ impl Simulation {
     }
 
     fn timer(&mut self, now: SimTime, node: u32, at_ms: u64) {
+        let now_ms = self.now_ms(now).max(at_ms);
         let n = &mut self.nodes[node as usize];
         if n.timer_at_ms != Some(at_ms) {
             return; // stale: the core has since asked for another deadline
         }
         n.timer_at_ms = None;
-        let now_ms = self.now_ms(now).max(at_ms);
         if let Proto::Sds(c) = &mut n.proto {
             c.handle_timeout(now_ms);
         }
