@@ -2,8 +2,7 @@
 
 use bytes::Bytes;
 
-use super::super::repair;
-use super::super::wire::{decode, encode};
+use super::wire::{decode, encode};
 use super::*;
 
 const T0: u64 = 1_700_000_000_000;
