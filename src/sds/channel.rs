@@ -1196,7 +1196,18 @@ impl Channel {
                 continue;
             }
             if self.missing.len() >= rc.buffer_capacity.max(1) {
-                break;
+                // Make room by forgetting an id already declared lost, if any.
+                let lost = self
+                    .missing
+                    .iter()
+                    .find(|(_, m)| m.lost)
+                    .map(|(id, _)| id.clone());
+                match lost {
+                    Some(id) => {
+                        self.missing.remove(&id);
+                    }
+                    None => break,
+                }
             }
             self.missing.insert(
                 entry.message_id.clone(),
