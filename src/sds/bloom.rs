@@ -9,7 +9,7 @@
 //!
 //! The filter never rolls over (as js-waku 0.0.8); roll-over is left for later.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// MurmurHash3 x86_32 with seed 0 as Nim's `hashes.murmurHash` compiled to JS computes it:
 /// over a sequence of *units* (see [`nim_units`]), each OR-ed into the block as
@@ -156,13 +156,13 @@ pub fn serialized_contains(params: &BloomParams, bytes: &[u8], bits: &[u64]) -> 
     }))
 }
 
-/// A bloom filter kept in serialized form (the form it is sent in), with the encoded
-/// [`Bytes`] cached between inserts so sending does not copy 18.75 KB each time.
+/// A bloom filter kept in serialized form (the form it is sent in) as one shared [`Bytes`]:
+/// sending takes a reference instead of copying 18.75 KB, and an insert mutates in place when
+/// no message still holds the buffer (copy-on-write otherwise).
 #[derive(Debug, Clone)]
 pub struct BloomFilter {
     params: BloomParams,
-    bytes: Vec<u8>,
-    cached: Option<Bytes>,
+    bytes: Bytes,
     inserted: usize,
 }
 
@@ -171,8 +171,7 @@ impl BloomFilter {
     pub fn new(params: BloomParams) -> BloomFilter {
         BloomFilter {
             params,
-            bytes: vec![0; params.byte_len()],
-            cached: None,
+            bytes: Bytes::from(vec![0; params.byte_len()]),
             inserted: 0,
         }
     }
@@ -196,14 +195,17 @@ impl BloomFilter {
     /// Inserts an id given its precomputed bit indexes ([`BloomParams::bit_indexes`]).
     /// Indexes beyond the filter are ignored.
     pub fn insert_bits(&mut self, bits: &[u64]) {
+        let mut bytes = std::mem::take(&mut self.bytes)
+            .try_into_mut()
+            .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
         for &h in bits {
             let (i, mask) = byte_position(h);
-            if let Some(b) = self.bytes.get_mut(i) {
+            if let Some(b) = bytes.get_mut(i) {
                 *b |= mask;
             }
         }
+        self.bytes = bytes.freeze();
         self.inserted += 1;
-        self.cached = None;
     }
 
     /// Whether `id` may be in the filter (false positives possible, no false negatives).
@@ -216,11 +218,9 @@ impl BloomFilter {
         serialized_contains(&self.params, &self.bytes, bits).unwrap_or(false)
     }
 
-    /// The serialized filter (`params.byte_len()` bytes), shared until the next insert.
-    pub fn to_bytes(&mut self) -> Bytes {
-        self.cached
-            .get_or_insert_with(|| Bytes::copy_from_slice(&self.bytes))
-            .clone()
+    /// The serialized filter (`params.byte_len()` bytes); a cheap shared reference.
+    pub fn to_bytes(&self) -> Bytes {
+        self.bytes.clone()
     }
 
     /// The serialized filter as a slice.

@@ -158,6 +158,9 @@ pub struct Pending {
     pub repair_requests: usize,
     /// SDS-R incoming repair buffer: requested ids scheduled to be re-broadcast.
     pub repair_responses: usize,
+    /// SDS-R: missing ids in no repair buffer that a later incoming sweep will request again
+    /// or declare irretrievably lost (after someone else's request went unanswered).
+    pub repair_awaiting: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +220,28 @@ type Key = (u64, String);
 
 /// One participant's SDS state for one channel. See the module docs of `sds` for the drive
 /// loop. All methods are O(buffer sizes) at worst and never panic on peer input.
+///
+/// State: the Lamport clock; the local log (ordered by (Lamport, id)); the bloom filter; the
+/// outgoing buffer (own unacknowledged messages with their cached bloom bit indexes); the
+/// incoming buffer (messages waiting for dependencies, indexed by the ids they wait on); and,
+/// with SDS-R, the outgoing repair buffer (id → T_req), the incoming repair buffer
+/// (id → T_resp), the set of missing ids with their request rounds, and a store of original
+/// bytes to re-broadcast. Every collection is bounded by a `Config` capacity.
+///
+/// Deliberate differences from js-waku (`@waku/sds` 0.0.8 and `packages/sds` at HEAD):
+/// - a message is never delivered before a dependency that is itself buffered, and delivering
+///   releases waiting messages at once (js-waku waits for the next sweep);
+/// - SDS-R repair-buffer bookkeeping runs before duplicate detection, so a participant that
+///   already holds a message still cancels its own pending response when someone else's
+///   response arrives (js-waku drops the duplicate first);
+/// - a sent repair request is rescheduled (`T_req` recomputed from `now + T_max`) for up to
+///   `max_requests_per_message` rounds; js-waku marks it requested and never asks again. An
+///   id whose entry was dropped because someone else asked is re-added by the incoming sweep
+///   once T_max has passed without the message; after the last round and another T_max it
+///   is reported `IrretrievablyLost`;
+/// - duplicate detection covers the log, the incoming buffer and ids marked met (js-waku
+///   only ids it timestamped, so it can deliver twice);
+/// - sync message ids are deterministic (`sync-` + hash) rather than `Math.random()`.
 #[derive(Debug, Clone)]
 pub struct Channel {
     channel_id: String,
@@ -375,6 +400,11 @@ impl Channel {
             incoming_buffer: self.incoming.len(),
             repair_requests: self.out_repair.len(),
             repair_responses: self.in_repair.len(),
+            repair_awaiting: self
+                .missing
+                .iter()
+                .filter(|(id, m)| !m.lost && !self.out_repair.contains_key(*id))
+                .count(),
         }
     }
 
@@ -450,6 +480,9 @@ impl Channel {
             content: Some(payload),
         };
         let bytes = wire::encode(&message);
+        let repair_requests = message.repair_request.len() as u32;
+        // Release the message's reference to the filter so the insert below mutates in place.
+        drop(message);
         let bits = self.bloom.params().bit_indexes(&message_id);
         self.bloom.insert_bits(&bits);
         let own = self.participant_id.clone();
@@ -473,7 +506,7 @@ impl Channel {
             kind: TransmitKind::Content,
             message_id: message_id.clone(),
             bytes,
-            repair_requests: message.repair_request.len() as u32,
+            repair_requests,
         });
         Ok(message_id)
     }
@@ -510,8 +543,10 @@ impl Channel {
 
     /// Sends a sync message now (outside the sync timer): empty content, current causal
     /// history and bloom filter, Lamport bumped like a send, due repair requests attached.
-    /// As js-waku `pushOutgoingSyncMessage`, nothing is sent (and `None` returned) when the
-    /// causal history is empty and no repair request is due. Returns the sync's id:
+    /// Nothing is sent (and `None` returned) when the local log is empty and no repair request
+    /// is due (js-waku `pushOutgoingSyncMessage` tests the causal history instead, which only
+    /// differs with `causal_history_size` 0, where js-waku never syncs and this still carries
+    /// the bloom filter). Returns the sync's id:
     /// `sync-` + 16 hex digits of SHA-256(participant id ‖ Lamport BE), unique per
     /// participant because the Lamport clock only grows.
     pub fn send_sync(&mut self, now_ms: u64) -> Option<String> {
@@ -1161,7 +1196,18 @@ impl Channel {
                 continue;
             }
             if self.missing.len() >= rc.buffer_capacity.max(1) {
-                break;
+                // Make room by forgetting an id already declared lost, if any.
+                let lost = self
+                    .missing
+                    .iter()
+                    .find(|(_, m)| m.lost)
+                    .map(|(id, _)| id.clone());
+                match lost {
+                    Some(id) => {
+                        self.missing.remove(&id);
+                    }
+                    None => break,
+                }
             }
             self.missing.insert(
                 entry.message_id.clone(),

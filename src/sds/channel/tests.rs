@@ -2,8 +2,7 @@
 
 use bytes::Bytes;
 
-use super::super::repair;
-use super::super::wire::{decode, encode};
+use super::wire::{decode, encode};
 use super::*;
 
 const T0: u64 = 1_700_000_000_000;
@@ -747,6 +746,7 @@ fn lost_response_is_re_requested_then_declared_lost() {
     });
     carol.handle_message(now, dave_request, None).expect("ok");
     assert_eq!(carol.pending().repair_requests, 0);
+    assert_eq!(carol.pending().repair_awaiting, 1);
     events(&mut carol);
     // ...and the response never reaches her. Her sweeps re-add the entry once T_max has passed,
     // she requests again (3 rounds in all), then declares the id irretrievably lost.
@@ -775,6 +775,7 @@ fn lost_response_is_re_requested_then_declared_lost() {
         "the waiting message stays buffered"
     );
     assert_eq!(carol.pending().repair_requests, 0);
+    assert_eq!(carol.pending().repair_awaiting, 0);
     // No busy timers afterwards: only the sweep for the buffered message remains.
     let next = carol.poll_timeout().expect("sweep");
     assert!(next > now);
