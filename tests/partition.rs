@@ -54,21 +54,54 @@ fn none_baseline_loses_what_the_partition_cut() {
 }
 
 #[test]
-fn sds_recovers_small_lossy_partitioned_group() {
+fn sds_recovers_scaled_down_partition_scenario() {
+    // scenarios/partition.toml at 40 participants: every seed recovers every message.
+    for seed in 1..=3 {
+        let r = common::run(&common::load("partition-small.toml", Some(seed), &[]));
+        let s = &r.summary;
+        let replay = common::replay("partition-small.toml", &r);
+        assert_eq!(s.delivery_ratio, 1.0, "{replay}");
+        assert!(s.delivery_ratio_workload_end < 1.0, "{replay}");
+        assert_eq!(s.duplicates_delivered, 0, "{replay}");
+        assert_eq!(s.causal_violations, 0, "{replay}");
+        assert_eq!(s.distinct_final_logs, 1, "{replay}");
+        assert_eq!(s.acknowledged_undelivered, 0, "{replay}");
+        assert_eq!(r.run.stop_reason, "settled", "{replay}");
+        assert!(
+            s.repair.responses_sent > 0,
+            "{replay}: SDS-R never answered"
+        );
+    }
+    let none = common::run(&common::load(
+        "partition-small.toml",
+        None,
+        &["protocol=none"],
+    ));
+    assert!(none.summary.delivery_ratio < 0.9);
+}
+
+#[test]
+fn heavy_loss_keeps_order_and_uniqueness_even_when_messages_are_buried() {
+    // 5% loss at 2 msg/s: receivers wait on repair, late deliveries land in the middle of
+    // the Lamport-ordered log and drop out of every causal history, and same-side bloom
+    // filters acknowledge them, so a few never cross the partition (see README, Findings).
+    // What must hold regardless: no duplicate, no causal violation, most messages delivered,
+    // and the telemetry-optimism counter sees every message that was acknowledged but missed.
     let loaded = common::load("small-lossy.toml", None, &[]);
     let r = common::run(&loaded);
     let s = &r.summary;
     let replay = common::replay("small-lossy.toml", &r);
-    assert_eq!(s.delivery_ratio, 1.0, "{replay}");
     assert_eq!(s.duplicates_delivered, 0, "{replay}");
     assert_eq!(s.causal_violations, 0, "{replay}");
-    assert_eq!(s.distinct_final_logs, 1, "{replay}");
-    assert!(s.delivery_ratio_workload_end < 1.0, "{replay}");
+    assert!(s.delivery_ratio > 0.9, "{replay}: {}", s.delivery_ratio);
+    assert!(s.delivery_ratio_workload_end < s.delivery_ratio, "{replay}");
     assert!(
         s.repair.responses_sent > 0,
         "{replay}: SDS-R never answered"
     );
-
+    if s.delivery_ratio < 1.0 {
+        assert!(s.acknowledged_undelivered > 0, "{replay}");
+    }
     let none = common::run(&common::load("small-lossy.toml", None, &["protocol=none"]));
-    assert!(none.summary.delivery_ratio < 0.9);
+    assert!(none.summary.delivery_ratio < s.delivery_ratio);
 }

@@ -98,7 +98,10 @@ mod tests {
         q.push(3, "b");
         q.push(5, "e");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
-        assert_eq!(order, vec![(1, "a"), (3, "b"), (5, "c"), (5, "d"), (5, "e")]);
+        assert_eq!(
+            order,
+            vec![(1, "a"), (3, "b"), (5, "c"), (5, "d"), (5, "e")]
+        );
         assert_eq!(q.pushed(), 5);
         assert!(q.is_empty());
     }

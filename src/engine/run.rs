@@ -343,7 +343,8 @@ impl Simulation {
                 }
                 Proto::None => {
                     for (m, t) in self.rec.messages().iter().enumerate() {
-                        if t.publisher == i as u32 || self.rec.delivery(m as u32, i as u32).is_some()
+                        if t.publisher == i as u32
+                            || self.rec.delivery(m as u32, i as u32).is_some()
                         {
                             h.update(t.id.as_bytes());
                             h.update([0]);
@@ -436,7 +437,8 @@ impl Simulation {
     fn transmit(&mut self, now: SimTime, from: u32, kind: TrafficKind, bytes: Bytes) {
         let mut copies = std::mem::take(&mut self.scratch);
         copies.clear();
-        self.net.broadcast(now, from, bytes.len(), kind, &mut copies);
+        self.net
+            .broadcast(now, from, bytes.len(), kind, &mut copies);
         for c in &copies {
             self.in_flight += 1;
             self.queue.push(
@@ -482,7 +484,9 @@ impl Simulation {
             match ev {
                 sds::Event::Delivered { message_id, .. } => self.rec.deliver(&message_id, i, now),
                 sds::Event::Acknowledged { message_id } => self.rec.acknowledged(&message_id, now),
-                sds::Event::NotAcknowledged { message_id } => self.rec.not_acknowledged(&message_id),
+                sds::Event::NotAcknowledged { message_id } => {
+                    self.rec.not_acknowledged(&message_id)
+                }
                 sds::Event::MissingDependencies { .. } => {
                     self.rec.counters_mut().missing_dependency_events += 1
                 }

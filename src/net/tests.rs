@@ -5,9 +5,7 @@ use super::*;
 use crate::scenario::{Distribution, Partition, SimDuration};
 
 fn scenario(n: u32, loss: f64, latency: crate::scenario::Latency) -> Scenario {
-    let text = format!(
-        "participants = {n}\nduration = \"100s\"\n[network]\nloss = {loss}\n"
-    );
+    let text = format!("participants = {n}\nduration = \"100s\"\n[network]\nloss = {loss}\n");
     let mut sc: Scenario = toml::from_str(&text).expect("test scenario parses");
     sc.network.latency = latency;
     sc
@@ -142,7 +140,11 @@ fn region_matrix_gives_half_rtt_plus_jitter() {
     for _ in 0..1_000 {
         net.broadcast(0, 0, 10, TrafficKind::Sync, &mut out);
     }
-    let to_b: Vec<u64> = out.iter().filter(|c| c.to == 1).map(|c| c.arrival).collect();
+    let to_b: Vec<u64> = out
+        .iter()
+        .filter(|c| c.to == 1)
+        .map(|c| c.arrival)
+        .collect();
     let (mean, _) = mean_sd(&to_b);
     assert!(to_b.iter().all(|&l| (50_000..=60_000).contains(&l)));
     assert!((mean - 55_000.0).abs() < 500.0, "mean {mean}");
@@ -169,7 +171,10 @@ fn partition_cuts_across_groups_only_during_its_window() {
     assert_eq!(receivers(&mut net, 20_000_000), vec![1, 2, 3]);
     assert_eq!(net.copies().partitioned, 4);
     // bytes are counted for every copy put on the wire, cut or not
-    assert_eq!(net.traffic()[0].bytes_sent_of(TrafficKind::Content), 4 * 3 * 10);
+    assert_eq!(
+        net.traffic()[0].bytes_sent_of(TrafficKind::Content),
+        4 * 3 * 10
+    );
 }
 
 #[test]
@@ -208,7 +213,14 @@ fn uneven_fractions_assign_contiguous_blocks() {
 
 #[test]
 fn same_seed_same_draws() {
-    let sc = scenario(50, 0.2, dist(Distribution::Uniform { min: ms(1), max: ms(100) }));
+    let sc = scenario(
+        50,
+        0.2,
+        dist(Distribution::Uniform {
+            min: ms(1),
+            max: ms(100),
+        }),
+    );
     assert_eq!(latencies(&sc, 10), latencies(&sc, 10));
     let mut other = sc.clone();
     other.seed = 2;

@@ -467,7 +467,9 @@ fn write_messages_csv(path: &Path, rec: &Recorder) -> Result<(), ReportError> {
             ratio(delivered, receivers).to_string(),
             p.p50.to_string(),
             p.max.to_string(),
-            t.acknowledged.map(|a| secs(a).to_string()).unwrap_or_default(),
+            t.acknowledged
+                .map(|a| secs(a).to_string())
+                .unwrap_or_default(),
             t.not_acknowledged.to_string(),
             t.repair_requests.to_string(),
             t.repair_responses.to_string(),
@@ -501,7 +503,11 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
         "duplicates".to_owned(),
         "bytes_sent".to_owned(),
     ];
-    header.extend(TrafficKind::ALL.iter().map(|k| format!("bytes_sent_{}", k.name())));
+    header.extend(
+        TrafficKind::ALL
+            .iter()
+            .map(|k| format!("bytes_sent_{}", k.name())),
+    );
     header.extend(
         [
             "bytes_received",
@@ -512,8 +518,7 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
         .map(String::from),
     );
     w.write_record(&header).map_err(csv_err)?;
-    for i in 0..n as usize {
-        let t = &out.network.traffic()[i];
+    for (i, t) in out.network.traffic().iter().enumerate().take(n as usize) {
         let expected = total - published[i];
         let delivered = rec.per_node_delivered()[i];
         let mut row = vec![
@@ -526,7 +531,11 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
             rec.per_node_duplicates()[i].to_string(),
             t.bytes_sent().to_string(),
         ];
-        row.extend(TrafficKind::ALL.iter().map(|&k| t.bytes_sent_of(k).to_string()));
+        row.extend(
+            TrafficKind::ALL
+                .iter()
+                .map(|&k| t.bytes_sent_of(k).to_string()),
+        );
         row.extend([
             t.bytes_received.to_string(),
             t.copies_received.to_string(),
@@ -672,7 +681,10 @@ pub fn summary_table(r: &Report) -> String {
     row("messages published", s.messages_published.to_string());
     row(
         "delivery ratio (after drain)",
-        format!("{:.6}  ({} / {})", s.delivery_ratio, s.delivered, s.expected_deliveries),
+        format!(
+            "{:.6}  ({} / {})",
+            s.delivery_ratio, s.delivered, s.expected_deliveries
+        ),
     );
     row(
         "delivery ratio (workload end)",

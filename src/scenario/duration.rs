@@ -151,7 +151,7 @@ impl FromStr for SimDuration {
             }
             let scale = 10u128.pow(frac.len() as u32);
             let num = f * per_unit;
-            if num % scale != 0 {
+            if !num.is_multiple_of(scale) {
                 return Err(err(input, "not a whole number of microseconds"));
             }
             us = us.checked_add(num / scale).ok_or_else(overflow)?;
@@ -168,7 +168,7 @@ impl fmt::Display for SimDuration {
             return f.write_str("0s");
         }
         for (suffix, per) in UNITS {
-            if self.0 % per == 0 {
+            if self.0.is_multiple_of(per) {
                 return write!(f, "{}{}", self.0 / per, suffix);
             }
         }
