@@ -98,6 +98,11 @@ fn run(
     let out = out.unwrap_or_else(|| {
         PathBuf::from("reports/runs").join(format!("{}-seed{}", sc.name, sc.seed))
     });
+    if out.exists() {
+        if let Err(e) = report::check_replaceable(&out) {
+            return fail(&e);
+        }
+    }
     let mut replay = format!("sim run {} --seed {}", path.display(), sc.seed);
     for s in set {
         replay.push_str(&format!(" --set {s}"));

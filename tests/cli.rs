@@ -217,3 +217,26 @@ fn usage_error_exits_2() {
     let out = sim(&["run"], tmp.path());
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn refuses_to_replace_a_directory_that_is_not_a_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("good.toml"), GOOD).expect("write");
+    std::fs::create_dir(tmp.path().join("precious")).expect("mkdir");
+    std::fs::write(tmp.path().join("precious/notes.txt"), "keep me").expect("write");
+    let out = sim(&["run", "good.toml", "--out", "precious"], tmp.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("precious"), "{err}");
+    assert!(tmp.path().join("precious/notes.txt").is_file());
+    // a previous run directory is replaced
+    let out = sim(&["run", "good.toml", "--out", "run1"], tmp.path());
+    assert!(out.status.success());
+    let out = sim(
+        &["run", "good.toml", "--out", "run1", "--seed", "9"],
+        tmp.path(),
+    );
+    assert!(out.status.success());
+    let report = std::fs::read_to_string(tmp.path().join("run1/report.json")).expect("read");
+    assert!(report.contains("\"seed\": 9"));
+}

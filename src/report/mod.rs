@@ -556,6 +556,22 @@ pub struct RunArtifacts<'a> {
     pub perf: &'a Perf,
 }
 
+/// An existing output directory is replaced only if it is empty or holds a previous run
+/// (a `report.json`), so `--out .` or a typo can never delete unrelated files.
+pub fn check_replaceable(dir: &Path) -> Result<(), ReportError> {
+    let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+    if entries.next().is_none() || dir.join("report.json").is_file() {
+        return Ok(());
+    }
+    Err(ReportError::Io {
+        path: dir.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "exists and is not a run directory (no report.json); refusing to replace it",
+        ),
+    })
+}
+
 /// Writes a run's output directory `dir` atomically: everything goes into a temporary
 /// sibling directory that replaces `dir` only once complete. On error nothing is left behind.
 pub fn write_run_dir(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
@@ -573,6 +589,7 @@ pub fn write_run_dir(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let result = write_all(&tmp, a).and_then(|()| {
         if dir.exists() {
+            check_replaceable(dir)?;
             std::fs::remove_dir_all(dir).map_err(io_err(dir))?;
         }
         std::fs::rename(&tmp, dir).map_err(io_err(dir))
