@@ -240,3 +240,19 @@ fn refuses_to_replace_a_directory_that_is_not_a_run() {
     let report = std::fs::read_to_string(tmp.path().join("run1/report.json")).expect("read");
     assert!(report.contains("\"seed\": 9"));
 }
+
+#[test]
+fn scripted_publication_out_of_range() {
+    assert_rejected(
+        &format!("{GOOD}\n[[workload.publish]]\nat = \"1s\"\nsender = 9\n"),
+        &["workload.publish.0.sender", "9"],
+    );
+    assert_rejected(
+        &format!("{GOOD}\n[[workload.publish]]\nat = \"30s\"\nsender = 1\n"),
+        &["workload.publish.0.at"],
+    );
+    assert_rejected(
+        &GOOD.replace("rate_per_s = 1.0", "rate_per_s = 0"),
+        &["workload.rate_per_s", "publish nothing"],
+    );
+}

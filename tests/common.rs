@@ -34,3 +34,29 @@ pub fn replay(name: &str, report: &Report) -> String {
         report.seed
     )
 }
+
+/// Loads a scenario given as TOML text (paths resolve against `tests/scenarios/`).
+pub fn load_toml(text: &str) -> Loaded {
+    scenario::load_str(text, &scenario_path("inline.toml"), None, &[])
+        .unwrap_or_else(|e| panic!("inline scenario: {e}"))
+}
+
+/// Runs a scenario given as TOML text: the outcome (final core states) and the report.
+pub fn run_toml(text: &str) -> (sdsim::engine::RunOutcome, Report) {
+    sdsim::simulate(&load_toml(text), &mut |_| {}).expect("simulate")
+}
+
+/// Participant `i`'s final local log as labels of scripted publications (unlabelled
+/// messages show as `?<first 8 chars of id>`).
+pub fn log_labels(out: &sdsim::engine::RunOutcome, i: usize) -> Vec<String> {
+    let rec = &out.recorder;
+    let channel = out.channels[i].as_ref().expect("an SDS participant");
+    channel
+        .local_log()
+        .map(|id| {
+            rec.lookup(id)
+                .and_then(|m| rec.messages()[m as usize].label.clone())
+                .unwrap_or_else(|| format!("?{}", &id[..id.len().min(8)]))
+        })
+        .collect()
+}

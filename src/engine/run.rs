@@ -119,11 +119,16 @@ pub struct RunOutcome {
     /// for `none`, the sets of messages each participant published or delivered. 1 means
     /// every participant agrees.
     pub distinct_final_logs: u64,
+    /// Every participant's core as it ended (`None` for the `none` baseline), for tests and
+    /// tools that inspect final state (local logs, Lamport clocks, buffers).
+    pub channels: Vec<Option<sds::Channel>>,
 }
 
 enum Ev {
-    /// The next group-wide publication of the workload.
+    /// The next group-wide random publication of the workload.
     Publish,
+    /// A scripted publication (`[[workload.publish]]`): sender and label.
+    Scripted { sender: u32, label: Option<String> },
     /// A copy of `bytes` arrives at participant `to`.
     Arrive { to: u32, bytes: Bytes },
     /// Participant `node`'s core asked to be woken at Unix ms `at_ms`.
@@ -165,8 +170,8 @@ pub struct Simulation {
     events: u64,
     peak_pending: usize,
     scratch: Vec<Copy>,
-    /// Id and sender of a publication whose Content transmit has not been drained yet.
-    pending_publication: Option<(String, u32)>,
+    /// Id, sender and label of a publication whose Content transmit has not been drained yet.
+    pending_publication: Option<(String, u32, Option<String>)>,
 }
 
 impl Simulation {
@@ -233,9 +238,30 @@ impl Simulation {
         for i in 0..n {
             sim.after_input(0, i, false);
         }
-        let first = sim.next_gap_us();
-        if first < sim.workload_end {
-            sim.queue.push(first, Ev::Publish);
+        for entry in &sc.workload.publish {
+            for k in 0..entry.count {
+                let at = entry.at.as_micros() + u64::from(k) * entry.interval.as_micros();
+                let label = entry.label.as_ref().map(|l| {
+                    if entry.count == 1 {
+                        l.clone()
+                    } else {
+                        format!("{l}-{k}")
+                    }
+                });
+                sim.queue.push(
+                    at,
+                    Ev::Scripted {
+                        sender: entry.sender,
+                        label,
+                    },
+                );
+            }
+        }
+        if rate > 0.0 {
+            let first = sim.next_gap_us();
+            if first < sim.workload_end {
+                sim.queue.push(first, Ev::Publish);
+            }
         }
         Ok(sim)
     }
@@ -283,7 +309,16 @@ impl Simulation {
                 progress(now);
             }
             match ev {
-                Ev::Publish => self.publish(now),
+                Ev::Publish => {
+                    let n = self.nodes.len() as u32;
+                    let sender = self.workload_rng.random_range(0..n);
+                    self.publish(now, sender, None);
+                    let next = now + self.next_gap_us();
+                    if next < self.workload_end {
+                        self.queue.push(next, Ev::Publish);
+                    }
+                }
+                Ev::Scripted { sender, label } => self.publish(now, sender, label),
                 Ev::Arrive { to, bytes } => self.arrive(now, to, bytes),
                 Ev::Timer { node, at_ms } => self.timer(now, node, at_ms),
             }
@@ -315,8 +350,17 @@ impl Simulation {
             })
             .collect();
         let distinct_final_logs = self.distinct_final_logs();
+        let channels = self
+            .nodes
+            .into_iter()
+            .map(|n| match n.proto {
+                Proto::Sds(c) => Some(*c),
+                Proto::None => None,
+            })
+            .collect();
         RunOutcome {
             distinct_final_logs,
+            channels,
             recorder: self.rec,
             network: self.net,
             end: now,
@@ -367,9 +411,7 @@ impl Simulation {
         Bytes::from(buf)
     }
 
-    fn publish(&mut self, now: SimTime) {
-        let n = self.nodes.len() as u32;
-        let sender = self.workload_rng.random_range(0..n);
+    fn publish(&mut self, now: SimTime, sender: u32, label: Option<String>) {
         let payload = self.payload(sender);
         self.published += 1;
         let now_ms = self.now_ms(now);
@@ -378,7 +420,7 @@ impl Simulation {
                 if let Ok(id) = c.send(now_ms, payload) {
                     // The publication's causal history is read back from its own wire bytes
                     // in `after_input` (kind Content, same id).
-                    self.pending_publication = Some((id, sender));
+                    self.pending_publication = Some((id, sender, label));
                 }
             }
             Proto::None => {
@@ -390,16 +432,13 @@ impl Simulation {
                     content: Some(payload),
                     ..Default::default()
                 };
-                self.rec.publish(&id, sender, now, &[]);
+                let m = self.rec.publish(&id, sender, now, &[]);
+                self.rec.set_label(m, label);
                 let bytes = sds::wire::encode(&msg);
                 self.transmit(now, sender, TrafficKind::Content, bytes);
             }
         }
         self.after_input(now, sender, false);
-        let next = now + self.next_gap_us();
-        if next < self.workload_end {
-            self.queue.push(next, Ev::Publish);
-        }
     }
 
     fn arrive(&mut self, now: SimTime, to: u32, bytes: Bytes) {
@@ -469,13 +508,24 @@ impl Simulation {
                 sds::TransmitKind::RepairResponse => TrafficKind::RepairResponse,
                 sds::TransmitKind::Ephemeral => TrafficKind::Ephemeral,
             };
+            if t.repair_requests > 0 {
+                let c = self.rec.counters_mut();
+                c.transmissions_with_repair_requests += 1;
+                c.max_repair_requests_per_transmission = c
+                    .max_repair_requests_per_transmission
+                    .max(t.repair_requests);
+            }
             if kind == TrafficKind::Content {
-                if let Some((id, sender)) = self.pending_publication.take() {
-                    let deps: Vec<String> = sds::wire::decode(&t.bytes)
-                        .map(|m| m.causal_history.into_iter().map(|h| h.message_id).collect())
-                        .unwrap_or_default();
-                    let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
-                    self.rec.publish(&id, sender, now, &deps);
+                if let Some((id, sender, label)) = self.pending_publication.take() {
+                    let decoded = sds::wire::decode(&t.bytes).ok();
+                    let deps: Vec<&str> = decoded
+                        .iter()
+                        .flat_map(|m| m.causal_history.iter().map(|h| h.message_id.as_str()))
+                        .collect();
+                    let m = self.rec.publish(&id, sender, now, &deps);
+                    self.rec.set_label(m, label);
+                    let lamport = decoded.as_ref().and_then(|d| d.lamport_timestamp);
+                    self.rec.set_lamport(m, lamport);
                 }
             }
             out.push((kind, t.bytes));

@@ -37,6 +37,10 @@ pub struct MessageTruth {
     pub repair_requests: u32,
     /// Times a repair response for it was sent (group-wide).
     pub repair_responses: u32,
+    /// Label of a scripted publication, if any.
+    pub label: Option<String>,
+    /// Lamport timestamp it was sent with (SDS; `None` for the `none` baseline).
+    pub lamport_timestamp: Option<u64>,
 }
 
 /// Group-wide protocol event counters.
@@ -49,6 +53,10 @@ pub struct ProtocolCounters {
     pub missing_dependency_events: u64,
     /// Deliveries of ids that no participant published (must be 0).
     pub unknown_deliveries: u64,
+    /// Transmissions (content or sync) that carried at least one repair-request entry.
+    pub transmissions_with_repair_requests: u64,
+    /// Most repair-request entries carried by one transmission.
+    pub max_repair_requests_per_transmission: u32,
 }
 
 /// The ground-truth recorder of one run.
@@ -101,10 +109,30 @@ impl Recorder {
             not_acknowledged: false,
             repair_requests: 0,
             repair_responses: 0,
+            label: None,
+            lamport_timestamp: None,
         });
         self.delivered
             .extend(std::iter::repeat_n(NEVER, self.n as usize));
         idx
+    }
+
+    /// Sets the label of message `m` (scripted publications).
+    pub fn set_label(&mut self, m: u32, label: Option<String>) {
+        self.messages[m as usize].label = label;
+    }
+
+    /// Sets the Lamport timestamp message `m` was sent with.
+    pub fn set_lamport(&mut self, m: u32, ts: Option<u64>) {
+        self.messages[m as usize].lamport_timestamp = ts;
+    }
+
+    /// Index of the message with `label`, if any (first match).
+    pub fn by_label(&self, label: &str) -> Option<u32> {
+        self.messages
+            .iter()
+            .position(|m| m.label.as_deref() == Some(label))
+            .map(|i| i as u32)
     }
 
     /// Index of a published message id.

@@ -99,6 +99,8 @@ pub struct CopyCounts {
     pub lost: u64,
     /// Copies dropped because sender and receiver were on different sides of a partition.
     pub partitioned: u64,
+    /// Extra copies created by duplication (`network.duplicate`).
+    pub duplicated: u64,
 }
 
 /// One copy of a broadcast: who gets it and when.
@@ -133,6 +135,7 @@ pub struct Network {
     n: u32,
     latency: LatencyModel,
     loss: f64,
+    duplicate: f64,
     partitions: Vec<PartitionWindow>,
     /// Time at which every fault heals (end of the workload phase).
     faults_end: SimTime,
@@ -160,6 +163,7 @@ impl Network {
             n,
             latency,
             loss: scenario.network.loss,
+            duplicate: scenario.network.duplicate,
             partitions,
             faults_end: scenario.duration.as_micros(),
             rngs: (0..n)
@@ -220,6 +224,16 @@ impl Network {
                 to,
                 arrival: now + delay,
             });
+            // Duplication is drawn only when configured, so other scenarios' streams are
+            // unchanged by its existence.
+            if self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate {
+                let delay = self.latency.sample_us(from, to, rng);
+                self.copies.duplicated += 1;
+                out.push(Copy {
+                    to,
+                    arrival: now + delay,
+                });
+            }
         }
     }
 

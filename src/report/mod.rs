@@ -73,6 +73,7 @@ pub struct Summary {
     pub copies_sent: u64,
     pub copies_lost: u64,
     pub copies_partitioned: u64,
+    pub copies_duplicated: u64,
     pub acknowledged: u64,
     pub acknowledged_undelivered: u64,
     pub not_acknowledged: u64,
@@ -91,6 +92,8 @@ pub struct RepairSummary {
     pub responses_per_requested_message: f64,
     pub irretrievably_lost: u64,
     pub missing_dependency_events: u64,
+    pub transmissions_with_requests: u64,
+    pub max_requests_per_transmission: u32,
 }
 
 /// Nearest-rank percentiles in ms (0 when there is no sample).
@@ -296,6 +299,7 @@ impl Report {
                 copies_sent: copies.sent,
                 copies_lost: copies.lost,
                 copies_partitioned: copies.partitioned,
+                copies_duplicated: copies.duplicated,
                 acknowledged: acked,
                 acknowledged_undelivered: acked_undelivered,
                 not_acknowledged: msgs.iter().filter(|m| m.not_acknowledged).count() as u64,
@@ -315,6 +319,8 @@ impl Report {
                     ),
                     irretrievably_lost: counters.irretrievably_lost,
                     missing_dependency_events: counters.missing_dependency_events,
+                    transmissions_with_requests: counters.transmissions_with_repair_requests,
+                    max_requests_per_transmission: counters.max_repair_requests_per_transmission,
                 },
             },
             faults,
@@ -434,6 +440,8 @@ fn write_messages_csv(path: &Path, rec: &Recorder) -> Result<(), ReportError> {
     let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
     w.write_record([
         "message_id",
+        "label",
+        "lamport_timestamp",
         "publisher",
         "published_s",
         "causal_history_len",
@@ -459,6 +467,10 @@ fn write_messages_csv(path: &Path, rec: &Recorder) -> Result<(), ReportError> {
         let p = Percentiles::from_us(&mut lat);
         w.write_record([
             t.id.clone(),
+            t.label.clone().unwrap_or_default(),
+            t.lamport_timestamp
+                .map(|l| l.to_string())
+                .unwrap_or_default(),
             t.publisher.to_string(),
             secs(t.published).to_string(),
             t.deps.len().to_string(),

@@ -131,7 +131,7 @@ fn unknown_keys() {
         &[],
         &[
             "line 4: ",
-            "unknown key \"network.los\" (expected one of: dissemination, latency, loss)",
+            "unknown key \"network.los\" (expected one of: dissemination, latency, loss, duplicate)",
         ],
     );
     err(
@@ -211,8 +211,8 @@ fn semantic_validation() {
         ("[network]\nloss = -0.1\n", Some(4), &["network.loss: must be in [0, 1]"]),
         ("[network]\nloss = nan\n", Some(4), &["network.loss: must be in [0, 1], got NaN"]),
         ("report_interval = \"0s\"\n", Some(3), &["report_interval: must be greater than 0s"]),
-        ("[workload]\nrate_per_s = 0.0\n", Some(4), &["workload.rate_per_s: must be a finite number > 0"]),
-        ("[workload]\nrate_per_s = inf\n", Some(4), &["workload.rate_per_s: must be a finite number > 0, got inf"]),
+        ("[workload]\nrate_per_s = 0.0\n", Some(4), &["workload.rate_per_s: is 0 and there is no [[workload.publish]]"]),
+        ("[workload]\nrate_per_s = inf\n", Some(4), &["workload.rate_per_s: must be a finite number >= 0, got inf"]),
         ("[workload]\npayload_bytes = 0\n", Some(4), &["workload.payload_bytes: must be at least 1"]),
         (
             "[network.latency]\nregions = \"r.csv\"\ndistribution = { kind = \"constant\", value = \"5ms\" }\n",

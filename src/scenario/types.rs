@@ -86,6 +86,35 @@ pub struct Workload {
     /// Inter-arrival process. Default `poisson`.
     #[serde(default)]
     pub arrival: Arrival,
+    /// Scripted publications, in addition to the random ones (`[[workload.publish]]`). Set
+    /// `rate_per_s = 0` for a purely scripted workload.
+    #[serde(default)]
+    pub publish: Vec<ScriptedPublish>,
+}
+
+/// `[[workload.publish]]`: participant `sender` publishes `count` content messages, the first
+/// at `at`, then one every `interval`. All must fall inside the workload phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedPublish {
+    /// Simulated time of the first publication (< duration).
+    pub at: SimDuration,
+    /// Publishing participant (< participants).
+    pub sender: u32,
+    /// Number of messages. Default 1.
+    #[serde(default = "default_count")]
+    pub count: u32,
+    /// Time between consecutive messages of this entry. Default 0s (all at `at`).
+    #[serde(default)]
+    pub interval: SimDuration,
+    /// Label shown in reports and tests (`messages.csv`); with `count > 1` the messages are
+    /// labelled `<label>-0`, `<label>-1`, ... Default: none.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+pub fn default_count() -> u32 {
+    1
 }
 
 pub fn default_rate_per_s() -> f64 {
@@ -101,6 +130,7 @@ impl Default for Workload {
             rate_per_s: default_rate_per_s(),
             payload_bytes: default_payload_bytes(),
             arrival: Arrival::default(),
+            publish: Vec::new(),
         }
     }
 }
@@ -129,6 +159,10 @@ pub struct Network {
     /// Bernoulli loss probability per delivered copy, in [0, 1]. Default 0.
     #[serde(default)]
     pub loss: f64,
+    /// Probability that a copy which survives loss arrives twice (netem's `duplicate`), the
+    /// second time after its own latency draw; in [0, 1]. Default 0.
+    #[serde(default)]
+    pub duplicate: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -43,11 +43,43 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     positive("report_interval", s.report_interval)?;
 
     let w = &s.workload;
-    if !(w.rate_per_s.is_finite() && w.rate_per_s > 0.0) {
+    if !(w.rate_per_s.is_finite() && w.rate_per_s >= 0.0) {
         return bad(
             "workload.rate_per_s",
-            format!("must be a finite number > 0, got {}", w.rate_per_s),
+            format!("must be a finite number >= 0, got {}", w.rate_per_s),
         );
+    }
+    if w.rate_per_s == 0.0 && w.publish.is_empty() {
+        return bad(
+            "workload.rate_per_s",
+            "is 0 and there is no [[workload.publish]]: the run would publish nothing",
+        );
+    }
+    for (i, p) in w.publish.iter().enumerate() {
+        let key = |k: &str| format!("workload.publish.{i}.{k}");
+        if p.sender >= s.participants {
+            return bad(
+                key("sender"),
+                format!(
+                    "participant {} is out of range (participants = {})",
+                    p.sender, s.participants
+                ),
+            );
+        }
+        if p.count == 0 {
+            return bad(key("count"), "must be at least 1, got 0");
+        }
+        let last = u128::from(p.at.as_micros())
+            + u128::from(p.count - 1) * u128::from(p.interval.as_micros());
+        if last >= u128::from(s.duration.as_micros()) {
+            return bad(
+                key("at"),
+                format!(
+                    "the last publication of this entry (at {}us) is not inside the workload (duration = {})",
+                    last, s.duration
+                ),
+            );
+        }
     }
     if w.payload_bytes == 0 {
         return bad("workload.payload_bytes", "must be at least 1, got 0");
@@ -56,6 +88,12 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     let n = &s.network;
     if !(0.0..=1.0).contains(&n.loss) {
         return bad("network.loss", format!("must be in [0, 1], got {}", n.loss));
+    }
+    if !(0.0..=1.0).contains(&n.duplicate) {
+        return bad(
+            "network.duplicate",
+            format!("must be in [0, 1], got {}", n.duplicate),
+        );
     }
     let lat = &n.latency;
     if lat.regions.is_some() && lat.distribution.is_some() {
