@@ -105,3 +105,24 @@ fn heavy_loss_keeps_order_and_uniqueness_even_when_messages_are_buried() {
     let none = common::run(&common::load("small-lossy.toml", None, &["protocol=none"]));
     assert!(none.summary.delivery_ratio < s.delivery_ratio);
 }
+
+#[test]
+fn relay_and_ring_dissemination_recover_the_partition_too() {
+    for overlay in ["relay", "ring"] {
+        let set = format!("network.dissemination={overlay}");
+        let r = common::run(&common::load(
+            "partition-small.toml",
+            None,
+            &[&set, "network.mesh_degree=6"],
+        ));
+        let s = &r.summary;
+        assert_eq!(s.delivery_ratio, 1.0, "{overlay}");
+        assert_eq!(s.duplicates_delivered, 0, "{overlay}");
+        assert_eq!(s.causal_violations, 0, "{overlay}");
+        assert!(
+            s.copies_redundant > 0,
+            "{overlay}: flooding makes redundant copies"
+        );
+        assert!(s.bytes_forwarded > 0, "{overlay}");
+    }
+}

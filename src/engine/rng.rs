@@ -20,6 +20,8 @@ pub enum StreamKind {
     CoreSeed = 3,
     /// Payload bytes of participant `id`'s messages.
     Payload = 4,
+    /// The overlay graph (relay mesh) of the run (id 0).
+    Topology = 5,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).

@@ -12,6 +12,8 @@
 //! flight, every core is quiescent and every expected delivery happened; or until `drain`
 //! has passed; or until no event is left.
 
+use std::rc::Rc;
+
 use bytes::Bytes;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -21,7 +23,7 @@ use super::queue::EventQueue;
 use super::rng::{stream, StreamKind};
 use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
-use crate::net::{Copy, NetError, Network, TrafficKind};
+use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
 use crate::scenario::{
     Arrival, MessageIdRule, Protocol, RegionMatrix, Scenario, SdsParams, SyncPolicyName,
 };
@@ -98,10 +100,19 @@ impl StopReason {
     }
 }
 
+/// A channel of the run: its id on the wire and its members (ascending participant ids).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSpec {
+    pub id: String,
+    pub members: Vec<u32>,
+}
+
 /// What a finished run hands to the report.
 pub struct RunOutcome {
     pub recorder: Recorder,
     pub network: Network,
+    /// The run's channels (index = channel number used by the recorder).
+    pub channels_spec: Vec<ChannelSpec>,
     /// Simulated time at which the run stopped (µs).
     pub end: SimTime,
     /// End of the workload phase (µs).
@@ -111,16 +122,19 @@ pub struct RunOutcome {
     pub events: u64,
     /// Largest number of pending events at any time.
     pub peak_pending_events: usize,
-    /// Per participant: final local-log length (SDS) or delivered count (none).
+    /// Per participant: final local-log length over its channels (SDS) or delivered count
+    /// (none).
     pub final_log_len: Vec<usize>,
-    /// Per participant: messages still waiting in the incoming buffer at the end.
+    /// Per participant: messages still waiting in incoming buffers at the end.
     pub final_incoming_buffer: Vec<usize>,
-    /// Number of distinct final logs across participants: SDS local logs compared in order;
-    /// for `none`, the sets of messages each participant published or delivered. 1 means
-    /// every participant agrees.
+    /// Number of distinct final logs among the members of each channel, summed over
+    /// channels: SDS local logs compared in order; for `none`, the sets of messages each
+    /// member published or delivered. Equal to the number of channels when every member of
+    /// every channel agrees.
     pub distinct_final_logs: u64,
-    /// Every participant's core as it ended (`None` for the `none` baseline), for tests and
-    /// tools that inspect final state (local logs, Lamport clocks, buffers).
+    /// Every participant's core for the group channel (channel 0) as it ended (`None` for
+    /// the `none` baseline or a participant outside channel 0), for tests and tools that
+    /// inspect final state (local logs, Lamport clocks, buffers).
     pub channels: Vec<Option<sds::Channel>>,
 }
 
@@ -129,24 +143,41 @@ enum Ev {
     Publish,
     /// A scripted publication (`[[workload.publish]]`): sender and label.
     Scripted { sender: u32, label: Option<String> },
-    /// A copy of `bytes` arrives at participant `to`.
-    Arrive { to: u32, bytes: Bytes },
-    /// Participant `node`'s core asked to be woken at Unix ms `at_ms`.
-    Timer { node: u32, at_ms: u64 },
+    /// A copy of `packet` from `from` arrives at participant `to`.
+    Arrive {
+        to: u32,
+        from: u32,
+        packet: Rc<Packet>,
+    },
+    /// The core in `slot` of participant `node` asked to be woken at Unix ms `at_ms`.
+    Timer { node: u32, slot: u16, at_ms: u64 },
 }
 
-/// One participant's protocol state.
+/// One participant's protocol state in one channel.
 enum Proto {
     Sds(Box<sds::Channel>),
     /// Baseline: no reliability. Deliveries are deduplicated by the recorder only.
     None,
 }
 
-struct Node {
+/// A participant's membership in one channel.
+struct Slot {
+    channel: u32,
     proto: Proto,
     /// The deadline (Unix ms) of the one live timer event, if any.
     timer_at_ms: Option<u64>,
     quiescent: bool,
+}
+
+struct Node {
+    /// One slot per channel the participant is a member of (usually one).
+    slots: Vec<Slot>,
+}
+
+impl Node {
+    fn slot_of(&self, channel: u32) -> Option<usize> {
+        self.slots.iter().position(|s| s.channel == channel)
+    }
 }
 
 /// A run in progress. Build with [`Simulation::new`], drive with [`Simulation::run`].
@@ -155,6 +186,7 @@ pub struct Simulation {
     epoch_ms: u64,
     queue: EventQueue<Ev>,
     net: Network,
+    channels: Vec<ChannelSpec>,
     nodes: Vec<Node>,
     rec: Recorder,
     workload_rng: ChaCha8Rng,
@@ -180,17 +212,28 @@ impl Simulation {
         let n = sc.participants;
         let net = Network::new(sc, regions)?;
         let epoch_ms = sc.epoch_unix_ms;
-        let config = sds_config(&sc.sds, n);
-        let nodes = (0..n)
-            .map(|i| {
+        let channels = vec![ChannelSpec {
+            id: CHANNEL_ID.to_owned(),
+            members: (0..n).collect(),
+        }];
+        let mut nodes: Vec<Node> = (0..n).map(|_| Node { slots: Vec::new() }).collect();
+        for (ch, spec) in channels.iter().enumerate() {
+            let config = sds_config(&sc.sds, spec.members.len() as u32);
+            for &i in &spec.members {
                 let proto = match sc.protocol {
                     Protocol::Sds => {
                         let core_seed = {
                             use rand::Rng;
-                            stream(sc.seed, StreamKind::CoreSeed, u64::from(i)).next_u64()
+                            let mut r = stream(sc.seed, StreamKind::CoreSeed, u64::from(i));
+                            // one draw per channel membership, in channel order
+                            let mut seed = r.next_u64();
+                            for _ in 0..ch {
+                                seed = r.next_u64();
+                            }
+                            seed
                         };
                         Proto::Sds(Box::new(sds::Channel::new(
-                            CHANNEL_ID,
+                            spec.id.clone(),
                             participant_id(i),
                             config.clone(),
                             epoch_ms,
@@ -199,21 +242,24 @@ impl Simulation {
                     }
                     Protocol::None => Proto::None,
                 };
-                Node {
+                nodes[i as usize].slots.push(Slot {
+                    channel: ch as u32,
                     proto,
                     timer_at_ms: None,
                     quiescent: true,
-                }
-            })
-            .collect();
+                });
+            }
+        }
         let rate = sc.workload.rate_per_s;
+        let members: Vec<Vec<u32>> = channels.iter().map(|c| c.members.clone()).collect();
         let mut sim = Simulation {
             seed: sc.seed,
             epoch_ms,
             queue: EventQueue::new(),
             net,
+            channels,
             nodes,
-            rec: Recorder::new(n),
+            rec: Recorder::new(n, members),
             workload_rng: stream(sc.seed, StreamKind::Workload, 0),
             payload_rngs: (0..n)
                 .map(|i| stream(sc.seed, StreamKind::Payload, u64::from(i)))
@@ -236,7 +282,9 @@ impl Simulation {
         };
         // Arm every core's initial timer (sync phase) at time 0.
         for i in 0..n {
-            sim.after_input(0, i, false);
+            for slot in 0..sim.nodes[i as usize].slots.len() {
+                sim.after_input(0, i, slot, false);
+            }
         }
         for entry in &sc.workload.publish {
             for k in 0..entry.count {
@@ -310,17 +358,17 @@ impl Simulation {
             }
             match ev {
                 Ev::Publish => {
-                    let n = self.nodes.len() as u32;
-                    let sender = self.workload_rng.random_range(0..n);
-                    self.publish(now, sender, None);
+                    let members = &self.channels[0].members;
+                    let sender = members[self.workload_rng.random_range(0..members.len())];
+                    self.publish(now, 0, sender, None);
                     let next = now + self.next_gap_us();
                     if next < self.workload_end {
                         self.queue.push(next, Ev::Publish);
                     }
                 }
-                Ev::Scripted { sender, label } => self.publish(now, sender, label),
-                Ev::Arrive { to, bytes } => self.arrive(now, to, bytes),
-                Ev::Timer { node, at_ms } => self.timer(now, node, at_ms),
+                Ev::Scripted { sender, label } => self.publish(now, 0, sender, label),
+                Ev::Arrive { to, from, packet } => self.arrive(now, to, from, packet),
+                Ev::Timer { node, slot, at_ms } => self.timer(now, node, slot as usize, at_ms),
             }
             self.peak_pending = self.peak_pending.max(self.queue.len());
             if now >= self.workload_end
@@ -336,31 +384,51 @@ impl Simulation {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| match &n.proto {
-                Proto::Sds(c) => c.local_log().count(),
-                Proto::None => self.rec.per_node_delivered()[i] as usize,
+            .map(|(i, n)| {
+                n.slots
+                    .iter()
+                    .map(|s| match &s.proto {
+                        Proto::Sds(c) => c.local_log().count(),
+                        Proto::None => 0,
+                    })
+                    .sum::<usize>()
+                    .max(match self.nodes[i].slots.first().map(|s| &s.proto) {
+                        Some(Proto::None) => self.rec.per_node_delivered()[i] as usize,
+                        _ => 0,
+                    })
             })
             .collect();
         let final_incoming_buffer = self
             .nodes
             .iter()
-            .map(|n| match &n.proto {
-                Proto::Sds(c) => c.pending().incoming_buffer,
-                Proto::None => 0,
+            .map(|n| {
+                n.slots
+                    .iter()
+                    .map(|s| match &s.proto {
+                        Proto::Sds(c) => c.pending().incoming_buffer,
+                        Proto::None => 0,
+                    })
+                    .sum()
             })
             .collect();
         let distinct_final_logs = self.distinct_final_logs();
         let channels = self
             .nodes
             .into_iter()
-            .map(|n| match n.proto {
-                Proto::Sds(c) => Some(*c),
-                Proto::None => None,
+            .map(|n| {
+                n.slots
+                    .into_iter()
+                    .find(|s| s.channel == 0)
+                    .and_then(|s| match s.proto {
+                        Proto::Sds(c) => Some(*c),
+                        Proto::None => None,
+                    })
             })
             .collect();
         RunOutcome {
             distinct_final_logs,
             channels,
+            channels_spec: self.channels,
             recorder: self.rec,
             network: self.net,
             end: now,
@@ -375,30 +443,38 @@ impl Simulation {
 
     fn distinct_final_logs(&self) -> u64 {
         use sha2::{Digest, Sha256};
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, node) in self.nodes.iter().enumerate() {
-            let mut h = Sha256::new();
-            match &node.proto {
-                Proto::Sds(c) => {
-                    for id in c.local_log() {
-                        h.update(id.as_bytes());
-                        h.update([0]);
-                    }
-                }
-                Proto::None => {
-                    for (m, t) in self.rec.messages().iter().enumerate() {
-                        if t.publisher == i as u32
-                            || self.rec.delivery(m as u32, i as u32).is_some()
-                        {
-                            h.update(t.id.as_bytes());
+        let mut total = 0u64;
+        for (ch, spec) in self.channels.iter().enumerate() {
+            let mut seen = std::collections::BTreeSet::new();
+            for &i in &spec.members {
+                let mut h = Sha256::new();
+                let node = &self.nodes[i as usize];
+                let Some(slot) = node.slot_of(ch as u32) else {
+                    continue;
+                };
+                match &node.slots[slot].proto {
+                    Proto::Sds(c) => {
+                        for id in c.local_log() {
+                            h.update(id.as_bytes());
                             h.update([0]);
                         }
                     }
+                    Proto::None => {
+                        for (m, t) in self.rec.messages().iter().enumerate() {
+                            if t.channel == ch as u32
+                                && (t.publisher == i || self.rec.delivery(m as u32, i).is_some())
+                            {
+                                h.update(t.id.as_bytes());
+                                h.update([0]);
+                            }
+                        }
+                    }
                 }
+                seen.insert(h.finalize().to_vec());
             }
-            seen.insert(h.finalize().to_vec());
+            total += seen.len() as u64;
         }
-        seen.len() as u64
+        total
     }
 
     /// A payload: 8-byte big-endian sequence number, then seeded random bytes.
@@ -411,11 +487,14 @@ impl Simulation {
         Bytes::from(buf)
     }
 
-    fn publish(&mut self, now: SimTime, sender: u32, label: Option<String>) {
+    fn publish(&mut self, now: SimTime, channel: u32, sender: u32, label: Option<String>) {
+        let Some(slot) = self.nodes[sender as usize].slot_of(channel) else {
+            return;
+        };
         let payload = self.payload(sender);
         self.published += 1;
         let now_ms = self.now_ms(now);
-        match &mut self.nodes[sender as usize].proto {
+        match &mut self.nodes[sender as usize].slots[slot].proto {
             Proto::Sds(c) => {
                 if let Ok(id) = c.send(now_ms, payload) {
                     // The publication's causal history is read back from its own wire bytes
@@ -428,75 +507,92 @@ impl Simulation {
                 let msg = sds::wire::SdsMessage {
                     sender_id: participant_id(sender),
                     message_id: id.clone(),
-                    channel_id: CHANNEL_ID.to_owned(),
+                    channel_id: self.channels[channel as usize].id.clone(),
                     content: Some(payload),
                     ..Default::default()
                 };
-                let m = self.rec.publish(&id, sender, now, &[]);
+                let m = self.rec.publish(&id, channel, sender, now, &[]);
                 self.rec.set_label(m, label);
                 let bytes = sds::wire::encode(&msg);
-                self.transmit(now, sender, TrafficKind::Content, bytes);
+                self.transmit(now, channel, sender, TrafficKind::Content, bytes);
             }
         }
-        self.after_input(now, sender, false);
+        self.after_input(now, sender, slot, false);
     }
 
-    fn arrive(&mut self, now: SimTime, to: u32, bytes: Bytes) {
+    fn arrive(&mut self, now: SimTime, to: u32, from: u32, packet: Rc<Packet>) {
         self.in_flight -= 1;
-        self.net.record_arrival(to, bytes.len());
+        let mut forwards = std::mem::take(&mut self.scratch);
+        forwards.clear();
+        let receipt = self.net.on_arrival(now, to, from, &packet, &mut forwards);
+        self.schedule_copies(&packet, &forwards);
+        self.scratch = forwards;
+        if receipt == Receipt::Duplicate {
+            return;
+        }
+        let Some(slot) = self.nodes[to as usize].slot_of(packet.channel) else {
+            return; // a relay that is not a member of the packet's channel
+        };
         let now_ms = self.now_ms(now);
-        match &mut self.nodes[to as usize].proto {
+        match &mut self.nodes[to as usize].slots[slot].proto {
             Proto::Sds(c) => {
                 // Malformed bytes are the sender's problem; the core reports and drops them.
-                let _ = c.handle_message(now_ms, bytes, None);
+                let _ = c.handle_message(now_ms, packet.bytes.clone(), None);
             }
             Proto::None => {
-                if let Ok(msg) = sds::wire::decode(&bytes) {
+                if let Ok(msg) = sds::wire::decode(&packet.bytes) {
                     self.rec.deliver(&msg.message_id, to, now);
                 }
                 return;
             }
         }
-        self.after_input(now, to, false);
+        self.after_input(now, to, slot, false);
     }
-
-    fn timer(&mut self, now: SimTime, node: u32, at_ms: u64) {
+    fn timer(&mut self, now: SimTime, node: u32, slot: usize, at_ms: u64) {
         let now_ms = self.now_ms(now).max(at_ms);
-        let n = &mut self.nodes[node as usize];
-        if n.timer_at_ms != Some(at_ms) {
+        let s = &mut self.nodes[node as usize].slots[slot];
+        if s.timer_at_ms != Some(at_ms) {
             return; // stale: the core has since asked for another deadline
         }
-        n.timer_at_ms = None;
-        if let Proto::Sds(c) = &mut n.proto {
+        s.timer_at_ms = None;
+        if let Proto::Sds(c) = &mut s.proto {
             c.handle_timeout(now_ms);
         }
-        self.after_input(now, node, true);
+        self.after_input(now, node, slot, true);
     }
 
-    fn transmit(&mut self, now: SimTime, from: u32, kind: TrafficKind, bytes: Bytes) {
+    /// Sends `bytes` of `kind` from participant `from` on `channel`.
+    fn transmit(&mut self, now: SimTime, channel: u32, from: u32, kind: TrafficKind, bytes: Bytes) {
+        let packet = Packet::new(channel, from, kind, bytes, self.net.participants());
         let mut copies = std::mem::take(&mut self.scratch);
         copies.clear();
-        self.net
-            .broadcast(now, from, bytes.len(), kind, &mut copies);
-        for c in &copies {
+        let members = &self.channels[channel as usize].members;
+        self.net.publish(now, &packet, members, &mut copies);
+        self.schedule_copies(&packet, &copies);
+        self.scratch = copies;
+    }
+
+    fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
+        for c in copies {
             self.in_flight += 1;
             self.queue.push(
                 c.arrival,
                 Ev::Arrive {
                     to: c.to,
-                    bytes: bytes.clone(),
+                    from: c.from,
+                    packet: Rc::clone(packet),
                 },
             );
         }
-        self.scratch = copies;
     }
 
     /// Drains participant `i`'s core after an input: transmits, events, next timer.
     ///
     /// `from_timer`: the input was `handle_timeout`; a deadline at or before the current
     /// millisecond is then pushed 1 ms ahead, so a core can never pin the clock in place.
-    fn after_input(&mut self, now: SimTime, i: u32, from_timer: bool) {
-        let Proto::Sds(c) = &mut self.nodes[i as usize].proto else {
+    fn after_input(&mut self, now: SimTime, i: u32, slot: usize, from_timer: bool) {
+        let channel = self.nodes[i as usize].slots[slot].channel;
+        let Proto::Sds(c) = &mut self.nodes[i as usize].slots[slot].proto else {
             return;
         };
         let mut out: Vec<(TrafficKind, Bytes)> = Vec::new();
@@ -522,7 +618,7 @@ impl Simulation {
                         .iter()
                         .flat_map(|m| m.causal_history.iter().map(|h| h.message_id.as_str()))
                         .collect();
-                    let m = self.rec.publish(&id, sender, now, &deps);
+                    let m = self.rec.publish(&id, channel, sender, now, &deps);
                     self.rec.set_label(m, label);
                     let lamport = decoded.as_ref().and_then(|d| d.lamport_timestamp);
                     self.rec.set_lamport(m, lamport);
@@ -560,7 +656,7 @@ impl Simulation {
         let wanted = c
             .poll_timeout()
             .map(|at| if from_timer { at.max(now_ms + 1) } else { at });
-        let node = &mut self.nodes[i as usize];
+        let node = &mut self.nodes[i as usize].slots[slot];
         match (node.quiescent, quiescent) {
             (true, false) => self.non_quiescent += 1,
             (false, true) => self.non_quiescent -= 1,
@@ -571,13 +667,20 @@ impl Simulation {
             if node.timer_at_ms != Some(at_ms) {
                 node.timer_at_ms = Some(at_ms);
                 let at = self.ms_to_sim(at_ms).max(now);
-                self.queue.push(at, Ev::Timer { node: i, at_ms });
+                self.queue.push(
+                    at,
+                    Ev::Timer {
+                        node: i,
+                        slot: slot as u16,
+                        at_ms,
+                    },
+                );
             }
         } else {
             node.timer_at_ms = None;
         }
         for (kind, bytes) in out {
-            self.transmit(now, i, kind, bytes);
+            self.transmit(now, channel, i, kind, bytes);
         }
     }
 }

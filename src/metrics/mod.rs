@@ -5,7 +5,8 @@
 //! figure in a report is derived from it (and from the network's traffic counters).
 //!
 //! Definitions (also in `reports/README.md`):
-//! - expected pairs: every content message times every participant other than its publisher;
+//! - expected pairs: every content message times every member of its channel other than its
+//!   publisher;
 //! - a duplicate: a second delivery of the same message to the same participant;
 //! - a causal violation: delivering a message to a participant before one of the messages
 //!   listed in its causal history (the dependencies SDS promises to respect), unless the
@@ -23,6 +24,8 @@ const NEVER: SimTime = SimTime::MAX;
 pub struct MessageTruth {
     /// Message id as produced by the publisher's core.
     pub id: String,
+    /// Channel it was published on (index into the run's channels).
+    pub channel: u32,
     /// Publishing participant.
     pub publisher: u32,
     /// Publication time (µs since run start).
@@ -62,38 +65,65 @@ pub struct ProtocolCounters {
 /// The ground-truth recorder of one run.
 pub struct Recorder {
     n: u32,
+    /// Members of each channel, ascending.
+    members: Vec<Vec<u32>>,
     messages: Vec<MessageTruth>,
     index: FxHashMap<String, u32>,
-    /// `messages.len() * n` delivery times, row per message; `NEVER` if not delivered.
+    /// Offset of each message's row in `delivered` (one slot per member of its channel).
+    row: Vec<usize>,
+    /// Delivery times, `NEVER` if not delivered.
     delivered: Vec<SimTime>,
+    expected: u64,
     duplicates: u64,
     causal_violations: u64,
     delivered_pairs: u64,
     per_node_delivered: Vec<u64>,
+    per_node_expected: Vec<u64>,
     per_node_duplicates: Vec<u64>,
     counters: ProtocolCounters,
 }
 
 impl Recorder {
-    /// A recorder for `n` participants.
-    pub fn new(n: u32) -> Recorder {
+    /// A recorder for `n` participants and channels with the given members (ascending ids).
+    pub fn new(n: u32, members: Vec<Vec<u32>>) -> Recorder {
         Recorder {
             n,
+            members,
             messages: Vec::new(),
             index: FxHashMap::default(),
+            row: Vec::new(),
             delivered: Vec::new(),
+            expected: 0,
             duplicates: 0,
             causal_violations: 0,
             delivered_pairs: 0,
             per_node_delivered: vec![0; n as usize],
+            per_node_expected: vec![0; n as usize],
             per_node_duplicates: vec![0; n as usize],
             counters: ProtocolCounters::default(),
         }
     }
 
-    /// Records a publication. `deps` are the message ids of its causal history; ids unknown
-    /// to the recorder are ignored. Returns the message's index.
-    pub fn publish(&mut self, id: &str, publisher: u32, at: SimTime, deps: &[&str]) -> u32 {
+    /// Position of participant `p` among the members of `channel`.
+    fn position(&self, channel: u32, p: u32) -> Option<usize> {
+        let m = &self.members[channel as usize];
+        if m.len() == self.n as usize {
+            Some(p as usize) // the group channel: every participant, in order
+        } else {
+            m.binary_search(&p).ok()
+        }
+    }
+
+    /// Records a publication on `channel`. `deps` are the message ids of its causal history;
+    /// ids unknown to the recorder are ignored. Returns the message's index.
+    pub fn publish(
+        &mut self,
+        id: &str,
+        channel: u32,
+        publisher: u32,
+        at: SimTime,
+        deps: &[&str],
+    ) -> u32 {
         let idx = self.messages.len() as u32;
         let deps = deps
             .iter()
@@ -102,6 +132,7 @@ impl Recorder {
         self.index.insert(id.to_owned(), idx);
         self.messages.push(MessageTruth {
             id: id.to_owned(),
+            channel,
             publisher,
             published: at,
             deps,
@@ -112,8 +143,16 @@ impl Recorder {
             label: None,
             lamport_timestamp: None,
         });
+        self.row.push(self.delivered.len());
+        let members = &self.members[channel as usize];
         self.delivered
-            .extend(std::iter::repeat_n(NEVER, self.n as usize));
+            .extend(std::iter::repeat_n(NEVER, members.len()));
+        for &p in members {
+            if p != publisher {
+                self.per_node_expected[p as usize] += 1;
+                self.expected += 1;
+            }
+        }
         idx
     }
 
@@ -146,19 +185,29 @@ impl Recorder {
             self.counters.unknown_deliveries += 1;
             return;
         };
-        let n = self.n as usize;
-        let slot = m as usize * n + to as usize;
-        if self.messages[m as usize].publisher == to {
+        let truth = &self.messages[m as usize];
+        if truth.publisher == to {
             return; // a participant never delivers its own message; ignore defensively
         }
+        let Some(pos) = self.position(truth.channel, to) else {
+            self.counters.unknown_deliveries += 1; // not a member of the channel
+            return;
+        };
+        let slot = self.row[m as usize] + pos;
         if self.delivered[slot] != NEVER {
             self.duplicates += 1;
             self.per_node_duplicates[to as usize] += 1;
             return;
         }
-        for &d in &self.messages[m as usize].deps {
+        for &d in &truth.deps {
             let dep = &self.messages[d as usize];
-            if dep.publisher != to && self.delivered[d as usize * n + to as usize] == NEVER {
+            if dep.publisher == to {
+                continue;
+            }
+            let delivered = self
+                .position(dep.channel, to)
+                .is_some_and(|p| self.delivered[self.row[d as usize] + p] != NEVER);
+            if !delivered {
                 self.causal_violations += 1;
             }
         }
@@ -219,22 +268,38 @@ impl Recorder {
 
     /// Delivery time of message `m` at participant `to`, if delivered.
     pub fn delivery(&self, m: u32, to: u32) -> Option<SimTime> {
-        let t = self.delivered[m as usize * self.n as usize + to as usize];
+        let truth = &self.messages[m as usize];
+        let pos = self.position(truth.channel, to)?;
+        let t = self.delivered[self.row[m as usize] + pos];
         (t != NEVER).then_some(t)
     }
 
-    /// Delivery times of message `m` to every participant (`None` for its publisher and
-    /// for participants that never delivered it).
-    pub fn deliveries_of(&self, m: u32) -> impl Iterator<Item = Option<SimTime>> + '_ {
-        let n = self.n as usize;
-        self.delivered[m as usize * n..(m as usize + 1) * n]
+    /// `(member, delivery time)` of message `m` for every member of its channel (`None` for
+    /// its publisher and for members that never delivered it), in member order.
+    pub fn deliveries_of(&self, m: u32) -> impl Iterator<Item = (u32, Option<SimTime>)> + '_ {
+        let truth = &self.messages[m as usize];
+        let members = &self.members[truth.channel as usize];
+        let row = self.row[m as usize];
+        members
             .iter()
-            .map(|&t| (t != NEVER).then_some(t))
+            .zip(&self.delivered[row..row + members.len()])
+            .map(|(&p, &t)| (p, (t != NEVER).then_some(t)))
     }
 
-    /// Expected (message, receiver) pairs: messages x (participants - 1).
+    /// Expected receivers of message `m`: members of its channel but its publisher.
+    pub fn receivers_of(&self, m: u32) -> u64 {
+        let truth = &self.messages[m as usize];
+        self.members[truth.channel as usize].len().saturating_sub(1) as u64
+    }
+
+    /// Expected (message, receiver) pairs.
     pub fn expected_pairs(&self) -> u64 {
-        self.messages.len() as u64 * u64::from(self.n.saturating_sub(1))
+        self.expected
+    }
+
+    /// Expected deliveries per participant.
+    pub fn per_node_expected(&self) -> &[u64] {
+        &self.per_node_expected
     }
 
     /// Delivered (message, receiver) pairs, duplicates not counted.
@@ -272,9 +337,9 @@ mod tests {
 
     #[test]
     fn counts_pairs_duplicates_and_causal_violations() {
-        let mut r = Recorder::new(3);
-        r.publish("a", 0, 0, &[]);
-        r.publish("b", 1, 10, &["a", "zzz-unknown"]);
+        let mut r = Recorder::new(3, vec![vec![0, 1, 2]]);
+        r.publish("a", 0, 0, 0, &[]);
+        r.publish("b", 0, 1, 10, &["a", "zzz-unknown"]);
         assert_eq!(r.expected_pairs(), 4);
         // participant 2 gets b before its dependency a: one violation
         r.deliver("b", 2, 20);
@@ -297,8 +362,8 @@ mod tests {
 
     #[test]
     fn ack_first_time_counts() {
-        let mut r = Recorder::new(2);
-        r.publish("a", 0, 0, &[]);
+        let mut r = Recorder::new(2, vec![vec![0, 1]]);
+        r.publish("a", 0, 0, 0, &[]);
         r.acknowledged("a", 7);
         r.acknowledged("a", 9);
         assert_eq!(r.messages()[0].acknowledged, Some(7));

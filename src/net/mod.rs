@@ -15,15 +15,21 @@
 //! arrives.
 
 pub mod latency;
+pub mod topology;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::Bytes;
 use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::rng::{stream, StreamKind};
 use crate::engine::SimTime;
-use crate::scenario::{RegionMatrix, Scenario};
+use crate::scenario::{Dissemination, RegionMatrix, Scenario};
 
 pub use latency::{LatencyModel, Sampler};
+pub use topology::Graph;
 
 /// What a transmission is, as told by its sender (for per-kind accounting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -69,14 +75,20 @@ impl TrafficKind {
 /// Per-participant traffic counters (bytes and copies).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeTraffic {
-    /// Bytes put on the wire by this participant, per [`TrafficKind`] (index = `kind as usize`).
+    /// Bytes put on the wire by this participant, per [`TrafficKind`] of the packet (index =
+    /// `kind as usize`), its own packets and relayed ones alike.
     pub bytes_sent_by_kind: [u64; 5],
-    /// Transmissions (one per broadcast, not per copy) per kind.
+    /// Packets this participant originated (one per send, not per copy), per kind.
     pub transmissions_by_kind: [u64; 5],
+    /// Of `bytes_sent_by_kind`, bytes of other participants' packets that it relayed.
+    pub bytes_forwarded: u64,
     /// Bytes of copies that arrived at this participant.
     pub bytes_received: u64,
     /// Copies that arrived at this participant.
     pub copies_received: u64,
+    /// Of `bytes_received`, bytes of copies of packets it had already received (relay
+    /// duplicates, network duplication).
+    pub bytes_received_duplicate: u64,
 }
 
 impl NodeTraffic {
@@ -93,7 +105,7 @@ impl NodeTraffic {
 /// Group-wide copy counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CopyCounts {
-    /// Copies put on the wire.
+    /// Copies put on the wire (every hop).
     pub sent: u64,
     /// Copies dropped by random loss.
     pub lost: u64,
@@ -101,13 +113,63 @@ pub struct CopyCounts {
     pub partitioned: u64,
     /// Extra copies created by duplication (`network.duplicate`).
     pub duplicated: u64,
+    /// Copies that arrived at a participant that already had the packet.
+    pub redundant: u64,
 }
 
-/// One copy of a broadcast: who gets it and when.
+/// A packet: one transmission by its origin, flooded or fanned out by the network. Shared by
+/// every copy in flight (`Rc`); the payload bytes are shared further with the cores that keep
+/// them. The network reads only its size and the header fields here, never the payload.
+#[derive(Debug)]
+pub struct Packet {
+    /// Channel the payload belongs to (index into the run's channels).
+    pub channel: u32,
+    /// Participant that sent it.
+    pub origin: u32,
+    /// What it is, as told by its origin.
+    pub kind: TrafficKind,
+    /// The encoded message.
+    pub bytes: Bytes,
+    /// Participants that have received it (bitset): the relay layer's seen-cache.
+    seen: RefCell<Vec<u64>>,
+}
+
+impl Packet {
+    /// A packet from `origin` on `channel` in a network of `n` participants.
+    pub fn new(channel: u32, origin: u32, kind: TrafficKind, bytes: Bytes, n: u32) -> Rc<Packet> {
+        Rc::new(Packet {
+            channel,
+            origin,
+            kind,
+            bytes,
+            seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
+        })
+    }
+
+    /// Marks `p` as having received the packet; true if it had not before.
+    fn mark_seen(&self, p: u32) -> bool {
+        let mut seen = self.seen.borrow_mut();
+        let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
+        let first = seen[word] & bit == 0;
+        seen[word] |= bit;
+        first
+    }
+}
+
+/// Whether an arriving copy is the first of its packet at that participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    First,
+    Duplicate,
+}
+
+/// One copy on one link: who gets it, from whom, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Copy {
     /// Receiving participant.
     pub to: u32,
+    /// Sending participant (the origin or a relay).
+    pub from: u32,
     /// Arrival time (µs since run start).
     pub arrival: SimTime,
 }
@@ -130,9 +192,20 @@ pub enum NetError {
     Latency(String),
 }
 
+/// How packets travel.
+#[derive(Debug, Clone)]
+enum Overlay {
+    /// The origin sends one copy to every other member of the packet's channel.
+    Broadcast,
+    /// Every participant forwards a packet to its neighbours the first time it receives it
+    /// (all participants relay, members of the channel deliver).
+    Flood(Graph),
+}
+
 /// The simulated transport of one run.
 pub struct Network {
     n: u32,
+    overlay: Overlay,
     latency: LatencyModel,
     loss: f64,
     duplicate: f64,
@@ -159,8 +232,18 @@ impl Network {
                 group_of: partition_groups(p, n),
             })
             .collect();
+        let overlay = match scenario.network.dissemination {
+            Dissemination::Broadcast => Overlay::Broadcast,
+            Dissemination::Relay => Overlay::Flood(topology::random_regular(
+                n,
+                scenario.network.mesh_degree,
+                &mut stream(scenario.seed, StreamKind::Topology, 0),
+            )),
+            Dissemination::Ring => Overlay::Flood(topology::ring_with_skips(n)),
+        };
         Ok(Network {
             n,
+            overlay,
             latency,
             loss: scenario.network.loss,
             duplicate: scenario.network.duplicate,
@@ -179,6 +262,14 @@ impl Network {
         self.n
     }
 
+    /// The overlay graph packets are flooded over (`None` for broadcast).
+    pub fn graph(&self) -> Option<&Graph> {
+        match &self.overlay {
+            Overlay::Broadcast => None,
+            Overlay::Flood(g) => Some(g),
+        }
+    }
+
     /// True if copies from `a` to `b` sent at `now` are dropped by an active partition.
     pub fn is_cut(&self, now: SimTime, a: u32, b: u32) -> bool {
         if now >= self.faults_end {
@@ -189,59 +280,109 @@ impl Network {
         })
     }
 
-    /// Broadcasts `size_bytes` of `kind` from `from` at `now`: every other participant gets an
-    /// independent copy unless it is cut off by a partition or lost. Surviving copies are
-    /// appended to `out` in receiver order.
-    pub fn broadcast(
-        &mut self,
-        now: SimTime,
-        from: u32,
-        size_bytes: usize,
-        kind: TrafficKind,
-        out: &mut Vec<Copy>,
-    ) {
-        let size = size_bytes as u64;
-        let copies = u64::from(self.n.saturating_sub(1));
-        let t = &mut self.traffic[from as usize];
-        t.bytes_sent_by_kind[kind.index()] += size * copies;
-        t.transmissions_by_kind[kind.index()] += 1;
-        self.copies.sent += copies;
-        for to in 0..self.n {
-            if to == from {
-                continue;
+    /// The origin of `packet` sends it at `now`. Broadcast: one copy to every participant in
+    /// `members` but the origin. Relay and ring: one copy to each overlay neighbour (the
+    /// members are reached by flooding). Surviving copies are appended to `out`.
+    pub fn publish(&mut self, now: SimTime, packet: &Packet, members: &[u32], out: &mut Vec<Copy>) {
+        let origin = packet.origin;
+        packet.mark_seen(origin);
+        self.traffic[origin as usize].transmissions_by_kind[packet.kind.index()] += 1;
+        let size = packet.bytes.len() as u64;
+        match &self.overlay {
+            Overlay::Broadcast => {
+                for &to in members {
+                    if to != origin {
+                        self.send_copy(now, origin, to, size, packet.kind, false, out);
+                    }
+                }
             }
-            if self.is_cut(now, from, to) {
-                self.copies.partitioned += 1;
-                continue;
-            }
-            let rng = &mut self.rngs[from as usize];
-            if self.loss > 0.0 && rng.random::<f64>() < self.loss {
-                self.copies.lost += 1;
-                continue;
-            }
-            let delay = self.latency.sample_us(from, to, rng);
-            out.push(Copy {
-                to,
-                arrival: now + delay,
-            });
-            // Duplication is drawn only when configured, so other scenarios' streams are
-            // unchanged by its existence.
-            if self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate {
-                let delay = self.latency.sample_us(from, to, rng);
-                self.copies.duplicated += 1;
-                out.push(Copy {
-                    to,
-                    arrival: now + delay,
-                });
+            Overlay::Flood(g) => {
+                let neighbours = g.neighbours(origin).to_vec();
+                for to in neighbours {
+                    self.send_copy(now, origin, to, size, packet.kind, false, out);
+                }
             }
         }
     }
 
-    /// Accounts a copy of `size_bytes` that arrived at `to`.
-    pub fn record_arrival(&mut self, to: u32, size_bytes: usize) {
+    /// A copy of `packet` from `from` arrives at `to` at `now`. On the first receipt a flooding
+    /// overlay forwards it to every neighbour but `from`, appending the copies to `out`.
+    pub fn on_arrival(
+        &mut self,
+        now: SimTime,
+        to: u32,
+        from: u32,
+        packet: &Packet,
+        out: &mut Vec<Copy>,
+    ) -> Receipt {
+        let size = packet.bytes.len() as u64;
         let t = &mut self.traffic[to as usize];
-        t.bytes_received += size_bytes as u64;
+        t.bytes_received += size;
         t.copies_received += 1;
+        if !packet.mark_seen(to) {
+            t.bytes_received_duplicate += size;
+            self.copies.redundant += 1;
+            return Receipt::Duplicate;
+        }
+        if let Overlay::Flood(g) = &self.overlay {
+            let neighbours: Vec<u32> = g
+                .neighbours(to)
+                .iter()
+                .copied()
+                .filter(|&w| w != from)
+                .collect();
+            for w in neighbours {
+                self.send_copy(now, to, w, size, packet.kind, true, out);
+            }
+        }
+        Receipt::First
+    }
+
+    /// Puts one copy on the link `from -> to`: counts it, then drops it (partition, loss) or
+    /// appends it (and maybe a duplicate) to `out` with its latency draw.
+    #[allow(clippy::too_many_arguments)]
+    fn send_copy(
+        &mut self,
+        now: SimTime,
+        from: u32,
+        to: u32,
+        size: u64,
+        kind: TrafficKind,
+        forwarded: bool,
+        out: &mut Vec<Copy>,
+    ) {
+        let t = &mut self.traffic[from as usize];
+        t.bytes_sent_by_kind[kind.index()] += size;
+        if forwarded {
+            t.bytes_forwarded += size;
+        }
+        self.copies.sent += 1;
+        if self.is_cut(now, from, to) {
+            self.copies.partitioned += 1;
+            return;
+        }
+        let rng = &mut self.rngs[from as usize];
+        if self.loss > 0.0 && rng.random::<f64>() < self.loss {
+            self.copies.lost += 1;
+            return;
+        }
+        let delay = self.latency.sample_us(from, to, rng);
+        out.push(Copy {
+            to,
+            from,
+            arrival: now + delay,
+        });
+        // Duplication is drawn only when configured, so other scenarios' streams are
+        // unchanged by its existence.
+        if self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate {
+            let delay = self.latency.sample_us(from, to, rng);
+            self.copies.duplicated += 1;
+            out.push(Copy {
+                to,
+                from,
+                arrival: now + delay,
+            });
+        }
     }
 
     /// Per-participant traffic counters, indexed by participant.

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::scenario::{Distribution, Partition, SimDuration};
+use bytes::Bytes;
 
 fn scenario(n: u32, loss: f64, latency: crate::scenario::Latency) -> Scenario {
     let text = format!("participants = {n}\nduration = \"100s\"\n[network]\nloss = {loss}\n");
@@ -18,6 +19,21 @@ fn dist(d: Distribution) -> crate::scenario::Latency {
     }
 }
 
+/// Sends a fresh packet of `size` bytes from `from` to every participant (broadcast).
+fn bcast(
+    net: &mut Network,
+    now: SimTime,
+    from: u32,
+    size: usize,
+    kind: TrafficKind,
+    out: &mut Vec<Copy>,
+) {
+    let n = net.participants();
+    let packet = Packet::new(0, from, kind, Bytes::from(vec![0u8; size]), n);
+    let members: Vec<u32> = (0..n).collect();
+    net.publish(now, &packet, &members, out);
+}
+
 fn ms(x: u64) -> SimDuration {
     SimDuration::from_millis(x)
 }
@@ -27,7 +43,7 @@ fn latencies(sc: &Scenario, rounds: usize) -> (Vec<u64>, CopyCounts) {
     let mut net = Network::new(sc, None).expect("network");
     let mut out = Vec::new();
     for _ in 0..rounds {
-        net.broadcast(1_000, 0, 100, TrafficKind::Content, &mut out);
+        bcast(&mut net, 1_000, 0, 100, TrafficKind::Content, &mut out);
     }
     (
         out.iter().map(|c| c.arrival - 1_000).collect(),
@@ -127,7 +143,7 @@ fn region_matrix_gives_half_rtt_plus_jitter() {
     let mut net = Network::new(&sc, Some(&matrix)).expect("network");
     let mut out = Vec::new();
     // participant 0 is in region A, 1 in B, 2 in A, 3 in B
-    net.broadcast(0, 0, 10, TrafficKind::Sync, &mut out);
+    bcast(&mut net, 0, 0, 10, TrafficKind::Sync, &mut out);
     let got: Vec<(u32, u64)> = out.iter().map(|c| (c.to, c.arrival)).collect();
     assert_eq!(got, vec![(1, 50_000), (2, 2_000), (3, 50_000)]);
 
@@ -138,7 +154,7 @@ fn region_matrix_gives_half_rtt_plus_jitter() {
     let mut net = Network::new(&sc, Some(&matrix)).expect("network");
     let mut out = Vec::new();
     for _ in 0..1_000 {
-        net.broadcast(0, 0, 10, TrafficKind::Sync, &mut out);
+        bcast(&mut net, 0, 0, 10, TrafficKind::Sync, &mut out);
     }
     let to_b: Vec<u64> = out
         .iter()
@@ -162,7 +178,7 @@ fn partition_cuts_across_groups_only_during_its_window() {
     let mut net = Network::new(&sc, None).expect("network");
     let receivers = |net: &mut Network, t: u64| {
         let mut out = Vec::new();
-        net.broadcast(t, 0, 10, TrafficKind::Content, &mut out);
+        bcast(net, t, 0, 10, TrafficKind::Content, &mut out);
         out.iter().map(|c| c.to).collect::<Vec<_>>()
     };
     assert_eq!(receivers(&mut net, 9_999_999), vec![1, 2, 3]);
@@ -225,4 +241,78 @@ fn same_seed_same_draws() {
     let mut other = sc.clone();
     other.seed = 2;
     assert_ne!(latencies(&sc, 10).0, latencies(&other, 10).0);
+}
+
+/// Floods one packet from `origin` through `net` to completion (arrival order), returning
+/// which participants received it and how many copies arrived in all.
+fn flood(net: &mut Network, origin: u32) -> (Vec<bool>, u64) {
+    let n = net.participants();
+    let packet = Packet::new(0, origin, TrafficKind::Content, Bytes::from_static(b"x"), n);
+    let mut got = vec![false; n as usize];
+    got[origin as usize] = true;
+    let mut pending = Vec::new();
+    net.publish(0, &packet, &(0..n).collect::<Vec<_>>(), &mut pending);
+    let mut arrivals = 0u64;
+    while !pending.is_empty() {
+        pending.sort_by_key(|c: &Copy| std::cmp::Reverse(c.arrival));
+        let Some(c) = pending.pop() else { break };
+        arrivals += 1;
+        let mut out = Vec::new();
+        if net.on_arrival(c.arrival, c.to, c.from, &packet, &mut out) == Receipt::First {
+            got[c.to as usize] = true;
+        }
+        pending.extend(out);
+    }
+    (got, arrivals)
+}
+
+fn overlay_scenario(n: u32, dissemination: &str, loss: f64) -> Scenario {
+    let text = format!(
+        "participants = {n}\nduration = \"100s\"\n[network]\ndissemination = \"{dissemination}\"\nloss = {loss}\n[network.latency]\ndistribution = {{ kind = \"uniform\", min = \"10ms\", max = \"90ms\" }}\n"
+    );
+    toml::from_str(&text).expect("test scenario parses")
+}
+
+#[test]
+fn relay_reaches_every_node_of_a_connected_mesh_and_counts_duplicates() {
+    let sc = overlay_scenario(500, "relay", 0.0);
+    let mut net = Network::new(&sc, None).expect("network");
+    let g = net.graph().expect("a mesh").clone();
+    assert!((0..500).all(|v| g.degree(v) == 8));
+    let (got, arrivals) = flood(&mut net, 17);
+    assert!(got.iter().all(|&g| g), "some node never got the packet");
+    // every node forwards to D - 1 peers (the origin to D): 500*8 - 499 copies
+    assert_eq!(net.copies().sent, 500 * 8 - 499);
+    assert_eq!(arrivals, net.copies().sent);
+    // 499 first receipts; everything else is a relay duplicate, counted as received bytes
+    assert_eq!(net.copies().redundant, arrivals - 499);
+    let dup_bytes: u64 = net
+        .traffic()
+        .iter()
+        .map(|t| t.bytes_received_duplicate)
+        .sum();
+    assert_eq!(dup_bytes, arrivals - 499);
+    let forwarded: u64 = net.traffic().iter().map(|t| t.bytes_forwarded).sum();
+    assert_eq!(forwarded, net.copies().sent - 8);
+}
+
+#[test]
+fn ring_with_skip_links_floods_everyone() {
+    let sc = overlay_scenario(100, "ring", 0.0);
+    let mut net = Network::new(&sc, None).expect("network");
+    let (got, _) = flood(&mut net, 3);
+    assert!(got.iter().all(|&g| g));
+    assert_eq!(net.graph().expect("ring").degree(0), 12);
+}
+
+#[test]
+fn relay_mesh_routes_around_moderate_loss() {
+    // With D = 8, 10% per-hop loss almost never stops a flood from reaching everyone
+    // (the per-node miss probability is about 0.1^(in-degree)).
+    let sc = overlay_scenario(300, "relay", 0.1);
+    let mut net = Network::new(&sc, None).expect("network");
+    let (got, _) = flood(&mut net, 0);
+    let reached = got.iter().filter(|&&g| g).count();
+    assert!(reached >= 299, "{reached} of 300");
+    assert!(net.copies().lost > 0);
 }

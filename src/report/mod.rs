@@ -74,6 +74,9 @@ pub struct Summary {
     pub copies_lost: u64,
     pub copies_partitioned: u64,
     pub copies_duplicated: u64,
+    pub copies_redundant: u64,
+    pub bytes_forwarded: u64,
+    pub bytes_received_redundant: u64,
     pub acknowledged: u64,
     pub acknowledged_undelivered: u64,
     pub not_acknowledged: u64,
@@ -191,8 +194,8 @@ impl Report {
         let mut ack_latencies = Vec::new();
         for (m, truth) in msgs.iter().enumerate() {
             let mut all = true;
-            for (to, d) in rec.deliveries_of(m as u32).enumerate() {
-                if to as u32 == truth.publisher {
+            for (to, d) in rec.deliveries_of(m as u32) {
+                if to == truth.publisher {
                     continue;
                 }
                 match d {
@@ -204,7 +207,7 @@ impl Report {
                     }
                     None => {
                         all = false;
-                        incomplete[to] = true;
+                        incomplete[to as usize] = true;
                     }
                 }
             }
@@ -300,6 +303,9 @@ impl Report {
                 copies_lost: copies.lost,
                 copies_partitioned: copies.partitioned,
                 copies_duplicated: copies.duplicated,
+                copies_redundant: copies.redundant,
+                bytes_forwarded: traffic.iter().map(|t| t.bytes_forwarded).sum(),
+                bytes_received_redundant: traffic.iter().map(|t| t.bytes_received_duplicate).sum(),
                 acknowledged: acked,
                 acknowledged_undelivered: acked_undelivered,
                 not_acknowledged: msgs.iter().filter(|m| m.not_acknowledged).count() as u64,
@@ -345,7 +351,6 @@ fn ratio_or_zero(a: u64, b: u64) -> f64 {
 /// The delivery-over-time series in buckets of `interval` µs up to `end`.
 fn delivery_over_time(rec: &Recorder, interval: SimTime, end: SimTime) -> Vec<DeliveryPoint> {
     let buckets = (end / interval + 1) as usize;
-    let receivers = u64::from(rec.participants().saturating_sub(1));
     // Per bucket: expected pairs of messages published in it, pairs delivered in it (any
     // message), and eventual deliveries of messages published in it.
     let mut expected = vec![0u64; buckets];
@@ -354,8 +359,8 @@ fn delivery_over_time(rec: &Recorder, interval: SimTime, end: SimTime) -> Vec<De
     let bucket = |t: SimTime| (t.div_ceil(interval) as usize).min(buckets - 1);
     for (m, truth) in rec.messages().iter().enumerate() {
         let b = bucket(truth.published);
-        expected[b] += receivers;
-        for t in rec.deliveries_of(m as u32).flatten() {
+        expected[b] += rec.receivers_of(m as u32);
+        for t in rec.deliveries_of(m as u32).filter_map(|(_, t)| t) {
             delivered_at[bucket(t)] += 1;
             eventual[b] += 1;
         }
@@ -456,11 +461,11 @@ fn write_messages_csv(path: &Path, rec: &Recorder) -> Result<(), ReportError> {
         "repair_responses",
     ])
     .map_err(csv_err)?;
-    let receivers = u64::from(rec.participants().saturating_sub(1));
     for (m, t) in rec.messages().iter().enumerate() {
+        let receivers = rec.receivers_of(m as u32);
         let mut lat: Vec<u64> = rec
             .deliveries_of(m as u32)
-            .flatten()
+            .filter_map(|(_, t)| t)
             .map(|d| d - t.published)
             .collect();
         let delivered = lat.len() as u64;
@@ -503,7 +508,6 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
     for m in rec.messages() {
         published[m.publisher as usize] += 1;
     }
-    let total = rec.messages().len() as u64;
     let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
     let mut header = vec![
         "participant".to_owned(),
@@ -531,7 +535,7 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
     );
     w.write_record(&header).map_err(csv_err)?;
     for (i, t) in out.network.traffic().iter().enumerate().take(n as usize) {
-        let expected = total - published[i];
+        let expected = rec.per_node_expected()[i];
         let delivered = rec.per_node_delivered()[i];
         let mut row = vec![
             i.to_string(),
@@ -628,7 +632,7 @@ fn write_plots(dir: &Path, r: &Report, rec: &Recorder) -> Result<(), ReportError
     for (m, t) in rec.messages().iter().enumerate() {
         lat_ms.extend(
             rec.deliveries_of(m as u32)
-                .flatten()
+                .filter_map(|(_, t)| t)
                 .map(|d| (d - t.published) as f64 / 1_000.0),
         );
     }
@@ -806,8 +810,8 @@ mod tests {
 
     #[test]
     fn delivery_series_dips_and_recovers() {
-        let mut rec = Recorder::new(3);
-        rec.publish("a", 0, 5, &[]);
+        let mut rec = Recorder::new(3, vec![vec![0, 1, 2]]);
+        rec.publish("a", 0, 0, 5, &[]);
         rec.deliver("a", 1, 6);
         rec.deliver("a", 2, 25); // late: delivered in the third bucket
         let s = delivery_over_time(&rec, 10, 30);

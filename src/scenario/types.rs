@@ -148,12 +148,16 @@ pub enum Arrival {
 }
 
 /// `[network]`: the transport between participants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// How a broadcast reaches the group. Default `broadcast`.
     #[serde(default)]
     pub dissemination: Dissemination,
+    /// Relay mesh degree D (`dissemination = "relay"`). Default 8 (GossipSub's D, as in
+    /// Waku relay).
+    #[serde(default = "default_mesh_degree")]
+    pub mesh_degree: u32,
     #[serde(default)]
     pub latency: Latency,
     /// Bernoulli loss probability per delivered copy, in [0, 1]. Default 0.
@@ -171,6 +175,27 @@ pub enum Dissemination {
     /// Every other member gets an independent copy (own latency draw, own loss draw).
     #[default]
     Broadcast,
+    /// Gossip mesh (Waku relay): a random `mesh_degree`-regular graph from the seed; every
+    /// participant forwards a packet to its mesh peers the first time it receives it.
+    Relay,
+    /// Ring with skip links (neighbours at distances 1, 2, 4, ...), flooded the same way.
+    Ring,
+}
+
+pub fn default_mesh_degree() -> u32 {
+    8
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            dissemination: Dissemination::default(),
+            mesh_degree: default_mesh_degree(),
+            latency: Latency::default(),
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
 }
 
 /// `[network.latency]`: one-way latency of a copy. Exactly one of `regions` or
