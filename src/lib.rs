@@ -10,6 +10,7 @@ pub mod net;
 pub mod report;
 pub mod scenario;
 pub mod sds;
+pub mod wire_json;
 
 use engine::{RunOutcome, SimTime, Simulation};
 

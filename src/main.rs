@@ -1,6 +1,7 @@
 //! `sim`: the command-line interface (DESIGN.md "CLI contract"). Parsing, calling the library,
 //! mapping errors to exit codes: 0 ok, 1 a check found a regression, 2 bad usage or bad input.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -50,6 +51,25 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Inspect or craft SDS wire messages (JSON <-> protobuf hex).
+    Wire {
+        #[command(subcommand)]
+        cmd: WireCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum WireCmd {
+    /// Decode an SDS message and print it as JSON.
+    Decode {
+        /// Hex (whitespace and `0x` allowed), or `@FILE` holding hex text or raw bytes.
+        input: String,
+    },
+    /// Encode a JSON message (the shape `decode` prints) and print its hex.
+    Encode {
+        /// JSON text, or `@FILE` holding it.
+        input: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -75,6 +95,22 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+        Command::Wire { cmd } => wire(cmd),
+    }
+}
+
+fn wire(cmd: WireCmd) -> ExitCode {
+    let result = match cmd {
+        WireCmd::Decode { input } => sdsim::wire_json::decode_command(&input),
+        WireCmd::Encode { input } => sdsim::wire_json::encode_command(&input),
+    };
+    match result {
+        // writeln!, not println!: a closed stdout (`| head -c1`) is an error, not a panic.
+        Ok(text) => match writeln!(std::io::stdout(), "{text}") {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("writing to stdout: {e}")),
+        },
+        Err(e) => fail(&e),
     }
 }
 
