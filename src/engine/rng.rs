@@ -22,6 +22,11 @@ pub enum StreamKind {
     Payload = 4,
     /// The overlay graph (relay mesh) of the run (id 0).
     Topology = 5,
+    /// Gilbert-Elliott loss chain of participant `id`'s egress (`network.gilbert_elliott`).
+    GilbertElliott = 6,
+    /// Extra loss draws (node classes, degradation windows, link overrides) of copies sent
+    /// by participant `id`.
+    LinkLoss = 7,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).

@@ -143,11 +143,12 @@ enum Ev {
     Publish,
     /// A scripted publication (`[[workload.publish]]`): sender and label.
     Scripted { sender: u32, label: Option<String> },
-    /// A copy of `packet` from `from` arrives at participant `to`.
+    /// A copy of `packet` comes off the wire at `copy.to` (`handed_over` false), or leaves
+    /// the receiver's downlink queue (`handed_over` true).
     Arrive {
-        to: u32,
-        from: u32,
+        copy: Copy,
         packet: Rc<Packet>,
+        handed_over: bool,
     },
     /// The core in `slot` of participant `node` asked to be woken at Unix ms `at_ms`.
     Timer { node: u32, slot: u16, at_ms: u64 },
@@ -367,7 +368,11 @@ impl Simulation {
                     }
                 }
                 Ev::Scripted { sender, label } => self.publish(now, 0, sender, label),
-                Ev::Arrive { to, from, packet } => self.arrive(now, to, from, packet),
+                Ev::Arrive {
+                    copy,
+                    packet,
+                    handed_over,
+                } => self.arrive(now, copy, packet, handed_over),
                 Ev::Timer { node, slot, at_ms } => self.timer(now, node, slot as usize, at_ms),
             }
             self.peak_pending = self.peak_pending.max(self.queue.len());
@@ -520,7 +525,31 @@ impl Simulation {
         self.after_input(now, sender, slot, false);
     }
 
-    fn arrive(&mut self, now: SimTime, to: u32, from: u32, packet: Rc<Packet>) {
+    fn arrive(&mut self, now: SimTime, copy: Copy, packet: Rc<Packet>, handed_over: bool) {
+        // Link model (net::links): a copy still queued in its sender's uplink when the
+        // sender went offline never left; a copy off the wire first waits in the receiver's
+        // downlink FIFO (re-scheduled once, with `handed_over`).
+        if !handed_over {
+            if !self.net.copy_alive(&copy) {
+                self.in_flight -= 1;
+                return;
+            }
+            let wait = self
+                .net
+                .downlink_delay(copy.to, now, packet.bytes.len() as u64);
+            if wait > 0 {
+                self.queue.push(
+                    now + wait,
+                    Ev::Arrive {
+                        copy,
+                        packet,
+                        handed_over: true,
+                    },
+                );
+                return;
+            }
+        }
+        let (to, from) = (copy.to, copy.from);
         self.in_flight -= 1;
         let mut forwards = std::mem::take(&mut self.scratch);
         forwards.clear();
@@ -578,9 +607,9 @@ impl Simulation {
             self.queue.push(
                 c.arrival,
                 Ev::Arrive {
-                    to: c.to,
-                    from: c.from,
+                    copy: *c,
                     packet: Rc::clone(packet),
+                    handed_over: false,
                 },
             );
         }

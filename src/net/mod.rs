@@ -10,11 +10,21 @@
 //! partitions between groups. A partition is checked when a copy is sent: copies already in
 //! flight when it starts still arrive. All partitions heal at the end of the workload phase.
 //!
+//! Link level (`links.rs`): node classes give participants uplink and downlink rates (FIFO
+//! queues, serialization delay `size * 8 / rate`), extra latency and extra loss;
+//! `[network.gilbert_elliott]` adds bursty loss per sender; degradation windows and
+//! per-link overrides add latency and loss; partitions may be one-way. A copy leaves its
+//! sender when its serialization ends (`Copy::departure`): partitions, degradation windows
+//! and latency apply from then. The engine calls [`Network::copy_alive`] and
+//! [`Network::downlink_delay`] when a copy comes off the wire, and the churn model calls
+//! [`Network::drop_uplink_queue`] when a participant goes offline.
+//!
 //! Traffic is counted per participant and per kind: `bytes_sent` counts every copy put on the
 //! wire (the sender cannot know it will be lost or cut off), `bytes_received` every copy that
 //! arrives.
 
 pub mod latency;
+pub mod links;
 pub mod topology;
 
 use std::cell::RefCell;
@@ -26,7 +36,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::engine::rng::{stream, StreamKind};
 use crate::engine::SimTime;
-use crate::scenario::{Dissemination, RegionMatrix, Scenario};
+use crate::scenario::{Dissemination, PartitionDirection, RegionMatrix, Scenario};
 
 pub use latency::{LatencyModel, Sampler};
 pub use topology::Graph;
@@ -89,6 +99,21 @@ pub struct NodeTraffic {
     /// Of `bytes_received`, bytes of copies of packets it had already received (relay
     /// duplicates, network duplication).
     pub bytes_received_duplicate: u64,
+    /// Copies that went through this participant's limited uplink (node class
+    /// `uplink_bps`); 0 without a limit.
+    pub uplink_queued_copies: u64,
+    /// Sum over those copies of the time (µs) each waited behind earlier copies before its
+    /// own serialization began.
+    pub uplink_queue_delay_total_us: u64,
+    /// Largest such wait (µs).
+    pub uplink_queue_delay_max_us: u64,
+    /// Copies that went through this participant's limited downlink (`downlink_bps`).
+    pub downlink_queued_copies: u64,
+    /// Sum over those copies of the time (µs) each waited, after coming off the wire, for
+    /// earlier copies to be handed over before its own serialization began.
+    pub downlink_queue_delay_total_us: u64,
+    /// Largest such wait (µs).
+    pub downlink_queue_delay_max_us: u64,
 }
 
 impl NodeTraffic {
@@ -100,6 +125,24 @@ impl NodeTraffic {
     pub fn bytes_sent_of(&self, kind: TrafficKind) -> u64 {
         self.bytes_sent_by_kind[kind.index()]
     }
+    /// Mean uplink queueing delay in µs over the copies that went through a limited
+    /// uplink (0 if none).
+    pub fn uplink_queue_delay_mean_us(&self) -> f64 {
+        mean(self.uplink_queue_delay_total_us, self.uplink_queued_copies)
+    }
+    /// Mean downlink queueing delay in µs over the copies handed over through a limited
+    /// downlink (0 if none).
+    pub fn downlink_queue_delay_mean_us(&self) -> f64 {
+        mean(self.downlink_queue_delay_total_us, self.downlink_queued_copies)
+    }
+}
+
+fn mean(total: u64, count: u64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        total as f64 / count as f64
+    }
 }
 
 /// Group-wide copy counters.
@@ -107,8 +150,16 @@ impl NodeTraffic {
 pub struct CopyCounts {
     /// Copies put on the wire (every hop).
     pub sent: u64,
-    /// Copies dropped by random loss.
+    /// Copies dropped by random loss: `network.loss`, Gilbert-Elliott, node-class,
+    /// degradation-window and link-override loss.
     pub lost: u64,
+    /// Of `lost`, copies dropped by the Gilbert-Elliott chain.
+    pub lost_gilbert_elliott: u64,
+    /// Of `lost`, copies dropped by node-class, degradation-window or link-override loss.
+    pub lost_extra: u64,
+    /// Copies still in their sender's uplink queue when it went offline
+    /// ([`Network::drop_uplink_queue`]): counted as sent, never left.
+    pub dropped_in_queue: u64,
     /// Copies dropped because sender and receiver were on different sides of a partition.
     pub partitioned: u64,
     /// Extra copies created by duplication (`network.duplicate`).
@@ -170,8 +221,14 @@ pub struct Copy {
     pub to: u32,
     /// Sending participant (the origin or a relay).
     pub from: u32,
-    /// Arrival time (µs since run start).
+    /// Arrival time off the wire at `to` (µs since run start), before any downlink
+    /// queueing ([`Network::downlink_delay`]).
     pub arrival: SimTime,
+    /// Time the copy left `from`'s uplink (end of its serialization; the send time
+    /// without an uplink limit), µs.
+    pub departure: SimTime,
+    /// `from`'s uplink epoch when the copy was queued (see [`Network::copy_alive`]).
+    pub epoch: u32,
 }
 
 /// A partition window with each participant's group.
@@ -180,6 +237,8 @@ struct PartitionWindow {
     start: SimTime,
     heal: SimTime,
     group_of: Vec<u16>,
+    /// One-way: only copies sent by these participants (to another group) are cut.
+    one_way_from: Option<Vec<bool>>,
 }
 
 /// Errors building a network from a scenario (already validated by `scenario::load`, so these
@@ -216,6 +275,7 @@ pub struct Network {
     rngs: Vec<ChaCha8Rng>,
     traffic: Vec<NodeTraffic>,
     copies: CopyCounts,
+    links: links::Links,
 }
 
 impl Network {
@@ -230,6 +290,10 @@ impl Network {
                 start: p.start.as_micros(),
                 heal: p.heal.as_micros(),
                 group_of: partition_groups(p, n),
+                one_way_from: match p.direction {
+                    PartitionDirection::Both => None,
+                    PartitionDirection::OneWay => Some(one_way_senders(p, n)),
+                },
             })
             .collect();
         let overlay = match scenario.network.dissemination {
@@ -254,6 +318,7 @@ impl Network {
                 .collect(),
             traffic: vec![NodeTraffic::default(); n as usize],
             copies: CopyCounts::default(),
+            links: links::Links::new(scenario),
         })
     }
 
@@ -270,14 +335,65 @@ impl Network {
         }
     }
 
-    /// True if copies from `a` to `b` sent at `now` are dropped by an active partition.
+    /// True if copies from `a` to `b` leaving `a` at `now` are dropped by an active
+    /// partition (a one-way partition cuts only copies from its first group, or from its
+    /// isolated participants, to the other groups).
     pub fn is_cut(&self, now: SimTime, a: u32, b: u32) -> bool {
         if now >= self.faults_end {
             return false;
         }
         self.partitions.iter().any(|p| {
-            now >= p.start && now < p.heal && p.group_of[a as usize] != p.group_of[b as usize]
+            now >= p.start
+                && now < p.heal
+                && p.group_of[a as usize] != p.group_of[b as usize]
+                && p.one_way_from.as_ref().is_none_or(|f| f[a as usize])
         })
+    }
+
+    /// Index of `node`'s class in `[[node_classes]]` (`None`: the default class).
+    pub fn class_of(&self, node: u32) -> Option<u16> {
+        self.links.class_index(node)
+    }
+
+    /// `node`'s uplink rate in bits/s (`None`: unlimited).
+    pub fn uplink_bps(&self, node: u32) -> Option<u64> {
+        self.links.uplink_bps(node)
+    }
+
+    /// `node`'s downlink rate in bits/s (`None`: unlimited).
+    pub fn downlink_bps(&self, node: u32) -> Option<u64> {
+        self.links.downlink_bps(node)
+    }
+
+    /// Engine hook, called when a copy comes off the wire (at `copy.arrival`), before
+    /// [`Network::downlink_delay`]: false if the copy never left its sender because it was
+    /// still queued in the sender's uplink when [`Network::drop_uplink_queue`] was called
+    /// (already counted in [`CopyCounts::dropped_in_queue`]); the engine then discards it.
+    pub fn copy_alive(&self, copy: &Copy) -> bool {
+        self.links.alive(copy.from, copy.departure, copy.epoch)
+    }
+
+    /// Engine hook, called once per copy that comes off the wire at `to` at `now` (µs),
+    /// in arrival order: the delay (µs) after which the copy of `size_bytes` bytes is
+    /// handed over to `to`, i.e. its wait in `to`'s downlink FIFO plus its serialization
+    /// `size_bytes * 8 / downlink_bps` (rounded up to whole µs). 0 without a downlink
+    /// limit. Arrivals must come in time order for FIFO order to hold, which the event
+    /// queue guarantees. Records the wait in [`NodeTraffic`].
+    pub fn downlink_delay(&mut self, to: u32, now: SimTime, size_bytes: u64) -> SimTime {
+        self.links
+            .downlink_delay(to, now, size_bytes, &mut self.traffic[to as usize])
+    }
+
+    /// Churn hook: `node` goes offline at `now` (µs). Copies in its uplink queue that have
+    /// not finished serializing by `now` (departure > now) are lost: counted in
+    /// [`CopyCounts::dropped_in_queue`] (they stay in `bytes_sent`: the sender saw them
+    /// sent), and [`Network::copy_alive`] returns false for them. The queue is empty
+    /// afterwards. Returns the number of copies dropped. No effect on copies already sent
+    /// without an uplink limit.
+    pub fn drop_uplink_queue(&mut self, node: u32, now: SimTime) -> u64 {
+        let dropped = self.links.drop_queue(node, now);
+        self.copies.dropped_in_queue += dropped;
+        dropped
     }
 
     /// The origin of `packet` sends it at `now`. Broadcast: one copy to every participant in
@@ -338,8 +454,10 @@ impl Network {
         Receipt::First
     }
 
-    /// Puts one copy on the link `from -> to`: counts it, then drops it (partition, loss) or
-    /// appends it (and maybe a duplicate) to `out` with its latency draw.
+    /// Puts one copy on the link `from -> to`: counts it, queues it on `from`'s uplink,
+    /// advances `from`'s Gilbert-Elliott chain, then drops it (partition, `network.loss`,
+    /// Gilbert-Elliott, extra loss) or appends it (and maybe a duplicate) to `out` with its
+    /// latency draw plus extra latency.
     #[allow(clippy::too_many_arguments)]
     fn send_copy(
         &mut self,
@@ -357,7 +475,9 @@ impl Network {
             t.bytes_forwarded += size;
         }
         self.copies.sent += 1;
-        if self.is_cut(now, from, to) {
+        let (departure, epoch) = self.links.enqueue_uplink(from, now, size, t);
+        let ge_lost = self.links.ge_step(from);
+        if self.is_cut(departure, from, to) {
             self.copies.partitioned += 1;
             return;
         }
@@ -366,21 +486,37 @@ impl Network {
             self.copies.lost += 1;
             return;
         }
-        let delay = self.latency.sample_us(from, to, rng);
+        if ge_lost {
+            self.copies.lost += 1;
+            self.copies.lost_gilbert_elliott += 1;
+            return;
+        }
+        let extra = self.links.extra(departure, from, to, self.faults_end);
+        if extra.lost {
+            self.copies.lost += 1;
+            self.copies.lost_extra += 1;
+            return;
+        }
+        let rng = &mut self.rngs[from as usize];
+        let delay = self.latency.sample_us(from, to, rng) + extra.latency_us;
         out.push(Copy {
             to,
             from,
-            arrival: now + delay,
+            arrival: departure + delay,
+            departure,
+            epoch,
         });
         // Duplication is drawn only when configured, so other scenarios' streams are
         // unchanged by its existence.
         if self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate {
-            let delay = self.latency.sample_us(from, to, rng);
+            let delay = self.latency.sample_us(from, to, rng) + extra.latency_us;
             self.copies.duplicated += 1;
             out.push(Copy {
                 to,
                 from,
-                arrival: now + delay,
+                arrival: departure + delay,
+                departure,
+                epoch,
             });
         }
     }
@@ -425,6 +561,15 @@ fn partition_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
             }
             next += size;
         }
+    } else if let Some(isolated) = &p.isolate {
+        // Each isolated participant alone; everyone else one group.
+        let rest = isolated.len() as u16;
+        group_of.iter_mut().for_each(|g| *g = rest);
+        for (g, &id) in isolated.iter().enumerate() {
+            if let Some(slot) = group_of.get_mut(id as usize) {
+                *slot = g as u16;
+            }
+        }
     } else if let Some(ids) = &p.ids {
         // Participants listed nowhere form one extra group.
         let rest = ids.len() as u16;
@@ -438,6 +583,25 @@ fn partition_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
         }
     }
     group_of
+}
+
+/// Senders whose copies a one-way partition cuts: the isolated participants (`isolate`),
+/// else the first group (`fractions`, `ids`).
+fn one_way_senders(p: &crate::scenario::Partition, n: u32) -> Vec<bool> {
+    let mut from = vec![false; n as usize];
+    if let Some(isolated) = &p.isolate {
+        for &id in isolated {
+            if let Some(slot) = from.get_mut(id as usize) {
+                *slot = true;
+            }
+        }
+    } else {
+        let group_of = partition_groups(p, n);
+        for (i, g) in group_of.iter().enumerate() {
+            from[i] = *g == 0;
+        }
+    }
+    from
 }
 
 #[cfg(test)]

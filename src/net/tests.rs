@@ -174,6 +174,8 @@ fn partition_cuts_across_groups_only_during_its_window() {
         heal: SimDuration::from_secs(20),
         fractions: Some(vec![0.5, 0.5]),
         ids: None,
+        isolate: None,
+        direction: Default::default(),
     }];
     let mut net = Network::new(&sc, None).expect("network");
     let receivers = |net: &mut Network, t: u64| {
@@ -201,6 +203,8 @@ fn explicit_ids_and_unlisted_rest_group() {
         heal: SimDuration::from_secs(50),
         fractions: None,
         ids: Some(vec![vec![0, 4], vec![1]]),
+        isolate: None,
+        direction: Default::default(),
     }];
     let net = Network::new(&sc, None).expect("network");
     assert!(!net.is_cut(1, 0, 4));
@@ -222,6 +226,8 @@ fn uneven_fractions_assign_contiguous_blocks() {
         heal: SimDuration::from_secs(1),
         fractions: Some(vec![0.3, 0.3, 0.4]),
         ids: None,
+        isolate: None,
+        direction: Default::default(),
     };
     assert_eq!(partition_groups(&p, 10), vec![0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
     assert_eq!(partition_groups(&p, 7), vec![0, 0, 1, 1, 2, 2, 2]);
@@ -315,4 +321,364 @@ fn relay_mesh_routes_around_moderate_loss() {
     let reached = got.iter().filter(|&&g| g).count();
     assert!(reached >= 299, "{reached} of 300");
     assert!(net.copies().lost > 0);
+}
+
+// ---- Link level: Gilbert-Elliott, one-way partitions, isolation, node classes, queues,
+// ---- degradation windows, link overrides.
+
+/// A scenario from TOML lines appended to a base (constant 10 ms latency, 100 s workload).
+fn sc_toml(n: u32, extra: &str) -> Scenario {
+    let text = format!(
+        "participants = {n}\nduration = \"100s\"\n[network.latency]\ndistribution = {{ kind = \"constant\", value = \"10ms\" }}\n{extra}"
+    );
+    let sc: Scenario = toml::from_str(&text).expect("test scenario parses");
+    crate::scenario::validate_for_tests(&sc).expect("test scenario is valid");
+    sc
+}
+
+/// Sends `count` single copies `from -> to` (a two-member broadcast) at `now`; returns, per
+/// copy, whether it survived.
+fn survivals(net: &mut Network, now: SimTime, from: u32, to: u32, count: usize) -> Vec<bool> {
+    let n = net.participants();
+    let mut out = Vec::new();
+    (0..count)
+        .map(|_| {
+            out.clear();
+            let packet = Packet::new(0, from, TrafficKind::Content, Bytes::from(vec![0u8; 10]), n);
+            net.publish(now, &packet, &[from, to], &mut out);
+            !out.is_empty()
+        })
+        .collect()
+}
+
+fn ge_check(p: f64, r: f64, h: f64, k: f64, tol_rate: f64) -> (f64, f64) {
+    let sc = sc_toml(
+        2,
+        &format!("[network.gilbert_elliott]\np = {p}\nr = {r}\nh = {h}\nk = {k}\n"),
+    );
+    let mut net = Network::new(&sc, None).expect("network");
+    let s = survivals(&mut net, 0, 0, 1, 400_000);
+    let lost = s.iter().filter(|&&ok| !ok).count();
+    let rate = lost as f64 / s.len() as f64;
+    let expected = (r * (1.0 - k) + p * (1.0 - h)) / (p + r);
+    assert!(
+        (rate - expected).abs() < tol_rate,
+        "GE loss rate {rate}, stationary {expected}"
+    );
+    assert_eq!(net.copies().lost_gilbert_elliott as usize, lost);
+    // mean length of runs of consecutive losses
+    let mut bursts = Vec::new();
+    let mut run = 0u64;
+    for ok in s {
+        if ok {
+            if run > 0 {
+                bursts.push(run);
+            }
+            run = 0;
+        } else {
+            run += 1;
+        }
+    }
+    let (mean, _) = mean_sd(&bursts);
+    (rate, mean)
+}
+
+#[test]
+fn gilbert_elliott_loss_rate_and_burst_length_match_parameters() {
+    // Simple Gilbert (h = 0, k = 1): loss rate p / (p + r) = 1/6, bursts geometric with
+    // mean 1 / r = 4 (sd sqrt(1 - r) / r ~ 3.5; ~11k bursts: SE ~ 0.033; allow 6 SE).
+    // Rate SE with lag-1 correlation 1 - p - r = 0.7: sqrt(pq/n * 1.7/0.3) ~ 0.0014.
+    let (_, burst) = ge_check(0.05, 0.25, 0.0, 1.0, 0.008);
+    assert!((burst - 4.0).abs() < 0.2, "mean burst {burst}");
+    // Full Gilbert-Elliott: loss in both states.
+    ge_check(0.1, 0.3, 0.2, 0.95, 0.008);
+}
+
+#[test]
+fn gilbert_elliott_off_leaves_network_draws_unchanged() {
+    let plain = scenario(11, 0.1, dist(Distribution::Constant { value: ms(10) }));
+    let mut with_ge = plain.clone();
+    with_ge.network.gilbert_elliott = Some(crate::scenario::GilbertElliott {
+        p: 0.0,
+        r: Some(1.0),
+        h: 0.0,
+        k: 1.0,
+    });
+    assert_eq!(latencies(&plain, 200), latencies(&with_ge, 200));
+}
+
+#[test]
+fn one_way_partition_blocks_one_direction_only() {
+    let sc = sc_toml(
+        4,
+        "[[partitions]]\nstart = \"10s\"\nheal = \"20s\"\nfractions = [0.5, 0.5]\ndirection = \"one-way\"\n",
+    );
+    let net = Network::new(&sc, None).expect("network");
+    let t = 15_000_000;
+    assert!(net.is_cut(t, 0, 2) && net.is_cut(t, 1, 3));
+    assert!(!net.is_cut(t, 2, 0) && !net.is_cut(t, 3, 1));
+    assert!(!net.is_cut(t, 0, 1) && !net.is_cut(t, 2, 3));
+    assert!(!net.is_cut(9_999_999, 0, 2) && !net.is_cut(20_000_000, 0, 2));
+    // with explicit ids the first listed group is the blocked sender side
+    let sc = sc_toml(
+        4,
+        "[[partitions]]\nstart = \"0s\"\nheal = \"20s\"\nids = [[3], [0]]\ndirection = \"one-way\"\n",
+    );
+    let net = Network::new(&sc, None).expect("network");
+    assert!(net.is_cut(1, 3, 0) && net.is_cut(1, 3, 1));
+    assert!(!net.is_cut(1, 0, 3) && !net.is_cut(1, 1, 3) && !net.is_cut(1, 0, 1));
+}
+
+#[test]
+fn isolate_cuts_each_listed_node_off_from_everyone() {
+    let sc = sc_toml(
+        5,
+        "[[partitions]]\nstart = \"0s\"\nheal = \"20s\"\nisolate = [1, 3]\n",
+    );
+    let net = Network::new(&sc, None).expect("network");
+    for other in [0, 2, 4] {
+        assert!(net.is_cut(1, 1, other) && net.is_cut(1, other, 1));
+        assert!(net.is_cut(1, 3, other) && net.is_cut(1, other, 3));
+    }
+    assert!(net.is_cut(1, 1, 3) && net.is_cut(1, 3, 1));
+    assert!(!net.is_cut(1, 0, 2) && !net.is_cut(1, 4, 0));
+    // one-way isolation: the isolated node still hears everyone but nobody hears it
+    let sc = sc_toml(
+        3,
+        "[[partitions]]\nstart = \"0s\"\nheal = \"20s\"\nisolate = [2]\ndirection = \"one-way\"\n",
+    );
+    let net = Network::new(&sc, None).expect("network");
+    assert!(net.is_cut(1, 2, 0) && net.is_cut(1, 2, 1));
+    assert!(!net.is_cut(1, 0, 2) && !net.is_cut(1, 1, 2) && !net.is_cut(1, 0, 1));
+}
+
+#[test]
+fn overlapping_partition_windows_compose() {
+    let sc = sc_toml(
+        4,
+        "[[partitions]]\nstart = \"10s\"\nheal = \"30s\"\nfractions = [0.5, 0.5]\n\
+         [[partitions]]\nstart = \"20s\"\nheal = \"40s\"\nisolate = [0]\n",
+    );
+    let net = Network::new(&sc, None).expect("network");
+    let s = 1_000_000;
+    // 15 s: only the halves
+    assert!(net.is_cut(15 * s, 0, 2) && !net.is_cut(15 * s, 0, 1));
+    // 25 s: both: 0 alone, halves split
+    assert!(net.is_cut(25 * s, 0, 1) && net.is_cut(25 * s, 1, 2) && !net.is_cut(25 * s, 2, 3));
+    // 35 s: only 0 isolated
+    assert!(net.is_cut(35 * s, 0, 1) && !net.is_cut(35 * s, 1, 2));
+    assert!(!net.is_cut(45 * s, 0, 1));
+}
+
+#[test]
+fn node_classes_by_fraction_take_blocks_from_the_end() {
+    let sc = sc_toml(
+        10,
+        "[[node_classes]]\nname = \"mobile\"\nfraction = 0.2\n\
+         [[node_classes]]\nname = \"home\"\nfraction = 0.3\n\
+         [[node_classes]]\nname = \"server\"\nids = [8, 0]\n",
+    );
+    let net = Network::new(&sc, None).expect("network");
+    let classes: Vec<Option<u16>> = (0..10).map(|i| net.class_of(i)).collect();
+    // ids first (0, 8 = server); mobile takes the last 2 free ids (9, 7), home the next 3
+    assert_eq!(
+        classes,
+        vec![
+            Some(2),
+            None,
+            None,
+            Some(1),
+            Some(1),
+            Some(1),
+            None,
+            Some(0),
+            Some(2),
+            Some(0)
+        ]
+    );
+}
+
+/// A network with one limited uplink/downlink class holding `ids`.
+fn limited(n: u32, ids: &str, up: u64, down: u64) -> Network {
+    let sc = sc_toml(
+        n,
+        &format!(
+            "[[node_classes]]\nname = \"slow\"\nids = {ids}\nuplink_bps = {up}\ndownlink_bps = {down}\n"
+        ),
+    );
+    Network::new(&sc, None).expect("network")
+}
+
+#[test]
+fn uplink_fifo_serializes_each_copy_exactly() {
+    assert_eq!(links::serialization_us(1000, 8_000_000), 1000);
+    assert_eq!(links::serialization_us(125, 1_000_000_000), 1);
+    assert_eq!(links::serialization_us(1, 1_000_000_000), 1); // rounded up
+    // 8 Mbit/s = 1 byte/µs: 1000-byte copies take 1000 µs each, back to back.
+    let mut net = limited(4, "[0]", 8_000_000, 8_000_000);
+    let mut out = Vec::new();
+    bcast(&mut net, 0, 0, 1000, TrafficKind::Content, &mut out);
+    bcast(&mut net, 500, 0, 1000, TrafficKind::Content, &mut out);
+    let departures: Vec<u64> = out.iter().map(|c| c.departure).collect();
+    assert_eq!(departures, vec![1000, 2000, 3000, 4000, 5000, 6000]);
+    assert_eq!(
+        out.iter().map(|c| c.to).collect::<Vec<_>>(),
+        vec![1, 2, 3, 1, 2, 3]
+    );
+    assert!(out.iter().all(|c| c.arrival == c.departure + 10_000));
+    let t = &net.traffic()[0];
+    // waits: 0, 1000, 2000; then 2500, 3500, 4500 (queued behind the first burst)
+    assert_eq!(t.uplink_queued_copies, 6);
+    assert_eq!(t.uplink_queue_delay_max_us, 4500);
+    assert_eq!(t.uplink_queue_delay_total_us, 13_500);
+    assert_eq!(t.uplink_queue_delay_mean_us(), 2250.0);
+    // an idle queue starts at `now`
+    out.clear();
+    bcast(&mut net, 100_000, 0, 1000, TrafficKind::Content, &mut out);
+    assert_eq!(out[0].departure, 101_000);
+    // unlimited senders depart at once
+    out.clear();
+    bcast(&mut net, 7, 1, 1000, TrafficKind::Content, &mut out);
+    assert!(out.iter().all(|c| c.departure == 7 && c.arrival == 10_007));
+    assert_eq!(net.traffic()[1].uplink_queued_copies, 0);
+}
+
+#[test]
+fn downlink_fifo_hands_over_in_arrival_order() {
+    let mut net = limited(3, "[1]", 1_000_000_000, 8_000_000);
+    assert_eq!(net.downlink_delay(1, 0, 1000), 1000);
+    // arrives while the first is being handed over: waits 500, then 1000
+    assert_eq!(net.downlink_delay(1, 500, 1000), 1500);
+    assert_eq!(net.downlink_delay(1, 2000, 500), 500);
+    assert_eq!(net.downlink_delay(1, 10_000, 1000), 1000);
+    assert_eq!(net.downlink_delay(0, 0, 1000), 0); // unlimited
+    let t = &net.traffic()[1];
+    assert_eq!(t.downlink_queued_copies, 4);
+    assert_eq!(t.downlink_queue_delay_max_us, 500);
+    assert_eq!(t.downlink_queue_delay_total_us, 500);
+}
+
+#[test]
+fn queued_copies_of_a_node_going_offline_are_lost_and_counted() {
+    let mut net = limited(4, "[0]", 8_000_000, 8_000_000);
+    let mut out = Vec::new();
+    bcast(&mut net, 0, 0, 1000, TrafficKind::Content, &mut out);
+    // offline at 1500 µs: the copy departing at 1000 left, those at 2000 and 3000 did not
+    assert_eq!(net.drop_uplink_queue(0, 1500), 2);
+    assert_eq!(net.copies().dropped_in_queue, 2);
+    let alive: Vec<bool> = out.iter().map(|c| net.copy_alive(c)).collect();
+    assert_eq!(alive, vec![true, false, false]);
+    // the sender saw all three sent
+    assert_eq!(net.traffic()[0].bytes_sent(), 3000);
+    // back online: a fresh queue, new copies are alive
+    out.clear();
+    bcast(&mut net, 1600, 0, 1000, TrafficKind::Content, &mut out);
+    assert_eq!(out[0].departure, 2600);
+    assert!(out.iter().all(|c| net.copy_alive(c)));
+    // dropping an empty (or unlimited) queue loses nothing
+    assert_eq!(net.drop_uplink_queue(0, 1_000_000), 0);
+    assert_eq!(net.drop_uplink_queue(2, 0), 0);
+    assert!(out.iter().all(|c| net.copy_alive(c)));
+}
+
+#[test]
+fn class_extra_latency_and_loss_apply_to_both_ends() {
+    let sc = sc_toml(
+        4,
+        "[[node_classes]]\nname = \"home\"\nids = [1]\nextra_latency = \"10ms\"\n\
+         [[node_classes]]\nname = \"mobile\"\nids = [2]\nextra_latency = \"60ms\"\n",
+    );
+    let mut net = Network::new(&sc, None).expect("network");
+    let mut out = Vec::new();
+    bcast(&mut net, 0, 0, 10, TrafficKind::Content, &mut out);
+    bcast(&mut net, 0, 1, 10, TrafficKind::Content, &mut out);
+    let lat: Vec<(u32, u32, u64)> = out.iter().map(|c| (c.from, c.to, c.arrival)).collect();
+    assert_eq!(
+        lat,
+        vec![
+            (0, 1, 20_000),
+            (0, 2, 70_000),
+            (0, 3, 10_000),
+            (1, 0, 20_000),
+            (1, 2, 80_000),
+            (1, 3, 20_000)
+        ]
+    );
+    // 1% class loss on the receiver side, over many draws: sd sqrt(.01 * .99 / 2e5) ~ 2.2e-4
+    let sc = sc_toml(
+        2,
+        "[[node_classes]]\nname = \"mobile\"\nids = [1]\nloss = 0.01\n",
+    );
+    let mut net = Network::new(&sc, None).expect("network");
+    let s = survivals(&mut net, 0, 0, 1, 200_000);
+    let rate = s.iter().filter(|&&ok| !ok).count() as f64 / s.len() as f64;
+    assert!((rate - 0.01).abs() < 0.0012, "class loss rate {rate}");
+    assert_eq!(net.copies().lost_extra, net.copies().lost);
+}
+
+#[test]
+fn degradation_window_adds_latency_and_loss_inside_only() {
+    let sc = sc_toml(
+        3,
+        "[[network.degradations]]\nstart = \"10s\"\nend = \"20s\"\nextra_latency = \"100ms\"\nloss = 0.3\n\
+         [[network.degradations]]\nstart = \"50s\"\nend = \"200s\"\nextra_latency = \"5ms\"\nids = [2]\n",
+    );
+    let mut net = Network::new(&sc, None).expect("network");
+    let s = 1_000_000;
+    let mut stats = |t: u64, from: u32, to: u32| {
+        let mut out = Vec::new();
+        let mut lost = 0;
+        for _ in 0..20_000 {
+            let before = out.len();
+            let packet = Packet::new(0, from, TrafficKind::Content, Bytes::from(vec![0u8; 10]), 3);
+            net.publish(t, &packet, &[from, to], &mut out);
+            if out.len() == before {
+                lost += 1;
+            }
+        }
+        let lat: Vec<u64> = out.iter().map(|c| c.arrival - t).collect();
+        (lost as f64 / 20_000.0, lat)
+    };
+    let (loss, lat) = stats(15 * s, 0, 1);
+    // sd sqrt(.3 * .7 / 2e4) ~ 0.0032
+    assert!((loss - 0.3).abs() < 0.016, "loss in window {loss}");
+    assert!(lat.iter().all(|&l| l == 110_000));
+    let (loss, lat) = stats(20 * s, 0, 1);
+    assert_eq!(loss, 0.0);
+    assert!(lat.iter().all(|&l| l == 10_000));
+    // restricted to participant 2's links; heals at the end of the workload (100 s)
+    assert!(stats(60 * s, 0, 2).1.iter().all(|&l| l == 15_000));
+    assert!(stats(60 * s, 2, 1).1.iter().all(|&l| l == 15_000));
+    assert!(stats(60 * s, 0, 1).1.iter().all(|&l| l == 10_000));
+    assert!(stats(100 * s, 0, 2).1.iter().all(|&l| l == 10_000));
+}
+
+#[test]
+fn link_overrides_apply_to_their_links_only() {
+    let sc = sc_toml(
+        3,
+        "[[network.links]]\nfrom = 0\nto = 1\nextra_latency = \"7ms\"\nloss = 0.5\n\
+         [[network.links]]\nfrom = 1\nto = 2\nextra_latency = \"3ms\"\nbidirectional = false\n",
+    );
+    let mut net = Network::new(&sc, None).expect("network");
+    for (from, to) in [(0, 1), (1, 0)] {
+        let s = survivals(&mut net, 0, from, to, 20_000);
+        let rate = s.iter().filter(|&&ok| !ok).count() as f64 / s.len() as f64;
+        // sd sqrt(.25 / 2e4) ~ 0.0035
+        assert!((rate - 0.5).abs() < 0.02, "{from}->{to}: {rate}");
+    }
+    let mut out = Vec::new();
+    let arrival = |net: &mut Network, from: u32, to: u32, out: &mut Vec<Copy>| {
+        out.clear();
+        let packet = Packet::new(0, from, TrafficKind::Content, Bytes::from(vec![0u8; 10]), 3);
+        net.publish(0, &packet, &[from, to], out);
+        out.first().map(|c| c.arrival)
+    };
+    assert_eq!(arrival(&mut net, 1, 2, &mut out), Some(13_000));
+    assert_eq!(arrival(&mut net, 2, 1, &mut out), Some(10_000));
+    assert_eq!(arrival(&mut net, 0, 2, &mut out), Some(10_000));
+    let lat: Vec<u64> = (0..50)
+        .filter_map(|_| arrival(&mut net, 0, 1, &mut out))
+        .collect();
+    assert!(!lat.is_empty() && lat.iter().all(|&l| l == 17_000));
 }

@@ -34,3 +34,9 @@ pub use error::{ErrorKind, ScenarioError};
 pub use loader::{config_hash, load, load_str, Loaded};
 pub use regions::RegionMatrix;
 pub use types::*;
+
+/// Validates a scenario built in a unit test elsewhere in the crate (`key: message` on error).
+#[cfg(test)]
+pub(crate) fn validate_for_tests(s: &Scenario) -> Result<(), String> {
+    validate::validate(s).map_err(|e| format!("{}: {}", e.key, e.message))
+}

@@ -263,12 +263,12 @@ fn semantic_validation() {
         (
             "[[partitions]]\nstart = \"1s\"\nheal = \"2s\"\nfractions = [0.5, 0.5]\nids = [[0]]\n",
             Some(7),
-            &["partitions.0.ids: give exactly one of fractions or ids, not both"],
+            &["partitions.0.ids: give exactly one of fractions, ids or isolate, not several"],
         ),
         (
             "[[partitions]]\nstart = \"1s\"\nheal = \"2s\"\n",
             Some(3),
-            &["partitions.0: give exactly one of fractions or ids"],
+            &["partitions.0: give exactly one of fractions, ids or isolate"],
         ),
         (
             "[[partitions]]\nstart = \"1s\"\nheal = \"2s\"\nfractions = [1.0]\n",
@@ -319,6 +319,24 @@ fn semantic_validation() {
             &["sds.repair.t_min: must be less than t_max (2m), got 2m"],
         ),
         ("[sds.repair]\nmax_requests = 0\n", Some(4), &["sds.repair.max_requests: must be at least 1"]),
+        ("[network.gilbert_elliott]\np = 1.5\n", None, &["network.gilbert_elliott.p: must be in [0, 1], got 1.5"]),
+        ("[network.gilbert_elliott]\np = 0.1\nk = -1.0\n", None, &["network.gilbert_elliott.k: must be in [0, 1]"]),
+        ("[network.gilbert_elliott]\np = 0.0\nr = 0.0\n", None, &["network.gilbert_elliott.r: p and r are both 0"]),
+        ("[network.gilbert_elliott]\nq = 0.1\np = 0.1\n", None, &["q"]),
+        ("[[network.degradations]]\nstart = \"5s\"\nend = \"5s\"\n", None, &["network.degradations.0.end: must be after start (5s), got 5s"]),
+        ("[[network.degradations]]\nstart = \"5s\"\nend = \"6s\"\nids = [4]\n", None, &["network.degradations.0.ids: participant 4 is out of range (participants = 4)"]),
+        ("[[network.links]]\nfrom = 1\nto = 1\n", None, &["network.links.0.to: must differ from from (1)"]),
+        ("[[network.links]]\nfrom = 0\nto = 9\n", None, &["network.links.0.to: participant 9 is out of range"]),
+        ("[[node_classes]]\nname = \"a\"\nfraction = 0.6\n[[node_classes]]\nname = \"b\"\nfraction = 0.5\n", None, &["node_classes.1.fraction: fractions of all classes must sum to at most 1"]),
+        ("[[node_classes]]\nname = \"a\"\nids = [1]\n[[node_classes]]\nname = \"b\"\nids = [2, 1]\n", None, &["node_classes.1.ids: participant 1 is already in another class"]),
+        ("[[node_classes]]\nname = \"a\"\nids = [7]\n", None, &["node_classes.0.ids: participant 7 is out of range"]),
+        ("[[node_classes]]\nname = \"a\"\nfraction = 0.5\nids = [1]\n", None, &["node_classes.0.ids: give exactly one of fraction or ids"]),
+        ("[[node_classes]]\nname = \"a\"\nfraction = 0.5\nuplink_bps = 0\n", None, &["node_classes.0.uplink_bps: must be greater than 0"]),
+        ("[[node_classes]]\nname = \"a\"\nfraction = 0.5\n[[node_classes]]\nname = \"a\"\nfraction = 0.5\n", None, &["node_classes.1.name: class \"a\" is defined twice"]),
+        ("[[node_classes]]\nname = \"a\"\nids = [0, 1, 2]\n[[node_classes]]\nname = \"b\"\nfraction = 0.5\n", None, &["node_classes: fraction classes (2 participants) and ids classes (3)"]),
+        ("[[partitions]]\nstart = \"1s\"\nheal = \"2s\"\nisolate = [4]\n", None, &["partitions.0.isolate: participant 4 is out of range"]),
+        ("[[partitions]]\nstart = \"1s\"\nheal = \"2s\"\nisolate = [1]\nids = [[0]]\n", None, &["partitions.0.isolate: give exactly one of fractions, ids or isolate, not several"]),
+        ("[[partitions]]\nstart = \"1s\"\nheal = \"2s\"\nisolate = [1]\ndirection = \"sideways\"\n", None, &["direction"]),
     ];
     for (extra, line, want) in cases.iter().skip(1) {
         let src = format!("{base}{extra}");
@@ -529,6 +547,40 @@ fn readme_documents_every_key() {
         heal: SimDuration::ZERO,
         fractions: Some(vec![]),
         ids: Some(vec![]),
+        isolate: None,
+        direction: Default::default(),
+    });
+    // Optional tables and keys that are omitted when unset.
+    s.partitions[0].isolate = Some(vec![]);
+    s.partitions[0].direction = PartitionDirection::OneWay;
+    s.network.gilbert_elliott = Some(GilbertElliott {
+        p: 0.0,
+        r: Some(0.0),
+        h: 0.0,
+        k: 1.0,
+    });
+    s.network.degradations.push(Degradation {
+        start: SimDuration::ZERO,
+        end: SimDuration::ZERO,
+        extra_latency: SimDuration::ZERO,
+        loss: 0.0,
+        ids: Some(vec![]),
+    });
+    s.network.links.push(LinkOverride {
+        from: 0,
+        to: 1,
+        extra_latency: SimDuration::ZERO,
+        loss: 0.0,
+        bidirectional: true,
+    });
+    s.node_classes.push(NodeClass {
+        name: "x".into(),
+        fraction: Some(0.0),
+        ids: Some(vec![]),
+        uplink_bps: Some(1),
+        downlink_bps: Some(1),
+        extra_latency: SimDuration::ZERO,
+        loss: 0.0,
     });
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);

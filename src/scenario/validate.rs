@@ -128,6 +128,9 @@ pub(crate) fn validate(s: &Scenario) -> Res {
         distribution("network.latency.distribution", d)?;
     }
 
+    links(s)?;
+    node_classes(s)?;
+
     for (i, p) in s.partitions.iter().enumerate() {
         let key = |k: &str| format!("partitions.{i}.{k}");
         if p.heal <= p.start {
@@ -145,16 +148,32 @@ pub(crate) fn validate(s: &Scenario) -> Res {
                 ),
             );
         }
-        match (&p.fractions, &p.ids) {
-            (Some(_), Some(_)) => {
-                return bad(key("ids"), "give exactly one of fractions or ids, not both")
-            }
-            (None, None) => {
+        let given = [p.fractions.is_some(), p.ids.is_some(), p.isolate.is_some()];
+        match given.iter().filter(|g| **g).count() {
+            0 => {
                 return bad(
                     format!("partitions.{i}"),
-                    "give exactly one of fractions or ids",
+                    "give exactly one of fractions, ids or isolate",
                 )
             }
+            1 => {}
+            _ => {
+                let second = if p.isolate.is_some() { "isolate" } else { "ids" };
+                return bad(
+                    key(second),
+                    "give exactly one of fractions, ids or isolate, not several",
+                );
+            }
+        }
+        if let Some(iso) = &p.isolate {
+            if iso.is_empty() {
+                return bad(key("isolate"), "needs at least one participant id");
+            }
+            ids_in_range(&key("isolate"), iso, s.participants)?;
+        }
+        match (&p.fractions, &p.ids) {
+            (None, None) => {}
+            (Some(_), Some(_)) => unreachable!("checked above"),
             (Some(fr), None) => {
                 if fr.len() < 2 {
                     return bad(
@@ -285,4 +304,163 @@ fn distribution(key: &str, d: &Distribution) -> Res {
             Ok(())
         }
     }
+}
+
+fn probability(key: &str, x: f64) -> Res {
+    if !(0.0..=1.0).contains(&x) {
+        return bad(key, format!("must be in [0, 1], got {x}"));
+    }
+    Ok(())
+}
+
+/// Every id `< participants` and listed at most once.
+fn ids_in_range(key: &str, ids: &[u32], participants: u32) -> Res {
+    let mut seen = std::collections::BTreeSet::new();
+    for id in ids {
+        if *id >= participants {
+            return bad(
+                key,
+                format!("participant {id} is out of range (participants = {participants})"),
+            );
+        }
+        if !seen.insert(*id) {
+            return bad(key, format!("participant {id} is listed more than once"));
+        }
+    }
+    Ok(())
+}
+
+/// `[network.gilbert_elliott]`, `[[network.degradations]]`, `[[network.links]]`.
+fn links(s: &Scenario) -> Res {
+    let n = &s.network;
+    if let Some(ge) = &n.gilbert_elliott {
+        probability("network.gilbert_elliott.p", ge.p)?;
+        if let Some(r) = ge.r {
+            probability("network.gilbert_elliott.r", r)?;
+        }
+        probability("network.gilbert_elliott.h", ge.h)?;
+        probability("network.gilbert_elliott.k", ge.k)?;
+        if ge.p + ge.r_or_default() == 0.0 {
+            return bad(
+                "network.gilbert_elliott.r",
+                "p and r are both 0: the chain never leaves its initial (good) state; set p = 0 alone or r > 0",
+            );
+        }
+    }
+    for (i, d) in n.degradations.iter().enumerate() {
+        let key = |k: &str| format!("network.degradations.{i}.{k}");
+        if d.end <= d.start {
+            return bad(
+                key("end"),
+                format!("must be after start ({}), got {}", d.start, d.end),
+            );
+        }
+        if d.start >= s.duration {
+            return bad(
+                key("start"),
+                format!(
+                    "must be before the end of the workload (duration = {}), got {}",
+                    s.duration, d.start
+                ),
+            );
+        }
+        probability(&key("loss"), d.loss)?;
+        if let Some(ids) = &d.ids {
+            if ids.is_empty() {
+                return bad(key("ids"), "needs at least one participant id (omit it for all)");
+            }
+            ids_in_range(&key("ids"), ids, s.participants)?;
+        }
+    }
+    for (i, l) in n.links.iter().enumerate() {
+        let key = |k: &str| format!("network.links.{i}.{k}");
+        for (k, id) in [("from", l.from), ("to", l.to)] {
+            if id >= s.participants {
+                return bad(
+                    key(k),
+                    format!(
+                        "participant {id} is out of range (participants = {})",
+                        s.participants
+                    ),
+                );
+            }
+        }
+        if l.from == l.to {
+            return bad(key("to"), format!("must differ from from ({})", l.from));
+        }
+        probability(&key("loss"), l.loss)?;
+    }
+    Ok(())
+}
+
+/// `[[node_classes]]`.
+fn node_classes(s: &Scenario) -> Res {
+    let mut names = std::collections::BTreeSet::new();
+    let mut listed = std::collections::BTreeSet::new();
+    let mut by_fraction: u64 = 0;
+    let mut fraction_sum = 0.0;
+    for (i, c) in s.node_classes.iter().enumerate() {
+        let key = |k: &str| format!("node_classes.{i}.{k}");
+        if c.name.trim().is_empty() {
+            return bad(key("name"), "must not be empty");
+        }
+        if !names.insert(c.name.as_str()) {
+            return bad(key("name"), format!("class {:?} is defined twice", c.name));
+        }
+        match (c.fraction, &c.ids) {
+            (Some(_), Some(_)) => {
+                return bad(key("ids"), "give exactly one of fraction or ids, not both")
+            }
+            (None, None) => {
+                return bad(
+                    format!("node_classes.{i}"),
+                    "give exactly one of fraction or ids",
+                )
+            }
+            (Some(f), None) => {
+                if !(f > 0.0 && f <= 1.0) {
+                    return bad(key("fraction"), format!("must be in (0, 1], got {f}"));
+                }
+                fraction_sum += f;
+                if fraction_sum > 1.0 + 1e-9 {
+                    return bad(
+                        key("fraction"),
+                        format!("fractions of all classes must sum to at most 1, got {fraction_sum}"),
+                    );
+                }
+                by_fraction += (f * f64::from(s.participants)).floor() as u64;
+            }
+            (None, Some(ids)) => {
+                if ids.is_empty() {
+                    return bad(key("ids"), "needs at least one participant id");
+                }
+                ids_in_range(&key("ids"), ids, s.participants)?;
+                for id in ids {
+                    if !listed.insert(*id) {
+                        return bad(
+                            key("ids"),
+                            format!("participant {id} is already in another class"),
+                        );
+                    }
+                }
+            }
+        }
+        for (k, v) in [("uplink_bps", c.uplink_bps), ("downlink_bps", c.downlink_bps)] {
+            if v == Some(0) {
+                return bad(key(k), "must be greater than 0 bits/s (omit it for unlimited)");
+            }
+        }
+        probability(&key("loss"), c.loss)?;
+    }
+    if by_fraction + listed.len() as u64 > u64::from(s.participants) {
+        return bad(
+            "node_classes",
+            format!(
+                "fraction classes ({by_fraction} participants) and ids classes ({}) need more than the {} participants",
+                listed.len(),
+                s.participants
+            ),
+        );
+    }
+    Ok(())
 }
