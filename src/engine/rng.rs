@@ -22,6 +22,13 @@ pub enum StreamKind {
     Payload = 4,
     /// The overlay graph (relay mesh) of the run (id 0).
     Topology = 5,
+    /// Churn draws (`[churn]`): id 0 the random offline set and its staggered start times,
+    /// id 1 relay re-grafting choices, id `2 + i` the fresh core seeds of participant `i`
+    /// after each crash. Only drawn when `[churn]` is set, so runs without churn keep their
+    /// other streams (and reports) unchanged.
+    Churn = 6,
+    /// Clock offset of participant `id` drawn from `clock_skew`.
+    ClockSkew = 7,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).

@@ -270,6 +270,14 @@ impl Network {
         }
     }
 
+    /// The overlay graph, mutable (churn re-grafting); `None` for broadcast.
+    pub fn graph_mut(&mut self) -> Option<&mut Graph> {
+        match &mut self.overlay {
+            Overlay::Broadcast => None,
+            Overlay::Flood(g) => Some(g),
+        }
+    }
+
     /// True if copies from `a` to `b` sent at `now` are dropped by an active partition.
     pub fn is_cut(&self, now: SimTime, a: u32, b: u32) -> bool {
         if now >= self.faults_end {

@@ -29,8 +29,9 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use duration::{DurationError, SimDuration};
+pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
 pub use loader::{config_hash, load, load_str, Loaded};
 pub use regions::RegionMatrix;
 pub use types::*;
+pub(crate) use validate::MAX_SKEW_US;
