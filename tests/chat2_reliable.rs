@@ -2,10 +2,9 @@
 //!
 //! go-waku runs them on a ring of real relay nodes and makes partitions by closing
 //! connections; here each is a small scenario over `broadcast` dissemination with scripted
-//! publications (`[[workload.publish]]`) and timed partitions. Two cases are approximations
-//! until the network issue adds what they need: the ring topology (case 2 runs over
-//! broadcast) and late joiners (case 10 models the newcomer as a participant cut off from the
-//! start, which keeps its state; a true empty-state joiner comes with churn).
+//! publications (`[[workload.publish]]`) and timed partitions. Case 2 runs over broadcast
+//! rather than go-waku's ring; case 10's newcomer is a true late joiner (`[[churn.join]]`:
+//! it does not exist before it joins and starts with empty state).
 
 mod common;
 
@@ -271,8 +270,8 @@ label = "b"
 
 #[test]
 fn case_10_new_node_catches_up_then_takes_part() {
-    // Participant 3 is unreachable for the first 60 s while 0-2 publish ten messages; once
-    // connected it obtains all of them (sync messages reveal the latest ids, SDS-R walks the
+    // Participant 3 joins at 60 s, with a fresh core, after 0-2 published ten messages; once
+    // joined it obtains all of them (sync messages reveal the latest ids, SDS-R walks the
     // causal histories back), then publishes and everyone delivers it.
     let text = scenario(
         4,
@@ -299,10 +298,9 @@ label = "c"
 at = "200s"
 sender = 3
 label = "hello-from-new"
-[[partitions]]
-start = "0s"
-heal = "60s"
-ids = [[0, 1, 2], [3]]
+[[churn.join]]
+ids = [3]
+at = "60s"
 [sds.sync]
 policy = "periodic"
 interval = "30s"
@@ -311,6 +309,14 @@ interval = "30s"
     .replace("duration = \"60s\"", "duration = \"4m\"");
     let (out, r) = run_toml(&text);
     assert_eq!(r.summary.delivery_ratio, 1.0, "{:?}", r.summary);
+    let churn = r.summary.churn.as_ref().expect("churn summary");
+    assert_eq!(churn.joined, 1);
+    // it did not exist before 60 s: the first publications' copies to it were dropped, and it
+    // is expected to deliver the whole history (joiners_expect_history defaults to true)
+    assert!(churn.copies_to_offline >= 10);
+    assert_eq!(out.recorder.per_node_expected()[3], 10);
+    let a0 = out.recorder.by_label("a-0").expect("a-0");
+    assert!(out.recorder.delivery(a0, 3).expect("delivered") > 60_000_000);
     let newcomer = log_labels(&out, 3);
     assert_eq!(newcomer.len(), 11);
     assert_eq!(newcomer.last().map(String::as_str), Some("hello-from-new"));

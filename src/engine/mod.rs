@@ -13,6 +13,7 @@
 //! workload stops, partitions heal and protocol timers keep running until the group is settled
 //! or the drain bound passes.
 
+pub mod churn;
 pub mod queue;
 pub mod rng;
 pub mod run;

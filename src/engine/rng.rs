@@ -27,6 +27,13 @@ pub enum StreamKind {
     /// Extra loss draws (node classes, degradation windows, link overrides) of copies sent
     /// by participant `id`.
     LinkLoss = 7,
+    /// Churn draws (`[churn]`): id 0 the random offline set and its staggered start times,
+    /// id 1 relay re-grafting choices, id `2 + i` the fresh core seeds of participant `i`
+    /// after each crash. Only drawn when `[churn]` is set, so runs without churn keep their
+    /// other streams (and reports) unchanged.
+    Churn = 8,
+    /// Clock offset of participant `id` drawn from `clock_skew`.
+    ClockSkew = 9,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).

@@ -11,6 +11,15 @@
 //! (partitions have healed, no new messages) until the group is settled, i.e. no copy is in
 //! flight, every core is quiescent and every expected delivery happened; or until `drain`
 //! has passed; or until no event is left.
+//!
+//! Churn and clock skew ([`super::churn`] has the full semantics): a participant that is
+//! offline, absent (a late joiner before its join) or gone (`leave`) receives nothing (the
+//! copy is dropped as `copies_to_offline`), publishes nothing and its timers do not fire;
+//! sleepers get `handle_timeout` on waking, crashed participants and joiners get fresh cores.
+//! Participants still offline at the end of the workload come back then (faults heal),
+//! except those that left. The stop rule does not wait for participants that left. With
+//! clock skew, participant i's wall clock is `epoch + t + offset_i` in every core input and
+//! its timer deadlines are converted back with the same offset.
 
 use std::rc::Rc;
 
@@ -19,13 +28,15 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, Exp};
 
+use super::churn::{self, ChurnAction, ChurnPlan};
 use super::queue::EventQueue;
 use super::rng::{stream, StreamKind};
 use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
 use crate::scenario::{
-    Arrival, MessageIdRule, Protocol, RegionMatrix, Scenario, SdsParams, SyncPolicyName,
+    Arrival, ChurnMode, Dissemination, MessageIdRule, Protocol, RegionMatrix, Scenario, SdsParams,
+    SyncPolicyName,
 };
 use crate::sds;
 
@@ -100,6 +111,38 @@ impl StopReason {
     }
 }
 
+/// Churn figures of a run (present when `[churn]` schedules anything).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChurnStats {
+    /// Offline windows that started (`sleep`/`crash`; nested windows of an already offline
+    /// participant not counted).
+    pub offline_events: u64,
+    /// Participants that came back from a crash with fresh cores.
+    pub crashes: u64,
+    /// Participants that left (`leave`).
+    pub left: u64,
+    /// Late joiners that joined.
+    pub joined: u64,
+    /// Copies that arrived at an offline, absent or departed participant (dropped).
+    pub copies_to_offline: u64,
+    /// Publications skipped because their sender was offline, absent or gone.
+    pub publications_skipped: u64,
+    /// Windows shaded in reports (µs): see [`ChurnPlan::windows`].
+    pub windows: Vec<(SimTime, SimTime)>,
+}
+
+/// Where a participant is in its churn schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    Online,
+    /// Offline (sleep/crash); back when its last window ends.
+    Offline,
+    /// A late joiner before its join time.
+    Absent,
+    /// Left for good.
+    Left,
+}
+
 /// A channel of the run: its id on the wire and its members (ascending participant ids).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelSpec {
@@ -136,6 +179,8 @@ pub struct RunOutcome {
     /// the `none` baseline or a participant outside channel 0), for tests and tools that
     /// inspect final state (local logs, Lamport clocks, buffers).
     pub channels: Vec<Option<sds::Channel>>,
+    /// Churn figures; `None` when the scenario has no churn.
+    pub churn: Option<ChurnStats>,
 }
 
 enum Ev {
@@ -152,6 +197,10 @@ enum Ev {
     },
     /// The core in `slot` of participant `node` asked to be woken at Unix ms `at_ms`.
     Timer { node: u32, slot: u16, at_ms: u64 },
+    /// A scheduled churn event for participant `node`.
+    Churn { node: u32, action: ChurnAction },
+    /// End of the workload: every offline (sleep/crash) participant comes back.
+    HealChurn,
 }
 
 /// One participant's protocol state in one channel.
@@ -205,6 +254,37 @@ pub struct Simulation {
     scratch: Vec<Copy>,
     /// Id, sender and label of a publication whose Content transmit has not been drained yet.
     pending_publication: Option<(String, u32, Option<String>)>,
+    protocol: Protocol,
+    /// Core configuration per channel (fresh cores after a crash or a join).
+    configs: Vec<sds::Config>,
+    churn_mode: ChurnMode,
+    /// `Some` when the scenario has churn.
+    churn_stats: Option<ChurnStats>,
+    presence: Vec<Presence>,
+    /// `presence == Online`, for the re-grafting code.
+    online: Vec<bool>,
+    /// Open offline windows per participant (nested windows).
+    offline_depth: Vec<u32>,
+    /// A `HealChurn` event is still queued.
+    heal_pending: bool,
+    mesh_degree: usize,
+    /// Relay re-grafting choices (`Some` with relay dissemination and churn).
+    regraft_rng: Option<ChaCha8Rng>,
+    /// Per participant, fresh core seeds after crashes (created on first use).
+    crash_rngs: Vec<Option<ChaCha8Rng>>,
+    /// Clock offsets in µs per participant; empty when no participant is skewed.
+    offsets_us: Vec<i64>,
+}
+
+/// Seed of participant `i`'s core in channel `ch` (one draw per membership, in order).
+fn core_seed(seed: u64, i: u32, ch: usize) -> u64 {
+    use rand::Rng;
+    let mut r = stream(seed, StreamKind::CoreSeed, u64::from(i));
+    let mut s = r.next_u64();
+    for _ in 0..ch {
+        s = r.next_u64();
+    }
+    s
 }
 
 impl Simulation {
@@ -217,30 +297,29 @@ impl Simulation {
             id: CHANNEL_ID.to_owned(),
             members: (0..n).collect(),
         }];
+        let offsets_us = {
+            let o = churn::clock_offsets_us(sc);
+            if o.iter().all(|&x| x == 0) {
+                Vec::new()
+            } else {
+                o
+            }
+        };
+        let wall0 = |i: u32| wall_ms(epoch_ms, &offsets_us, i, 0);
         let mut nodes: Vec<Node> = (0..n).map(|_| Node { slots: Vec::new() }).collect();
+        let mut configs = Vec::new();
         for (ch, spec) in channels.iter().enumerate() {
             let config = sds_config(&sc.sds, spec.members.len() as u32);
+            configs.push(config.clone());
             for &i in &spec.members {
                 let proto = match sc.protocol {
-                    Protocol::Sds => {
-                        let core_seed = {
-                            use rand::Rng;
-                            let mut r = stream(sc.seed, StreamKind::CoreSeed, u64::from(i));
-                            // one draw per channel membership, in channel order
-                            let mut seed = r.next_u64();
-                            for _ in 0..ch {
-                                seed = r.next_u64();
-                            }
-                            seed
-                        };
-                        Proto::Sds(Box::new(sds::Channel::new(
-                            spec.id.clone(),
-                            participant_id(i),
-                            config.clone(),
-                            epoch_ms,
-                            core_seed,
-                        )))
-                    }
+                    Protocol::Sds => Proto::Sds(Box::new(sds::Channel::new(
+                        spec.id.clone(),
+                        participant_id(i),
+                        config.clone(),
+                        wall0(i),
+                        core_seed(sc.seed, i, ch),
+                    ))),
                     Protocol::None => Proto::None,
                 };
                 nodes[i as usize].slots.push(Slot {
@@ -253,6 +332,14 @@ impl Simulation {
         }
         let rate = sc.workload.rate_per_s;
         let members: Vec<Vec<u32>> = channels.iter().map(|c| c.members.clone()).collect();
+        let churn_active = sc.churn.is_active();
+        let plan = ChurnPlan::new(sc);
+        let mut rec = Recorder::new(n, members);
+        if churn_active {
+            for (i, &(from, until)) in plan.membership.iter().enumerate() {
+                rec.set_membership(i as u32, from, until);
+            }
+        }
         let mut sim = Simulation {
             seed: sc.seed,
             epoch_ms,
@@ -260,7 +347,7 @@ impl Simulation {
             net,
             channels,
             nodes,
-            rec: Recorder::new(n, members),
+            rec,
             workload_rng: stream(sc.seed, StreamKind::Workload, 0),
             payload_rngs: (0..n)
                 .map(|i| stream(sc.seed, StreamKind::Payload, u64::from(i)))
@@ -280,12 +367,58 @@ impl Simulation {
             peak_pending: 0,
             scratch: Vec::new(),
             pending_publication: None,
+            protocol: sc.protocol,
+            configs,
+            churn_mode: sc.churn.mode,
+            churn_stats: churn_active.then(|| ChurnStats {
+                windows: plan.windows.clone(),
+                ..ChurnStats::default()
+            }),
+            presence: vec![Presence::Online; n as usize],
+            online: vec![true; n as usize],
+            offline_depth: vec![0; n as usize],
+            heal_pending: false,
+            mesh_degree: sc.network.mesh_degree as usize,
+            regraft_rng: (churn_active && sc.network.dissemination == Dissemination::Relay)
+                .then(|| stream(sc.seed, StreamKind::Churn, 1)),
+            crash_rngs: if churn_active && sc.churn.mode == ChurnMode::Crash {
+                vec![None; n as usize]
+            } else {
+                Vec::new()
+            },
+            offsets_us,
         };
+        // Late joiners are absent from the start (no timers, no mesh links).
+        for i in 0..n {
+            if plan.absent[i as usize] {
+                sim.presence[i as usize] = Presence::Absent;
+                sim.online[i as usize] = false;
+                sim.regraft(i, false);
+            }
+        }
         // Arm every core's initial timer (sync phase) at time 0.
         for i in 0..n {
+            if sim.presence[i as usize] != Presence::Online {
+                continue;
+            }
             for slot in 0..sim.nodes[i as usize].slots.len() {
                 sim.after_input(0, i, slot, false);
             }
+        }
+        for e in &plan.events {
+            sim.queue.push(
+                e.at,
+                Ev::Churn {
+                    node: e.node,
+                    action: e.action,
+                },
+            );
+        }
+        if sc.churn.mode != ChurnMode::Leave
+            && plan.events.iter().any(|e| e.action == ChurnAction::Down)
+        {
+            sim.heal_pending = true;
+            sim.queue.push(sim.workload_end, Ev::HealChurn);
         }
         for entry in &sc.workload.publish {
             for k in 0..entry.count {
@@ -330,12 +463,23 @@ impl Simulation {
         }
     }
 
-    fn now_ms(&self, t: SimTime) -> u64 {
-        self.epoch_ms + t / US_PER_MS
+    /// Participant `i`'s wall clock (Unix ms) at simulated time `t`.
+    fn now_ms(&self, i: u32, t: SimTime) -> u64 {
+        wall_ms(self.epoch_ms, &self.offsets_us, i, t)
     }
 
-    fn ms_to_sim(&self, ms: u64) -> SimTime {
-        ms.saturating_sub(self.epoch_ms).saturating_mul(US_PER_MS)
+    /// The simulated time at which participant `i`'s wall clock reaches `ms` (0 if before
+    /// the run started).
+    fn ms_to_sim(&self, i: u32, ms: u64) -> SimTime {
+        match self.offsets_us.get(i as usize) {
+            None => ms.saturating_sub(self.epoch_ms).saturating_mul(US_PER_MS),
+            Some(&off) => {
+                let us = i128::from(ms) * i128::from(US_PER_MS)
+                    - i128::from(self.epoch_ms) * i128::from(US_PER_MS)
+                    - i128::from(off);
+                us.clamp(0, i128::from(SimTime::MAX)) as SimTime
+            }
+        }
     }
 
     /// Runs to the end. `progress` is called now and then with the current simulated time.
@@ -374,11 +518,26 @@ impl Simulation {
                     handed_over,
                 } => self.arrive(now, copy, packet, handed_over),
                 Ev::Timer { node, slot, at_ms } => self.timer(now, node, slot as usize, at_ms),
+                Ev::Churn { node, action } => match action {
+                    ChurnAction::Down => self.go_down(now, node),
+                    ChurnAction::Up => self.go_up(now, node),
+                    ChurnAction::Join => self.join(now, node),
+                },
+                Ev::HealChurn => {
+                    self.heal_pending = false;
+                    for i in 0..self.presence.len() as u32 {
+                        if self.presence[i as usize] == Presence::Offline {
+                            self.offline_depth[i as usize] = 1;
+                            self.go_up(now, i);
+                        }
+                    }
+                }
             }
             self.peak_pending = self.peak_pending.max(self.queue.len());
             if now >= self.workload_end
                 && self.in_flight == 0
                 && self.non_quiescent == 0
+                && !self.heal_pending
                 && self.rec.all_delivered()
             {
                 break StopReason::Settled;
@@ -417,6 +576,7 @@ impl Simulation {
             })
             .collect();
         let distinct_final_logs = self.distinct_final_logs();
+        let churn = self.churn_stats.take();
         let channels = self
             .nodes
             .into_iter()
@@ -443,6 +603,7 @@ impl Simulation {
             peak_pending_events: self.peak_pending,
             final_log_len,
             final_incoming_buffer,
+            churn,
         }
     }
 
@@ -452,6 +613,9 @@ impl Simulation {
         for (ch, spec) in self.channels.iter().enumerate() {
             let mut seen = std::collections::BTreeSet::new();
             for &i in &spec.members {
+                if self.presence[i as usize] == Presence::Left {
+                    continue; // departed participants are not expected to agree
+                }
                 let mut h = Sha256::new();
                 let node = &self.nodes[i as usize];
                 let Some(slot) = node.slot_of(ch as u32) else {
@@ -496,9 +660,15 @@ impl Simulation {
         let Some(slot) = self.nodes[sender as usize].slot_of(channel) else {
             return;
         };
+        if self.presence[sender as usize] != Presence::Online {
+            if let Some(c) = &mut self.churn_stats {
+                c.publications_skipped += 1;
+            }
+            return;
+        }
         let payload = self.payload(sender);
         self.published += 1;
-        let now_ms = self.now_ms(now);
+        let now_ms = self.now_ms(sender, now);
         match &mut self.nodes[sender as usize].slots[slot].proto {
             Proto::Sds(c) => {
                 if let Ok(id) = c.send(now_ms, payload) {
@@ -551,6 +721,12 @@ impl Simulation {
         }
         let (to, from) = (copy.to, copy.from);
         self.in_flight -= 1;
+        if self.presence[to as usize] != Presence::Online {
+            if let Some(c) = &mut self.churn_stats {
+                c.copies_to_offline += 1;
+            }
+            return; // neither delivered nor forwarded
+        }
         let mut forwards = std::mem::take(&mut self.scratch);
         forwards.clear();
         let receipt = self.net.on_arrival(now, to, from, &packet, &mut forwards);
@@ -562,7 +738,7 @@ impl Simulation {
         let Some(slot) = self.nodes[to as usize].slot_of(packet.channel) else {
             return; // a relay that is not a member of the packet's channel
         };
-        let now_ms = self.now_ms(now);
+        let now_ms = self.now_ms(to, now);
         match &mut self.nodes[to as usize].slots[slot].proto {
             Proto::Sds(c) => {
                 // Malformed bytes are the sender's problem; the core reports and drops them.
@@ -578,7 +754,10 @@ impl Simulation {
         self.after_input(now, to, slot, false);
     }
     fn timer(&mut self, now: SimTime, node: u32, slot: usize, at_ms: u64) {
-        let now_ms = self.now_ms(now).max(at_ms);
+        if self.presence[node as usize] != Presence::Online {
+            return; // its deadline was dropped when it went offline
+        }
+        let now_ms = self.now_ms(node, now).max(at_ms);
         let s = &mut self.nodes[node as usize].slots[slot];
         if s.timer_at_ms != Some(at_ms) {
             return; // stale: the core has since asked for another deadline
@@ -681,7 +860,7 @@ impl Simulation {
             }
         }
         let quiescent = c.is_quiescent();
-        let now_ms = self.epoch_ms + now / US_PER_MS;
+        let now_ms = wall_ms(self.epoch_ms, &self.offsets_us, i, now);
         let wanted = c
             .poll_timeout()
             .map(|at| if from_timer { at.max(now_ms + 1) } else { at });
@@ -695,7 +874,7 @@ impl Simulation {
         if let Some(at_ms) = wanted {
             if node.timer_at_ms != Some(at_ms) {
                 node.timer_at_ms = Some(at_ms);
-                let at = self.ms_to_sim(at_ms).max(now);
+                let at = self.ms_to_sim(i, at_ms).max(now);
                 self.queue.push(
                     at,
                     Ev::Timer {
@@ -711,5 +890,160 @@ impl Simulation {
         for (kind, bytes) in out {
             self.transmit(now, channel, i, kind, bytes);
         }
+    }
+}
+
+/// Participant `i`'s wall clock (Unix ms) at `t`: `epoch_ms + (t + offset_i) / 1000`, rounded
+/// down; `offsets_us` empty means no skew.
+fn wall_ms(epoch_ms: u64, offsets_us: &[i64], i: u32, t: SimTime) -> u64 {
+    match offsets_us.get(i as usize) {
+        None => epoch_ms + t / US_PER_MS,
+        Some(&off) => {
+            let us = i128::from(epoch_ms) * i128::from(US_PER_MS) + i128::from(t) + i128::from(off);
+            us.div_euclid(i128::from(US_PER_MS)).max(0) as u64
+        }
+    }
+}
+
+impl Simulation {
+    /// Relay re-grafting after participant `i` went offline (`up = false`) or came back.
+    fn regraft(&mut self, i: u32, up: bool) {
+        let Some(rng) = self.regraft_rng.as_mut() else {
+            return;
+        };
+        let Some(g) = self.net.graph_mut() else {
+            return;
+        };
+        if up {
+            churn::attach(g, i, &self.online, self.mesh_degree, rng);
+        } else {
+            churn::detach(g, i, &self.online, self.mesh_degree, rng);
+        }
+    }
+
+    /// Participant `i` goes offline (or leaves, in `leave` mode).
+    fn go_down(&mut self, now: SimTime, i: u32) {
+        let idx = i as usize;
+        let leave = self.churn_mode == ChurnMode::Leave;
+        match self.presence[idx] {
+            Presence::Left => return,
+            Presence::Offline => {
+                self.offline_depth[idx] += 1;
+                return;
+            }
+            Presence::Absent => {
+                if leave {
+                    self.presence[idx] = Presence::Left;
+                    self.rec.participant_left(i);
+                    if let Some(c) = &mut self.churn_stats {
+                        c.left += 1;
+                    }
+                }
+                return;
+            }
+            Presence::Online => {}
+        }
+        if let Some(c) = &mut self.churn_stats {
+            if leave {
+                c.left += 1;
+            } else {
+                c.offline_events += 1;
+            }
+        }
+        if leave {
+            self.presence[idx] = Presence::Left;
+            self.rec.participant_left(i);
+        } else {
+            self.presence[idx] = Presence::Offline;
+            self.offline_depth[idx] = 1;
+        }
+        self.online[idx] = false;
+        // Bytes still queued in its uplink never leave, although its core saw them sent.
+        self.net.drop_uplink_queue(i, now);
+        for s in &mut self.nodes[idx].slots {
+            if !s.quiescent {
+                self.non_quiescent -= 1;
+                s.quiescent = true; // offline participants are not waited for
+            }
+            s.timer_at_ms = None; // queued timers become stale
+        }
+        self.regraft(i, false);
+    }
+
+    /// The end of one of participant `i`'s offline windows; back online when it was the last.
+    fn go_up(&mut self, now: SimTime, i: u32) {
+        let idx = i as usize;
+        if self.presence[idx] != Presence::Offline {
+            return;
+        }
+        self.offline_depth[idx] = self.offline_depth[idx].saturating_sub(1);
+        if self.offline_depth[idx] > 0 {
+            return;
+        }
+        self.presence[idx] = Presence::Online;
+        self.online[idx] = true;
+        self.regraft(i, true);
+        if self.churn_mode == ChurnMode::Crash {
+            if let Some(c) = &mut self.churn_stats {
+                c.crashes += 1;
+            }
+            self.rec.crashed(i, now);
+            for slot in 0..self.nodes[idx].slots.len() {
+                let seed = {
+                    use rand::Rng;
+                    self.crash_rngs[idx]
+                        .get_or_insert_with(|| {
+                            stream(self.seed, StreamKind::Churn, 2 + u64::from(i))
+                        })
+                        .next_u64()
+                };
+                self.fresh_core(now, i, slot, seed);
+            }
+        } else {
+            let now_ms = self.now_ms(i, now);
+            for slot in 0..self.nodes[idx].slots.len() {
+                if let Proto::Sds(c) = &mut self.nodes[idx].slots[slot].proto {
+                    c.handle_timeout(now_ms);
+                }
+                self.after_input(now, i, slot, true);
+            }
+        }
+    }
+
+    /// Late joiner `i` joins with fresh cores.
+    fn join(&mut self, now: SimTime, i: u32) {
+        let idx = i as usize;
+        if self.presence[idx] != Presence::Absent {
+            return;
+        }
+        self.presence[idx] = Presence::Online;
+        self.online[idx] = true;
+        if let Some(c) = &mut self.churn_stats {
+            c.joined += 1;
+        }
+        self.regraft(i, true);
+        for slot in 0..self.nodes[idx].slots.len() {
+            let ch = self.nodes[idx].slots[slot].channel as usize;
+            self.fresh_core(now, i, slot, core_seed(self.seed, i, ch));
+        }
+    }
+
+    /// Replaces participant `i`'s core in `slot` by a fresh one created at `now` (its wall
+    /// clock) with `seed`, and arms its first timer.
+    fn fresh_core(&mut self, now: SimTime, i: u32, slot: usize, seed: u64) {
+        let now_ms = self.now_ms(i, now);
+        let s = &mut self.nodes[i as usize].slots[slot];
+        s.timer_at_ms = None;
+        if self.protocol == Protocol::Sds {
+            let ch = s.channel as usize;
+            s.proto = Proto::Sds(Box::new(sds::Channel::new(
+                self.channels[ch].id.clone(),
+                participant_id(i),
+                self.configs[ch].clone(),
+                now_ms,
+                seed,
+            )));
+        }
+        self.after_input(now, i, slot, false);
     }
 }

@@ -6,8 +6,17 @@
 //!
 //! Definitions (also in `reports/README.md`):
 //! - expected pairs: every content message times every member of its channel other than its
-//!   publisher;
-//! - a duplicate: a second delivery of the same message to the same participant;
+//!   publisher whose membership window covers the publication: a participant is expected to
+//!   deliver the messages published in `[member_from, member_until)` (see
+//!   [`Recorder::set_membership`]; by default `[0, ∞)`). Churn sets them: a participant that
+//!   leaves at `t` is expected to deliver only messages published before `t` (those it had
+//!   not delivered when it left count as missed); a late joiner is expected to deliver its
+//!   channel's whole history (`member_from = 0`) unless `churn.joiners_expect_history =
+//!   false` (`member_from` = its join time). A delivery outside the window is recorded
+//!   (causal checks, duplicates) but not counted as a delivered pair;
+//! - a duplicate: a second delivery of the same message to the same participant, unless the
+//!   participant crashed in between (a restarted core delivering again what its lost state
+//!   had delivered is a redelivery, counted apart: [`Recorder::redeliveries`]);
 //! - a causal violation: delivering a message to a participant before one of the messages
 //!   listed in its causal history (the dependencies SDS promises to respect), unless the
 //!   participant is that dependency's publisher.
@@ -80,6 +89,20 @@ pub struct Recorder {
     per_node_delivered: Vec<u64>,
     per_node_expected: Vec<u64>,
     per_node_duplicates: Vec<u64>,
+    /// Per participant: first publication time it is expected to deliver (µs).
+    member_from: Vec<SimTime>,
+    /// Per participant: publications at or after this time are not expected (µs).
+    member_until: Vec<SimTime>,
+    /// Expected receivers of each message.
+    receivers: Vec<u32>,
+    /// Expected but undelivered pairs of participants that left (they can never settle).
+    abandoned: u64,
+    /// Deliveries of messages outside the receiver's membership window.
+    unexpected_deliveries: u64,
+    /// Per participant: time of its last crash restart (`NEVER` if none).
+    last_crash: Vec<SimTime>,
+    /// (message, participant) pairs delivered again after a crash (lookups only).
+    redelivered: rustc_hash::FxHashSet<(u32, u32)>,
     counters: ProtocolCounters,
 }
 
@@ -100,8 +123,57 @@ impl Recorder {
             per_node_delivered: vec![0; n as usize],
             per_node_expected: vec![0; n as usize],
             per_node_duplicates: vec![0; n as usize],
+            member_from: vec![0; n as usize],
+            member_until: vec![NEVER; n as usize],
+            receivers: Vec::new(),
+            abandoned: 0,
+            unexpected_deliveries: 0,
+            last_crash: vec![NEVER; n as usize],
+            redelivered: Default::default(),
             counters: ProtocolCounters::default(),
         }
+    }
+
+    /// Sets participant `p`'s membership window: it is expected to deliver the messages
+    /// published at times in `[from, until)` (µs; `until = SimTime::MAX` for "never
+    /// leaves"). Call before the first publication.
+    pub fn set_membership(&mut self, p: u32, from: SimTime, until: SimTime) {
+        self.member_from[p as usize] = from;
+        self.member_until[p as usize] = until;
+    }
+
+    /// Participant `p` has left for good: its missing deliveries are abandoned (still counted
+    /// as missed, but [`all_delivered`](Self::all_delivered) no longer waits for them).
+    pub fn participant_left(&mut self, p: u32) {
+        let i = p as usize;
+        self.abandoned += self.per_node_expected[i] - self.per_node_delivered[i];
+    }
+
+    /// Participant `p` restarted with fresh state at `at` (churn `crash`): its deliveries of
+    /// messages it had delivered before are redeliveries, not duplicates.
+    pub fn crashed(&mut self, p: u32, at: SimTime) {
+        self.last_crash[p as usize] = at;
+    }
+
+    /// Deliveries, after a crash, of messages the participant had delivered before it.
+    pub fn redeliveries(&self) -> u64 {
+        self.redelivered.len() as u64
+    }
+
+    /// True if participant `p` is expected to deliver message `m`.
+    pub fn is_expected(&self, m: u32, p: u32) -> bool {
+        let t = &self.messages[m as usize];
+        let i = p as usize;
+        t.publisher != p
+            && t.published >= self.member_from[i]
+            && t.published < self.member_until[i]
+            && self.position(t.channel, p).is_some()
+    }
+
+    /// Deliveries of messages outside the receiver's membership window (not counted in
+    /// [`delivered_pairs`](Self::delivered_pairs)).
+    pub fn unexpected_deliveries(&self) -> u64 {
+        self.unexpected_deliveries
     }
 
     /// Position of participant `p` among the members of `channel`.
@@ -147,12 +219,16 @@ impl Recorder {
         let members = &self.members[channel as usize];
         self.delivered
             .extend(std::iter::repeat_n(NEVER, members.len()));
+        let mut receivers = 0u32;
         for &p in members {
-            if p != publisher {
-                self.per_node_expected[p as usize] += 1;
-                self.expected += 1;
+            let i = p as usize;
+            if p != publisher && at >= self.member_from[i] && at < self.member_until[i] {
+                self.per_node_expected[i] += 1;
+                receivers += 1;
             }
         }
+        self.receivers.push(receivers);
+        self.expected += u64::from(receivers);
         idx
     }
 
@@ -195,6 +271,10 @@ impl Recorder {
         };
         let slot = self.row[m as usize] + pos;
         if self.delivered[slot] != NEVER {
+            let crash = self.last_crash[to as usize];
+            if crash != NEVER && self.delivered[slot] <= crash && self.redelivered.insert((m, to)) {
+                return; // first delivery by the restarted core
+            }
             self.duplicates += 1;
             self.per_node_duplicates[to as usize] += 1;
             return;
@@ -212,8 +292,13 @@ impl Recorder {
             }
         }
         self.delivered[slot] = at;
-        self.delivered_pairs += 1;
-        self.per_node_delivered[to as usize] += 1;
+        let i = to as usize;
+        if truth.published >= self.member_from[i] && truth.published < self.member_until[i] {
+            self.delivered_pairs += 1;
+            self.per_node_delivered[i] += 1;
+        } else {
+            self.unexpected_deliveries += 1;
+        }
     }
 
     /// Records the publisher's acknowledgement of `id` (first one counts).
@@ -286,10 +371,25 @@ impl Recorder {
             .map(|(&p, &t)| (p, (t != NEVER).then_some(t)))
     }
 
-    /// Expected receivers of message `m`: members of its channel but its publisher.
+    /// `(receiver, delivery time)` of message `m` for every participant expected to deliver
+    /// it (see [`is_expected`](Self::is_expected)), in member order.
+    pub fn expected_deliveries_of(
+        &self,
+        m: u32,
+    ) -> impl Iterator<Item = (u32, Option<SimTime>)> + '_ {
+        let t = &self.messages[m as usize];
+        self.deliveries_of(m).filter(move |&(p, _)| {
+            let i = p as usize;
+            p != t.publisher
+                && t.published >= self.member_from[i]
+                && t.published < self.member_until[i]
+        })
+    }
+
+    /// Expected receivers of message `m`: members of its channel but its publisher whose
+    /// membership window covers its publication.
     pub fn receivers_of(&self, m: u32) -> u64 {
-        let truth = &self.messages[m as usize];
-        self.members[truth.channel as usize].len().saturating_sub(1) as u64
+        u64::from(self.receivers[m as usize])
     }
 
     /// Expected (message, receiver) pairs.
@@ -307,9 +407,10 @@ impl Recorder {
         self.delivered_pairs
     }
 
-    /// True when every expected pair has been delivered.
+    /// True when every expected pair has been delivered, except those abandoned by
+    /// participants that left ([`participant_left`](Self::participant_left)).
     pub fn all_delivered(&self) -> bool {
-        self.delivered_pairs == self.expected_pairs()
+        self.delivered_pairs + self.abandoned == self.expected_pairs()
     }
 
     pub fn duplicates(&self) -> u64 {
@@ -358,6 +459,32 @@ mod tests {
         assert_eq!(r.delivery(1, 1), None);
         r.deliver("nope", 0, 1);
         assert_eq!(r.counters().unknown_deliveries, 1);
+    }
+
+    #[test]
+    fn membership_windows_set_expectations() {
+        let mut r = Recorder::new(3, vec![vec![0, 1, 2]]);
+        r.set_membership(1, 0, 100); // leaves at 100
+        r.set_membership(2, 50, SimTime::MAX); // joined at 50, no history expected
+        r.publish("a", 0, 0, 10, &[]); // expected: 1
+        r.publish("b", 0, 0, 60, &[]); // expected: 1, 2
+        r.publish("c", 0, 0, 100, &[]); // expected: 2
+        assert_eq!(r.expected_pairs(), 4);
+        assert_eq!(r.per_node_expected(), &[0, 2, 2]);
+        assert_eq!(r.receivers_of(0), 1);
+        assert!(!r.is_expected(0, 2) && r.is_expected(1, 2) && !r.is_expected(2, 1));
+        r.deliver("a", 2, 70); // outside its window: recorded, not counted
+        assert_eq!(r.delivered_pairs(), 0);
+        assert_eq!(r.unexpected_deliveries(), 1);
+        assert_eq!(r.delivery(0, 2), Some(70));
+        r.deliver("a", 1, 20);
+        r.participant_left(1); // never gets b
+        r.deliver("b", 2, 80);
+        r.deliver("c", 2, 120);
+        assert!(r.all_delivered());
+        assert_eq!(r.delivered_pairs(), 3);
+        let exp: Vec<_> = r.expected_deliveries_of(1).collect();
+        assert_eq!(exp, vec![(1, None), (2, Some(80))]);
     }
 
     #[test]

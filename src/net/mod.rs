@@ -335,6 +335,14 @@ impl Network {
         }
     }
 
+    /// The overlay graph, mutable (churn re-grafting); `None` for broadcast.
+    pub fn graph_mut(&mut self) -> Option<&mut Graph> {
+        match &mut self.overlay {
+            Overlay::Broadcast => None,
+            Overlay::Flood(g) => Some(g),
+        }
+    }
+
     /// True if copies from `a` to `b` leaving `a` at `now` are dropped by an active
     /// partition (a one-way partition cuts only copies from its first group, or from its
     /// isolated participants, to the other groups).

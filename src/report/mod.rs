@@ -82,6 +82,31 @@ pub struct Summary {
     pub not_acknowledged: u64,
     pub ack_latency_ms: Percentiles,
     pub repair: RepairSummary,
+    /// Churn figures; omitted when the scenario has no `[churn]` schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub churn: Option<ChurnSummary>,
+}
+
+/// Churn figures (`summary.churn`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChurnSummary {
+    /// Offline windows started (sleep/crash).
+    pub offline_events: u64,
+    /// Participants restarted with fresh cores after a crash.
+    pub crashes: u64,
+    /// Participants that left for good.
+    pub left: u64,
+    /// Late joiners that joined.
+    pub joined: u64,
+    /// Copies dropped because their receiver was offline, absent or gone.
+    pub copies_to_offline: u64,
+    /// Publications skipped because their sender was offline, absent or gone.
+    pub publications_skipped: u64,
+    /// Deliveries outside the receiver's membership window (not in `delivered`).
+    pub unexpected_deliveries: u64,
+    /// Deliveries by a restarted (crashed) core of messages delivered before the crash
+    /// (not duplicates, not in `delivered`).
+    pub redeliveries_after_crash: u64,
 }
 
 /// SDS-R activity.
@@ -194,10 +219,7 @@ impl Report {
         let mut ack_latencies = Vec::new();
         for (m, truth) in msgs.iter().enumerate() {
             let mut all = true;
-            for (to, d) in rec.deliveries_of(m as u32) {
-                if to == truth.publisher {
-                    continue;
-                }
+            for (to, d) in rec.expected_deliveries_of(m as u32) {
                 match d {
                     Some(t) => {
                         latencies.push(t - truth.published);
@@ -245,7 +267,7 @@ impl Report {
         let counters = rec.counters();
         let requested = msgs.iter().filter(|m| m.repair_requests > 0).count() as u64;
 
-        let faults: Vec<FaultWindow> = out
+        let mut faults: Vec<FaultWindow> = out
             .network
             .partition_windows()
             .into_iter()
@@ -255,6 +277,13 @@ impl Report {
                 end_s: secs(e),
             })
             .collect();
+        if let Some(c) = &out.churn {
+            faults.extend(c.windows.iter().map(|&(s, e)| FaultWindow {
+                kind: "churn".into(),
+                start_s: secs(s),
+                end_s: secs(e),
+            }));
+        }
 
         Report {
             schema_version: SCHEMA_VERSION,
@@ -328,6 +357,16 @@ impl Report {
                     transmissions_with_requests: counters.transmissions_with_repair_requests,
                     max_requests_per_transmission: counters.max_repair_requests_per_transmission,
                 },
+                churn: out.churn.as_ref().map(|c| ChurnSummary {
+                    offline_events: c.offline_events,
+                    crashes: c.crashes,
+                    left: c.left,
+                    joined: c.joined,
+                    copies_to_offline: c.copies_to_offline,
+                    publications_skipped: c.publications_skipped,
+                    unexpected_deliveries: rec.unexpected_deliveries(),
+                    redeliveries_after_crash: rec.redeliveries(),
+                }),
             },
             faults,
             delivery_over_time: delivery_over_time(
@@ -360,7 +399,7 @@ fn delivery_over_time(rec: &Recorder, interval: SimTime, end: SimTime) -> Vec<De
     for (m, truth) in rec.messages().iter().enumerate() {
         let b = bucket(truth.published);
         expected[b] += rec.receivers_of(m as u32);
-        for t in rec.deliveries_of(m as u32).filter_map(|(_, t)| t) {
+        for t in rec.expected_deliveries_of(m as u32).filter_map(|(_, t)| t) {
             delivered_at[bucket(t)] += 1;
             eventual[b] += 1;
         }
@@ -464,7 +503,7 @@ fn write_messages_csv(path: &Path, rec: &Recorder) -> Result<(), ReportError> {
     for (m, t) in rec.messages().iter().enumerate() {
         let receivers = rec.receivers_of(m as u32);
         let mut lat: Vec<u64> = rec
-            .deliveries_of(m as u32)
+            .expected_deliveries_of(m as u32)
             .filter_map(|(_, t)| t)
             .map(|d| d - t.published)
             .collect();
@@ -631,7 +670,7 @@ fn write_plots(dir: &Path, r: &Report, rec: &Recorder) -> Result<(), ReportError
     let mut lat_ms = Vec::with_capacity(rec.delivered_pairs() as usize);
     for (m, t) in rec.messages().iter().enumerate() {
         lat_ms.extend(
-            rec.deliveries_of(m as u32)
+            rec.expected_deliveries_of(m as u32)
                 .filter_map(|(_, t)| t)
                 .map(|d| (d - t.published) as f64 / 1_000.0),
         );

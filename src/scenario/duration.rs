@@ -220,6 +220,93 @@ impl<'de> Deserialize<'de> for SimDuration {
     }
 }
 
+/// A signed duration in whole microseconds, for offsets that may be negative (clock skew).
+///
+/// Syntax: an optional leading `-`, then a [`SimDuration`] string: `"-2s"`, `"1500ms"`,
+/// `"-250us"`, `"0s"`. Serialized canonically (`"-2s"`, `"1500ms"`), so it round-trips.
+/// Magnitudes above `i64::MAX` µs are rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SignedDuration(pub i64);
+
+impl SignedDuration {
+    /// Whole microseconds (negative for offsets into the past).
+    pub const fn as_micros(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromStr for SignedDuration {
+    type Err = DurationError;
+
+    fn from_str(input: &str) -> Result<Self, DurationError> {
+        let s = input.trim();
+        let (negative, rest) = match s.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let magnitude: SimDuration = rest.parse().map_err(|e: DurationError| DurationError {
+            input: input.to_string(),
+            reason: e.reason,
+        })?;
+        let us = i64::try_from(magnitude.as_micros())
+            .map_err(|_| err(input, "too large (the maximum is about 292,000 years)"))?;
+        Ok(SignedDuration(if negative { -us } else { us }))
+    }
+}
+
+impl fmt::Display for SignedDuration {
+    /// Canonical form: `-` for negative values, then the canonical [`SimDuration`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
+        SimDuration(self.0.unsigned_abs()).fmt(f)
+    }
+}
+
+impl Serialize for SignedDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = d.deserialize_any(SignedVisitor)?;
+        Ok(text)
+    }
+}
+
+struct SignedVisitor;
+
+impl serde::de::Visitor<'_> for SignedVisitor {
+    type Value = SignedDuration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a signed duration string with a unit, e.g. \"-2s\" or \"250ms\"")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SignedDuration, E> {
+        v.parse().map_err(E::custom)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SignedDuration, E> {
+        Err(E::custom(format!(
+            "invalid duration {v}: durations are strings with a unit, e.g. \"{v}s\" or \"{v}ms\""
+        )))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SignedDuration, E> {
+        self.visit_i64(v as i64)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<SignedDuration, E> {
+        Err(E::custom(format!(
+            "invalid duration {v}: durations are strings with a unit, e.g. \"{v}s\""
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +366,20 @@ mod tests {
             p("-5s").unwrap_err(),
             "invalid duration \"-5s\": durations cannot be negative"
         );
+    }
+
+    #[test]
+    fn signed_durations() {
+        let p = |s: &str| s.parse::<SignedDuration>().map(|d| d.0);
+        assert_eq!(p("-2s"), Ok(-2_000_000));
+        assert_eq!(p("1500ms"), Ok(1_500_000));
+        assert_eq!(p(" -0s"), Ok(0));
+        assert!(p("--2s").is_err());
+        assert!(p("-2").is_err());
+        assert_eq!(SignedDuration(-2_000_000).to_string(), "-2s");
+        assert_eq!(SignedDuration(1_500_000).to_string(), "1500ms");
+        let e = p("-x").unwrap_err();
+        assert!(e.to_string().contains("\"-x\""), "{e}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use duration::{DurationError, SimDuration};
+pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
 pub use loader::{config_hash, load, load_str, Loaded};
 pub use regions::RegionMatrix;
@@ -40,3 +40,4 @@ pub use types::*;
 pub(crate) fn validate_for_tests(s: &Scenario) -> Result<(), String> {
     validate::validate(s).map_err(|e| format!("{}: {}", e.key, e.message))
 }
+pub(crate) use validate::MAX_SKEW_US;

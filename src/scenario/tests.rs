@@ -582,8 +582,46 @@ fn readme_documents_every_key() {
         extra_latency: SimDuration::ZERO,
         loss: 0.0,
     });
+    s.churn.offline.push(OfflineWindow {
+        ids: vec![0],
+        start: SimDuration::ZERO,
+        end: Some(SimDuration::ZERO),
+    });
+    s.churn.random = Some(RandomChurn {
+        fraction: 0.1,
+        start: SimDuration::ZERO,
+        duration: Some(SimDuration::ZERO),
+        stagger: SimDuration::ZERO,
+    });
+    s.churn.join.push(ChurnJoin {
+        ids: vec![0],
+        at: SimDuration::ZERO,
+    });
+    s.clock_skew_fixed.push(FixedSkew {
+        id: 0,
+        offset: SignedDuration(0),
+    });
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);
+    for skew in [
+        ClockSkew::Constant {
+            value: SignedDuration(0),
+        },
+        ClockSkew::Uniform {
+            min: SignedDuration(0),
+            max: SignedDuration(0),
+        },
+        ClockSkew::Normal {
+            mean: SignedDuration(0),
+            std_dev: SimDuration::ZERO,
+        },
+    ] {
+        collect_keys(
+            &serde_json::to_value(&skew).unwrap(),
+            "clock_skew",
+            &mut keys,
+        );
+    }
     let z = SimDuration::ZERO;
     for d in [
         Distribution::Constant { value: z },
@@ -702,4 +740,100 @@ fn override_inside_inline_table() {
         "{s}"
     );
     assert!(s.contains("strings with a unit"), "{s}");
+}
+
+#[test]
+fn churn_and_clock_skew_validation() {
+    let ok = load_src(
+        &format!(
+            "{MINIMAL}clock_skew = {{ kind = \"uniform\", min = \"-2s\", max = \"2s\" }}\n[[clock_skew_fixed]]\nid = 1\noffset = \"-5s\"\n[churn]\nmode = \"crash\"\n[[churn.offline]]\nids = [1]\nstart = \"1s\"\nend = \"2s\"\n[churn.random]\nfraction = 0.2\nstart = \"5s\"\nduration = \"60s\"\n[[churn.join]]\nids = [3]\nat = \"10s\"\n"
+        ),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        ok.scenario.clock_skew_fixed[0].offset,
+        SignedDuration(-5_000_000)
+    );
+    // round trip through TOML, config hash included
+    let text = toml::to_string(&ok.scenario).unwrap();
+    let back = load_src(&text, &[]).unwrap();
+    assert_eq!(back.config_hash, ok.config_hash);
+    // no churn: omitted from the resolved config
+    let plain = load_src(MINIMAL, &[]).unwrap();
+    let json = serde_json::to_string(&plain.scenario).unwrap();
+    assert!(
+        !json.contains("churn") && !json.contains("clock_skew"),
+        "{json}"
+    );
+
+    let c = |extra: &str| format!("{MINIMAL}{extra}");
+    err(
+        &c("[[churn.offline]]\nids = [1]\nstart = \"1s\"\n"),
+        &[],
+        &["churn.offline.0.end", "required"],
+    );
+    err(
+        &c("[[churn.offline]]\nids = [9]\nstart = \"1s\"\nend = \"2s\"\n"),
+        &[],
+        &["churn.offline.0.ids", "out of range"],
+    );
+    err(
+        &c("[[churn.offline]]\nids = [1]\nstart = \"3s\"\nend = \"2s\"\n"),
+        &[],
+        &["churn.offline.0.end", "after start"],
+    );
+    err(
+        &c("[[churn.offline]]\nids = [1]\nstart = \"60s\"\nend = \"70s\"\n"),
+        &[],
+        &["churn.offline.0.start"],
+    );
+    load_src(
+        &c("[churn]\nmode = \"leave\"\n[[churn.offline]]\nids = [1]\nstart = \"1s\"\n"),
+        &[],
+    )
+    .unwrap();
+    err(
+        &c("[churn.random]\nfraction = 1.5\nstart = \"1s\"\nduration = \"1s\"\n"),
+        &[],
+        &["churn.random.fraction"],
+    );
+    err(&c("[churn.random]\nfraction = 0.5\nstart = \"50s\"\nstagger = \"10s\"\nduration = \"1s\"\n"), &[], &["churn.random.start", "stagger"]);
+    err(
+        &c("[churn.random]\nfraction = 0.5\nstart = \"5s\"\n"),
+        &[],
+        &["churn.random.duration"],
+    );
+    err(
+        &c("[[churn.join]]\nids = [1, 1]\nat = \"5s\"\n"),
+        &[],
+        &["churn.join.0.ids", "more than once"],
+    );
+    err(
+        &c("[[churn.join]]\nids = [1]\nat = \"60s\"\n"),
+        &[],
+        &["churn.join.0.at"],
+    );
+    err(&c("[churn]\nmode = \"nap\"\n"), &[], &["nap"]);
+    err(&c("[churn]\nbogus = 1\n"), &[], &["bogus"]);
+    err(
+        &c("clock_skew = { kind = \"uniform\", min = \"2s\", max = \"-2s\" }\n"),
+        &[],
+        &["clock_skew.min"],
+    );
+    err(
+        &c("clock_skew = { kind = \"constant\", value = \"2d\" }\n"),
+        &[],
+        &["unknown unit"],
+    );
+    err(
+        &c("clock_skew = { kind = \"constant\", value = \"25h\" }\n"),
+        &[],
+        &["clock_skew.value", "1d"],
+    );
+    err(
+        &c("[[clock_skew_fixed]]\nid = 4\noffset = \"1s\"\n"),
+        &[],
+        &["clock_skew_fixed.0.id"],
+    );
 }

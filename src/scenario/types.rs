@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::duration::SimDuration;
+use super::duration::{SignedDuration, SimDuration};
 
 /// One simulation scenario, after parsing and defaults; validated by [`super::load`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +54,19 @@ pub struct Scenario {
     pub node_classes: Vec<NodeClass>,
     #[serde(default)]
     pub sds: SdsParams,
+    /// `[churn]`: offline windows, crashes, leaves and late joiners. Omitted from the
+    /// resolved config (and its hash) when it is the default (no churn).
+    #[serde(default, skip_serializing_if = "Churn::is_default")]
+    pub churn: Churn,
+    /// Per-participant wall-clock offsets drawn from this distribution (stream
+    /// `ClockSkew`, one draw per participant). Default: none (every clock reads
+    /// `epoch_unix_ms + t`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew: Option<ClockSkew>,
+    /// `[[clock_skew_fixed]]`: fixed offsets for given participants; they override
+    /// `clock_skew` for those ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clock_skew_fixed: Vec<FixedSkew>,
 }
 
 pub fn default_seed() -> u64 {
@@ -590,4 +603,136 @@ impl Default for RepairParams {
             response_groups: 0,
         }
     }
+}
+
+/// `[churn]`: participants going offline and coming back, crashing, leaving, joining late.
+/// Semantics: `scenarios/README.md` ("`[churn]`") and `engine::churn`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Churn {
+    /// What going offline means. Default `sleep`.
+    #[serde(default)]
+    pub mode: ChurnMode,
+    /// Explicit offline windows (`[[churn.offline]]`).
+    #[serde(default)]
+    pub offline: Vec<OfflineWindow>,
+    /// A seeded random set of participants offline at once (`[churn.random]`).
+    #[serde(default)]
+    pub random: Option<RandomChurn>,
+    /// Late joiners (`[[churn.join]]`).
+    #[serde(default)]
+    pub join: Vec<ChurnJoin>,
+    /// True: a late joiner is expected to deliver its channel's whole history, including
+    /// messages published before it joined. False: only messages published at or after
+    /// its join time. Default true.
+    #[serde(default = "default_true")]
+    pub joiners_expect_history: bool,
+}
+
+impl Default for Churn {
+    fn default() -> Self {
+        Churn {
+            mode: ChurnMode::default(),
+            offline: Vec::new(),
+            random: None,
+            join: Vec::new(),
+            joiners_expect_history: true,
+        }
+    }
+}
+
+impl Churn {
+    /// True when nothing is set (used to omit `[churn]` from the resolved config).
+    pub fn is_default(&self) -> bool {
+        *self == Churn::default()
+    }
+
+    /// True if any participant goes offline, leaves or joins late.
+    pub fn is_active(&self) -> bool {
+        !self.offline.is_empty() || self.random.is_some() || !self.join.is_empty()
+    }
+}
+
+/// `churn.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChurnMode {
+    /// State kept; on waking the core's clock jumps and missed timers fire at once.
+    #[default]
+    Sleep,
+    /// On coming back the participant's cores are replaced by fresh ones (state lost).
+    Crash,
+    /// Goes offline for good at the window's start.
+    Leave,
+}
+
+/// `[[churn.offline]]`: participants `ids` are offline from `start` to `end`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineWindow {
+    /// Participant ids (< participants, at least one).
+    pub ids: Vec<u32>,
+    /// Simulated time the window starts (< duration).
+    pub start: SimDuration,
+    /// Simulated time it ends (> start); required for `sleep` and `crash`, ignored for
+    /// `leave`. Windows still open at the end of the workload end then.
+    #[serde(default)]
+    pub end: Option<SimDuration>,
+}
+
+/// `[churn.random]`: `round(fraction x participants)` participants drawn from the seed go
+/// offline at `start` (plus a uniform offset in `[0, stagger]` each) for `duration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomChurn {
+    /// Fraction of the participants, in (0, 1].
+    pub fraction: f64,
+    /// Simulated time the first of them goes offline (+ stagger < duration).
+    pub start: SimDuration,
+    /// How long each stays offline (> 0; required for `sleep` and `crash`, ignored for
+    /// `leave`).
+    #[serde(default)]
+    pub duration: Option<SimDuration>,
+    /// Start times spread uniformly over `[start, start + stagger]`. Default 0s.
+    #[serde(default)]
+    pub stagger: SimDuration,
+}
+
+/// `[[churn.join]]`: participants `ids` do not exist before `at`; then they join with a
+/// fresh core (empty state, wall clock of that time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChurnJoin {
+    /// Participant ids (< participants, each joining at most once).
+    pub ids: Vec<u32>,
+    /// Simulated join time (< duration).
+    pub at: SimDuration,
+}
+
+/// `clock_skew`: a distribution of signed wall-clock offsets, `{ kind = "...", ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ClockSkew {
+    /// Every participant gets `value`.
+    Constant { value: SignedDuration },
+    /// Uniform on [min, max].
+    Uniform {
+        min: SignedDuration,
+        max: SignedDuration,
+    },
+    /// Normal with `mean` and standard deviation `std_dev`.
+    Normal {
+        mean: SignedDuration,
+        std_dev: SimDuration,
+    },
+}
+
+/// `[[clock_skew_fixed]]`: participant `id`'s clock reads `epoch_unix_ms + t + offset`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedSkew {
+    /// Participant id (< participants).
+    pub id: u32,
+    /// Signed offset, e.g. `"5s"` or `"-250ms"`.
+    pub offset: SignedDuration,
 }

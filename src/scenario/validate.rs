@@ -1,8 +1,9 @@
 //! Semantic validation of a deserialized [`Scenario`]: ranges and cross-field rules that
 //! serde cannot express. The valid range of every key is listed in `scenarios/README.md`.
 
+use super::duration::SignedDuration;
 use super::duration::SimDuration;
-use super::types::{Distribution, Scenario};
+use super::types::{ChurnMode, ClockSkew, Distribution, Scenario};
 
 /// A validation failure: the dotted key path and what is wrong with it.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,6 +265,153 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     }
     if r.max_requests == 0 {
         return bad("sds.repair.max_requests", "must be at least 1, got 0");
+    }
+    churn(s)?;
+    clock_skew(s)
+}
+
+/// Participant ids in `ids` are in range; `key` names the list.
+fn nonempty_ids_in_range(key: &str, ids: &[u32], n: u32) -> Res {
+    if ids.is_empty() {
+        return bad(key, "needs at least one participant id");
+    }
+    if let Some(id) = ids.iter().find(|&&id| id >= n) {
+        return bad(
+            key,
+            format!("participant {id} is out of range (participants = {n})"),
+        );
+    }
+    Ok(())
+}
+
+fn churn(s: &Scenario) -> Res {
+    let c = &s.churn;
+    let n = s.participants;
+    let needs_end = c.mode != ChurnMode::Leave;
+    for (i, w) in c.offline.iter().enumerate() {
+        let key = |k: &str| format!("churn.offline.{i}.{k}");
+        nonempty_ids_in_range(&key("ids"), &w.ids, n)?;
+        if w.start >= s.duration {
+            return bad(
+                key("start"),
+                format!(
+                    "must be before the end of the workload (duration = {}), got {}",
+                    s.duration, w.start
+                ),
+            );
+        }
+        match w.end {
+            None if needs_end => {
+                return bad(
+                    key("end"),
+                    "is required unless churn.mode = \"leave\" (a sleeping or crashed participant comes back at end)",
+                )
+            }
+            Some(end) if needs_end && end <= w.start => {
+                return bad(
+                    key("end"),
+                    format!("must be after start ({}), got {}", w.start, end),
+                )
+            }
+            _ => {}
+        }
+    }
+    if let Some(r) = &c.random {
+        if !(r.fraction > 0.0 && r.fraction <= 1.0) {
+            return bad(
+                "churn.random.fraction",
+                format!("must be in (0, 1], got {}", r.fraction),
+            );
+        }
+        if r.start.as_micros().saturating_add(r.stagger.as_micros()) >= s.duration.as_micros() {
+            return bad(
+                "churn.random.start",
+                format!(
+                    "start + stagger must be before the end of the workload (duration = {}), got {} + {}",
+                    s.duration, r.start, r.stagger
+                ),
+            );
+        }
+        match r.duration {
+            None if needs_end => {
+                return bad(
+                    "churn.random.duration",
+                    "is required unless churn.mode = \"leave\"",
+                )
+            }
+            Some(d) if needs_end && d.is_zero() => {
+                return bad("churn.random.duration", "must be greater than 0s")
+            }
+            _ => {}
+        }
+    }
+    let mut joined = std::collections::BTreeSet::new();
+    for (i, j) in c.join.iter().enumerate() {
+        let key = |k: &str| format!("churn.join.{i}.{k}");
+        nonempty_ids_in_range(&key("ids"), &j.ids, n)?;
+        for id in &j.ids {
+            if !joined.insert(*id) {
+                return bad(key("ids"), format!("participant {id} joins more than once"));
+            }
+        }
+        if j.at >= s.duration {
+            return bad(
+                key("at"),
+                format!(
+                    "must be before the end of the workload (duration = {}), got {}",
+                    s.duration, j.at
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Largest clock offset accepted, in µs (one day).
+pub(crate) const MAX_SKEW_US: i64 = 86_400_000_000;
+
+fn skew_in_range(key: String, d: SignedDuration) -> Res {
+    if d.as_micros().unsigned_abs() > MAX_SKEW_US as u64 {
+        return bad(key, format!("must be within -1d..1d, got {d}"));
+    }
+    Ok(())
+}
+
+fn clock_skew(s: &Scenario) -> Res {
+    match &s.clock_skew {
+        None => {}
+        Some(ClockSkew::Constant { value }) => skew_in_range("clock_skew.value".into(), *value)?,
+        Some(ClockSkew::Uniform { min, max }) => {
+            skew_in_range("clock_skew.min".into(), *min)?;
+            skew_in_range("clock_skew.max".into(), *max)?;
+            if min > max {
+                return bad(
+                    "clock_skew.min",
+                    format!("must be <= max ({max}), got {min}"),
+                );
+            }
+        }
+        Some(ClockSkew::Normal { mean, .. }) => skew_in_range("clock_skew.mean".into(), *mean)?,
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, f) in s.clock_skew_fixed.iter().enumerate() {
+        let key = |k: &str| format!("clock_skew_fixed.{i}.{k}");
+        if f.id >= s.participants {
+            return bad(
+                key("id"),
+                format!(
+                    "participant {} is out of range (participants = {})",
+                    f.id, s.participants
+                ),
+            );
+        }
+        if !seen.insert(f.id) {
+            return bad(
+                key("id"),
+                format!("participant {} is listed more than once", f.id),
+            );
+        }
+        skew_in_range(key("offset"), f.offset)?;
     }
     Ok(())
 }
