@@ -44,9 +44,7 @@ fn one_publication(classes: &str) -> sdsim::report::Report {
 #[test]
 fn uplink_serialization_delays_each_copy_in_turn() {
     // 8 Mbit/s = 1 byte/µs: ~100 ms per copy of ~100 kB, the second copy waits for the first.
-    let r = one_publication(
-        "[[node_classes]]\nname = \"slow\"\nids = [0]\nuplink_bps = 8000000\n",
-    );
+    let r = one_publication("[[node_classes]]\nname = \"slow\"\nids = [0]\nuplink_bps = 8000000\n");
     let l = &r.summary.latency_ms;
     assert_eq!(l.count, 2);
     assert!((210.0..212.0).contains(&l.max), "max {}", l.max);
@@ -60,7 +58,10 @@ fn downlink_serialization_delays_hand_over() {
     );
     let l = &r.summary.latency_ms;
     assert_eq!(l.count, 2);
-    assert!((110.0..111.0).contains(&l.p50) && (110.0..111.0).contains(&l.max), "{l:?}");
+    assert!(
+        (110.0..111.0).contains(&l.p50) && (110.0..111.0).contains(&l.max),
+        "{l:?}"
+    );
     let plain = one_publication("");
     assert!((10.0..10.1).contains(&plain.summary.latency_ms.max));
 }
@@ -85,5 +86,10 @@ fn all_link_features_are_deterministic_and_sds_recovers() {
     assert!(a.summary.copies_lost > 0);
     assert_eq!(a.summary.duplicates_delivered, 0);
     assert_eq!(a.summary.causal_violations, 0);
-    assert_eq!(a.summary.delivery_ratio, 1.0, "{}", common::replay("partition-small.toml", &a));
+    assert_eq!(
+        a.summary.delivery_ratio,
+        1.0,
+        "{}",
+        common::replay("partition-small.toml", &a)
+    );
 }

@@ -178,7 +178,9 @@ impl Links {
             || degradations.iter().any(|d| d.loss > 0.0)
             || overrides.values().any(|o| !o.1.is_empty());
         let streams = |kind: StreamKind| -> Vec<ChaCha8Rng> {
-            (0..n).map(|i| stream(sc.seed, kind, u64::from(i))).collect()
+            (0..n)
+                .map(|i| stream(sc.seed, kind, u64::from(i)))
+                .collect()
         };
         Links {
             class_of: assign_classes(&sc.node_classes, n),

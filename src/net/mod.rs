@@ -133,7 +133,10 @@ impl NodeTraffic {
     /// Mean downlink queueing delay in µs over the copies handed over through a limited
     /// downlink (0 if none).
     pub fn downlink_queue_delay_mean_us(&self) -> f64 {
-        mean(self.downlink_queue_delay_total_us, self.downlink_queued_copies)
+        mean(
+            self.downlink_queue_delay_total_us,
+            self.downlink_queued_copies,
+        )
     }
 }
 

@@ -481,16 +481,17 @@ fn node_classes_by_fraction_take_blocks_from_the_end() {
     let net = Network::new(&sc, None).expect("network");
     let classes: Vec<Option<u16>> = (0..10).map(|i| net.class_of(i)).collect();
     // ids first (0, 8 = server); mobile takes the last 2 free ids (9, 7), home the next 3
+    // free ones walking down (6, 5, 4)
     assert_eq!(
         classes,
         vec![
             Some(2),
             None,
             None,
-            Some(1),
-            Some(1),
-            Some(1),
             None,
+            Some(1),
+            Some(1),
+            Some(1),
             Some(0),
             Some(2),
             Some(0)
@@ -514,7 +515,7 @@ fn uplink_fifo_serializes_each_copy_exactly() {
     assert_eq!(links::serialization_us(1000, 8_000_000), 1000);
     assert_eq!(links::serialization_us(125, 1_000_000_000), 1);
     assert_eq!(links::serialization_us(1, 1_000_000_000), 1); // rounded up
-    // 8 Mbit/s = 1 byte/µs: 1000-byte copies take 1000 µs each, back to back.
+                                                              // 8 Mbit/s = 1 byte/µs: 1000-byte copies take 1000 µs each, back to back.
     let mut net = limited(4, "[0]", 8_000_000, 8_000_000);
     let mut out = Vec::new();
     bcast(&mut net, 0, 0, 1000, TrafficKind::Content, &mut out);

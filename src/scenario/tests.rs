@@ -131,7 +131,7 @@ fn unknown_keys() {
         &[],
         &[
             "line 4: ",
-            "unknown key \"network.los\" (expected one of: dissemination, mesh_degree, latency, loss, duplicate)",
+            "unknown key \"network.los\" (expected one of: dissemination, mesh_degree, latency, loss, duplicate, gilbert_elliott, degradations, links)",
         ],
     );
     err(

@@ -159,7 +159,11 @@ pub(crate) fn validate(s: &Scenario) -> Res {
             }
             1 => {}
             _ => {
-                let second = if p.isolate.is_some() { "isolate" } else { "ids" };
+                let second = if p.isolate.is_some() {
+                    "isolate"
+                } else {
+                    "ids"
+                };
                 return bad(
                     key(second),
                     "give exactly one of fractions, ids or isolate, not several",
@@ -515,7 +519,10 @@ fn links(s: &Scenario) -> Res {
         probability(&key("loss"), d.loss)?;
         if let Some(ids) = &d.ids {
             if ids.is_empty() {
-                return bad(key("ids"), "needs at least one participant id (omit it for all)");
+                return bad(
+                    key("ids"),
+                    "needs at least one participant id (omit it for all)",
+                );
             }
             ids_in_range(&key("ids"), ids, s.participants)?;
         }
@@ -573,7 +580,9 @@ fn node_classes(s: &Scenario) -> Res {
                 if fraction_sum > 1.0 + 1e-9 {
                     return bad(
                         key("fraction"),
-                        format!("fractions of all classes must sum to at most 1, got {fraction_sum}"),
+                        format!(
+                            "fractions of all classes must sum to at most 1, got {fraction_sum}"
+                        ),
                     );
                 }
                 by_fraction += (f * f64::from(s.participants)).floor() as u64;
@@ -593,9 +602,15 @@ fn node_classes(s: &Scenario) -> Res {
                 }
             }
         }
-        for (k, v) in [("uplink_bps", c.uplink_bps), ("downlink_bps", c.downlink_bps)] {
+        for (k, v) in [
+            ("uplink_bps", c.uplink_bps),
+            ("downlink_bps", c.downlink_bps),
+        ] {
             if v == Some(0) {
-                return bad(key(k), "must be greater than 0 bits/s (omit it for unlimited)");
+                return bad(
+                    key(k),
+                    "must be greater than 0 bits/s (omit it for unlimited)",
+                );
             }
         }
         probability(&key("loss"), c.loss)?;
