@@ -1190,3 +1190,15 @@ fn reliable_channel_sync_timer_follows_js_waku_multipliers() {
     b.handle_message(t + 1, m, None).expect("ok");
     assert_eq!(b.poll_timeout(), before);
 }
+
+#[test]
+fn sync_ids_are_deterministic_per_participant_and_lamport() {
+    let mut a1 = ch("a", &cfg());
+    let mut a2 = ch("a", &cfg());
+    send(&mut a1, T0, "1");
+    send(&mut a2, T0, "1");
+    let (s1, s2) = (a1.send_sync(T0 + 5), a2.send_sync(T0 + 5));
+    assert_eq!(s1, s2);
+    assert!(s1.expect("sync").starts_with("sync-"));
+    assert_ne!(a1.send_sync(T0 + 6), s2, "a later sync has a new id");
+}
