@@ -345,7 +345,9 @@ pub struct Channel {
     lost: FifoSet,
     limits: Limits,
     bloom_ids: VecDeque<String>,
-    outgoing: Vec<OutgoingEntry>,
+    outgoing: VecDeque<OutgoingEntry>,
+    /// Ids in `outgoing`, for O(log n) membership (never iterated for output order).
+    outgoing_ids: BTreeSet<String>,
     incoming: BTreeMap<Key, Buffered>,
     incoming_ids: BTreeMap<String, u64>,
     waiting: BTreeMap<String, BTreeSet<Key>>,
@@ -457,7 +459,8 @@ impl Channel {
             lost: FifoSet::default(),
             limits,
             bloom_ids: VecDeque::new(),
-            outgoing: Vec::new(),
+            outgoing: VecDeque::new(),
+            outgoing_ids: BTreeSet::new(),
             incoming: BTreeMap::new(),
             incoming_ids: BTreeMap::new(),
             waiting: BTreeMap::new(),
@@ -576,7 +579,7 @@ impl Channel {
         self.check_payload(&payload)?;
         let ts = now_ms.max(self.lamport.saturating_add(1));
         let message_id = message_id_for(self.config.message_id, &self.participant_id, ts, &payload);
-        if self.is_known(&message_id) || self.outgoing.iter().any(|e| e.message_id == message_id) {
+        if self.is_known(&message_id) || self.outgoing_ids.contains(&message_id) {
             return Err(SendError::DuplicateMessageId(message_id));
         }
         self.lamport = ts;
@@ -601,17 +604,20 @@ impl Channel {
         self.log_insert(&message_id, ts, own, None);
         self.store_insert(&message_id, bytes.clone());
         if self.outgoing.len() >= self.config.outgoing_buffer_capacity.max(1) {
-            let evicted = self.outgoing.remove(0);
-            self.events.push_back(Event::Evicted {
-                buffer: Buffer::OutgoingBuffer,
-                message_id: evicted.message_id.clone(),
-            });
-            self.events.push_back(Event::NotAcknowledged {
-                message_id: evicted.message_id,
-            });
+            if let Some(evicted) = self.outgoing.pop_front() {
+                self.outgoing_ids.remove(&evicted.message_id);
+                self.events.push_back(Event::Evicted {
+                    buffer: Buffer::OutgoingBuffer,
+                    message_id: evicted.message_id.clone(),
+                });
+                self.events.push_back(Event::NotAcknowledged {
+                    message_id: evicted.message_id,
+                });
+            }
         }
         self.reliable_channel_restart(now_ms, 1, 1);
-        self.outgoing.push(OutgoingEntry {
+        self.outgoing_ids.insert(message_id.clone());
+        self.outgoing.push_back(OutgoingEntry {
             message_id: message_id.clone(),
             bytes: bytes.clone(),
             bits,
@@ -1255,15 +1261,19 @@ impl Channel {
 
     fn review_acks(&mut self, message: &SdsMessage) {
         for e in &message.causal_history {
+            if !self.outgoing_ids.remove(&e.message_id) {
+                continue;
+            }
             if let Some(pos) = self
                 .outgoing
                 .iter()
                 .position(|o| o.message_id == e.message_id)
             {
-                let o = self.outgoing.remove(pos);
-                self.events.push_back(Event::Acknowledged {
-                    message_id: o.message_id,
-                });
+                if let Some(o) = self.outgoing.remove(pos) {
+                    self.events.push_back(Event::Acknowledged {
+                        message_id: o.message_id,
+                    });
+                }
             }
         }
         let Some(filter) = &message.bloom_filter else {
@@ -1283,10 +1293,12 @@ impl Channel {
             }
             let count = o.possible_acks.saturating_add(1);
             if count >= threshold {
-                let o = self.outgoing.remove(i);
-                self.events.push_back(Event::Acknowledged {
-                    message_id: o.message_id,
-                });
+                if let Some(o) = self.outgoing.remove(i) {
+                    self.outgoing_ids.remove(&o.message_id);
+                    self.events.push_back(Event::Acknowledged {
+                        message_id: o.message_id,
+                    });
+                }
             } else {
                 o.possible_acks = count;
                 self.events.push_back(Event::PossiblyAcknowledged {
@@ -1322,8 +1334,13 @@ impl Channel {
                 repair_requests: 0,
             });
         }
+        if !give_up.is_empty() {
+            let gone: BTreeSet<&str> = give_up.iter().map(String::as_str).collect();
+            self.outgoing
+                .retain(|e| !gone.contains(e.message_id.as_str()));
+        }
         for id in give_up {
-            self.outgoing.retain(|e| e.message_id != id);
+            self.outgoing_ids.remove(&id);
             self.events
                 .push_back(Event::NotAcknowledged { message_id: id });
         }
