@@ -7,7 +7,8 @@
 //! `1 + total_bits / 64` u64 words, each serialized **big-endian**. Bit `h` is bit `h % 64` of
 //! word `h / 64`. At capacity 10,000 and error rate 0.001: k = 10, 150,000 bits, 18,752 bytes.
 //!
-//! The filter never rolls over (as js-waku 0.0.8); roll-over is left for later.
+//! The filter itself never rolls over (as js-waku 0.0.8); `Channel` rebuilds it under
+//! `BloomRollover::Rebuild` (nim-sds's rule, parameters kept).
 
 use bytes::{Bytes, BytesMut};
 

@@ -10,9 +10,9 @@ use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
 use super::bloom::{self, BloomFilter, BloomParams};
-use super::config::{Config, MessageIdRule, RepairConfig, SyncPolicy};
+use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 use super::repair;
-use super::wire::{self, HistoryEntry, MessageKind, SdsMessage, WireError};
+use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
 /// Why [`Channel::send`] / [`Channel::send_ephemeral`] refused a payload. Nothing was queued
 /// and no state changed.
@@ -63,6 +63,34 @@ pub struct Transmit {
     /// Number of SDS-R repair request entries attached (0 for resends and repair responses,
     /// whose bytes are re-broadcast unchanged).
     pub repair_requests: u32,
+}
+
+/// A bounded collection of the channel, named in [`Event::Evicted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Buffer {
+    /// The local log (`Config::local_log_capacity`; lowest (Lamport, id) first). The id
+    /// moves to the delivered-id set.
+    LocalLog,
+    /// Ids remembered after leaving the log (`Config::delivered_ids_capacity`; oldest
+    /// first). Once evicted, a re-sent copy of the id would be delivered again.
+    DeliveredIds,
+    /// Ids declared met by `mark_dependencies_met` (`Config::local_log_capacity`; oldest
+    /// first).
+    MetIds,
+    /// Ids declared irretrievably lost (`Config::delivered_ids_capacity`; oldest first).
+    LostIds,
+    /// The incoming buffer (`Config::incoming_buffer_capacity` and
+    /// `incoming_buffer_per_sender`; highest (Lamport, id) first).
+    IncomingBuffer,
+    /// The outgoing buffer (`Config::outgoing_buffer_capacity`; oldest first; followed by
+    /// `Event::NotAcknowledged`).
+    OutgoingBuffer,
+    /// SDS-R outgoing repair buffer (`RepairConfig::buffer_capacity`; latest T_req first).
+    OutgoingRepairBuffer,
+    /// SDS-R incoming repair buffer (`RepairConfig::buffer_capacity`; latest T_resp first).
+    IncomingRepairBuffer,
+    /// SDS-R message store (`Config::message_store_capacity`; oldest stored first).
+    MessageStore,
 }
 
 /// Something the application (or the simulator's observer) should know.
@@ -138,11 +166,29 @@ pub enum Event {
         /// The re-broadcast id.
         message_id: String,
     },
-    /// SDS-R gave up on a missing dependency after `max_requests_per_message` rounds and a
-    /// further T_max without an answer. Messages waiting on it stay in the incoming buffer
-    /// (until `mark_dependencies_met` or the message itself arrives).
+    /// A missing dependency is declared irretrievably lost, at most once per id (while the id
+    /// is remembered in the bounded lost-id set), by whichever comes first: SDS-R gave up
+    /// after `max_requests_per_message` rounds and a further T_max without an answer, or a
+    /// buffered message naming it waited `Config::lost_timeout_ms`. Only the latter resolves
+    /// waiting messages (by `Config::lost_policy`); after an SDS-R give-up they keep waiting
+    /// for the lost timeout, `mark_dependencies_met` or the message itself. No further repair
+    /// requests are made for a lost id; if it still arrives, it is delivered normally.
     IrretrievablyLost {
         /// The missing id.
+        message_id: String,
+    },
+    /// Something was evicted from a full bounded collection (see [`Buffer`] for each rule).
+    Evicted {
+        /// Which collection.
+        buffer: Buffer,
+        /// The evicted id.
+        message_id: String,
+    },
+    /// A buffered message was dropped without delivery because its dependencies were
+    /// declared irretrievably lost and `Config::lost_policy` is `LostPolicy::Drop` (js-waku
+    /// `InMessageLost`). Its id is not remembered: a later copy is handled afresh.
+    DroppedLost {
+        /// The dropped message's id.
         message_id: String,
     },
 }
@@ -188,13 +234,44 @@ struct Buffered {
     causal_history: Vec<HistoryEntry>,
     retrieval_hint: Option<Bytes>,
     bytes: Bytes,
+    received_ms: u64,
+    /// Waited `lost_timeout_ms`: dependencies not held in the incoming buffer no longer block.
+    timed_out: bool,
 }
 
 #[derive(Debug, Clone)]
 struct MissingDep {
     rounds: u32,
     last_activity_ms: u64,
-    lost: bool,
+}
+
+/// A bounded set with first-in-first-out eviction (deterministic: `BTreeSet` + `VecDeque`).
+#[derive(Debug, Clone, Default)]
+struct FifoSet {
+    set: BTreeSet<String>,
+    order: VecDeque<String>,
+}
+
+impl FifoSet {
+    fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    /// Inserts `id`; returns false if already present. Evicts the oldest beyond `capacity`
+    /// (at least 1) and reports it through `evicted`.
+    fn insert(&mut self, id: &str, capacity: usize, mut evicted: impl FnMut(String)) -> bool {
+        if !self.set.insert(id.to_owned()) {
+            return false;
+        }
+        self.order.push_back(id.to_owned());
+        while self.order.len() > capacity.max(1) {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+                evicted(old);
+            }
+        }
+        true
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +290,10 @@ enum SyncState {
         t_ms: u64,
         heard: u32,
         fired: bool,
+    },
+    ReliableChannel {
+        interval_ms: u64,
+        next_ms: u64,
     },
 }
 
@@ -241,7 +322,14 @@ type Key = (u64, String);
 ///   is reported `IrretrievablyLost`;
 /// - duplicate detection covers the log, the incoming buffer and ids marked met (js-waku
 ///   only ids it timestamped, so it can deliver twice);
-/// - sync message ids are deterministic (`sync-` + hash) rather than `Math.random()`.
+/// - sync message ids are deterministic (`sync-` + hash) rather than `Math.random()`;
+/// - every collection is bounded (js-waku's incoming buffer, outgoing buffer and log are
+///   not), each eviction is an [`Event::Evicted`], and hostile input is rejected with a typed
+///   [`WireError`] before it is decoded in full.
+///
+/// Irretrievable loss, one rule: an id is declared lost once (see [`Event::IrretrievablyLost`])
+/// by SDS-R's give-up or by the lost timeout, whichever comes first; only the lost timeout
+/// resolves buffered messages (by `Config::lost_policy`). A lost id is never requested again.
 #[derive(Debug, Clone)]
 pub struct Channel {
     channel_id: String,
@@ -252,12 +340,19 @@ pub struct Channel {
     bloom: BloomFilter,
     log: BTreeMap<String, LogEntry>,
     log_order: BTreeSet<Key>,
-    externally_met: BTreeSet<String>,
-    externally_met_order: VecDeque<String>,
-    outgoing: Vec<OutgoingEntry>,
+    externally_met: FifoSet,
+    delivered: FifoSet,
+    lost: FifoSet,
+    limits: Limits,
+    bloom_ids: VecDeque<String>,
+    outgoing: VecDeque<OutgoingEntry>,
+    /// Ids in `outgoing`, for O(log n) membership (never iterated for output order).
+    outgoing_ids: BTreeSet<String>,
     incoming: BTreeMap<Key, Buffered>,
     incoming_ids: BTreeMap<String, u64>,
     waiting: BTreeMap<String, BTreeSet<Key>>,
+    per_sender: BTreeMap<String, BTreeSet<Key>>,
+    lost_deadlines: BTreeSet<(u64, Key)>,
     missing: BTreeMap<String, MissingDep>,
     out_repair: BTreeMap<String, (u64, HistoryEntry)>,
     out_repair_order: BTreeSet<Key>,
@@ -312,7 +407,13 @@ impl Channel {
     ) -> Channel {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let sync = match config.sync {
-            SyncPolicy::Off | SyncPolicy::Periodic { interval_ms: 0 } => SyncState::Off,
+            SyncPolicy::Off
+            | SyncPolicy::Periodic { interval_ms: 0 }
+            | SyncPolicy::ReliableChannel { interval_ms: 0 } => SyncState::Off,
+            SyncPolicy::ReliableChannel { interval_ms } => SyncState::ReliableChannel {
+                interval_ms,
+                next_ms: now_ms.saturating_add(rng.random_range(0..interval_ms)),
+            },
             SyncPolicy::Periodic { interval_ms } => SyncState::Periodic {
                 interval_ms,
                 next_ms: now_ms.saturating_add(rng.random_range(0..interval_ms)),
@@ -338,6 +439,12 @@ impl Channel {
             }
         };
         let params = BloomParams::new(config.bloom_capacity, config.bloom_error_rate);
+        let limits = Limits {
+            max_message_bytes: config.max_message_bytes,
+            max_causal_history_entries: config.max_causal_history_entries,
+            max_repair_request_entries: config.max_repair_request_entries,
+            max_id_bytes: config.max_id_bytes,
+        };
         Channel {
             channel_id: channel_id.into(),
             participant_id: participant_id.into(),
@@ -347,12 +454,18 @@ impl Channel {
             bloom: BloomFilter::new(params),
             log: BTreeMap::new(),
             log_order: BTreeSet::new(),
-            externally_met: BTreeSet::new(),
-            externally_met_order: VecDeque::new(),
-            outgoing: Vec::new(),
+            externally_met: FifoSet::default(),
+            delivered: FifoSet::default(),
+            lost: FifoSet::default(),
+            limits,
+            bloom_ids: VecDeque::new(),
+            outgoing: VecDeque::new(),
+            outgoing_ids: BTreeSet::new(),
             incoming: BTreeMap::new(),
             incoming_ids: BTreeMap::new(),
             waiting: BTreeMap::new(),
+            per_sender: BTreeMap::new(),
+            lost_deadlines: BTreeSet::new(),
             missing: BTreeMap::new(),
             out_repair: BTreeMap::new(),
             out_repair_order: BTreeSet::new(),
@@ -402,8 +515,8 @@ impl Channel {
             repair_responses: self.in_repair.len(),
             repair_awaiting: self
                 .missing
-                .iter()
-                .filter(|(id, m)| !m.lost && !self.out_repair.contains_key(*id))
+                .keys()
+                .filter(|id| !self.out_repair.contains_key(*id))
                 .count(),
         }
     }
@@ -441,11 +554,13 @@ impl Channel {
             } else {
                 *t_ms
             }),
+            SyncState::ReliableChannel { next_ms, .. } => Some(*next_ms),
         };
         let resend = self.outgoing.iter().map(|e| e.next_resend_ms).min();
         let request = self.out_repair_order.first().map(|(t, _)| *t);
         let response = self.in_repair_order.first().map(|(t, _)| *t);
-        [sync, resend, request, response, self.next_sweep_ms]
+        let lost = self.lost_deadlines.first().map(|(t, _)| *t);
+        [sync, resend, request, response, self.next_sweep_ms, lost]
             .into_iter()
             .flatten()
             .min()
@@ -464,7 +579,7 @@ impl Channel {
         self.check_payload(&payload)?;
         let ts = now_ms.max(self.lamport.saturating_add(1));
         let message_id = message_id_for(self.config.message_id, &self.participant_id, ts, &payload);
-        if self.is_known(&message_id) || self.outgoing.iter().any(|e| e.message_id == message_id) {
+        if self.is_known(&message_id) || self.outgoing_ids.contains(&message_id) {
             return Err(SendError::DuplicateMessageId(message_id));
         }
         self.lamport = ts;
@@ -484,17 +599,25 @@ impl Channel {
         // Release the message's reference to the filter so the insert below mutates in place.
         drop(message);
         let bits = self.bloom.params().bit_indexes(&message_id);
-        self.bloom.insert_bits(&bits);
+        self.bloom_add(&message_id, &bits);
         let own = self.participant_id.clone();
         self.log_insert(&message_id, ts, own, None);
         self.store_insert(&message_id, bytes.clone());
         if self.outgoing.len() >= self.config.outgoing_buffer_capacity.max(1) {
-            let evicted = self.outgoing.remove(0);
-            self.events.push_back(Event::NotAcknowledged {
-                message_id: evicted.message_id,
-            });
+            if let Some(evicted) = self.outgoing.pop_front() {
+                self.outgoing_ids.remove(&evicted.message_id);
+                self.events.push_back(Event::Evicted {
+                    buffer: Buffer::OutgoingBuffer,
+                    message_id: evicted.message_id.clone(),
+                });
+                self.events.push_back(Event::NotAcknowledged {
+                    message_id: evicted.message_id,
+                });
+            }
         }
-        self.outgoing.push(OutgoingEntry {
+        self.reliable_channel_restart(now_ms, 1, 1);
+        self.outgoing_ids.insert(message_id.clone());
+        self.outgoing.push_back(OutgoingEntry {
             message_id: message_id.clone(),
             bytes: bytes.clone(),
             bits,
@@ -583,6 +706,24 @@ impl Channel {
         Some(message_id)
     }
 
+    /// Sets the retrieval hint of a message in the local log (typically an own sent message,
+    /// once the transport knows it: a real client sets the Waku message hash after
+    /// publishing, as js-waku's reliable channel does with `retrievalHint`). Later causal
+    /// histories carry it, so receivers missing the message can fetch it from a store
+    /// (`Event::MissingDependencies` reports it). Messages already sent keep the history they
+    /// were sent with. Returns false (and changes nothing) if `message_id` is not in the log.
+    /// Received messages get theirs from `handle_message`'s `retrieval_hint` argument; this
+    /// replaces it.
+    pub fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> bool {
+        match self.log.get_mut(message_id) {
+            Some(entry) => {
+                entry.retrieval_hint = Some(hint);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Handles bytes received from the transport at `now_ms`; `retrieval_hint` (e.g. a Waku
     /// message hash) is stored with a delivered message and put in later causal histories.
     /// `bytes` is kept (shared, not copied) for repair responses.
@@ -597,15 +738,21 @@ impl Channel {
     /// (Lamport, id) order, repeatedly; otherwise content is held and missing dependencies
     /// (not logged and not held) are reported and scheduled for repair.
     ///
+    /// A bloom filter whose length differs from this channel's parameters is ignored (the
+    /// message is otherwise processed): a member with other parameters still gets its
+    /// content delivered, only its possible acknowledgements are lost (PROTOCOL.md §2).
+    ///
     /// # Errors
-    /// [`WireError`] for undecodable bytes or an invalid kind; the state is unchanged.
+    /// [`WireError`] for bytes over `max_message_bytes` (checked before decoding), too many
+    /// causal-history or repair-request entries, an id over `max_id_bytes`, undecodable bytes
+    /// or an invalid kind; the state is unchanged.
     pub fn handle_message(
         &mut self,
         now_ms: u64,
         bytes: Bytes,
         retrieval_hint: Option<Bytes>,
     ) -> Result<(), WireError> {
-        let message = wire::decode(&bytes)?;
+        let message = wire::decode_with_limits(&bytes, &self.limits)?;
         let kind = wire::classify(&message)?;
         if message.channel_id != self.channel_id || message.sender_id == self.participant_id {
             return Ok(());
@@ -622,6 +769,10 @@ impl Channel {
         if kind == MessageKind::Content && self.is_known(&message.message_id) {
             return Ok(());
         }
+        match kind {
+            MessageKind::Content => self.reliable_channel_restart(now_ms, 1, 2),
+            _ => self.reliable_channel_restart(now_ms, 1, 1),
+        }
         let mut inconsistent = false;
         for entry in &message.repair_request {
             self.events.push_back(Event::RepairRequestReceived {
@@ -633,7 +784,8 @@ impl Channel {
         }
         self.review_acks(&message);
         if kind == MessageKind::Content {
-            self.bloom.insert(&message.message_id);
+            let bits = self.bloom.params().bit_indexes(&message.message_id);
+            self.bloom_add(&message.message_id, &bits);
         }
         let unmet: Vec<&HistoryEntry> = message
             .causal_history
@@ -666,6 +818,8 @@ impl Channel {
                 causal_history: message.causal_history,
                 retrieval_hint,
                 bytes,
+                received_ms: now_ms,
+                timed_out: false,
             };
             if has_unmet {
                 self.hold(buffered);
@@ -686,11 +840,12 @@ impl Channel {
     }
 
     /// Runs every timer due at `now_ms`, in this order: due repair responses; resends (never
-    /// acknowledged before possibly acknowledged, oldest first) and give-ups; the incoming
-    /// sweep; the sync timer; then, while repair requests are due, a sync carrying them.
+    /// acknowledged before possibly acknowledged, oldest first) and give-ups; lost timeouts of
+    /// buffered messages (oldest deadline first); the incoming sweep; the sync timer; then, while repair requests are due, a sync carrying them.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.respond_due(now_ms);
         self.resend_due(now_ms);
+        self.lost_timeouts(now_ms);
         if self.next_sweep_ms.is_some_and(|t| t <= now_ms) {
             self.next_sweep_ms = None;
             self.sweep(now_ms);
@@ -715,18 +870,20 @@ impl Channel {
     /// Remembered up to `local_log_capacity` ids.
     pub fn mark_dependencies_met(&mut self, now_ms: u64, message_ids: &[String]) {
         let mut released = Vec::new();
+        let capacity = self.config.local_log_capacity;
         for id in message_ids {
             self.remove_out_repair(id);
             self.missing.remove(id);
-            if self.log.contains_key(id) || !self.externally_met.insert(id.clone()) {
+            if self.dep_met(id) {
                 continue;
             }
-            self.externally_met_order.push_back(id.clone());
-            if self.externally_met_order.len() > self.config.local_log_capacity.max(1) {
-                if let Some(old) = self.externally_met_order.pop_front() {
-                    self.externally_met.remove(&old);
-                }
-            }
+            let events = &mut self.events;
+            self.externally_met.insert(id, capacity, |old| {
+                events.push_back(Event::Evicted {
+                    buffer: Buffer::MetIds,
+                    message_id: old,
+                })
+            });
             released.push(id.clone());
         }
         self.release(released);
@@ -753,7 +910,48 @@ impl Channel {
     }
 
     fn dep_met(&self, id: &str) -> bool {
-        self.log.contains_key(id) || self.externally_met.contains(id)
+        self.log.contains_key(id) || self.externally_met.contains(id) || self.delivered.contains(id)
+    }
+
+    /// Adds an id to the bloom filter; under `BloomRollover::Rebuild`, rebuilds it from the
+    /// newest 80% of capacity once more than 120% of capacity ids were inserted.
+    fn bloom_add(&mut self, id: &str, bits: &[u64]) {
+        self.bloom.insert_bits(bits);
+        if self.config.bloom_rollover != BloomRollover::Rebuild {
+            return;
+        }
+        self.bloom_ids.push_back(id.to_owned());
+        let capacity = self.config.bloom_capacity.max(1);
+        let max = capacity.saturating_mul(120) / 100;
+        if self.bloom_ids.len() <= max.max(1) {
+            return;
+        }
+        let keep = capacity.saturating_mul(80) / 100;
+        let drop = self.bloom_ids.len().saturating_sub(keep);
+        self.bloom_ids.drain(..drop);
+        let params = *self.bloom.params();
+        let mut fresh = BloomFilter::new(params);
+        for kept in &self.bloom_ids {
+            fresh.insert_bits(&params.bit_indexes(kept));
+        }
+        self.bloom = fresh;
+    }
+
+    /// `SyncPolicy::ReliableChannel`: re-arm the sync timer at `now + u · interval · num/den`.
+    fn reliable_channel_restart(&mut self, now_ms: u64, num: u64, den: u64) {
+        if let SyncState::ReliableChannel {
+            interval_ms,
+            next_ms,
+        } = &mut self.sync
+        {
+            let span = interval_ms.saturating_mul(num) / den.max(1);
+            let offset = if span > 0 {
+                self.rng.random_range(0..span)
+            } else {
+                0
+            };
+            *next_ms = now_ms.saturating_add(offset);
+        }
     }
 
     fn is_known(&self, id: &str) -> bool {
@@ -801,6 +999,18 @@ impl Channel {
                 break;
             };
             self.log.remove(&old);
+            let events = &mut self.events;
+            events.push_back(Event::Evicted {
+                buffer: Buffer::LocalLog,
+                message_id: old.clone(),
+            });
+            self.delivered
+                .insert(&old, self.config.delivered_ids_capacity, |gone| {
+                    events.push_back(Event::Evicted {
+                        buffer: Buffer::DeliveredIds,
+                        message_id: gone,
+                    })
+                });
         }
     }
 
@@ -815,6 +1025,10 @@ impl Channel {
                 break;
             };
             self.store.remove(&old);
+            self.events.push_back(Event::Evicted {
+                buffer: Buffer::MessageStore,
+                message_id: old,
+            });
         }
     }
 
@@ -838,11 +1052,42 @@ impl Channel {
         });
     }
 
+    /// Holds `b` in the incoming buffer, evicting first (by `Buffer::IncomingBuffer`'s rule)
+    /// if its sender's share or the whole buffer is full.
     fn hold(&mut self, b: Buffered) {
-        if self.incoming.len() >= self.config.incoming_buffer_capacity {
-            return;
-        }
         let key = (b.lamport, b.message_id.clone());
+        let per_sender = self.config.incoming_buffer_per_sender.max(1);
+        let sender_full = self
+            .per_sender
+            .get(&b.sender_id)
+            .is_some_and(|k| k.len() >= per_sender);
+        if sender_full || self.incoming.len() >= self.config.incoming_buffer_capacity.max(1) {
+            let highest = if sender_full {
+                self.per_sender
+                    .get(&b.sender_id)
+                    .and_then(|k| k.last().cloned())
+            } else {
+                self.incoming.last_key_value().map(|(k, _)| k.clone())
+            };
+            match highest {
+                Some(h) if h > key => {
+                    if let Some(old) = self.unhold(&h) {
+                        self.events.push_back(Event::Evicted {
+                            buffer: Buffer::IncomingBuffer,
+                            message_id: old.message_id.clone(),
+                        });
+                        self.resolve(Vec::new(), vec![old.message_id], BTreeSet::new());
+                    }
+                }
+                _ => {
+                    self.events.push_back(Event::Evicted {
+                        buffer: Buffer::IncomingBuffer,
+                        message_id: b.message_id,
+                    });
+                    return;
+                }
+            }
+        }
         for e in &b.causal_history {
             if !self.dep_met(&e.message_id) {
                 self.waiting
@@ -851,6 +1096,14 @@ impl Channel {
                     .insert(key.clone());
             }
         }
+        if let Some(timeout) = self.config.lost_timeout_ms {
+            self.lost_deadlines
+                .insert((b.received_ms.saturating_add(timeout), key.clone()));
+        }
+        self.per_sender
+            .entry(b.sender_id.clone())
+            .or_default()
+            .insert(key.clone());
         self.incoming_ids.insert(b.message_id.clone(), b.lamport);
         self.incoming.insert(key, b);
     }
@@ -866,31 +1119,140 @@ impl Channel {
                 }
             }
         }
+        if let Some(keys) = self.per_sender.get_mut(&b.sender_id) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.per_sender.remove(&b.sender_id);
+            }
+        }
+        if let Some(timeout) = self.config.lost_timeout_ms {
+            self.lost_deadlines
+                .remove(&(b.received_ms.saturating_add(timeout), key.clone()));
+        }
         Some(b)
+    }
+
+    /// Whether a buffered message may leave the buffer: every dependency is met, or, once it
+    /// timed out, is at least not held in the incoming buffer (so lost).
+    fn is_ready(&self, b: &Buffered) -> bool {
+        b.causal_history.iter().all(|e| {
+            self.dep_met(&e.message_id)
+                || (b.timed_out && !self.incoming_ids.contains_key(&e.message_id))
+        })
+    }
+
+    /// Marks a buffered message timed out and declares its missing (not held) dependencies
+    /// lost. Returns whether it is now ready to leave the buffer.
+    fn time_out(&mut self, key: &Key) -> bool {
+        let Some(b) = self.incoming.get_mut(key) else {
+            return false;
+        };
+        b.timed_out = true;
+        let Some(b) = self.incoming.get(key) else {
+            return false;
+        };
+        let lost: Vec<String> = b
+            .causal_history
+            .iter()
+            .map(|e| e.message_id.clone())
+            .filter(|id| !self.dep_met(id) && !self.incoming_ids.contains_key(id))
+            .collect();
+        for id in &lost {
+            self.declare_lost(id);
+        }
+        self.incoming.get(key).is_some_and(|b| self.is_ready(b))
+    }
+
+    /// Declares `id` irretrievably lost, once: event, no more repair requests.
+    fn declare_lost(&mut self, id: &str) {
+        self.missing.remove(id);
+        self.remove_out_repair(id);
+        let events = &mut self.events;
+        let capacity = self.config.delivered_ids_capacity;
+        if self.lost.insert(id, capacity, |old| {
+            events.push_back(Event::Evicted {
+                buffer: Buffer::LostIds,
+                message_id: old,
+            })
+        }) {
+            self.events.push_back(Event::IrretrievablyLost {
+                message_id: id.to_owned(),
+            });
+        }
+    }
+
+    /// Applies the lost timeout to buffered messages whose deadline passed.
+    fn lost_timeouts(&mut self, now_ms: u64) {
+        let mut ready = BTreeSet::new();
+        while let Some((t, key)) = self.lost_deadlines.first().cloned() {
+            if t > now_ms {
+                break;
+            }
+            self.lost_deadlines.pop_first();
+            if self.time_out(&key) {
+                ready.insert(key);
+            }
+        }
+        self.resolve(Vec::new(), Vec::new(), ready);
     }
 
     /// Delivers buffered messages made ready by `available` ids, smallest (Lamport, id) first,
     /// until none is ready.
-    fn release(&mut self, mut available: Vec<String>) {
-        let mut ready: BTreeSet<Key> = BTreeSet::new();
+    fn release(&mut self, available: Vec<String>) {
+        self.resolve(available, Vec::new(), BTreeSet::new());
+    }
+
+    /// The one place buffered messages leave the buffer, iteratively (no recursion, so long
+    /// dependency chains cannot overflow the stack). `available`: ids that became met;
+    /// `gone`: ids that left the buffer undelivered (their timed-out waiters lose them);
+    /// `ready`: keys already known ready. Ready messages go smallest (Lamport, id) first; one
+    /// that timed out with lost dependencies is dropped under `LostPolicy::Drop`, otherwise
+    /// delivered.
+    fn resolve(
+        &mut self,
+        mut available: Vec<String>,
+        mut gone: Vec<String>,
+        mut ready: BTreeSet<Key>,
+    ) {
         loop {
             while let Some(id) = available.pop() {
                 let Some(waiters) = self.waiting.remove(&id) else {
                     continue;
                 };
                 for key in waiters {
-                    if let Some(b) = self.incoming.get(&key) {
-                        if b.causal_history.iter().all(|e| self.dep_met(&e.message_id)) {
-                            ready.insert(key);
-                        }
+                    if self.incoming.get(&key).is_some_and(|b| self.is_ready(b)) {
+                        ready.insert(key);
+                    }
+                }
+            }
+            while let Some(id) = gone.pop() {
+                let waiters: Vec<Key> = match self.waiting.get(&id) {
+                    Some(w) => w.iter().cloned().collect(),
+                    None => continue,
+                };
+                for key in waiters {
+                    if self.incoming.get(&key).is_some_and(|b| b.timed_out) && self.time_out(&key) {
+                        ready.insert(key);
                     }
                 }
             }
             let Some(key) = ready.pop_first() else {
                 break;
             };
-            if let Some(b) = self.unhold(&key) {
-                let id = b.message_id.clone();
+            let Some(b) = self.unhold(&key) else {
+                continue;
+            };
+            let id = b.message_id.clone();
+            let drop = self.config.lost_policy == LostPolicy::Drop
+                && b.causal_history
+                    .iter()
+                    .any(|e| !self.dep_met(&e.message_id));
+            if drop {
+                self.events.push_back(Event::DroppedLost {
+                    message_id: id.clone(),
+                });
+                gone.push(id);
+            } else {
                 self.deliver(b);
                 available.push(id);
             }
@@ -899,15 +1261,19 @@ impl Channel {
 
     fn review_acks(&mut self, message: &SdsMessage) {
         for e in &message.causal_history {
+            if !self.outgoing_ids.remove(&e.message_id) {
+                continue;
+            }
             if let Some(pos) = self
                 .outgoing
                 .iter()
                 .position(|o| o.message_id == e.message_id)
             {
-                let o = self.outgoing.remove(pos);
-                self.events.push_back(Event::Acknowledged {
-                    message_id: o.message_id,
-                });
+                if let Some(o) = self.outgoing.remove(pos) {
+                    self.events.push_back(Event::Acknowledged {
+                        message_id: o.message_id,
+                    });
+                }
             }
         }
         let Some(filter) = &message.bloom_filter else {
@@ -927,10 +1293,12 @@ impl Channel {
             }
             let count = o.possible_acks.saturating_add(1);
             if count >= threshold {
-                let o = self.outgoing.remove(i);
-                self.events.push_back(Event::Acknowledged {
-                    message_id: o.message_id,
-                });
+                if let Some(o) = self.outgoing.remove(i) {
+                    self.outgoing_ids.remove(&o.message_id);
+                    self.events.push_back(Event::Acknowledged {
+                        message_id: o.message_id,
+                    });
+                }
             } else {
                 o.possible_acks = count;
                 self.events.push_back(Event::PossiblyAcknowledged {
@@ -966,15 +1334,20 @@ impl Channel {
                 repair_requests: 0,
             });
         }
+        if !give_up.is_empty() {
+            let gone: BTreeSet<&str> = give_up.iter().map(String::as_str).collect();
+            self.outgoing
+                .retain(|e| !gone.contains(e.message_id.as_str()));
+        }
         for id in give_up {
-            self.outgoing.retain(|e| e.message_id != id);
+            self.outgoing_ids.remove(&id);
             self.events
                 .push_back(Event::NotAcknowledged { message_id: id });
         }
     }
 
     fn schedule_sweep(&mut self, now_ms: u64) {
-        let needed = !self.incoming.is_empty() || self.missing.values().any(|m| !m.lost);
+        let needed = !self.incoming.is_empty() || !self.missing.is_empty();
         if !needed {
             self.next_sweep_ms = None;
         } else if self.next_sweep_ms.is_none() {
@@ -987,15 +1360,24 @@ impl Channel {
     /// `sweepIncomingBuffer`), then SDS-R liveness for tracked missing ids.
     fn sweep(&mut self, now_ms: u64) {
         let mut reports = Vec::new();
+        let mut untracked = Vec::new();
         for b in self.incoming.values() {
             let missing: Vec<HistoryEntry> = b
                 .causal_history
                 .iter()
                 .filter(|e| {
-                    !self.dep_met(&e.message_id) && !self.incoming_ids.contains_key(&e.message_id)
+                    !self.dep_met(&e.message_id)
+                        && !self.incoming_ids.contains_key(&e.message_id)
+                        && !self.lost.contains(&e.message_id)
                 })
                 .cloned()
                 .collect();
+            untracked.extend(
+                missing
+                    .iter()
+                    .filter(|e| !self.missing.contains_key(&e.message_id))
+                    .cloned(),
+            );
             if !missing.is_empty() {
                 reports.push(Event::MissingDependencies {
                     message_id: b.message_id.clone(),
@@ -1004,6 +1386,8 @@ impl Channel {
             }
         }
         self.events.extend(reports);
+        // Ids that could not be tracked (full missing set) or whose holder was evicted.
+        self.track_missing(now_ms, &untracked);
         let Some(rc) = self.repair_config() else {
             return;
         };
@@ -1019,7 +1403,7 @@ impl Channel {
             let Some(m) = self.missing.get_mut(&id) else {
                 continue;
             };
-            if m.lost || now_ms < m.last_activity_ms.saturating_add(rc.t_max_ms) {
+            if now_ms < m.last_activity_ms.saturating_add(rc.t_max_ms) {
                 continue;
             }
             if m.rounds < rc.max_requests_per_message {
@@ -1030,9 +1414,7 @@ impl Channel {
                     repair::t_req_ms(&self.participant_id, &id, now_ms, rc.t_min_ms, rc.t_max_ms);
                 self.add_out_repair(entry, t);
             } else {
-                m.lost = true;
-                self.events
-                    .push_back(Event::IrretrievablyLost { message_id: id });
+                self.declare_lost(&id);
             }
         }
     }
@@ -1072,6 +1454,13 @@ impl Channel {
                 self.send_sync(now_ms);
             }
             SyncState::Trickle { .. } => self.trickle_timer(now_ms),
+            SyncState::ReliableChannel { next_ms, .. } => {
+                if *next_ms > now_ms {
+                    return;
+                }
+                self.send_sync(now_ms);
+                self.reliable_channel_restart(now_ms, 2, 1);
+            }
         }
     }
 
@@ -1151,6 +1540,10 @@ impl Channel {
         if self.out_repair.len() >= rc.buffer_capacity.max(1) {
             if let Some((_, furthest)) = self.out_repair_order.pop_last() {
                 self.out_repair.remove(&furthest);
+                self.events.push_back(Event::Evicted {
+                    buffer: Buffer::OutgoingRepairBuffer,
+                    message_id: furthest,
+                });
             }
         }
         self.out_repair_order
@@ -1192,29 +1585,18 @@ impl Channel {
             return;
         };
         for entry in entries {
-            if self.missing.contains_key(&entry.message_id) {
+            if self.missing.contains_key(&entry.message_id) || self.lost.contains(&entry.message_id)
+            {
                 continue;
             }
             if self.missing.len() >= rc.buffer_capacity.max(1) {
-                // Make room by forgetting an id already declared lost, if any.
-                let lost = self
-                    .missing
-                    .iter()
-                    .find(|(_, m)| m.lost)
-                    .map(|(id, _)| id.clone());
-                match lost {
-                    Some(id) => {
-                        self.missing.remove(&id);
-                    }
-                    None => break,
-                }
+                break;
             }
             self.missing.insert(
                 entry.message_id.clone(),
                 MissingDep {
                     rounds: 1,
                     last_activity_ms: now_ms,
-                    lost: false,
                 },
             );
             let t = repair::t_req_ms(
@@ -1295,6 +1677,10 @@ impl Channel {
         if self.in_repair.len() >= rc.buffer_capacity.max(1) {
             if let Some((_, furthest)) = self.in_repair_order.pop_last() {
                 self.in_repair.remove(&furthest);
+                self.events.push_back(Event::Evicted {
+                    buffer: Buffer::IncomingRepairBuffer,
+                    message_id: furthest,
+                });
             }
         }
         self.in_repair.insert(id.clone(), t);

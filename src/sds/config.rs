@@ -28,6 +28,18 @@ pub enum SyncPolicy {
         /// Sync period in ms (> 0; 0 behaves as `Off`).
         interval_ms: u64,
     },
+    /// js-waku reliable channel (`packages/sdk/src/reliable_channel/reliable_channel.ts`,
+    /// `restartSync`): the sync timer is re-armed to `now + u · interval_ms · multiplier`, with u
+    /// uniform in `[0, 1)` from the core's seeded RNG, whenever one of these happens:
+    /// start (multiplier 1); the timer fired (2, whether or not a sync could be sent: "wait a
+    /// bit longer to not hog the conversation"); a sync was received from another participant
+    /// (1); an own content message was sent (1); a new content message was received from
+    /// another participant (0.5, "send a sync message faster to ack someone else's").
+    /// Duplicates and own messages re-arm nothing (js-waku drops them before the events).
+    ReliableChannel {
+        /// `syncMinIntervalMs`, ms (30,000 in js-waku; 0 behaves as `Off`).
+        interval_ms: u64,
+    },
     /// RFC 6206 Trickle. The interval I starts at `i_min_ms`; in each interval a time t is
     /// drawn uniformly from `[I/2, I)`; at t a sync is sent only if fewer than `k` syncs were
     /// *heard* in this interval; at the interval's end `I = min(2I, i_max_ms)`.
@@ -55,6 +67,37 @@ impl Default for SyncPolicy {
     }
 }
 
+/// What happens to a buffered message once its missing dependencies are declared
+/// irretrievably lost by `Config::lost_timeout_ms` (PROTOCOL.md §2 "Incoming buffer").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LostPolicy {
+    /// Delivered anyway (PROTOCOL.md: js-waku 0.0.9's intent; the spec's "irretrievably lost"
+    /// lets the application proceed). It is still never delivered before a dependency that
+    /// is itself held in the incoming buffer.
+    #[default]
+    Deliver,
+    /// Removed from the incoming buffer without delivery, with `Event::DroppedLost` (js-waku
+    /// `sweepIncomingBuffer` with `timeoutForLostMessagesMs`, 0.0.8 and HEAD).
+    Drop,
+}
+
+/// Whether the bloom filter rolls over when it fills (PROTOCOL.md §2 "Bloom filter").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BloomRollover {
+    /// Never: the filter only fills up (js-waku 0.0.8 and HEAD). Past capacity its
+    /// false-positive rate rises, so bloom-based acknowledgements grow optimistic.
+    #[default]
+    None,
+    /// nim-sds `RollingBloomFilter.clean` (`sds/rolling_bloom_filter.nim`,
+    /// `CapacityFlexPercent = 20`): when more than 120% of `bloom_capacity` ids have been
+    /// inserted since the last rebuild, the filter is rebuilt from the newest 80% of
+    /// `bloom_capacity` ids, in insertion order. Unlike nim-sds (which rebuilds at capacity
+    /// 120%, changing the filter's size) the parameters are kept, so the wire length never
+    /// changes and js-waku receivers can still read the filter. Costs one stored id per
+    /// insert (at most 120% of capacity).
+    Rebuild,
+}
+
 /// SDS-R parameters (PROTOCOL.md §3). Defaults from js-waku `DEFAULT_REPAIR_CONFIG` and
 /// `MAX_REPAIR_REQUESTS_PER_MESSAGE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +119,10 @@ pub struct RepairConfig {
     pub num_response_groups: u64,
     /// Capacity of each repair buffer (outgoing and incoming) and of the set of tracked
     /// missing ids (1,000, js-waku `bufferSize`). When the outgoing or incoming repair buffer
-    /// is full, the entry with the latest time is evicted (as js-waku).
+    /// is full, the entry with the latest time is evicted (as js-waku), with `Event::Evicted`.
+    /// When the set of tracked missing ids is full, further ids are still reported in
+    /// `MissingDependencies` but not scheduled for repair until room frees up (the
+    /// incoming sweep retries).
     pub buffer_capacity: usize,
 }
 
@@ -124,21 +170,58 @@ pub struct Config {
     /// something is missing.
     pub incoming_sweep_interval_ms: u64,
     /// Local log bound in entries (10,000, js-waku 0.0.9); the lowest (Lamport, id) entry
-    /// is evicted first. Duplicate detection covers the log, so an id evicted from it could
-    /// be delivered again if it is re-sent much later.
+    /// is evicted first (`Event::Evicted`) and moves to the delivered-id set (see
+    /// `delivered_ids_capacity`).
     pub local_log_capacity: usize,
-    /// Incoming buffer bound in messages (10,000, chosen equal to the log). When full, a
-    /// new message with unmet dependencies is dropped (not held); a resend or repair can
-    /// bring it again.
+    /// Incoming buffer bound in messages (10,000, chosen equal to the log). When full, the
+    /// highest (Lamport, id) message among the held ones and the new one is evicted
+    /// (`Event::Evicted`; the new one is then simply not held); a resend or repair can bring
+    /// it again. Later-stamped messages are the ones least likely to be released soon.
     pub incoming_buffer_capacity: usize,
     /// Outgoing buffer bound in messages (1,000, chosen; js-waku is unbounded). When full,
-    /// the oldest entry is dropped with `Event::NotAcknowledged`.
+    /// the oldest entry is dropped with `Event::Evicted` then `Event::NotAcknowledged`.
     pub outgoing_buffer_capacity: usize,
     /// Full copies of messages kept for SDS-R re-broadcast (1,000, the spec's repair buffer
-    /// size); the oldest is evicted first. Copies share the received `Bytes`.
+    /// size); the oldest stored is evicted first (`Event::Evicted`). Copies share the
+    /// received `Bytes`.
     pub message_store_capacity: usize,
     /// Largest accepted payload in bytes (153,600 = 150 KiB, the Waku relay message limit).
     pub max_content_bytes: usize,
+    /// How long a received content message may wait in the incoming buffer before its
+    /// missing dependencies are declared irretrievably lost, ms; `None` = never (default, as
+    /// js-waku, whose `timeoutForLostMessagesMs` has no default; no 0.0.9 was published).
+    /// Measured from the time the message was buffered (js-waku `timeReceived`). A finite
+    /// value should exceed SDS-R's own schedule (about `T_max · (2·max_requests + 1)`, 12 min
+    /// at defaults), or repair is cut short. See `Channel` for the one rule shared with SDS-R.
+    pub lost_timeout_ms: Option<u64>,
+    /// What happens to a message whose dependencies were declared lost (default `Deliver`).
+    pub lost_policy: LostPolicy,
+    /// Bloom filter roll-over (default `None`, as js-waku).
+    pub bloom_rollover: BloomRollover,
+    /// Ids remembered after they leave the local log (10,000, chosen equal to the log): they
+    /// still count as delivered for duplicate detection and as met dependencies. Oldest
+    /// first out, with `Event::Evicted`. Consequence of the bound: an id resent after
+    /// `local_log_capacity + delivered_ids_capacity` newer messages is delivered again. The
+    /// bloom filter is deliberately not used for this (a false positive would drop a new
+    /// message: go-waku's bug).
+    pub delivered_ids_capacity: usize,
+    /// Share of the incoming buffer one `sender_id` may occupy, in messages (1,000 = 10% of
+    /// the default buffer, chosen). Past it the sender's highest (Lamport, id) message is
+    /// evicted, so one flooding peer cannot crowd out the others.
+    pub incoming_buffer_per_sender: usize,
+    /// Largest accepted encoded message in bytes, checked before decoding (1,048,576 =
+    /// 1 MiB, nim-sds `MaxMessageSize`). Larger ones are `WireError::TooLarge`.
+    pub max_message_bytes: usize,
+    /// Most causal-history entries accepted in one message (1,000, chosen: 5 × js-waku's
+    /// default history of 200). More is `WireError::TooManyHistoryEntries`.
+    pub max_causal_history_entries: usize,
+    /// Most repair-request entries accepted in one message (32, chosen: the spec recommends
+    /// attaching at most 3). More is `WireError::TooManyRepairRequests`.
+    pub max_repair_request_entries: usize,
+    /// Longest accepted message, sender or channel id in bytes, including those inside
+    /// causal-history and repair-request entries (256, chosen: js-waku ids are 64 hex
+    /// digits). Longer is `WireError::IdTooLong`.
+    pub max_id_bytes: usize,
 }
 
 impl Default for Config {
@@ -159,6 +242,15 @@ impl Default for Config {
             outgoing_buffer_capacity: 1_000,
             message_store_capacity: 1_000,
             max_content_bytes: 150 * 1024,
+            lost_timeout_ms: None,
+            lost_policy: LostPolicy::Deliver,
+            bloom_rollover: BloomRollover::None,
+            delivered_ids_capacity: 10_000,
+            incoming_buffer_per_sender: 1_000,
+            max_message_bytes: 1 << 20,
+            max_causal_history_entries: 1_000,
+            max_repair_request_entries: 32,
+            max_id_bytes: 256,
         }
     }
 }

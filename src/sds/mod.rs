@@ -41,7 +41,9 @@ pub mod config;
 pub mod repair;
 pub mod wire;
 
-pub use channel::{message_id_for, Channel, Event, Pending, SendError, Transmit, TransmitKind};
-pub use config::{Config, MessageIdRule, RepairConfig, SyncPolicy};
+pub use channel::{
+    message_id_for, Buffer, Channel, Event, Pending, SendError, Transmit, TransmitKind,
+};
+pub use config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 pub use repair::response_groups_for;
-pub use wire::{HistoryEntry, MessageKind, SdsMessage, WireError};
+pub use wire::{HistoryEntry, Limits, MessageKind, SdsMessage, WireError};

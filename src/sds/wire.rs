@@ -33,6 +33,67 @@ pub enum WireError {
     /// or empty (PROTOCOL.md §1, js-waku `message.ts`).
     #[error("invalid SDS message kind: no Lamport timestamp and no content")]
     InvalidKind,
+    /// The encoded message is longer than the limit (checked before decoding).
+    #[error("SDS message of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Encoded length in bytes.
+        len: usize,
+        /// The limit in bytes ([`Limits::max_message_bytes`]).
+        max: usize,
+    },
+    /// More causal-history entries than the limit (counted before they are decoded).
+    #[error("{count} causal-history entries exceed the limit of {max}")]
+    TooManyHistoryEntries {
+        /// Entries in the message.
+        count: usize,
+        /// The limit ([`Limits::max_causal_history_entries`]).
+        max: usize,
+    },
+    /// More repair-request entries than the limit (counted before they are decoded).
+    #[error("{count} repair-request entries exceed the limit of {max}")]
+    TooManyRepairRequests {
+        /// Entries in the message.
+        count: usize,
+        /// The limit ([`Limits::max_repair_request_entries`]).
+        max: usize,
+    },
+    /// A message, sender or channel id (top level or inside an entry) is too long.
+    #[error("{field} of {len} bytes exceeds the limit of {max} bytes")]
+    IdTooLong {
+        /// Which field: `message_id`, `sender_id`, `channel_id`, `causal_history.message_id`,
+        /// `causal_history.sender_id`, `repair_request.message_id` or
+        /// `repair_request.sender_id`.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit in bytes ([`Limits::max_id_bytes`]).
+        max: usize,
+    },
+}
+
+/// Bounds on what a peer may send, checked by [`decode_with_limits`] (and so by
+/// `Channel::handle_message`, which takes them from its `Config`). Hostile input cannot make
+/// the decoder allocate more than about `max_message_bytes` plus the entries allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest encoded message, bytes.
+    pub max_message_bytes: usize,
+    /// Most causal-history entries.
+    pub max_causal_history_entries: usize,
+    /// Most repair-request entries.
+    pub max_repair_request_entries: usize,
+    /// Longest id (message, sender, channel; also inside entries), bytes.
+    pub max_id_bytes: usize,
+}
+
+impl Limits {
+    /// No limits at all (what [`decode`] applies).
+    pub const UNLIMITED: Limits = Limits {
+        max_message_bytes: usize::MAX,
+        max_causal_history_entries: usize::MAX,
+        max_repair_request_entries: usize::MAX,
+        max_id_bytes: usize::MAX,
+    };
 }
 
 /// What a message is, implied by which fields are present (PROTOCOL.md §1; js-waku
@@ -82,6 +143,127 @@ pub fn decode(bytes: &Bytes) -> Result<SdsMessage, WireError> {
     Ok(SdsMessage::decode(bytes.clone())?)
 }
 
+/// [`decode`] with bounds: the length is checked first, then a scan of the top-level fields
+/// (no allocation) counts causal-history and repair-request entries and measures the
+/// top-level ids, and only then is the message decoded and the ids inside entries checked.
+///
+/// # Errors
+/// [`WireError::TooLarge`], [`WireError::TooManyHistoryEntries`],
+/// [`WireError::TooManyRepairRequests`], [`WireError::IdTooLong`], [`WireError::Decode`].
+/// Never panics.
+pub fn decode_with_limits(bytes: &Bytes, limits: &Limits) -> Result<SdsMessage, WireError> {
+    if bytes.len() > limits.max_message_bytes {
+        return Err(WireError::TooLarge {
+            len: bytes.len(),
+            max: limits.max_message_bytes,
+        });
+    }
+    prescan(bytes, limits)?;
+    let message = decode(bytes)?;
+    let check = |field: &'static str, id: &str| {
+        if id.len() > limits.max_id_bytes {
+            Err(WireError::IdTooLong {
+                field,
+                len: id.len(),
+                max: limits.max_id_bytes,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    for e in &message.causal_history {
+        check("causal_history.message_id", &e.message_id)?;
+        check(
+            "causal_history.sender_id",
+            e.sender_id.as_deref().unwrap_or(""),
+        )?;
+    }
+    for e in &message.repair_request {
+        check("repair_request.message_id", &e.message_id)?;
+        check(
+            "repair_request.sender_id",
+            e.sender_id.as_deref().unwrap_or(""),
+        )?;
+    }
+    Ok(message)
+}
+
+/// Walks the top-level protobuf fields without decoding them. Malformed framing is left for
+/// prost to report (`Ok` here); only limit violations are errors.
+fn prescan(bytes: &[u8], limits: &Limits) -> Result<(), WireError> {
+    fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*pos)?;
+            *pos += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    let (mut history, mut requests) = (0usize, 0usize);
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let Some(key) = varint(bytes, &mut pos) else {
+            return Ok(());
+        };
+        let len = match key & 7 {
+            0 => match varint(bytes, &mut pos) {
+                Some(_) => continue,
+                None => return Ok(()),
+            },
+            1 => 8,
+            5 => 4,
+            2 => match varint(bytes, &mut pos).and_then(|l| usize::try_from(l).ok()) {
+                Some(l) => l,
+                None => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        if key & 7 == 2 {
+            let field = match key >> 3 {
+                1 => Some("sender_id"),
+                2 => Some("message_id"),
+                3 => Some("channel_id"),
+                11 => {
+                    history += 1;
+                    None
+                }
+                13 => {
+                    requests += 1;
+                    None
+                }
+                _ => None,
+            };
+            if let Some(field) = field {
+                if len > limits.max_id_bytes {
+                    return Err(WireError::IdTooLong {
+                        field,
+                        len,
+                        max: limits.max_id_bytes,
+                    });
+                }
+            }
+        }
+        pos = pos.saturating_add(len);
+    }
+    if history > limits.max_causal_history_entries {
+        return Err(WireError::TooManyHistoryEntries {
+            count: history,
+            max: limits.max_causal_history_entries,
+        });
+    }
+    if requests > limits.max_repair_request_entries {
+        return Err(WireError::TooManyRepairRequests {
+            count: requests,
+            max: limits.max_repair_request_entries,
+        });
+    }
+    Ok(())
+}
+
 /// Encodes `message` (fields in ascending number order, as js-waku's protons encoder).
 pub fn encode(message: &SdsMessage) -> Bytes {
     Bytes::from(message.encode_to_vec())
@@ -120,6 +302,59 @@ mod tests {
         for m in [msg(Some(1), None), msg(Some(1), Some(b""))] {
             assert_eq!(decode(&encode(&m)).unwrap(), m);
         }
+    }
+
+    #[test]
+    fn limits_are_typed_errors() {
+        let limits = Limits {
+            max_message_bytes: 200,
+            max_causal_history_entries: 2,
+            max_repair_request_entries: 1,
+            max_id_bytes: 8,
+        };
+        let e = |id: &str| HistoryEntry {
+            message_id: id.into(),
+            ..Default::default()
+        };
+        let ok = msg(Some(1), Some(b"x"));
+        assert_eq!(decode_with_limits(&encode(&ok), &limits), Ok(ok.clone()));
+        let big = Bytes::from(vec![0u8; 201]);
+        assert_eq!(
+            decode_with_limits(&big, &limits),
+            Err(WireError::TooLarge { len: 201, max: 200 })
+        );
+        let mut m = ok.clone();
+        m.causal_history = vec![e("a"), e("b"), e("c")];
+        assert_eq!(
+            decode_with_limits(&encode(&m), &limits),
+            Err(WireError::TooManyHistoryEntries { count: 3, max: 2 })
+        );
+        let mut m = ok.clone();
+        m.repair_request = vec![e("a"), e("b")];
+        assert_eq!(
+            decode_with_limits(&encode(&m), &limits),
+            Err(WireError::TooManyRepairRequests { count: 2, max: 1 })
+        );
+        let mut m = ok.clone();
+        m.channel_id = "123456789".into();
+        assert_eq!(
+            decode_with_limits(&encode(&m), &limits),
+            Err(WireError::IdTooLong {
+                field: "channel_id",
+                len: 9,
+                max: 8
+            })
+        );
+        let mut m = ok;
+        m.causal_history = vec![e("123456789")];
+        assert_eq!(
+            decode_with_limits(&encode(&m), &limits),
+            Err(WireError::IdTooLong {
+                field: "causal_history.message_id",
+                len: 9,
+                max: 8
+            })
+        );
     }
 
     #[test]

@@ -780,3 +780,425 @@ fn lost_response_is_re_requested_then_declared_lost() {
     let next = carol.poll_timeout().expect("sweep");
     assert!(next > now);
 }
+
+// ---- retrieval hints, lost timeout, evictions, roll-over, reliable-channel sync ----
+
+fn lost_of(evs: &[Event]) -> Vec<String> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::IrretrievablyLost { message_id } => Some(message_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn retrieval_hint_of_own_message_travels_in_history_and_missing_report() {
+    let config = Config {
+        causal_history_size: 1,
+        repair: None,
+        ..cfg()
+    };
+    let mut a = ch("alice", &config);
+    let mut b = ch("bob", &config);
+    let (m1, _lost) = send(&mut a, T0, "one");
+    assert!(a.set_retrieval_hint(&m1, Bytes::from_static(b"waku-hash-1")));
+    assert!(!a.set_retrieval_hint("unknown", Bytes::from_static(b"x")));
+    let (_, m2) = send(&mut a, T0 + 1, "two");
+    let h = &decode(&m2).expect("decode").causal_history[0];
+    assert_eq!(h.message_id, m1);
+    assert_eq!(h.retrieval_hint.as_deref(), Some(&b"waku-hash-1"[..]));
+    b.handle_message(T0 + 2, m2, None).expect("ok");
+    let missing: Vec<HistoryEntry> = events(&mut b)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::MissingDependencies { missing, .. } => Some(missing),
+            _ => None,
+        })
+        .expect("missing reported");
+    assert_eq!(missing[0].message_id, m1);
+    assert_eq!(
+        missing[0].retrieval_hint.as_deref(),
+        Some(&b"waku-hash-1"[..])
+    );
+}
+
+/// alice sends m1 (lost), m2 (names m1), m3 (names m2); bob gets m3, then m2 later.
+fn chain(config: &Config) -> (Channel, [(String, Bytes); 3]) {
+    let config = Config {
+        causal_history_size: 1,
+        ..config.clone()
+    };
+    let mut a = ch("alice", &config);
+    let b = ch("bob", &config);
+    let m1 = send(&mut a, T0, "one");
+    let m2 = send(&mut a, T0 + 1, "two");
+    let m3 = send(&mut a, T0 + 2, "three");
+    (b, [m1, m2, m3])
+}
+
+fn run_until(c: &mut Channel, until: u64) -> Vec<Event> {
+    let mut evs = Vec::new();
+    while let Some(t) = c.poll_timeout() {
+        if t > until {
+            break;
+        }
+        c.handle_timeout(t);
+        transmits(c);
+        evs.extend(events(c));
+    }
+    evs
+}
+
+#[test]
+fn lost_timeout_delivers_anyway_but_never_before_a_buffered_dependency() {
+    let config = Config {
+        lost_timeout_ms: Some(10_000),
+        repair: None,
+        ..cfg()
+    };
+    let (mut b, [m1, m2, m3]) = chain(&config);
+    b.handle_message(T0 + 100, m3.1, None).expect("ok");
+    b.handle_message(T0 + 5_100, m2.1, None).expect("ok");
+    events(&mut b);
+    // m3 times out at +10,100 but m2 (its dependency) is still held: nothing is delivered.
+    let evs = run_until(&mut b, T0 + 10_200);
+    assert!(delivered(&evs).is_empty(), "{evs:?}");
+    assert!(lost_of(&evs).is_empty(), "m2 is held, not lost: {evs:?}");
+    // m2 times out at +15,100: m1 is declared lost once, then m2 and m3 are delivered in order.
+    let evs = run_until(&mut b, T0 + 15_200);
+    assert_eq!(lost_of(&evs), vec![m1.0.clone()]);
+    assert_eq!(delivered(&evs), vec![m2.0, m3.0]);
+    assert!(b.is_quiescent());
+    // m1 arriving late is still delivered (once).
+    b.handle_message(T0 + 20_000, m1.1.clone(), None)
+        .expect("ok");
+    b.handle_message(T0 + 20_001, m1.1, None).expect("ok");
+    assert_eq!(delivered(&events(&mut b)), vec![m1.0]);
+}
+
+#[test]
+fn lost_policy_drop_drops_the_message_and_its_waiters() {
+    let config = Config {
+        lost_timeout_ms: Some(10_000),
+        lost_policy: LostPolicy::Drop,
+        repair: None,
+        ..cfg()
+    };
+    let (mut b, [m1, m2, m3]) = chain(&config);
+    b.handle_message(T0 + 100, m2.1, None).expect("ok");
+    b.handle_message(T0 + 200, m3.1, None).expect("ok");
+    events(&mut b);
+    let evs = run_until(&mut b, T0 + 10_150);
+    assert_eq!(lost_of(&evs), vec![m1.0]);
+    assert!(evs.contains(&Event::DroppedLost {
+        message_id: m2.0.clone()
+    }));
+    assert!(delivered(&evs).is_empty());
+    // m3 waited only on m2, which was dropped: when m3's own timeout comes, m2 is lost too.
+    let evs = run_until(&mut b, T0 + 10_250);
+    assert_eq!(lost_of(&evs), vec![m2.0]);
+    assert!(evs.contains(&Event::DroppedLost { message_id: m3.0 }));
+    assert!(b.is_quiescent());
+}
+
+#[test]
+fn sds_r_give_up_and_lost_timeout_report_an_id_once() {
+    let config = Config {
+        causal_history_size: 1,
+        lost_timeout_ms: Some(2_000_000),
+        ..cfg()
+    };
+    let (_, mut carol, sent, last) = gap(1, &config);
+    carol.handle_message(T0 + 200, last, None).expect("ok");
+    let evs = run_until(&mut carol, T0 + 3_000_000);
+    // SDS-R gives up first (3 rounds + T_max < 2,000 s); the timeout then only delivers.
+    assert_eq!(lost_of(&evs), vec![sent[0].0.clone()]);
+    assert_eq!(delivered(&evs).len(), 1);
+    let give_up = evs
+        .iter()
+        .position(|e| matches!(e, Event::IrretrievablyLost { .. }))
+        .expect("lost");
+    let delivery = evs
+        .iter()
+        .position(|e| matches!(e, Event::Delivered { .. }))
+        .expect("delivered");
+    assert!(give_up < delivery);
+    assert!(carol.is_quiescent());
+}
+
+#[test]
+fn evicted_log_ids_still_count_as_delivered_until_the_delivered_set_forgets_them() {
+    let config = Config {
+        causal_history_size: 0,
+        local_log_capacity: 2,
+        delivered_ids_capacity: 2,
+        repair: None,
+        ..cfg()
+    };
+    let mut a = ch("alice", &config);
+    let mut b = ch("bob", &config);
+    let sent: Vec<(String, Bytes)> = (0..6)
+        .map(|i| send(&mut a, T0 + i, &format!("m{i}")))
+        .collect();
+    for (_, bytes) in &sent[..4] {
+        b.handle_message(T0 + 10, bytes.clone(), None).expect("ok");
+    }
+    let evs = events(&mut b);
+    assert!(evs.contains(&Event::Evicted {
+        buffer: Buffer::LocalLog,
+        message_id: sent[0].0.clone()
+    }));
+    // m0 left the log (capacity 2) but is remembered: a resend is a duplicate.
+    b.handle_message(T0 + 20, sent[0].1.clone(), None)
+        .expect("ok");
+    assert!(delivered(&events(&mut b)).is_empty());
+    // Two more deliveries push m0 out of the delivered set too: the documented consequence.
+    for (_, bytes) in &sent[4..] {
+        b.handle_message(T0 + 30, bytes.clone(), None).expect("ok");
+    }
+    assert!(events(&mut b).contains(&Event::Evicted {
+        buffer: Buffer::DeliveredIds,
+        message_id: sent[0].0.clone()
+    }));
+    b.handle_message(T0 + 40, sent[0].1.clone(), None)
+        .expect("ok");
+    assert_eq!(delivered(&events(&mut b)), vec![sent[0].0.clone()]);
+}
+
+#[test]
+fn a_dependency_evicted_from_the_log_is_still_met() {
+    let config = Config {
+        causal_history_size: 3,
+        local_log_capacity: 1,
+        repair: None,
+        ..cfg()
+    };
+    let mut a = ch("alice", &config);
+    let mut b = ch("bob", &config);
+    let m: Vec<(String, Bytes)> = (0..3)
+        .map(|i| send(&mut a, T0 + i, &format!("m{i}")))
+        .collect();
+    for (_, bytes) in &m {
+        b.handle_message(T0 + 10, bytes.clone(), None).expect("ok");
+    }
+    assert_eq!(delivered(&events(&mut b)).len(), 3);
+    assert_eq!(b.pending().incoming_buffer, 0);
+}
+
+#[test]
+fn incoming_buffer_evicts_the_highest_and_limits_each_sender() {
+    let config = Config {
+        causal_history_size: 1,
+        incoming_buffer_capacity: 4,
+        incoming_buffer_per_sender: 2,
+        repair: None,
+        ..cfg()
+    };
+    let mut b = ch("bob", &config);
+    let msg = |sender: &str, id: &str, lamport: u64| {
+        encode(&SdsMessage {
+            sender_id: sender.into(),
+            message_id: id.into(),
+            channel_id: "c".into(),
+            lamport_timestamp: Some(lamport),
+            causal_history: vec![HistoryEntry {
+                message_id: format!("missing-{id}"),
+                ..Default::default()
+            }],
+            content: Some(Bytes::from_static(b"x")),
+            ..Default::default()
+        })
+    };
+    for (i, l) in [5u64, 3, 9].into_iter().enumerate() {
+        b.handle_message(T0, msg("mallory", &format!("f{i}"), l), None)
+            .expect("ok");
+    }
+    // Third from mallory: her highest (f2, Lamport 9, the new one) is not held.
+    assert_eq!(b.pending().incoming_buffer, 2);
+    assert!(events(&mut b).contains(&Event::Evicted {
+        buffer: Buffer::IncomingBuffer,
+        message_id: "f2".into()
+    }));
+    b.handle_message(T0, msg("mallory", "f3", 1), None)
+        .expect("ok");
+    assert!(events(&mut b).contains(&Event::Evicted {
+        buffer: Buffer::IncomingBuffer,
+        message_id: "f0".into()
+    }));
+    for (i, l) in [4u64, 2, 8].into_iter().enumerate() {
+        b.handle_message(T0, msg(&format!("s{i}"), &format!("g{i}"), l), None)
+            .expect("ok");
+    }
+    // Whole buffer (4) full: the global highest (g2, Lamport 8 > f1's 3) was not held.
+    assert_eq!(b.pending().incoming_buffer, 4);
+    assert!(events(&mut b).contains(&Event::Evicted {
+        buffer: Buffer::IncomingBuffer,
+        message_id: "g2".into()
+    }));
+}
+
+#[test]
+fn hostile_messages_are_typed_errors_and_change_nothing() {
+    let config = Config {
+        max_message_bytes: 30_000,
+        max_causal_history_entries: 2,
+        max_repair_request_entries: 1,
+        max_id_bytes: 10,
+        ..cfg()
+    };
+    let mut b = ch("bob", &config);
+    let base = SdsMessage {
+        sender_id: "alice".into(),
+        message_id: "m".into(),
+        channel_id: "c".into(),
+        lamport_timestamp: Some(T0),
+        content: Some(Bytes::from_static(b"x")),
+        ..Default::default()
+    };
+    let e = HistoryEntry {
+        message_id: "d".into(),
+        ..Default::default()
+    };
+    let too_big = Bytes::from(vec![0u8; 30_001]);
+    assert!(matches!(
+        b.handle_message(T0, too_big, None),
+        Err(WireError::TooLarge {
+            len: 30_001,
+            max: 30_000
+        })
+    ));
+    let mut m = base.clone();
+    m.causal_history = vec![e.clone(); 3];
+    assert!(matches!(
+        b.handle_message(T0, encode(&m), None),
+        Err(WireError::TooManyHistoryEntries { count: 3, max: 2 })
+    ));
+    let mut m = base.clone();
+    m.repair_request = vec![e.clone(); 2];
+    assert!(matches!(
+        b.handle_message(T0, encode(&m), None),
+        Err(WireError::TooManyRepairRequests { count: 2, max: 1 })
+    ));
+    let mut m = base.clone();
+    m.sender_id = "a-very-long-sender".into();
+    assert!(matches!(
+        b.handle_message(T0, encode(&m), None),
+        Err(WireError::IdTooLong {
+            field: "sender_id",
+            ..
+        })
+    ));
+    assert!(events(&mut b).is_empty());
+    assert!(b.local_log().next().is_none());
+    // Lamport near u64::MAX saturates instead of overflowing.
+    let mut m = base;
+    m.lamport_timestamp = Some(u64::MAX);
+    b.handle_message(T0, encode(&m), None).expect("ok");
+    assert_eq!(b.lamport_timestamp(), u64::MAX);
+    b.send(T0, Bytes::from_static(b"y")).expect("send");
+    assert_eq!(b.lamport_timestamp(), u64::MAX);
+}
+
+#[test]
+fn bloom_rollover_rebuild_keeps_the_newest_80_percent() {
+    let config = Config {
+        bloom_capacity: 10,
+        bloom_rollover: BloomRollover::Rebuild,
+        causal_history_size: 0,
+        repair: None,
+        ..cfg()
+    };
+    let mut a = ch("alice", &config);
+    let ids: Vec<String> = (0..13)
+        .map(|i| send(&mut a, T0 + i, &format!("m{i}")).0)
+        .collect();
+    // The 13th insert exceeds 12 (120%): rebuilt from the newest 8 (80%).
+    assert!(ids[5..].iter().all(|id| a.bloom.contains(id)));
+    let params = *a.bloom.params();
+    let mut fresh = BloomFilter::new(params);
+    for id in &ids[5..] {
+        fresh.insert(id);
+    }
+    assert_eq!(a.bloom.as_slice(), fresh.as_slice());
+    assert_eq!(
+        a.bloom.as_slice().len(),
+        params.byte_len(),
+        "length unchanged"
+    );
+    let mut none = ch(
+        "alice",
+        &Config {
+            bloom_rollover: BloomRollover::None,
+            ..config
+        },
+    );
+    for i in 0..13 {
+        send(&mut none, T0 + i, &format!("m{i}"));
+    }
+    assert!(ids.iter().all(|id| none.bloom.contains(id)));
+}
+
+#[test]
+fn reliable_channel_sync_timer_follows_js_waku_multipliers() {
+    let config = Config {
+        sync: SyncPolicy::ReliableChannel {
+            interval_ms: 30_000,
+        },
+        repair: None,
+        resend_interval_ms: 10_000_000,
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let within = |c: &Channel, now: u64, span: u64| {
+        let t = c.poll_timeout().expect("timer");
+        assert!(t >= now && t < now + span, "{} not in [0, {span})", t - now);
+        t
+    };
+    let mut a = ch("alice", &config);
+    let mut b = ch("bob", &config);
+    within(&a, T0, 30_000); // start: × 1
+    let (_, m) = send(&mut a, T0 + 10, "x");
+    within(&a, T0 + 10, 30_000); // own content: × 1
+    let mut spans = Vec::new();
+    for i in 0..40u64 {
+        let mut r = Channel::new("c", "r", config.clone(), T0, i);
+        r.handle_message(T0 + 20, m.clone(), None).expect("ok");
+        spans.push(within(&r, T0 + 20, 15_000) - (T0 + 20)); // received content: × 0.5
+    }
+    assert!(spans.iter().any(|&s| s > 7_500), "uses the whole window");
+    b.handle_message(T0 + 20, m.clone(), None).expect("ok");
+    let t = b.poll_timeout().expect("timer");
+    b.handle_timeout(t);
+    let sync = transmits(&mut b);
+    assert_eq!(sync.len(), 1);
+    assert_eq!(sync[0].kind, TransmitKind::Sync);
+    let mut after_fire = Vec::new();
+    for i in 0..40u64 {
+        let mut r = Channel::new("c", "r", config.clone(), T0, i);
+        r.handle_message(T0 + 20, m.clone(), None).expect("ok");
+        let t = r.poll_timeout().expect("timer");
+        r.handle_timeout(t);
+        after_fire.push(within(&r, t, 60_000) - t); // own sync: × 2
+    }
+    assert!(after_fire.iter().any(|&s| s > 30_000));
+    a.handle_message(t, sync[0].bytes.clone(), None)
+        .expect("ok");
+    within(&a, t, 30_000); // received sync: × 1
+                           // A duplicate re-arms nothing.
+    let before = b.poll_timeout();
+    b.handle_message(t + 1, m, None).expect("ok");
+    assert_eq!(b.poll_timeout(), before);
+}
+
+#[test]
+fn sync_ids_are_deterministic_per_participant_and_lamport() {
+    let mut a1 = ch("a", &cfg());
+    let mut a2 = ch("a", &cfg());
+    send(&mut a1, T0, "1");
+    send(&mut a2, T0, "1");
+    let (s1, s2) = (a1.send_sync(T0 + 5), a2.send_sync(T0 + 5));
+    assert_eq!(s1, s2);
+    assert!(s1.expect("sync").starts_with("sync-"));
+    assert_ne!(a1.send_sync(T0 + 6), s2, "a later sync has a new id");
+}
