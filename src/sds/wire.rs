@@ -160,6 +160,20 @@ pub fn decode_with_limits(bytes: &Bytes, limits: &Limits) -> Result<SdsMessage, 
     }
     prescan(bytes, limits)?;
     let message = decode(bytes)?;
+    // The scan stops early at framing it does not follow (e.g. deprecated group wire types,
+    // which prost skips), so the decoded message is checked again in full.
+    if message.causal_history.len() > limits.max_causal_history_entries {
+        return Err(WireError::TooManyHistoryEntries {
+            count: message.causal_history.len(),
+            max: limits.max_causal_history_entries,
+        });
+    }
+    if message.repair_request.len() > limits.max_repair_request_entries {
+        return Err(WireError::TooManyRepairRequests {
+            count: message.repair_request.len(),
+            max: limits.max_repair_request_entries,
+        });
+    }
     let check = |field: &'static str, id: &str| {
         if id.len() > limits.max_id_bytes {
             Err(WireError::IdTooLong {
@@ -171,6 +185,9 @@ pub fn decode_with_limits(bytes: &Bytes, limits: &Limits) -> Result<SdsMessage, 
             Ok(())
         }
     };
+    check("sender_id", &message.sender_id)?;
+    check("message_id", &message.message_id)?;
+    check("channel_id", &message.channel_id)?;
     for e in &message.causal_history {
         check("causal_history.message_id", &e.message_id)?;
         check(
@@ -355,6 +372,28 @@ mod tests {
                 max: 8
             })
         );
+    }
+
+    #[test]
+    fn limits_hold_past_a_skipped_group() {
+        // Found by `fuzz/` (decode): a deprecated start-group wire type (field 5, type 3)
+        // stopped the pre-scan, and the entries after it were not counted.
+        let limits = Limits {
+            max_message_bytes: 1 << 20,
+            max_causal_history_entries: 4,
+            max_repair_request_entries: 2,
+            max_id_bytes: 16,
+        };
+        let bytes = Bytes::from_static(&[
+            0x5a, 0x00, 0x62, 0x02, 0xe0, 0x96, 0x5a, 0x00, 0x5a, 0x00, 0x5a, 0x00, 0x2b, 0x2c,
+            0xe0, 0x96, 0x5a, 0x00, 0x5a, 0x00, 0x5a, 0x00, 0x5a, 0x00,
+        ]);
+        let m = decode(&bytes).expect("prost skips the group");
+        assert!(m.causal_history.len() > 4);
+        assert!(matches!(
+            decode_with_limits(&bytes, &limits),
+            Err(WireError::TooManyHistoryEntries { .. })
+        ));
     }
 
     #[test]
