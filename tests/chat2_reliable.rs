@@ -1,10 +1,11 @@
 //! The go-waku chat2-reliable test cases (PROTOCOL.md §4), reproduced as simulator scenarios.
 //!
 //! go-waku runs them on a ring of real relay nodes and makes partitions by closing
-//! connections; here each is a small scenario over `broadcast` dissemination with scripted
-//! publications (`[[workload.publish]]`) and timed partitions. Case 2 runs over broadcast
-//! rather than go-waku's ring; case 10's newcomer is a true late joiner (`[[churn.join]]`:
-//! it does not exist before it joins and starts with empty state).
+//! connections; here each is a small scenario with scripted publications
+//! (`[[workload.publish]]`), timed partitions and churn. Case 2 runs over the ring topology
+//! (ring with skip links), the others over `broadcast`; case 10's newcomer is a true late
+//! joiner (`[[churn.join]]`, empty state); case 8 (bloom filter window) drives one core
+//! directly, because the filter it sends has to be read back.
 
 mod common;
 
@@ -89,6 +90,8 @@ drain = "30m"
 [workload]
 rate_per_s = 5.0
 payload_bytes = 64
+[network]
+dissemination = "ring"
 [network.latency]
 distribution = { kind = "uniform", min = "1ms", max = "150ms" }
 "#;
@@ -325,4 +328,63 @@ interval = "30s"
     for i in 0..3 {
         assert!(out.recorder.delivery(hello, i).is_some());
     }
+}
+
+/// The last sync message `c` sends: its bloom filter bytes.
+fn filter_of_next_sync(c: &mut sdsim::sds::Channel, now_ms: u64) -> bytes::Bytes {
+    c.send_sync(now_ms).expect("a sync is sent");
+    let t = std::iter::from_fn(|| c.poll_transmit())
+        .last()
+        .expect("the sync transmit");
+    sdsim::sds::wire::decode(&t.bytes)
+        .expect("valid")
+        .bloom_filter
+        .expect("a bloom filter")
+}
+
+#[test]
+fn case_08_bloom_filter_window_old_ids_age_out() {
+    // go-waku ages ids out of a time-windowed filter; sdsim's knob is nim-sds's rebuild
+    // (`BloomRollover::Rebuild`): past 120% of capacity the filter is rebuilt from the newest
+    // 80%. Driven on one core directly, where the filter it sends can be read back.
+    use sdsim::sds::bloom::{serialized_contains, BloomParams};
+    use sdsim::sds::{BloomRollover, Channel, Config, SyncPolicy};
+    let now = 1_700_000_000_000u64;
+    let run = |rollover: BloomRollover| {
+        let config = Config {
+            bloom_capacity: 20,
+            bloom_error_rate: 0.01,
+            bloom_rollover: rollover,
+            sync: SyncPolicy::Off,
+            ..Config::default()
+        };
+        let mut c = Channel::new("chan", "alice", config, now, 1);
+        let ids: Vec<String> = (0..100u64)
+            .map(|i| {
+                let id = c
+                    .send(now + i, bytes::Bytes::from(format!("message {i}")))
+                    .expect("send");
+                while c.poll_transmit().is_some() {}
+                id
+            })
+            .collect();
+        (ids, filter_of_next_sync(&mut c, now + 1_000))
+    };
+    let params = BloomParams::new(20, 0.01);
+    let contains = |filter: &[u8], id: &str| {
+        serialized_contains(&params, filter, &params.bit_indexes(id)).expect("same length")
+    };
+    let (ids, filter) = run(BloomRollover::Rebuild);
+    assert!(
+        ids[90..].iter().all(|id| contains(&filter, id)),
+        "newest ids missing"
+    );
+    let old = ids[..20].iter().filter(|id| contains(&filter, id)).count();
+    assert!(
+        old <= 3,
+        "{old} of the 20 oldest ids still match (false positives only)"
+    );
+    // Without roll-over every id stays in (and the filter saturates).
+    let (ids, filter) = run(BloomRollover::None);
+    assert!(ids.iter().all(|id| contains(&filter, id)));
 }
