@@ -11,23 +11,9 @@ mod common;
 
 use common::{log_labels, run_toml};
 
-/// Constant 50 ms one-way latency, no loss, sync off unless a case turns it on.
-const BASE: &str = r#"
-seed = 1
-duration = "60s"
-drain = "30m"
-[workload]
-rate_per_s = 0
-payload_bytes = 64
-[network.latency]
-distribution = { kind = "constant", value = "50ms" }
-[sds]
-bloom_capacity = 1000
-bloom_error_rate = 0.01
-"#;
-
+/// Scripted base scenario (`common::scripted`): constant 50 ms latency, no loss.
 fn scenario(participants: u32, extra: &str) -> String {
-    format!("participants = {participants}\n{BASE}\n{extra}")
+    common::scripted(participants, "", extra)
 }
 
 #[test]

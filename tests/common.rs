@@ -60,3 +60,16 @@ pub fn log_labels(out: &sdsim::engine::RunOutcome, i: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// A scripted scenario for `participants`: 60 s workload with no random publications,
+/// 30 min drain, constant 50 ms latency, no loss, a small bloom filter. `sds_extra` lines go
+/// into the `[sds]` table (before any sub-table in `extra`); `extra` is appended (e.g.
+/// `[[workload.publish]]` and `[[partitions]]` entries).
+pub fn scripted(participants: u32, sds_extra: &str, extra: &str) -> String {
+    format!(
+        "participants = {participants}\nseed = 1\nduration = \"60s\"\ndrain = \"30m\"\n\
+         [workload]\nrate_per_s = 0\npayload_bytes = 64\n\
+         [network.latency]\ndistribution = {{ kind = \"constant\", value = \"50ms\" }}\n\
+         [sds]\nbloom_capacity = 1000\nbloom_error_rate = 0.01\n{sds_extra}\n{extra}"
+    )
+}

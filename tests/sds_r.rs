@@ -8,26 +8,14 @@ use bytes::Bytes;
 use common::run_toml;
 use sdsim::sds::{self, Channel, Config, Event, RepairConfig};
 
-/// Constant 50 ms latency, no loss, sync off, resends far apart so that only SDS-R repairs.
-const BASE: &str = r#"
-seed = 1
-duration = "60s"
-drain = "30m"
-[workload]
-rate_per_s = 0
-payload_bytes = 64
-[network.latency]
-distribution = { kind = "constant", value = "50ms" }
-[sds]
-bloom_capacity = 1000
-bloom_error_rate = 0.01
-resend_interval = "1h"
-[sds.sync]
-policy = "off"
-"#;
-
+/// Scripted base scenario (`common::scripted`) with sync off and resends far apart, so that
+/// only SDS-R repairs.
 fn scenario(participants: u32, extra: &str) -> String {
-    format!("participants = {participants}\n{BASE}\n{extra}")
+    common::scripted(
+        participants,
+        "resend_interval = \"1h\"\n[sds.sync]\npolicy = \"off\"",
+        extra,
+    )
 }
 
 #[test]
@@ -89,10 +77,10 @@ ids = [[0], [1, 2]]
 fn five_gaps_go_out_in_requests_of_at_most_three() {
     // C misses M1..M5; M6 (causal history 5) names all five; C's requests carry at most 3
     // entries each, so at least two messages carry them.
-    let (_, r) = run_toml(
-        &scenario(
-            3,
-            r#"
+    let (_, r) = run_toml(&common::scripted(
+        3,
+        "causal_history = 5\nresend_interval = \"1h\"\n[sds.sync]\npolicy = \"off\"",
+        r#"
 [[workload.publish]]
 at = "1s"
 sender = 0
@@ -107,18 +95,8 @@ label = "M6"
 start = "900ms"
 heal = "2s"
 ids = [[0, 1], [2]]
-[sds]
-causal_history = 5
-bloom_capacity = 1000
-bloom_error_rate = 0.01
-resend_interval = "1h"
 "#,
-        )
-        .replace(
-            "[sds]\nbloom_capacity = 1000\nbloom_error_rate = 0.01\nresend_interval = \"1h\"\n",
-            "",
-        ),
-    );
+    ));
     assert_eq!(r.summary.delivery_ratio, 1.0);
     assert!(
         r.summary.repair.requests_sent >= 5,
