@@ -486,16 +486,14 @@ impl Simulation {
     pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> RunOutcome {
         let mut now: SimTime = 0;
         let stop_reason = loop {
-            let Some(next) = self.queue.peek_time() else {
-                break StopReason::NoEvents;
-            };
-            if next > self.drain_end {
-                now = self.drain_end;
-                break StopReason::DrainLimit;
-            }
             let Some((t, ev)) = self.queue.pop() else {
                 break StopReason::NoEvents;
             };
+            if t > self.drain_end {
+                // The run ends here; the popped event and the rest are dropped.
+                now = self.drain_end;
+                break StopReason::DrainLimit;
+            }
             now = t;
             self.events += 1;
             if self.events.is_multiple_of(65_536) {
