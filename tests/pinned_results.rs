@@ -146,7 +146,7 @@ fn simulated_text(out: &RunOutcome) -> String {
     }
     for (i, c) in out.channels.iter().enumerate() {
         if let Some(c) = c {
-            let log: Vec<&str> = c.local_log().collect();
+            let log: Vec<String> = c.local_log().map(ToString::to_string).collect();
             let _ = writeln!(
                 w,
                 "log {i} lamport {} {}",

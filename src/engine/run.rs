@@ -21,12 +21,15 @@
 //! clock skew, participant i's wall clock is `epoch + t + offset_i` in every core input and
 //! its timer deadlines are converted back with the same offset.
 
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use bytes::Bytes;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, Exp};
+use rustc_hash::FxHasher;
 
 use super::churn::{self, ChurnAction, ChurnPlan};
 use super::queue::EventQueue;
@@ -550,7 +553,7 @@ impl Simulation {
                 n.slots
                     .iter()
                     .map(|s| match &s.proto {
-                        Proto::Sds(c) => c.local_log().count(),
+                        Proto::Sds(c) => c.local_log_len(),
                         Proto::None => 0,
                     })
                     .sum::<usize>()
@@ -605,43 +608,45 @@ impl Simulation {
         }
     }
 
+    /// Distinct final logs per channel, summed (see [`RunOutcome::distinct_final_logs`]).
+    /// Logs are grouped by a fixed-key hash, then compared in full within a group.
     fn distinct_final_logs(&self) -> u64 {
-        use sha2::{Digest, Sha256};
         let mut total = 0u64;
         for (ch, spec) in self.channels.iter().enumerate() {
-            let mut seen = std::collections::BTreeSet::new();
+            let mut groups: BTreeMap<u64, Vec<FinalLog<'_>>> = BTreeMap::new();
             for &i in &spec.members {
                 if self.presence[i as usize] == Presence::Left {
                     continue; // departed participants are not expected to agree
                 }
-                let mut h = Sha256::new();
-                let node = &self.nodes[i as usize];
-                let Some(slot) = node.slot_of(ch as u32) else {
+                let Some(log) = self.final_log(ch as u32, i) else {
                     continue;
                 };
-                match &node.slots[slot].proto {
-                    Proto::Sds(c) => {
-                        for id in c.local_log() {
-                            h.update(id.as_bytes());
-                            h.update([0]);
-                        }
-                    }
-                    Proto::None => {
-                        for (m, t) in self.rec.messages().iter().enumerate() {
-                            if t.channel == ch as u32
-                                && (t.publisher == i || self.rec.delivery(m as u32, i).is_some())
-                            {
-                                h.update(t.id.as_bytes());
-                                h.update([0]);
-                            }
-                        }
-                    }
+                let same_hash = groups.entry(log.hash()).or_default();
+                if !same_hash.iter().any(|other| other.same(&log)) {
+                    same_hash.push(log);
+                    total += 1;
                 }
-                seen.insert(h.finalize().to_vec());
             }
-            total += seen.len() as u64;
         }
         total
+    }
+
+    /// Participant `i`'s final log in channel `ch`: its core's local log (SDS), or the
+    /// messages it published or delivered, in publication order (`none`).
+    fn final_log(&self, ch: u32, i: u32) -> Option<FinalLog<'_>> {
+        let node = &self.nodes[i as usize];
+        let slot = node.slot_of(ch)?;
+        Some(match &node.slots[slot].proto {
+            Proto::Sds(c) => FinalLog::Sds(c),
+            Proto::None => FinalLog::Messages(
+                (0..self.rec.messages().len() as u32)
+                    .filter(|&m| {
+                        let t = &self.rec.messages()[m as usize];
+                        t.channel == ch && (t.publisher == i || self.rec.delivery(m, i).is_some())
+                    })
+                    .collect(),
+            ),
+        })
     }
 
     /// A payload: 8-byte big-endian sequence number, then seeded random bytes.
@@ -887,6 +892,32 @@ impl Simulation {
         }
         for (kind, bytes) in out {
             self.transmit(now, channel, i, kind, bytes);
+        }
+    }
+}
+
+/// A participant's final log, for [`Simulation::distinct_final_logs`].
+enum FinalLog<'a> {
+    Sds(&'a sds::Channel),
+    /// Recorder message indexes (the `none` baseline).
+    Messages(Vec<u32>),
+}
+
+impl FinalLog<'_> {
+    fn hash(&self) -> u64 {
+        let mut h = FxHasher::default();
+        match self {
+            FinalLog::Sds(c) => c.local_log().for_each(|id| id.hash(&mut h)),
+            FinalLog::Messages(m) => m.hash(&mut h),
+        }
+        h.finish()
+    }
+
+    fn same(&self, other: &FinalLog<'_>) -> bool {
+        match (self, other) {
+            (FinalLog::Sds(a), FinalLog::Sds(b)) => a.local_log().eq(b.local_log()),
+            (FinalLog::Messages(a), FinalLog::Messages(b)) => a == b,
+            _ => false,
         }
     }
 }
