@@ -190,20 +190,33 @@ enum Ev {
     /// The next group-wide random publication of the workload.
     Publish,
     /// A scripted publication (`[[workload.publish]]`): sender and label.
-    Scripted { sender: u32, label: Option<String> },
-    /// A copy of `packet` comes off the wire at `copy.to` (`handed_over` false), or leaves
-    /// the receiver's downlink queue (`handed_over` true).
-    Arrive {
-        copy: Copy,
-        packet: Rc<Packet>,
-        handed_over: bool,
+    Scripted {
+        sender: u32,
+        label: Option<Box<str>>,
     },
+    /// A copy comes off the wire at its receiver, or leaves the receiver's downlink queue.
+    Arrive(InFlight),
     /// The core in `slot` of participant `node` asked to be woken at Unix ms `at_ms`.
     Timer { node: u32, slot: u16, at_ms: u64 },
     /// A scheduled churn event for participant `node`.
     Churn { node: u32, action: ChurnAction },
     /// End of the workload: every offline (sleep/crash) participant comes back.
     HealChurn,
+}
+
+/// A copy of a packet in flight, as the event queue holds it (its arrival time is the
+/// event's time). Kept small: the queue holds one per copy on the wire (millions at 10,000
+/// participants).
+struct InFlight {
+    packet: Rc<Packet>,
+    /// See [`Copy::departure`].
+    departure: SimTime,
+    to: u32,
+    from: u32,
+    /// See [`Copy::epoch`].
+    epoch: u32,
+    /// False: the copy comes off the wire; true: it leaves the receiver's downlink queue.
+    handed_over: bool,
 }
 
 /// One participant's protocol state in one channel.
@@ -437,7 +450,7 @@ impl Simulation {
                     at,
                     Ev::Scripted {
                         sender: entry.sender,
-                        label,
+                        label: label.map(String::into_boxed_str),
                     },
                 );
             }
@@ -512,12 +525,10 @@ impl Simulation {
                         self.queue.push(next, Ev::Publish);
                     }
                 }
-                Ev::Scripted { sender, label } => self.publish(now, 0, sender, label),
-                Ev::Arrive {
-                    copy,
-                    packet,
-                    handed_over,
-                } => self.arrive(now, copy, packet, handed_over),
+                Ev::Scripted { sender, label } => {
+                    self.publish(now, 0, sender, label.map(String::from))
+                }
+                Ev::Arrive(copy) => self.arrive(now, copy),
                 Ev::Timer { node, slot, at_ms } => self.timer(now, node, slot as usize, at_ms),
                 Ev::Churn { node, action } => match action {
                     ChurnAction::Down => self.go_down(now, node),
@@ -698,31 +709,33 @@ impl Simulation {
         self.after_input(now, sender, slot, false);
     }
 
-    fn arrive(&mut self, now: SimTime, copy: Copy, packet: Rc<Packet>, handed_over: bool) {
+    fn arrive(&mut self, now: SimTime, mut copy: InFlight) {
         // Link model (net::links): a copy still queued in its sender's uplink when the
         // sender went offline never left; a copy off the wire first waits in the receiver's
         // downlink FIFO (re-scheduled once, with `handed_over`).
-        if !handed_over {
-            if !self.net.copy_alive(&copy) {
+        if !copy.handed_over {
+            let on_wire = Copy {
+                to: copy.to,
+                from: copy.from,
+                arrival: now,
+                departure: copy.departure,
+                epoch: copy.epoch,
+            };
+            if !self.net.copy_alive(&on_wire) {
                 self.in_flight -= 1;
                 return;
             }
-            let wait = self
-                .net
-                .downlink_delay(copy.to, now, packet.bytes.len() as u64);
+            let size = copy.packet.bytes.len() as u64;
+            let wait = self.net.downlink_delay(copy.to, now, size);
             if wait > 0 {
-                self.queue.push(
-                    now + wait,
-                    Ev::Arrive {
-                        copy,
-                        packet,
-                        handed_over: true,
-                    },
-                );
+                copy.handed_over = true;
+                self.queue.push(now + wait, Ev::Arrive(copy));
                 return;
             }
         }
-        let (to, from) = (copy.to, copy.from);
+        let InFlight {
+            packet, to, from, ..
+        } = copy;
         self.in_flight -= 1;
         if self.presence[to as usize] != Presence::Online {
             if let Some(c) = &mut self.churn_stats {
@@ -788,11 +801,14 @@ impl Simulation {
             self.in_flight += 1;
             self.queue.push(
                 c.arrival,
-                Ev::Arrive {
-                    copy: *c,
+                Ev::Arrive(InFlight {
                     packet: Rc::clone(packet),
+                    departure: c.departure,
+                    to: c.to,
+                    from: c.from,
+                    epoch: c.epoch,
                     handed_over: false,
-                },
+                }),
             );
         }
     }
@@ -1074,5 +1090,15 @@ impl Simulation {
             )));
         }
         self.after_input(now, i, slot, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The queue holds one `Ev` per copy in flight (millions with 10,000 participants): a
+    /// larger variant costs memory and time on every copy. Box big payloads instead.
+    #[test]
+    fn event_stays_small() {
+        assert!(std::mem::size_of::<super::Ev>() <= 32);
     }
 }
