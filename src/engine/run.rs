@@ -39,8 +39,8 @@ use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
 use crate::scenario::{
-    Arrival, ChurnMode, Dissemination, MessageIdRule, Protocol, QueryOnConnect, RegionMatrix,
-    Scenario, SdsParams, SyncPolicyName,
+    Arrival, BloomRolloverName, ChurnMode, Dissemination, LostPolicyName, MessageIdRule, Protocol,
+    QueryOnConnect, RegionMatrix, Scenario, SdsParams, SyncPolicyName,
 };
 use crate::sds;
 
@@ -64,6 +64,9 @@ pub fn sds_config(params: &SdsParams, participants: u32) -> sds::Config {
             i_min_ms: ms(params.sync.interval),
             i_max_ms: ms(params.sync.interval_max),
             k: params.sync.redundancy,
+        },
+        SyncPolicyName::ReliableChannel => sds::SyncPolicy::ReliableChannel {
+            interval_ms: ms(params.sync.interval),
         },
     };
     let repair = params.repair.enabled.then(|| sds::RepairConfig {
@@ -90,6 +93,15 @@ pub fn sds_config(params: &SdsParams, participants: u32) -> sds::Config {
         },
         sync,
         repair,
+        lost_timeout_ms: params.lost_timeout.map(ms),
+        lost_policy: match params.lost_policy {
+            LostPolicyName::Deliver => sds::LostPolicy::Deliver,
+            LostPolicyName::Drop => sds::LostPolicy::Drop,
+        },
+        bloom_rollover: match params.bloom_rollover {
+            BloomRolloverName::None => sds::BloomRollover::None,
+            BloomRolloverName::Rebuild => sds::BloomRollover::Rebuild,
+        },
         ..sds::Config::default()
     }
 }
@@ -1085,6 +1097,7 @@ impl Simulation {
                     if let Some(st) = self.store.as_mut().filter(|s| s.query) {
                         st.clients[i as usize][slot].missing.remove(&message_id);
                     }
+                    self.rec.counters_mut().dropped_lost += 1
                 }
                 _ => {}
             }

@@ -72,11 +72,21 @@ pub struct Summary {
     pub uplink_bps_max: f64,
     pub copies_sent: u64,
     pub copies_lost: u64,
+    /// Of `copies_lost`, copies dropped by the Gilbert-Elliott chains.
+    pub copies_lost_gilbert_elliott: u64,
+    /// Of `copies_lost`, copies dropped by node-class, degradation-window or link loss.
+    pub copies_lost_extra: u64,
+    /// Copies still in their sender's uplink queue when it went offline (counted as sent).
+    pub copies_dropped_in_queue: u64,
     pub copies_partitioned: u64,
     pub copies_duplicated: u64,
     pub copies_redundant: u64,
     pub bytes_forwarded: u64,
     pub bytes_received_redundant: u64,
+    /// Waits in limited uplink FIFOs (node classes with `uplink_bps`).
+    pub uplink_queue: QueueSummary,
+    /// Waits in limited downlink FIFOs (node classes with `downlink_bps`).
+    pub downlink_queue: QueueSummary,
     pub acknowledged: u64,
     pub acknowledged_undelivered: u64,
     pub not_acknowledged: u64,
@@ -154,6 +164,40 @@ pub struct ChurnSummary {
     pub redeliveries_after_crash: u64,
 }
 
+/// Queueing in limited access links, group-wide (`summary.uplink_queue`,
+/// `summary.downlink_queue`): the wait of each copy behind earlier copies before its own
+/// serialization began. All 0 without limited links.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueSummary {
+    /// Copies that went through a limited queue.
+    pub queued_copies: u64,
+    /// Mean wait over those copies, ms.
+    pub delay_ms_mean: f64,
+    /// Longest wait of any copy, ms.
+    pub delay_ms_max: f64,
+}
+
+impl QueueSummary {
+    /// From `(copies, total wait µs, max wait µs)` per participant.
+    fn from_nodes(per_node: impl Iterator<Item = (u64, u64, u64)>) -> QueueSummary {
+        let (mut copies, mut total, mut max) = (0u64, 0u128, 0u64);
+        for (c, t, m) in per_node {
+            copies += c;
+            total += u128::from(t);
+            max = max.max(m);
+        }
+        QueueSummary {
+            queued_copies: copies,
+            delay_ms_mean: if copies == 0 {
+                0.0
+            } else {
+                round3(total as f64 / copies as f64 / 1_000.0)
+            },
+            delay_ms_max: ms(max),
+        }
+    }
+}
+
 /// SDS-R activity.
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairSummary {
@@ -164,6 +208,9 @@ pub struct RepairSummary {
     pub requests_per_requested_message: f64,
     pub responses_per_requested_message: f64,
     pub irretrievably_lost: u64,
+    /// Buffered messages dropped undelivered because their dependencies were declared lost
+    /// (`sds.lost_policy = "drop"`).
+    pub dropped_lost: u64,
     pub missing_dependency_events: u64,
     pub transmissions_with_requests: u64,
     pub max_requests_per_transmission: u32,
@@ -375,11 +422,28 @@ impl Report {
                 uplink_bps_max: round3(uplink_max as f64 * 8.0 / run_s),
                 copies_sent: copies.sent,
                 copies_lost: copies.lost,
+                copies_lost_gilbert_elliott: copies.lost_gilbert_elliott,
+                copies_lost_extra: copies.lost_extra,
+                copies_dropped_in_queue: copies.dropped_in_queue,
                 copies_partitioned: copies.partitioned,
                 copies_duplicated: copies.duplicated,
                 copies_redundant: copies.redundant,
                 bytes_forwarded: traffic.iter().map(|t| t.bytes_forwarded).sum(),
                 bytes_received_redundant: traffic.iter().map(|t| t.bytes_received_duplicate).sum(),
+                uplink_queue: QueueSummary::from_nodes(traffic.iter().map(|t| {
+                    (
+                        t.uplink_queued_copies,
+                        t.uplink_queue_delay_total_us,
+                        t.uplink_queue_delay_max_us,
+                    )
+                })),
+                downlink_queue: QueueSummary::from_nodes(traffic.iter().map(|t| {
+                    (
+                        t.downlink_queued_copies,
+                        t.downlink_queue_delay_total_us,
+                        t.downlink_queue_delay_max_us,
+                    )
+                })),
                 acknowledged: acked,
                 acknowledged_undelivered: acked_undelivered,
                 not_acknowledged: msgs.iter().filter(|m| m.not_acknowledged).count() as u64,
@@ -398,6 +462,7 @@ impl Report {
                         requested,
                     ),
                     irretrievably_lost: counters.irretrievably_lost,
+                    dropped_lost: counters.dropped_lost,
                     missing_dependency_events: counters.missing_dependency_events,
                     transmissions_with_requests: counters.transmissions_with_repair_requests,
                     max_requests_per_transmission: counters.max_repair_requests_per_transmission,
@@ -640,6 +705,14 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
             "copies_received",
             "final_log_len",
             "final_incoming_buffer",
+            "copies_lost",
+            "copies_lost_gilbert_elliott",
+            "uplink_queued_copies",
+            "uplink_queue_delay_ms_mean",
+            "uplink_queue_delay_ms_max",
+            "downlink_queued_copies",
+            "downlink_queue_delay_ms_mean",
+            "downlink_queue_delay_ms_max",
         ]
         .map(String::from),
     );
@@ -667,6 +740,14 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
             t.copies_received.to_string(),
             out.final_log_len[i].to_string(),
             out.final_incoming_buffer[i].to_string(),
+            t.copies_lost.to_string(),
+            t.copies_lost_gilbert_elliott.to_string(),
+            t.uplink_queued_copies.to_string(),
+            round3(t.uplink_queue_delay_mean_us() / 1_000.0).to_string(),
+            ms(t.uplink_queue_delay_max_us).to_string(),
+            t.downlink_queued_copies.to_string(),
+            round3(t.downlink_queue_delay_mean_us() / 1_000.0).to_string(),
+            ms(t.downlink_queue_delay_max_us).to_string(),
         ]);
         w.write_record(&row).map_err(csv_err)?;
     }
@@ -857,6 +938,23 @@ pub fn summary_table(r: &Report) -> String {
             human_bps(s.uplink_bps_max)
         ),
     );
+    if s.copies_lost > 0 || s.copies_partitioned > 0 {
+        row(
+            "copies lost (gilbert-elliott) / cut",
+            format!(
+                "{} ({}) / {}",
+                s.copies_lost, s.copies_lost_gilbert_elliott, s.copies_partitioned
+            ),
+        );
+    }
+    for (name, q) in [("uplink", &s.uplink_queue), ("downlink", &s.downlink_queue)] {
+        if q.queued_copies > 0 {
+            row(
+                &format!("{name} queue delay ms mean / max"),
+                format!("{} / {}", q.delay_ms_mean, q.delay_ms_max),
+            );
+        }
+    }
     row(
         "acknowledged (undelivered)",
         format!("{} ({})", s.acknowledged, s.acknowledged_undelivered),

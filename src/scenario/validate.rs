@@ -270,6 +270,19 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     if r.max_requests == 0 {
         return bad("sds.repair.max_requests", "must be at least 1, got 0");
     }
+    match sds.lost_timeout {
+        // The core counts in whole ms: a shorter timeout would truncate to 0.
+        Some(t) if t.as_micros() < 1_000 => {
+            return bad("sds.lost_timeout", format!("must be at least 1ms, got {t}"));
+        }
+        None if !sds.lost_policy.is_default() => {
+            return bad(
+                "sds.lost_policy",
+                "has no effect without sds.lost_timeout (set both, or neither)",
+            );
+        }
+        _ => {}
+    }
     churn(s)?;
     clock_skew(s)?;
     direct(s)?;
