@@ -197,3 +197,20 @@ fn bad_input_exits_2() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn committed_baselines_load() {
+    // `sim check` itself runs in CI (.ci/run); here only that every committed baseline's
+    // scenario loads and its report is a report, so schema breakage shows in `cargo test`.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/baselines");
+    let names = sdsim::check::baselines(&dir).expect("baselines");
+    assert!(names.len() >= 3, "{names:?}");
+    for n in names {
+        let base = dir.join(&n);
+        let loaded = sdsim::scenario::load(&base.join("scenario.toml"), None, &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = sdsim::report::compare::load_report(&base.join("report.json"))
+            .unwrap_or_else(|e| panic!("{e}: run `sim check --update`"));
+        assert_eq!(report["scenario"], loaded.scenario.name.as_str(), "{n}");
+    }
+}

@@ -821,6 +821,18 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_is_documented() {
+        let readme = include_str!("../../reports/README.md");
+        for r in DEFAULT_RULES {
+            assert!(
+                readme.contains(&format!("`{}`", r.pattern)),
+                "rule {} missing from reports/README.md",
+                r.pattern
+            );
+        }
+    }
+
+    #[test]
     fn table_and_numbers() {
         let base = report(1.0, 100.0, 1000);
         let c = compare(&base, &report(0.98, 100.5, 1000), &Policy::builtin());

@@ -177,12 +177,12 @@ pub fn render(page: &Page) -> Result<String, (std::path::PathBuf, std::io::Error
     let _ = writeln!(
         h,
         "<p>{} participants &#183; {} messages &#183; delivery ratio <b>{:.6}</b> &#183; \
-         latency p99 <b>{} ms</b> &#183; {} sent &#183; stopped: {} at {} s \
+         latency p99 <b>{}</b> &#183; {} sent &#183; stopped: {} at {} s \
          <span class=\"badge {}\">{}</span></p>",
         r.participants,
         s.messages_published,
         s.delivery_ratio,
-        s.latency_ms.p99,
+        human_ms(s.latency_ms.p99),
         human_bytes(s.bytes_sent),
         escape(&r.run.stop_reason),
         r.run.end_s,
@@ -281,6 +281,25 @@ pub fn render(page: &Page) -> Result<String, (std::path::PathBuf, std::io::Error
         r.schema_version
     );
     Ok(h)
+}
+
+/// Milliseconds for people: `137 ms`, `4.21 s`, `203 s` (three significant digits).
+fn human_ms(ms: f64) -> String {
+    let sig3 = |v: f64| {
+        let decimals = if v >= 100.0 {
+            0
+        } else if v >= 10.0 {
+            1
+        } else {
+            2
+        };
+        format!("{v:.decimals$}")
+    };
+    if ms < 1000.0 {
+        format!("{} ms", sig3(ms))
+    } else {
+        format!("{} s", sig3(ms / 1000.0))
+    }
 }
 
 fn row(h: &mut String, key: &str, value: &str, bad: bool) {
@@ -593,4 +612,22 @@ fn metrics_table(h: &mut String, r: &Report) {
         );
     }
     h.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_units() {
+        assert_eq!(
+            escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(escape("a\u{1}b\n"), "a\u{fffd}b\n");
+        assert_eq!(human_ms(136.976), "137 ms");
+        assert_eq!(human_ms(4.5), "4.50 ms");
+        assert_eq!(human_ms(4210.0), "4.21 s");
+        assert_eq!(human_ms(202_677.507), "203 s");
+    }
 }
