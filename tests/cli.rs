@@ -65,6 +65,11 @@ fn run_writes_report_plots_and_summary() {
         "delivery_over_time.svg",
         "bytes_by_kind.png",
         "bytes_by_kind.svg",
+        "bandwidth_per_participant.png",
+        "bandwidth_per_participant.svg",
+        "repair_per_gap.png",
+        "repair_per_gap.svg",
+        "report.html",
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }

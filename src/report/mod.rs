@@ -1,11 +1,14 @@
-//! Reports: JSON/CSV writers, plots, the console summary.
+//! Reports: JSON/CSV writers, plots, `report.html`, the console summary, comparisons.
 //!
 //! [`Report::build`] turns a finished run ([`RunOutcome`]) into the figures of `report.json`;
 //! [`write_run_dir`] writes a run's whole output directory atomically (into a temporary
 //! sibling directory, renamed into place when complete). Every field is documented in
 //! `reports/README.md`. Nothing here reads a clock: wall-clock figures go to `perf.json`
-//! through [`Perf`], never into `report.json`.
+//! through [`Perf`], never into `report.json`. [`compare`] judges one report against
+//! another (`sim compare`, `sim check`); [`html`] renders `report.html`.
 
+pub mod compare;
+pub mod html;
 pub mod plot;
 
 use std::collections::BTreeMap;
@@ -601,14 +604,64 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
+/// `value` as the text of a JSON file: pretty-printed, with a trailing newline (the exact
+/// bytes [`write_json`] writes).
+pub fn json_text<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// Writes `value` as pretty JSON with a trailing newline.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json {
+    let text = json_text(value).map_err(|source| ReportError::Json {
         path: path.to_owned(),
         source,
     })?;
-    text.push('\n');
     std::fs::write(path, text).map_err(io_err(path))
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary sibling file, renamed over `path`
+/// once complete (so readers see the old file or the new one, never half of it).
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes)
+        .map_err(io_err(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io_err(path)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The command that reproduces a run: `sim run SCENARIO --seed N [--set KEY=VALUE ...]`,
+/// each argument quoted for a POSIX shell where needed. `--out` is left out (it does not
+/// change the results).
+pub fn replay_command(scenario: &Path, seed: u64, sets: &[String]) -> String {
+    let mut cmd = format!(
+        "sim run {} --seed {seed}",
+        shell_quote(&scenario.to_string_lossy())
+    );
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_quote(s));
+    }
+    cmd
+}
+
+/// `s` as one POSIX shell word: as is when it holds only safe characters, else in single
+/// quotes (a `'` inside becomes `'\''`).
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Writes `messages.csv`: one row per content message.
@@ -761,6 +814,11 @@ pub struct RunArtifacts<'a> {
     /// Region name of every participant (empty strings without a region matrix).
     pub regions: &'a [String],
     pub perf: &'a Perf,
+    /// The scenario's TOML text as loaded, after `--set` ([`crate::scenario::Loaded::toml`]),
+    /// echoed in `report.html`.
+    pub scenario_toml: &'a str,
+    /// The command that reproduces the run ([`replay_command`]), shown in `report.html`.
+    pub command: &'a str,
 }
 
 /// An existing output directory is replaced only if it is empty or holds a previous run
@@ -813,8 +871,66 @@ fn write_all(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
     write_messages_csv(&dir.join("messages.csv"), &a.outcome.recorder)?;
     write_nodes_csv(&dir.join("nodes.csv"), a.outcome, a.regions)?;
     write_plots(dir, a.report, &a.outcome.recorder)?;
+    let participants = html::participant_stats(a.outcome, a.regions);
+    write_distribution_plots(dir, a.report, &a.outcome.recorder, &participants)?;
     let summary = summary_table(a.report);
     std::fs::write(dir.join("summary.txt"), &summary).map_err(io_err(dir))?;
+    let page = html::Page {
+        artifacts: a,
+        participants: &participants,
+        dir,
+    };
+    let text = html::render(&page).map_err(|(path, source)| ReportError::Io { path, source })?;
+    let path = dir.join("report.html");
+    std::fs::write(&path, text).map_err(io_err(&path))?;
+    Ok(())
+}
+
+/// `bandwidth_per_participant` and `repair_per_gap` plots.
+fn write_distribution_plots(
+    dir: &Path,
+    r: &Report,
+    rec: &Recorder,
+    participants: &[html::ParticipantStats],
+) -> Result<(), ReportError> {
+    let title = format!("{} ({}, seed {})", r.scenario, r.protocol, r.seed);
+    let sent: Vec<f64> = participants.iter().map(|p| p.bytes_sent as f64).collect();
+    let received: Vec<f64> = participants
+        .iter()
+        .map(|p| p.bytes_received as f64)
+        .collect();
+    plot::bandwidth_per_participant(
+        &dir.join("bandwidth_per_participant"),
+        &format!("Bytes per participant: {title}"),
+        &[
+            plot::HistSeries {
+                label: "sent",
+                values: &sent,
+            },
+            plot::HistSeries {
+                label: "received",
+                values: &received,
+            },
+        ],
+    )?;
+    let gaps = rec.messages().iter().filter(|m| m.repair_requests > 0);
+    let (requests, responses): (Vec<f64>, Vec<f64>) = gaps
+        .map(|m| (f64::from(m.repair_requests), f64::from(m.repair_responses)))
+        .unzip();
+    plot::repair_per_gap(
+        &dir.join("repair_per_gap"),
+        &format!("Repair traffic per gap: {title}"),
+        &[
+            plot::HistSeries {
+                label: "repair requests",
+                values: &requests,
+            },
+            plot::HistSeries {
+                label: "repair responses",
+                values: &responses,
+            },
+        ],
+    )?;
     Ok(())
 }
 

@@ -97,6 +97,19 @@ fn defaults_and_name_from_stem() {
 }
 
 #[test]
+fn toml_text_as_loaded() {
+    let src = "# a comment\nparticipants = 4\nduration = \"60s\"\n";
+    let plain = load_src(src, &[]).unwrap();
+    assert_eq!(plain.toml, src, "without --set: the file as read");
+    let set = load_src(src, &["network.loss=0.25", "participants=7"]).unwrap();
+    assert!(set.toml.contains("participants = 7"), "{}", set.toml);
+    assert!(set.toml.contains("loss = 0.25"), "{}", set.toml);
+    // The text is what was deserialized: loading it again gives the same scenario.
+    let again = load_src(&set.toml, &[]).unwrap();
+    assert_eq!(again.scenario, set.scenario);
+}
+
+#[test]
 fn missing_file() {
     let e = load(Path::new("scenarios/nope.toml"), None, &[]).unwrap_err();
     let s = e.to_string();
