@@ -182,6 +182,8 @@ fn nodes_csv_has_loss_and_queue_columns() {
             outcome: &outcome,
             regions: &regions,
             perf: &perf,
+            scenario_toml: &loaded.toml,
+            command: "sim run (test)",
         },
     )
     .expect("write");
