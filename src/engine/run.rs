@@ -210,6 +210,9 @@ pub struct StoreOutcome {
     pub client: StoreClientStats,
     /// Per store node.
     pub nodes: Vec<StoreNodeStats>,
+    /// Offline windows of the store nodes as `(start, effective end)` in µs, in
+    /// `[[store.offline]]` order (for reports).
+    pub windows: Vec<(SimTime, SimTime)>,
 }
 
 enum Ev {
@@ -273,6 +276,8 @@ struct Query {
 /// Store nodes and the participants' store clients of a run.
 struct StoreRun {
     nodes: Vec<StoreNode>,
+    /// Offline windows in file order (µs), for reports.
+    windows: Vec<(SimTime, SimTime)>,
     rng: ChaCha8Rng,
     page_size: usize,
     retention: SimTime,
@@ -503,18 +508,21 @@ impl Simulation {
             let mut nodes: Vec<StoreNode> = (0..sc.store.nodes)
                 .map(|_| StoreNode::new(Vec::new()))
                 .collect();
+            let mut windows = Vec::new();
             for w in &sc.store.offline {
                 // Faults heal at the end of the workload.
                 let end = w.end.as_micros().min(workload_end);
                 nodes[w.node as usize]
                     .offline
                     .push((w.start.as_micros(), end));
+                windows.push((w.start.as_micros(), end));
                 sim.queue.push(end, Ev::StoreUp { store: w.node });
             }
             let strategy = sc.retrieval_strategy();
             let slots: Vec<usize> = sim.nodes.iter().map(|n| n.slots.len()).collect();
             sim.store = Some(Box::new(StoreRun {
                 nodes,
+                windows,
                 rng: stream(sc.seed, StreamKind::Store, 0),
                 page_size: sc.store.page_size as usize,
                 retention: sc.store.retention.as_micros(),
@@ -770,6 +778,7 @@ impl Simulation {
             strategy: s.strategy,
             client: s.stats.clone(),
             nodes: s.nodes.iter().map(|n| n.stats.clone()).collect(),
+            windows: s.windows.clone(),
         });
         let channels = self
             .nodes

@@ -372,6 +372,13 @@ impl Report {
                 end_s: secs(e),
             })
             .collect();
+        if let Some(st) = &out.store {
+            faults.extend(st.windows.iter().map(|&(s, e)| FaultWindow {
+                kind: "store-offline".into(),
+                start_s: secs(s),
+                end_s: secs(e),
+            }));
+        }
         if let Some(c) = &out.churn {
             faults.extend(c.windows.iter().map(|&(s, e)| FaultWindow {
                 kind: "churn".into(),
