@@ -1,16 +1,11 @@
 //! `sim check` on a temporary baselines directory: `--update` records, an unchanged tree
 //! passes byte for byte, a regression or a stale baseline fails (exit 1), bad input exits 2.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn sim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run sim")
-}
+use common::sim;
+
+use std::path::Path;
 
 const TINY: &str = r#"
 name = "tiny"

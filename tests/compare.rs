@@ -1,18 +1,13 @@
 //! `sim compare` on crafted reports: exit 1 when the candidate's delivery ratio drops or its
 //! p99 latency or bytes rise beyond tolerance, 0 otherwise, 2 on bad input (naming the file).
 
+mod common;
+
+use common::sim;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-
-fn sim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run sim")
-}
 
 /// A report with the fields `sim compare` reads (a real one has many more).
 fn report(ratio: f64, p99: f64, bytes: u64) -> Value {
