@@ -5,11 +5,12 @@
 //! `report.json` (whose layout other work extends): the stop time and reason, the event
 //! count, every message's ground truth (id, publisher, publication time, Lamport timestamp,
 //! acknowledgement, repair counts) and its delivery time at every participant, the per-node
-//! and group-wide traffic counters of the network, the protocol counters, the churn figures
-//! and every participant's final local log. Each scenario exercises different engine paths:
+//! and group-wide traffic counters of the network, the protocol counters, the churn and
+//! store figures and every participant's final local log. Each scenario exercises different engine paths:
 //! broadcast with partitions and periodic sync; relay with Trickle, duplication,
 //! Gilbert-Elliott loss, node classes with uplink/downlink queues and clock skew; relay with
-//! crash churn and late joiners; ring with sleep churn; the `none` baseline.
+//! crash churn and late joiners; ring with sleep churn; the `none` baseline; store nodes with
+//! churn (retrieval `both`); direct-message channels over relay with a store.
 //!
 //! If a change *meant* to alter simulated behaviour (a protocol or network-model change, a new
 //! random draw) breaks a digest, regenerate with
@@ -143,6 +144,38 @@ fn simulated_text(out: &RunOutcome) -> String {
             ch.publications_skipped,
             ch.windows
         );
+    }
+    if let Some(st) = &out.store {
+        let c = &st.client;
+        let _ = writeln!(
+            w,
+            "store {} client {} {} {} {} {} {} {} {} {} {} windows {:?}",
+            st.strategy,
+            c.queries_by_hash,
+            c.queries_by_range,
+            c.query_timeouts,
+            c.query_bytes,
+            c.response_bytes,
+            c.messages_retrieved,
+            c.messages_retrieved_new,
+            c.queries_on_connect,
+            c.ingest_copies,
+            c.ingest_bytes,
+            st.windows
+        );
+        for n in &st.nodes {
+            let _ = writeln!(
+                w,
+                "store node {} {} {} {} {} {} {}",
+                n.messages_stored,
+                n.bytes_stored,
+                n.copies_while_offline,
+                n.queries_answered,
+                n.queries_while_offline,
+                n.messages_served,
+                n.bytes_served
+            );
+        }
     }
     for (i, c) in out.channels.iter().enumerate() {
         if let Some(c) = c {
@@ -397,5 +430,102 @@ fn none_baseline_relay() {
         "none-relay",
         &common::load_toml(&text),
         "a77349b363877319b8bc66842da0ee54df2ffaff62e30d099a5e17de28657eba",
+    );
+}
+
+const STORE_CHURN: &str = r#"
+name = "pin-store-churn"
+seed = 6
+participants = 30
+duration = "120s"
+drain = "20m"
+
+[workload]
+rate_per_s = 1.0
+payload_bytes = 200
+
+[network]
+loss = 0.03
+
+[network.latency]
+regions = "../../scenarios/data/inter-region-rtt-ms.csv"
+
+[sds]
+causal_history = 4
+bloom_capacity = 300
+
+[churn]
+mode = "sleep"
+
+[churn.random]
+fraction = 0.3
+start = "20s"
+duration = "40s"
+stagger = "30s"
+
+[store]
+nodes = 2
+
+[[store.offline]]
+node = 0
+start = "30s"
+end = "70s"
+
+[retrieval]
+strategy = "both"
+"#;
+
+#[test]
+fn store_nodes_and_churn() {
+    check(
+        "store-churn",
+        &common::load_toml(STORE_CHURN),
+        "804cdeb1beeb43d14024b972a14ddee5eb1019dcf0ecfda43423d9f0f784098f",
+    );
+}
+
+const DIRECT: &str = r#"
+name = "pin-direct"
+seed = 8
+participants = 24
+duration = "120s"
+drain = "20m"
+
+[workload]
+rate_per_s = 0.5
+payload_bytes = 100
+
+[workload.direct]
+conversations = 20
+rate_per_s = 0.05
+
+[network]
+dissemination = "relay"
+mesh_degree = 4
+loss = 0.05
+
+[[node_classes]]
+name = "mobile"
+fraction = 0.5
+uplink_bps = 2_000_000
+downlink_bps = 8_000_000
+
+[sds]
+causal_history = 3
+bloom_capacity = 200
+
+[store]
+nodes = 1
+
+[retrieval]
+strategy = "store"
+"#;
+
+#[test]
+fn direct_messages_relay_store() {
+    check(
+        "direct",
+        &common::load_toml(DIRECT),
+        "a7db20ac213e6403ce02ecaac6a831e0c81582f00ba7f748f7fb54c82f87fc5a",
     );
 }

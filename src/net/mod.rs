@@ -114,6 +114,11 @@ pub struct NodeTraffic {
     pub downlink_queue_delay_total_us: u64,
     /// Largest such wait (µs).
     pub downlink_queue_delay_max_us: u64,
+    /// Copies this participant put on the wire that random loss dropped (all of
+    /// [`CopyCounts::lost`]'s causes, counted at the sender).
+    pub copies_lost: u64,
+    /// Of `copies_lost`, copies dropped by this participant's Gilbert-Elliott chain.
+    pub copies_lost_gilbert_elliott: u64,
 }
 
 impl NodeTraffic {
@@ -184,6 +189,9 @@ pub struct Packet {
     pub kind: TrafficKind,
     /// The encoded message.
     pub bytes: Bytes,
+    /// Its message hash when the run uses retrieval hints (store retrieval), computed once
+    /// by the engine and handed to every receiving core.
+    pub hint: Option<Bytes>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
 }
@@ -191,11 +199,24 @@ pub struct Packet {
 impl Packet {
     /// A packet from `origin` on `channel` in a network of `n` participants.
     pub fn new(channel: u32, origin: u32, kind: TrafficKind, bytes: Bytes, n: u32) -> Rc<Packet> {
+        Packet::with_hint(channel, origin, kind, bytes, None, n)
+    }
+
+    /// As [`Packet::new`], carrying a retrieval hint for the receivers.
+    pub fn with_hint(
+        channel: u32,
+        origin: u32,
+        kind: TrafficKind,
+        bytes: Bytes,
+        hint: Option<Bytes>,
+        n: u32,
+    ) -> Rc<Packet> {
         Rc::new(Packet {
             channel,
             origin,
             kind,
             bytes,
+            hint,
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
         })
     }
@@ -242,6 +263,14 @@ struct PartitionWindow {
     group_of: Vec<u16>,
     /// One-way: only copies sent by these participants (to another group) are cut.
     one_way_from: Option<Vec<bool>>,
+    /// `isolate` partitions: per participant, true if isolated (empty otherwise).
+    isolated: Vec<bool>,
+}
+
+impl PartitionWindow {
+    fn isolated(&self, node: u32) -> bool {
+        self.isolated.get(node as usize).copied().unwrap_or(false)
+    }
 }
 
 /// Errors building a network from a scenario (already validated by `scenario::load`, so these
@@ -296,6 +325,18 @@ impl Network {
                 start: p.start.as_micros(),
                 heal: p.heal.as_micros(),
                 group_of: partition_groups(p, n),
+                isolated: match &p.isolate {
+                    Some(ids) => {
+                        let mut v = vec![false; n as usize];
+                        for &id in ids {
+                            if let Some(x) = v.get_mut(id as usize) {
+                                *x = true;
+                            }
+                        }
+                        v
+                    }
+                    None => Vec::new(),
+                },
                 one_way_from: match p.direction {
                     PartitionDirection::Both => None,
                     PartitionDirection::OneWay => Some(one_way_senders(p, n)),
@@ -363,6 +404,16 @@ impl Network {
                 && p.group_of[a as usize] != p.group_of[b as usize]
                 && p.one_way_from.as_ref().is_none_or(|f| f[a as usize])
         })
+    }
+
+    /// True if `node` is cut off by an active `isolate` partition at `now` (either
+    /// direction): it then reaches no store node either.
+    pub fn is_isolated(&self, now: SimTime, node: u32) -> bool {
+        now < self.faults_end
+            && self
+                .partitions
+                .iter()
+                .any(|p| now >= p.start && now < p.heal && p.isolated(node))
     }
 
     /// Index of `node`'s class in `[[node_classes]]` (`None`: the default class).
@@ -500,17 +551,22 @@ impl Network {
         let rng = &mut self.rngs[from as usize];
         if self.loss > 0.0 && rng.random::<f64>() < self.loss {
             self.copies.lost += 1;
+            self.traffic[from as usize].copies_lost += 1;
             return;
         }
         if ge_lost {
             self.copies.lost += 1;
             self.copies.lost_gilbert_elliott += 1;
+            let t = &mut self.traffic[from as usize];
+            t.copies_lost += 1;
+            t.copies_lost_gilbert_elliott += 1;
             return;
         }
         let extra = self.links.extra(departure, from, to, self.faults_end);
         if extra.lost {
             self.copies.lost += 1;
             self.copies.lost_extra += 1;
+            self.traffic[from as usize].copies_lost += 1;
             return;
         }
         let rng = &mut self.rngs[from as usize];
@@ -553,6 +609,12 @@ impl Network {
             .iter()
             .map(|p| (p.start, p.heal.min(self.faults_end)))
             .collect()
+    }
+
+    /// Counts `size` bytes `from` sent to a store node (a copy of a content message):
+    /// they are part of `from`'s uplink, under the packet's `kind`.
+    pub fn count_store_copy(&mut self, from: u32, kind: TrafficKind, size: u64) {
+        self.traffic[from as usize].bytes_sent_by_kind[kind.index()] += size;
     }
 
     /// Draws one latency for a copy `from -> to` with `rng` (exposed for statistics tests).
