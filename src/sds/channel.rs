@@ -211,6 +211,15 @@ pub struct Pending {
     pub repair_awaiting: usize,
 }
 
+/// See `Channel::held`.
+#[derive(Debug, Clone, Default)]
+struct Held {
+    /// Lamport timestamp, while the id is in the local log.
+    lamport: Option<u64>,
+    /// The message's original bytes, while the id is in the SDS-R store.
+    bytes: Option<Bytes>,
+}
+
 /// What a causal-history entry needs besides the id; kept for the newest
 /// `causal_history_size` log entries only (see `Channel::recent`).
 #[derive(Debug, Clone)]
@@ -350,10 +359,13 @@ pub struct Channel {
     bloom: BloomFilter,
     // Hash maps and sets (fixed hasher) are only looked up, never iterated; everything whose
     // order can show in the output is a `BTreeMap`/`BTreeSet`/`VecDeque`.
-    /// The local log's ids with their Lamport timestamps.
-    log: FxHashMap<MessageId, u64>,
-    /// The local log in (Lamport, id) order.
-    log_order: BTreeSet<Key>,
+    /// Every id in the local log or the SDS-R store, with its Lamport timestamp while in the
+    /// log and its bytes while in the store (one map: a sent or delivered message enters
+    /// both at once).
+    held: FxHashMap<MessageId, Held>,
+    /// The local log in ascending (Lamport, id) order. A sorted deque: messages are mostly
+    /// delivered in order, so inserts land at the back, and eviction takes the front.
+    log_order: VecDeque<Key>,
     /// Sender and retrieval hint of the newest `causal_history_size` log entries, the only
     /// ones a causal history can still name: entries are only added, or evicted from the
     /// oldest end, so an entry that dropped out of the newest N never returns.
@@ -376,7 +388,7 @@ pub struct Channel {
     out_repair_order: BTreeSet<Key>,
     in_repair: BTreeMap<MessageId, u64>,
     in_repair_order: BTreeSet<Key>,
-    store: FxHashMap<MessageId, Bytes>,
+    /// The SDS-R store's ids, oldest first (the bytes are in `held`).
     store_order: VecDeque<MessageId>,
     sync: SyncState,
     next_sweep_ms: Option<u64>,
@@ -470,8 +482,8 @@ impl Channel {
             rng,
             lamport: now_ms,
             bloom: BloomFilter::new(params),
-            log: FxHashMap::default(),
-            log_order: BTreeSet::new(),
+            held: FxHashMap::default(),
+            log_order: VecDeque::new(),
             recent: BTreeMap::new(),
             externally_met: FifoSet::default(),
             delivered: FifoSet::default(),
@@ -490,7 +502,6 @@ impl Channel {
             out_repair_order: BTreeSet::new(),
             in_repair: BTreeMap::new(),
             in_repair_order: BTreeSet::new(),
-            store: FxHashMap::default(),
             store_order: VecDeque::new(),
             sync,
             next_sweep_ms: None,
@@ -743,7 +754,7 @@ impl Channel {
     /// replaces it.
     pub fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> bool {
         let id = MessageId::new(message_id);
-        let Some(&lamport) = self.log.get(&id) else {
+        let Some(lamport) = self.held.get(&id).and_then(|h| h.lamport) else {
             return false;
         };
         // Only the newest entries can still be named by a causal history (see `recent`).
@@ -946,7 +957,7 @@ impl Channel {
     }
 
     fn dep_met(&self, id: &MessageId) -> bool {
-        self.log.contains_key(id) || self.externally_met.contains(id) || self.delivered.contains(id)
+        self.in_log(id) || self.externally_met.contains(id) || self.delivered.contains(id)
     }
 
     /// Adds an id to the bloom filter; under `BloomRollover::Rebuild`, rebuilds it from the
@@ -1018,12 +1029,14 @@ impl Channel {
         sender_id: String,
         retrieval_hint: Option<Bytes>,
     ) {
-        if self.log.contains_key(id) {
+        if self.in_log(id) {
             return;
         }
-        self.log.insert(id.clone(), lamport);
+        self.held.entry(id.clone()).or_default().lamport = Some(lamport);
         let key = (lamport, id.clone());
-        self.log_order.insert(key.clone());
+        // The key is new (the id was not in the log), so this is its sorted position.
+        let at = self.log_order.partition_point(|k| *k < key);
+        self.log_order.insert(at, key.clone());
         // `recent` stays the newest `causal_history_size` entries of the log.
         let n = self.config.causal_history_size;
         let newest = self.recent.len() < n
@@ -1041,14 +1054,14 @@ impl Channel {
                 self.recent.pop_first();
             }
         }
-        while self.log.len() > self.config.local_log_capacity.max(1) {
-            let Some(old_key) = self.log_order.pop_first() else {
+        while self.log_order.len() > self.config.local_log_capacity.max(1) {
+            let Some(old_key) = self.log_order.pop_front() else {
                 break;
             };
             // In `recent` only when the log holds no more than `causal_history_size` entries.
             self.recent.remove(&old_key);
             let old = old_key.1;
-            self.log.remove(&old);
+            self.release_held(&old, |h| h.lamport = None);
             let events = &mut self.events;
             events.push_back(Event::Evicted {
                 buffer: Buffer::LocalLog,
@@ -1064,17 +1077,37 @@ impl Channel {
         }
     }
 
+    fn in_log(&self, id: &MessageId) -> bool {
+        self.held.get(id).is_some_and(|h| h.lamport.is_some())
+    }
+
+    /// The stored bytes of `id` (SDS-R store).
+    fn stored(&self, id: &MessageId) -> Option<&Bytes> {
+        self.held.get(id).and_then(|h| h.bytes.as_ref())
+    }
+
+    /// Applies `leave` (clearing the log or store part) to `id`'s entry in `held`, and drops
+    /// the entry once it is in neither.
+    fn release_held(&mut self, id: &MessageId, leave: impl FnOnce(&mut Held)) {
+        if let Some(h) = self.held.get_mut(id) {
+            leave(h);
+            if h.lamport.is_none() && h.bytes.is_none() {
+                self.held.remove(id);
+            }
+        }
+    }
+
     fn store_insert(&mut self, id: &MessageId, bytes: Bytes) {
-        if self.config.repair.is_none() || self.store.contains_key(id) {
+        if self.config.repair.is_none() || self.stored(id).is_some() {
             return;
         }
-        self.store.insert(id.clone(), bytes);
+        self.held.entry(id.clone()).or_default().bytes = Some(bytes);
         self.store_order.push_back(id.clone());
-        while self.store.len() > self.config.message_store_capacity.max(1) {
+        while self.store_order.len() > self.config.message_store_capacity.max(1) {
             let Some(old) = self.store_order.pop_front() else {
                 break;
             };
-            self.store.remove(&old);
+            self.release_held(&old, |h| h.bytes = None);
             self.events.push_back(Event::Evicted {
                 buffer: Buffer::MessageStore,
                 message_id: old.to_string(),
@@ -1715,7 +1748,7 @@ impl Channel {
         } else if let Some(m) = self.missing.get_mut(&id) {
             m.last_activity_ms = now_ms;
         }
-        if !self.store.contains_key(&id) || self.in_repair.contains_key(&id) {
+        if self.stored(&id).is_none() || self.in_repair.contains_key(&id) {
             return;
         }
         let sender = entry.sender_id.as_deref().unwrap_or("");
@@ -1744,7 +1777,7 @@ impl Channel {
             }
             self.in_repair_order.pop_first();
             self.in_repair.remove(&id);
-            if let Some(bytes) = self.store.get(&id) {
+            if let Some(bytes) = self.stored(&id) {
                 let message_id = id.to_string();
                 self.transmits.push_back(Transmit {
                     kind: TransmitKind::RepairResponse,
