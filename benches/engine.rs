@@ -9,6 +9,10 @@
 //! Run: `cargo bench --bench engine`. The relay fan-out and the 1,000-participant run are in
 //! `benches/scale.rs`.
 
+/// The allocator `sim` uses (src/main.rs), so figures match the binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
