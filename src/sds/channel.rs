@@ -833,8 +833,18 @@ impl Channel {
             let bits = self.bloom.params().bit_indexes(&message.message_id);
             self.bloom_add(&id, &bits);
         }
+        // A causal history names its sender's newest log entries, which are usually among
+        // this participant's newest too: look there (contiguous) before the hash lookups.
+        let newest = self.log_order.len().saturating_sub(2 * history.len());
         let unmet: Vec<usize> = (0..history.len())
-            .filter(|&i| !self.dep_met(&history[i]))
+            .filter(|&i| {
+                let id = &history[i];
+                !(self
+                    .log_order
+                    .range(newest..)
+                    .any(|(_, logged)| logged == id)
+                    || self.dep_met(id))
+            })
             .collect();
         let missing: Vec<HistoryEntry> = unmet
             .iter()
@@ -1034,9 +1044,14 @@ impl Channel {
         }
         self.held.entry(id.clone()).or_default().lamport = Some(lamport);
         let key = (lamport, id.clone());
-        // The key is new (the id was not in the log), so this is its sorted position.
-        let at = self.log_order.partition_point(|k| *k < key);
-        self.log_order.insert(at, key.clone());
+        // The key is new (the id was not in the log). Usually the newest: append; else
+        // insert at its sorted position.
+        if self.log_order.back().is_none_or(|last| *last < key) {
+            self.log_order.push_back(key.clone());
+        } else {
+            let at = self.log_order.partition_point(|k| *k < key);
+            self.log_order.insert(at, key.clone());
+        }
         // `recent` stays the newest `causal_history_size` entries of the log.
         let n = self.config.causal_history_size;
         let newest = self.recent.len() < n
