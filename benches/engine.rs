@@ -1,9 +1,10 @@
 //! Engine benchmarks.
 //!
-//! - `queue_hold/{radix,binary_heap}/{1e4,1e6}`: the hold operation (pop the earliest event,
-//!   push one a random 1 µs .. 1 s later) with 1e4 and 1e6 pending events, for the engine's
-//!   radix heap and, as the reference, `std::collections::BinaryHeap` on `(time, seq)`. The
-//!   payload is 40 bytes, the size of the engine's event.
+//! - `queue_hold/{calendar,binary_heap}/{1e4,1e6}`: the hold operation (pop the earliest
+//!   event, push one a random 1 µs .. 1 s later) with 1e4 and 1e6 pending events, for the
+//!   engine's queue (a calendar wheel over a radix heap) and, as the reference,
+//!   `std::collections::BinaryHeap` on `(time, seq)`. The payload is 40 bytes (the engine's
+//!   event is 32).
 //! - `end_to_end/small_lossy_20_participants`: a whole run of `tests/scenarios/small-lossy.toml`.
 //!
 //! Run: `cargo bench --bench engine`. The relay fan-out and the 1,000-participant run are in
@@ -35,7 +36,7 @@ fn hold(c: &mut Criterion) {
         for i in 0..pending {
             q.push(rng.next_u64() % MAX_DELAY_US, [i as u64; 5]);
         }
-        g.bench_function(format!("radix/{label}"), |b| {
+        g.bench_function(format!("calendar/{label}"), |b| {
             b.iter(|| {
                 let (t, e): (u64, Payload) = q.pop().expect("non-empty");
                 q.push(t + 1 + rng.next_u64() % MAX_DELAY_US, e);

@@ -1,44 +1,60 @@
-//! The event queue: a monotone radix heap ordered by `(time, seq)`.
+//! The event queue: pending events ordered by `(time, seq)`.
 //!
 //! `seq` is the order of pushes, so events scheduled for the same instant pop in the order
 //! they were scheduled (FIFO), independent of the payload type. This is what makes runs
 //! reproducible: no tie is ever broken by a hash or a memory address.
 //!
 //! A discrete-event simulation never schedules into the past, so the queue is *monotone*:
-//! every push is at or after the time of the last pop. That allows a radix heap (Ahuja,
-//! Mehlhorn, Orlin and Tarjan, "Faster algorithms for the shortest path problem", J. ACM 1990)
-//! in place of a binary heap. Events equal to `last` (the time of the last pop) wait in a FIFO;
-//! every other event sits in bucket `b`, where `b` is the highest bit in which its time differs
-//! from `last`. When the FIFO runs dry, the lowest non-empty bucket is emptied: its earliest
-//! time becomes `last`, its events at that time go to the FIFO and the rest move to lower
-//! buckets. Each event moves down a few buckets in its life, sequentially, instead of
-//! `log2(pending)` random-access sift steps per pop; at a million pending events that is about
-//! ten times cheaper than `std::collections::BinaryHeap` (`cargo bench --bench engine`).
+//! every push is at or after the time of the last pop. Most events (copies on the wire) fall a
+//! few milliseconds to a few hundred milliseconds ahead, so the queue is a calendar (Brown,
+//! "Calendar queues", CACM 1988) in front of a radix heap:
 //!
-//! FIFO order on ties without storing `seq`: every bucket holds its events in push order. A
-//! push appends the newest event; a redistribution happens only when the FIFO and every lower
-//! bucket are empty, and appends a bucket's events, in its order, to those empty buckets. So
-//! each bucket stays in push order, and events reach the FIFO in push order.
+//! - **Wheel**: [`WHEEL_BUCKETS`] buckets of 2^[`BUCKET_SHIFT`] µs (1.024 ms) cover the next
+//!   4.2 s. A push within that horizon appends to its bucket, in push order. When the run
+//!   reaches a bucket, its events are stably sorted by time (so ties keep push order) into
+//!   `current`, the open bucket, and popped from its front; a push into the open bucket is
+//!   inserted after every event of the same or an earlier time. Each event is written once and
+//!   read once, in a bucket small enough to stay in cache.
+//! - **Overflow** (timers, slow links): a monotone radix heap (Ahuja, Mehlhorn, Orlin and
+//!   Tarjan, J. ACM 1990). When the horizon moves forward, the events it now covers move to
+//!   their wheel buckets, in `(time, seq)` order, before anything else can be pushed there, so
+//!   every bucket stays in push order.
+//!
+//! `cargo bench --bench engine -- queue_hold` compares it with `std::collections::BinaryHeap`.
 
 use std::collections::VecDeque;
 
 use super::SimTime;
 
-/// Number of buckets: one per bit of a `SimTime` in which an event can differ from `last`.
-const BUCKETS: usize = 64;
+/// log2 of a wheel bucket's width in µs.
+pub const BUCKET_SHIFT: u32 = 10;
+/// Number of wheel buckets (a power of two): the horizon is `WHEEL_BUCKETS << BUCKET_SHIFT` µs.
+pub const WHEEL_BUCKETS: usize = 4096;
+const WORDS: usize = WHEEL_BUCKETS / 64;
+/// Largest allocation (in events) a wheel slot keeps for reuse.
+const RETAINED_CAPACITY: usize = 1024;
+
+fn bucket(time: SimTime) -> u64 {
+    time >> BUCKET_SHIFT
+}
 
 /// Pending events of a run, popped in `(time, seq)` order.
 pub struct EventQueue<E> {
-    /// Events at exactly `last`, in push order.
-    current: VecDeque<E>,
-    /// `buckets[b]`: events whose time first differs from `last` at bit `b`, in push order.
-    buckets: Vec<Vec<(SimTime, E)>>,
-    /// Bit `b` set iff `buckets[b]` is non-empty.
-    occupied: u64,
-    /// Time of the last pop (or of the earliest pending event, after a redistribution).
+    /// The open bucket (number `open`), sorted by time, ties in push order.
+    current: VecDeque<(SimTime, E)>,
+    /// Bucket `b` (open < b < open + WHEEL_BUCKETS) at `wheel[b % WHEEL_BUCKETS]`, in push
+    /// order.
+    wheel: Vec<Vec<(SimTime, E)>>,
+    /// Bit per wheel slot: non-empty.
+    occupied: [u64; WORDS],
+    /// Number of the open bucket (`time >> BUCKET_SHIFT`).
+    open: u64,
+    /// Events beyond the horizon (bucket >= open + WHEEL_BUCKETS when pushed).
+    overflow: RadixHeap<E>,
+    /// Time of the last pop.
     last: SimTime,
     len: usize,
-    next_seq: u64,
+    pushed: u64,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -51,11 +67,13 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             current: VecDeque::new(),
-            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
-            occupied: 0,
+            wheel: (0..WHEEL_BUCKETS).map(|_| Vec::new()).collect(),
+            occupied: [0; WORDS],
+            open: 0,
+            overflow: RadixHeap::new(),
             last: 0,
             len: 0,
-            next_seq: 0,
+            pushed: 0,
         }
     }
 
@@ -70,24 +88,174 @@ impl<E> EventQueue<E> {
             "event scheduled at {time} µs, before the current time {} µs",
             self.last
         );
-        self.next_seq += 1;
+        self.pushed += 1;
         self.len += 1;
+        let b = bucket(time);
+        if b == self.open {
+            // After everything at the same or an earlier time: the newest push goes last.
+            let at = self.current.partition_point(|(t, _)| *t <= time);
+            self.current.insert(at, (time, event));
+        } else if b - self.open < WHEEL_BUCKETS as u64 {
+            self.wheel_push(b, time, event);
+        } else {
+            self.overflow.push(time, event);
+        }
+    }
+
+    fn wheel_push(&mut self, b: u64, time: SimTime, event: E) {
+        let slot = (b % WHEEL_BUCKETS as u64) as usize;
+        self.wheel[slot].push((time, event));
+        self.occupied[slot / 64] |= 1 << (slot % 64);
+    }
+
+    /// Removes and returns the earliest event with its time.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if self.current.is_empty() && !self.advance() {
+            return None;
+        }
+        let (time, event) = self.current.pop_front()?;
+        self.len -= 1;
+        self.last = time;
+        Some((time, event))
+    }
+
+    /// Opens the next non-empty bucket (the open one is empty); false if no event is left.
+    fn advance(&mut self) -> bool {
+        let next = match self.next_occupied() {
+            Some(b) => b,
+            // Nothing within the horizon: jump to the earliest overflow event.
+            None => match self.overflow.peek_time() {
+                Some(t) => bucket(t),
+                None => return false,
+            },
+        };
+        self.open = next;
+        // The horizon moved: the overflow events it now covers go to their buckets, earliest
+        // (and, on ties, first pushed) first, before any push can reach those buckets.
+        let horizon = next.saturating_add(WHEEL_BUCKETS as u64);
+        while self
+            .overflow
+            .peek_time()
+            .is_some_and(|t| bucket(t) < horizon)
+        {
+            if let Some((t, e)) = self.overflow.pop() {
+                self.wheel_push(bucket(t), t, e);
+            }
+        }
+        let slot = (next % WHEEL_BUCKETS as u64) as usize;
+        self.occupied[slot / 64] &= !(1 << (slot % 64));
+        let mut events = std::mem::take(&mut self.wheel[slot]);
+        events.sort_by_key(|(t, _)| *t); // stable: ties keep push order
+                                         // Reuse the drained deque's allocation for the slot's next events, unless a burst made
+                                         // it large (every slot would keep its largest allocation for the rest of the run).
+        let spent = std::mem::replace(&mut self.current, VecDeque::from(events));
+        if spent.capacity() <= RETAINED_CAPACITY {
+            self.wheel[slot] = Vec::from(spent);
+        }
+        !self.current.is_empty()
+    }
+
+    /// The first non-empty wheel bucket after the open one, if any.
+    fn next_occupied(&self) -> Option<u64> {
+        let start = ((self.open + 1) % WHEEL_BUCKETS as u64) as usize;
+        for k in 0..=WORDS {
+            let w = (start / 64 + k) % WORDS;
+            let mut bits = self.occupied[w];
+            if k == 0 {
+                bits &= u64::MAX << (start % 64); // from `start` on
+            } else if k == WORDS {
+                bits &= !(u64::MAX << (start % 64)); // wrapped round: before `start`
+            }
+            if bits != 0 {
+                let slot = (w * 64 + bits.trailing_zeros() as usize) as u64;
+                let ahead = (slot + WHEEL_BUCKETS as u64 - start as u64) % WHEEL_BUCKETS as u64;
+                return Some(self.open + 1 + ahead);
+            }
+        }
+        None
+    }
+
+    /// Time of the earliest pending event.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        if let Some((t, _)) = self.current.front() {
+            return Some(*t);
+        }
+        match self.next_occupied() {
+            Some(b) => {
+                let slot = (b % WHEEL_BUCKETS as u64) as usize;
+                self.wheel[slot].iter().map(|(t, _)| *t).min()
+            }
+            None => self.overflow.peek_time(),
+        }
+    }
+
+    /// Number of pending events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Total events ever pushed (the simulated-event count of a run).
+    pub fn pushed(&self) -> u64 {
+        self.pushed
+    }
+}
+
+/// Number of radix-heap buckets: one per bit of a `SimTime` in which an event can differ from
+/// `last`.
+const RADIX_BUCKETS: usize = 64;
+
+/// A monotone radix heap on `(time, seq)` (the calendar's overflow). Events equal to `last`
+/// (the time of the last pop) wait in a FIFO; every other event sits in bucket `b`, the
+/// highest bit in which its time differs from `last`. When the FIFO runs dry, the lowest
+/// non-empty bucket is emptied: its earliest time becomes `last`, its events at that time go to
+/// the FIFO and the rest move to lower buckets.
+///
+/// FIFO order on ties without storing `seq`: every bucket holds its events in push order. A
+/// push appends the newest event; a redistribution happens only when the FIFO and every lower
+/// bucket are empty, and appends a bucket's events, in its order, to those empty buckets. So
+/// each bucket stays in push order, and events reach the FIFO in push order.
+struct RadixHeap<E> {
+    /// Events at exactly `last`, in push order.
+    current: VecDeque<E>,
+    /// `buckets[b]`: events whose time first differs from `last` at bit `b`, in push order.
+    buckets: Vec<Vec<(SimTime, E)>>,
+    /// Bit `b` set iff `buckets[b]` is non-empty.
+    occupied: u64,
+    /// Time of the last pop (or of the earliest pending event, after a redistribution).
+    last: SimTime,
+}
+
+impl<E> RadixHeap<E> {
+    fn new() -> Self {
+        RadixHeap {
+            current: VecDeque::new(),
+            buckets: (0..RADIX_BUCKETS).map(|_| Vec::new()).collect(),
+            occupied: 0,
+            last: 0,
+        }
+    }
+
+    /// `time` must be at or after the last pop.
+    fn push(&mut self, time: SimTime, event: E) {
+        debug_assert!(time >= self.last);
         if time == self.last {
             self.current.push_back(event);
         } else {
-            let b = bucket_of(time, self.last);
+            let b = radix_bucket(time, self.last);
             self.buckets[b].push((time, event));
             self.occupied |= 1 << b;
         }
     }
 
-    /// Removes and returns the earliest event with its time.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    fn pop(&mut self) -> Option<(SimTime, E)> {
         if self.current.is_empty() && !self.refill() {
             return None;
         }
         let event = self.current.pop_front()?;
-        self.len -= 1;
         Some((self.last, event))
     }
 
@@ -108,7 +276,7 @@ impl<E> EventQueue<E> {
                 self.current.push_back(e);
             } else {
                 // Agrees with `earliest` above bit b - 1, so it lands in a lower bucket.
-                let lower = bucket_of(t, earliest);
+                let lower = radix_bucket(t, earliest);
                 self.buckets[lower].push((t, e));
                 self.occupied |= 1 << lower;
             }
@@ -118,9 +286,8 @@ impl<E> EventQueue<E> {
         true
     }
 
-    /// Time of the earliest pending event (scans one bucket when no event is due at the
-    /// current time).
-    pub fn peek_time(&self) -> Option<SimTime> {
+    /// Time of the earliest pending event (scans one bucket when none is at `last`).
+    fn peek_time(&self) -> Option<SimTime> {
         if !self.current.is_empty() {
             return Some(self.last);
         }
@@ -130,25 +297,11 @@ impl<E> EventQueue<E> {
         let b = self.occupied.trailing_zeros() as usize;
         self.buckets[b].iter().map(|(t, _)| *t).min()
     }
-
-    /// Number of pending events.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Total events ever pushed (the simulated-event count of a run).
-    pub fn pushed(&self) -> u64 {
-        self.next_seq
-    }
 }
 
-/// The bucket of an event at `time` when the current time is `last` (`time != last`): the
-/// index of the highest bit in which they differ.
-fn bucket_of(time: SimTime, last: SimTime) -> usize {
+/// The radix bucket of an event at `time` when the last pop was at `last` (`time != last`):
+/// the index of the highest bit in which they differ.
+fn radix_bucket(time: SimTime, last: SimTime) -> usize {
     (63 - (time ^ last).leading_zeros()) as usize
 }
 
@@ -208,19 +361,23 @@ mod tests {
     /// far times, `SimTime::MAX`) interleaved with pops give the same sequence.
     #[test]
     fn matches_a_binary_heap_on_random_monotone_schedules() {
-        for seed in 0..40u64 {
+        for seed in 0..60u64 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut q = EventQueue::new();
             let mut reference = BinaryHeap::new();
             let (mut now, mut seq) = (0u64, 0u64);
             for _ in 0..4_000 {
                 if rng.next_u64() % 3 != 0 {
-                    let delay = match rng.next_u64() % 6 {
+                    let horizon = (WHEEL_BUCKETS as u64) << BUCKET_SHIFT;
+                    let delay = match rng.next_u64() % 9 {
                         0 => 0,
                         1 => rng.next_u64() % 4,
                         2 => rng.next_u64() % 1_000,
                         3 => rng.next_u64() % 1_000_000_000,
                         4 => 1 << (rng.next_u64() % 40),
+                        5 => horizon - 2_048 + rng.next_u64() % 4_096,
+                        6 => rng.next_u64() % (4 * horizon),
+                        7 => rng.next_u64() % 300_000,
                         _ => SimTime::MAX - now,
                     };
                     let t = now.saturating_add(delay);

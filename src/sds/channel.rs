@@ -833,17 +833,16 @@ impl Channel {
             let bits = self.bloom.params().bit_indexes(&message.message_id);
             self.bloom_add(&id, &bits);
         }
-        // A causal history names its sender's newest log entries, which are usually among
-        // this participant's newest too: look there (contiguous) before the hash lookups.
-        let newest = self.log_order.len().saturating_sub(2 * history.len());
-        let unmet: Vec<usize> = (0..history.len())
+        // A causal history names its sender's newest log entries, oldest first, which are
+        // usually this participant's newest too, in the same places: look near there before
+        // the hash lookups.
+        let n = history.len();
+        let unmet: Vec<usize> = (0..n)
             .filter(|&i| {
                 let id = &history[i];
-                !(self
-                    .log_order
-                    .range(newest..)
-                    .any(|(_, logged)| logged == id)
-                    || self.dep_met(id))
+                let expected = (self.log_order.len() + i).saturating_sub(n);
+                let near = expected.saturating_sub(2)..(expected + 3).min(self.log_order.len());
+                !(self.log_order.range(near).any(|(_, logged)| logged == id) || self.dep_met(id))
             })
             .collect();
         let missing: Vec<HistoryEntry> = unmet
