@@ -631,6 +631,11 @@ fn seeing_a_request_drops_the_own_entry_and_original_sender_answers_at_once() {
         (t.kind, &t.bytes),
         (TransmitKind::RepairResponse, &sent[0].1)
     );
+    assert_eq!(
+        t.bytes.as_ptr(),
+        sent[0].1.as_ptr(),
+        "the sent buffer, not a copy"
+    );
     assert!(events(&mut alice).contains(&Event::RepairResponseSent {
         message_id: sent[0].0.clone()
     }));
@@ -676,6 +681,8 @@ fn other_holders_respond_at_t_resp_unless_someone_answers_first() {
         .find(|t| t.kind == TransmitKind::RepairResponse)
         .expect("response");
     assert_eq!(resp.bytes, sent[0].1);
+    // The store keeps the received buffer itself: shared with every holder, never copied.
+    assert_eq!(resp.bytes.as_ptr(), sent[0].1.as_ptr());
     second
         .handle_message(t_first + 1, resp.bytes, None)
         .expect("ok");
