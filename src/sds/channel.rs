@@ -1038,10 +1038,11 @@ impl Channel {
         sender_id: String,
         retrieval_hint: Option<Bytes>,
     ) {
-        if self.in_log(id) {
+        let held = self.held.entry(id.clone()).or_default();
+        if held.lamport.is_some() {
             return;
         }
-        self.held.entry(id.clone()).or_default().lamport = Some(lamport);
+        held.lamport = Some(lamport);
         let key = (lamport, id.clone());
         // The key is new (the id was not in the log). Usually the newest: append; else
         // insert at its sorted position.
@@ -1112,10 +1113,14 @@ impl Channel {
     }
 
     fn store_insert(&mut self, id: &MessageId, bytes: Bytes) {
-        if self.config.repair.is_none() || self.stored(id).is_some() {
+        if self.config.repair.is_none() {
             return;
         }
-        self.held.entry(id.clone()).or_default().bytes = Some(bytes);
+        let held = self.held.entry(id.clone()).or_default();
+        if held.bytes.is_some() {
+            return;
+        }
+        held.bytes = Some(bytes);
         self.store_order.push_back(id.clone());
         while self.store_order.len() > self.config.message_store_capacity.max(1) {
             let Some(old) = self.store_order.pop_front() else {
