@@ -31,6 +31,7 @@ use rand_distr::{Distribution as _, Exp};
 use super::churn::{self, ChurnAction, ChurnPlan};
 use super::queue::EventQueue;
 use super::rng::{stream, StreamKind};
+use super::trace::Trace;
 use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
@@ -181,6 +182,8 @@ pub struct RunOutcome {
     pub channels: Vec<Option<sds::Channel>>,
     /// Churn figures; `None` when the scenario has no churn.
     pub churn: Option<ChurnStats>,
+    /// The running hash of every event, when enabled with [`Simulation::with_trace`].
+    pub trace: Option<Trace>,
 }
 
 enum Ev {
@@ -201,6 +204,38 @@ enum Ev {
     Churn { node: u32, action: ChurnAction },
     /// End of the workload: every offline (sleep/crash) participant comes back.
     HealChurn,
+}
+
+impl Ev {
+    /// Hashes this event into `trace` (out of line: keeps the loop small when tracing is off).
+    #[cold]
+    #[inline(never)]
+    fn trace(&self, t: SimTime, trace: &mut Trace) {
+        trace.record(t, self.trace_words());
+    }
+
+    /// Two words identifying this event for [`Trace::record`] (with its time): the kind in
+    /// the low byte and participant ids above it, and one detail (packet size, deadline).
+    fn trace_words(&self) -> [u64; 2] {
+        let ids = |kind: u64, a: u32, b: u32| kind | u64::from(a) << 8 | u64::from(b) << 36;
+        match self {
+            Ev::Publish => [1, 0],
+            Ev::Scripted { sender, .. } => [ids(2, *sender, 0), 0],
+            Ev::Arrive {
+                copy,
+                packet,
+                handed_over,
+            } => [
+                ids(3 + u64::from(*handed_over), copy.to, copy.from),
+                (packet.kind as u64) << 56
+                    ^ u64::from(packet.origin) << 32
+                    ^ packet.bytes.len() as u64,
+            ],
+            Ev::Timer { node, slot, at_ms } => [ids(5, *node, u32::from(*slot)), *at_ms],
+            Ev::Churn { node, action } => [ids(6, *node, *action as u32), 0],
+            Ev::HealChurn => [7, 0],
+        }
+    }
 }
 
 /// One participant's protocol state in one channel.
@@ -274,6 +309,8 @@ pub struct Simulation {
     crash_rngs: Vec<Option<ChaCha8Rng>>,
     /// Clock offsets in µs per participant; empty when no participant is skewed.
     offsets_us: Vec<i64>,
+    /// Running hash of the events (`--check-determinism`); `None` unless enabled.
+    trace: Option<Box<Trace>>,
 }
 
 /// Seed of participant `i`'s core in channel `ch` (one draw per membership, in order).
@@ -387,6 +424,7 @@ impl Simulation {
                 Vec::new()
             },
             offsets_us,
+            trace: None,
         };
         // Late joiners are absent from the start (no timers, no mesh links).
         for i in 0..n {
@@ -463,6 +501,13 @@ impl Simulation {
         }
     }
 
+    /// Hashes every event of the run into a [`Trace`] (returned in [`RunOutcome::trace`]),
+    /// for `--check-determinism`. Off by default; costs one branch per event when off.
+    pub fn with_trace(mut self) -> Simulation {
+        self.trace = Some(Box::default());
+        self
+    }
+
     /// Participant `i`'s wall clock (Unix ms) at simulated time `t`.
     fn now_ms(&self, i: u32, t: SimTime) -> u64 {
         wall_ms(self.epoch_ms, &self.offsets_us, i, t)
@@ -498,6 +543,9 @@ impl Simulation {
             };
             now = t;
             self.events += 1;
+            if let Some(trace) = self.trace.as_deref_mut() {
+                ev.trace(t, trace);
+            }
             if self.events.is_multiple_of(65_536) {
                 progress(now);
             }
@@ -604,6 +652,7 @@ impl Simulation {
             final_log_len,
             final_incoming_buffer,
             churn,
+            trace: self.trace.map(|t| *t),
         }
     }
 
