@@ -211,13 +211,15 @@ impl SweepResult {
     pub fn complete(&mut self) {
         self.shard = None;
         self.sort_rows();
+        let by_point = self.rows_by_point();
         for p in &mut self.points {
+            let rows = by_point
+                .get(&p.point)
+                .map_or(&[][..], |r| &self.rows[r.clone()]);
             let mut map = BTreeMap::new();
             for m in &self.metrics {
-                let values: Vec<f64> = self
-                    .rows
+                let values: Vec<f64> = rows
                     .iter()
-                    .filter(|r| r.point == p.point)
                     .filter_map(|r| r.metrics.get(m).and_then(serde_json::Number::as_f64))
                     .collect();
                 if let Some(s) = stats::stat(&values) {
@@ -226,6 +228,17 @@ impl SweepResult {
             }
             p.stats = Some(map);
         }
+    }
+
+    /// The range of `rows` of each point (rows sorted by point).
+    fn rows_by_point(&self) -> BTreeMap<usize, std::ops::Range<usize>> {
+        let mut out: BTreeMap<usize, std::ops::Range<usize>> = BTreeMap::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            out.entry(r.point)
+                .and_modify(|range| range.end = i + 1)
+                .or_insert(i..i + 1);
+        }
+        out
     }
 
     /// Columns of `sweep.csv` after the point, seed and parameter columns: the chosen metrics,
@@ -605,17 +618,12 @@ fn write_points_csv(path: &Path, r: &SweepResult) -> Result<(), SweepError> {
     }
     w.write_record(&header).map_err(cerr)?;
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let by_point = r.rows_by_point();
     for p in &r.points {
         let mut rec = vec![p.point.to_string()];
         rec.extend(p.values.iter().map(display));
         rec.push(p.config_hash.clone());
-        rec.push(
-            r.rows
-                .iter()
-                .filter(|x| x.point == p.point)
-                .count()
-                .to_string(),
-        );
+        rec.push(by_point.get(&p.point).map_or(0, |x| x.len()).to_string());
         for m in &r.metrics {
             match p.stats.as_ref().and_then(|s| s.get(m)) {
                 Some(s) => rec.extend([
