@@ -34,6 +34,8 @@ pub enum StreamKind {
     Churn = 8,
     /// Clock offset of participant `id` drawn from `clock_skew`.
     ClockSkew = 9,
+    /// Store traffic: latency draws of store copies, queries and responses (id 0).
+    Store = 10,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).

@@ -21,6 +21,7 @@
 //! clock skew, participant i's wall clock is `epoch + t + offset_i` in every core input and
 //! its timer deadlines are converted back with the same offset.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -31,13 +32,16 @@ use rand_distr::{Distribution as _, Exp};
 use super::churn::{self, ChurnAction, ChurnPlan};
 use super::queue::EventQueue;
 use super::rng::{stream, StreamKind};
+use super::store::{
+    self, Client, Page, QueryKind, StoreClientStats, StoreNode, StoreNodeStats, Stored,
+};
 use super::trace::Trace;
 use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
 use crate::scenario::{
-    Arrival, ChurnMode, Dissemination, MessageIdRule, Protocol, RegionMatrix, Scenario, SdsParams,
-    SyncPolicyName,
+    Arrival, ChurnMode, Dissemination, MessageIdRule, Protocol, QueryOnConnect, RegionMatrix,
+    Scenario, SdsParams, SyncPolicyName,
 };
 use crate::sds;
 
@@ -184,11 +188,26 @@ pub struct RunOutcome {
     pub churn: Option<ChurnStats>,
     /// The running hash of every event, when enabled with [`Simulation::with_trace`].
     pub trace: Option<Trace>,
+    /// Store figures; `None` without store nodes.
+    pub store: Option<StoreOutcome>,
+}
+
+/// Store figures of a run (`[store]` with at least one node).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Effective retrieval strategy (`sds-r`, `store`, `both`, `none`).
+    pub strategy: &'static str,
+    /// Participants' store-client counters.
+    pub client: StoreClientStats,
+    /// Per store node.
+    pub nodes: Vec<StoreNodeStats>,
 }
 
 enum Ev {
     /// The next group-wide random publication of the workload.
     Publish,
+    /// The next publication of a direct-message conversation (its channel index).
+    Direct { channel: u32 },
     /// A scripted publication (`[[workload.publish]]`): sender and label.
     Scripted { sender: u32, label: Option<String> },
     /// A copy of `packet` comes off the wire at `copy.to` (`handed_over` false), or leaves
@@ -204,6 +223,25 @@ enum Ev {
     Churn { node: u32, action: ChurnAction },
     /// End of the workload: every offline (sleep/crash) participant comes back.
     HealChurn,
+    /// A copy of a content message reaches store node `store`.
+    StoreIngest { store: u32, msg: Box<Stored> },
+    /// Query `query` (its `seq`-th sending) reaches its store node.
+    StoreRequest { query: u64, seq: u32 },
+    /// A store node's answer to query `query` comes off the wire (`handed_over` false) or
+    /// leaves the participant's downlink queue (true).
+    StoreReply {
+        query: u64,
+        seq: u32,
+        page: Box<Page>,
+        handed_over: bool,
+    },
+    /// Query `query`'s `seq`-th sending times out unless answered.
+    StoreTimeout { query: u64, seq: u32 },
+    /// An offline window of store node `store` ends.
+    StoreUp { store: u32 },
+    /// The missing-message retriever of participant `node`'s `slot` fires (valid if its
+    /// client still wants a tick `at`).
+    MissingTick { node: u32, slot: u16, at: SimTime },
 }
 
 impl Ev {
@@ -220,6 +258,7 @@ impl Ev {
         let ids = |kind: u64, a: u32, b: u32| kind | u64::from(a) << 8 | u64::from(b) << 36;
         match self {
             Ev::Publish => [1, 0],
+            Ev::Direct { channel } => [ids(8, *channel, 0), 0],
             Ev::Scripted { sender, .. } => [ids(2, *sender, 0), 0],
             Ev::Arrive {
                 copy,
@@ -234,9 +273,75 @@ impl Ev {
             Ev::Timer { node, slot, at_ms } => [ids(5, *node, u32::from(*slot)), *at_ms],
             Ev::Churn { node, action } => [ids(6, *node, *action as u32), 0],
             Ev::HealChurn => [7, 0],
+            Ev::StoreIngest { store, msg } => [
+                ids(9, *store, msg.channel),
+                msg.at ^ (msg.bytes.len() as u64) << 48,
+            ],
+            Ev::StoreRequest { query, seq } => [ids(10, *seq, 0), *query],
+            Ev::StoreReply {
+                query,
+                seq,
+                page,
+                handed_over,
+            } => [
+                ids(
+                    11 + u64::from(*handed_over),
+                    *seq,
+                    page.messages.len() as u32,
+                ),
+                *query,
+            ],
+            Ev::StoreTimeout { query, seq } => [ids(13, *seq, 0), *query],
+            Ev::StoreUp { store } => [ids(14, *store, 0), 0],
+            Ev::MissingTick { node, slot, at } => [ids(15, *node, u32::from(*slot)), *at],
         }
     }
 }
+
+/// A store query in flight.
+struct Query {
+    node: u32,
+    slot: u16,
+    /// Store node it is sent to.
+    store: u32,
+    /// Store nodes tried so far minus one.
+    attempt: u32,
+    kind: QueryKind,
+    /// Range query: fetch every page (else stop after the first non-empty page).
+    all_pages: bool,
+    /// Sendings so far; replies and timeouts of earlier sendings are stale.
+    seq: u32,
+    /// The current sending was answered (its timeout no longer applies).
+    answered: bool,
+}
+
+/// Store nodes and the participants' store clients of a run.
+struct StoreRun {
+    nodes: Vec<StoreNode>,
+    rng: ChaCha8Rng,
+    page_size: usize,
+    retention: SimTime,
+    timeout: SimTime,
+    missing_interval: SimTime,
+    on_connect: QueryOnConnect,
+    force_after: SimTime,
+    strategy: &'static str,
+    /// Participants query store nodes (strategy `store` or `both`); retrieval hints are
+    /// then set on every message.
+    query: bool,
+    /// Per participant, per slot.
+    clients: Vec<Vec<Client>>,
+    /// Per participant: when it last went offline (µs).
+    last_offline: Vec<SimTime>,
+    /// Missing-retrieval tick wanted per participant and slot (lazy cancellation).
+    tick_at: Vec<Vec<Option<SimTime>>>,
+    queries: BTreeMap<u64, Query>,
+    next_query: u64,
+    stats: StoreClientStats,
+}
+
+/// js-waku `MAX_TIME_RANGE_QUERY_MS`: query-on-connect looks back at most 30 days.
+const MAX_TIME_RANGE_QUERY_US: SimTime = 30 * 24 * 3_600 * 1_000_000;
 
 /// One participant's protocol state in one channel.
 enum Proto {
@@ -311,6 +416,14 @@ pub struct Simulation {
     offsets_us: Vec<i64>,
     /// Running hash of the events (`--check-determinism`); `None` unless enabled.
     trace: Option<Box<Trace>>,
+    /// Per direct conversation: its workload stream (gaps and sender draws).
+    direct_rngs: Vec<ChaCha8Rng>,
+    /// Index of the first direct-message channel (1 with a group channel, else 0).
+    direct_first: u32,
+    /// `workload.arrival` and per-conversation rate of the direct-message workload.
+    direct_arrival: (Arrival, f64),
+    /// Store nodes and clients; `None` without store nodes.
+    store: Option<Box<StoreRun>>,
 }
 
 /// Seed of participant `i`'s core in channel `ch` (one draw per membership, in order).
@@ -330,10 +443,8 @@ impl Simulation {
         let n = sc.participants;
         let net = Network::new(sc, regions)?;
         let epoch_ms = sc.epoch_unix_ms;
-        let channels = vec![ChannelSpec {
-            id: CHANNEL_ID.to_owned(),
-            members: (0..n).collect(),
-        }];
+        let channels = build_channels(sc);
+        let direct_first = u32::from(sc.workload.group);
         let offsets_us = {
             let o = churn::clock_offsets_us(sc);
             if o.iter().all(|&x| x == 0) {
@@ -346,7 +457,9 @@ impl Simulation {
         let mut nodes: Vec<Node> = (0..n).map(|_| Node { slots: Vec::new() }).collect();
         let mut configs = Vec::new();
         for (ch, spec) in channels.iter().enumerate() {
-            let config = sds_config(&sc.sds, spec.members.len() as u32);
+            let mut params = sc.sds.clone();
+            params.repair.enabled = sc.retrieval_strategy().uses_sds_r();
+            let config = sds_config(&params, spec.members.len() as u32);
             configs.push(config.clone());
             for &i in &spec.members {
                 let proto = match sc.protocol {
@@ -425,7 +538,53 @@ impl Simulation {
             },
             offsets_us,
             trace: None,
+            direct_rngs: Vec::new(),
+            direct_first,
+            direct_arrival: (
+                sc.workload.arrival,
+                sc.workload.direct.as_ref().map_or(0.0, |d| d.rate_per_s),
+            ),
+            store: None,
         };
+        if sc.store.nodes > 0 {
+            let workload_end = sc.duration.as_micros();
+            let mut nodes: Vec<StoreNode> = (0..sc.store.nodes)
+                .map(|_| StoreNode::new(Vec::new()))
+                .collect();
+            for w in &sc.store.offline {
+                // Faults heal at the end of the workload.
+                let end = w.end.as_micros().min(workload_end);
+                nodes[w.node as usize]
+                    .offline
+                    .push((w.start.as_micros(), end));
+                sim.queue.push(end, Ev::StoreUp { store: w.node });
+            }
+            let strategy = sc.retrieval_strategy();
+            let slots: Vec<usize> = sim.nodes.iter().map(|n| n.slots.len()).collect();
+            sim.store = Some(Box::new(StoreRun {
+                nodes,
+                rng: stream(sc.seed, StreamKind::Store, 0),
+                page_size: sc.store.page_size as usize,
+                retention: sc.store.retention.as_micros(),
+                timeout: sc.store.query_timeout.as_micros(),
+                missing_interval: sc.retrieval.missing_interval.as_micros(),
+                on_connect: sc.retrieval.query_on_connect,
+                force_after: sc.retrieval.force_query_after.as_micros(),
+                strategy: match strategy {
+                    crate::scenario::RetrievalStrategy::SdsR => "sds-r",
+                    crate::scenario::RetrievalStrategy::Store => "store",
+                    crate::scenario::RetrievalStrategy::Both => "both",
+                    crate::scenario::RetrievalStrategy::None => "none",
+                },
+                query: strategy.uses_store() && sc.protocol == Protocol::Sds,
+                clients: slots.iter().map(|&k| vec![Client::default(); k]).collect(),
+                last_offline: vec![0; n as usize],
+                tick_at: slots.iter().map(|&k| vec![None; k]).collect(),
+                queries: BTreeMap::new(),
+                next_query: 0,
+                stats: StoreClientStats::default(),
+            }));
+        }
         // Late joiners are absent from the start (no timers, no mesh links).
         for i in 0..n {
             if plan.absent[i as usize] {
@@ -481,6 +640,21 @@ impl Simulation {
             let first = sim.next_gap_us();
             if first < sim.workload_end {
                 sim.queue.push(first, Ev::Publish);
+            }
+        }
+        if let Some(d) = &sc.workload.direct {
+            for conv in 0..d.conversations {
+                let mut rng = stream(sc.seed, StreamKind::Workload, 2 + u64::from(conv));
+                let first = direct_gap_us(sc.workload.arrival, d.rate_per_s, &mut rng);
+                sim.direct_rngs.push(rng);
+                if first < sim.workload_end {
+                    sim.queue.push(
+                        first,
+                        Ev::Direct {
+                            channel: direct_first + conv,
+                        },
+                    );
+                }
             }
         }
         Ok(sim)
@@ -560,6 +734,18 @@ impl Simulation {
                     }
                 }
                 Ev::Scripted { sender, label } => self.publish(now, 0, sender, label),
+                Ev::Direct { channel } => {
+                    let conv = (channel - self.direct_first) as usize;
+                    let (arrival, rate) = self.direct_arrival;
+                    let rng = &mut self.direct_rngs[conv];
+                    let members = &self.channels[channel as usize].members;
+                    let sender = members[rng.random_range(0..members.len())];
+                    let next = now + direct_gap_us(arrival, rate, rng);
+                    self.publish(now, channel, sender, None);
+                    if next < self.workload_end {
+                        self.queue.push(next, Ev::Direct { channel });
+                    }
+                }
                 Ev::Arrive {
                     copy,
                     packet,
@@ -571,6 +757,19 @@ impl Simulation {
                     ChurnAction::Up => self.go_up(now, node),
                     ChurnAction::Join => self.join(now, node),
                 },
+                Ev::StoreIngest { store, msg } => self.store_ingest(now, store, *msg),
+                Ev::StoreRequest { query, seq } => self.store_request(now, query, seq),
+                Ev::StoreReply {
+                    query,
+                    seq,
+                    page,
+                    handed_over,
+                } => self.store_reply(now, query, seq, *page, handed_over),
+                Ev::StoreTimeout { query, seq } => self.store_timeout(now, query, seq),
+                Ev::StoreUp { store } => self.store_up(now, store),
+                Ev::MissingTick { node, slot, at } => {
+                    self.missing_tick(now, node, slot as usize, at)
+                }
                 Ev::HealChurn => {
                     self.heal_pending = false;
                     for i in 0..self.presence.len() as u32 {
@@ -625,6 +824,11 @@ impl Simulation {
             .collect();
         let distinct_final_logs = self.distinct_final_logs();
         let churn = self.churn_stats.take();
+        let store = self.store.take().map(|s| StoreOutcome {
+            strategy: s.strategy,
+            client: s.stats.clone(),
+            nodes: s.nodes.iter().map(|n| n.stats.clone()).collect(),
+        });
         let channels = self
             .nodes
             .into_iter()
@@ -653,6 +857,7 @@ impl Simulation {
             final_incoming_buffer,
             churn,
             trace: self.trace.map(|t| *t),
+            store,
         }
     }
 
@@ -738,7 +943,7 @@ impl Simulation {
                 let m = self.rec.publish(&id, channel, sender, now, &[]);
                 self.rec.set_label(m, label);
                 let bytes = sds::wire::encode(&msg);
-                self.transmit(now, channel, sender, TrafficKind::Content, bytes);
+                self.transmit(now, channel, sender, TrafficKind::Content, bytes, None);
             }
         }
         self.after_input(now, sender, slot, false);
@@ -791,7 +996,7 @@ impl Simulation {
         match &mut self.nodes[to as usize].slots[slot].proto {
             Proto::Sds(c) => {
                 // Malformed bytes are the sender's problem; the core reports and drops them.
-                let _ = c.handle_message(now_ms, packet.bytes.clone(), None);
+                let _ = c.handle_message(now_ms, packet.bytes.clone(), packet.hint.clone());
             }
             Proto::None => {
                 if let Ok(msg) = sds::wire::decode(&packet.bytes) {
@@ -819,8 +1024,16 @@ impl Simulation {
     }
 
     /// Sends `bytes` of `kind` from participant `from` on `channel`.
-    fn transmit(&mut self, now: SimTime, channel: u32, from: u32, kind: TrafficKind, bytes: Bytes) {
-        let packet = Packet::new(channel, from, kind, bytes, self.net.participants());
+    fn transmit(
+        &mut self,
+        now: SimTime,
+        channel: u32,
+        from: u32,
+        kind: TrafficKind,
+        bytes: Bytes,
+        hint: Option<Bytes>,
+    ) {
+        let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.participants());
         let mut copies = std::mem::take(&mut self.scratch);
         copies.clear();
         let members = &self.channels[channel as usize].members;
@@ -852,7 +1065,8 @@ impl Simulation {
         let Proto::Sds(c) = &mut self.nodes[i as usize].slots[slot].proto else {
             return;
         };
-        let mut out: Vec<(TrafficKind, Bytes)> = Vec::new();
+        let mut out: Vec<(TrafficKind, Bytes, Option<Bytes>, String)> = Vec::new();
+        let with_store = self.store.is_some();
         while let Some(t) = c.poll_transmit() {
             let kind = match t.kind {
                 sds::TransmitKind::Content => TrafficKind::Content,
@@ -881,17 +1095,47 @@ impl Simulation {
                     self.rec.set_lamport(m, lamport);
                 }
             }
-            out.push((kind, t.bytes));
+            let stored_kind = matches!(
+                kind,
+                TrafficKind::Content | TrafficKind::Resend | TrafficKind::RepairResponse
+            );
+            let hint = (with_store && stored_kind).then(|| store::message_hash(&t.bytes));
+            out.push((kind, t.bytes, hint, t.message_id));
         }
+        // With store retrieval, every message carries its hash as retrieval hint (js-waku's
+        // ReliableChannel sets the Waku message hash on send and on receipt).
+        let hints_on = self.store.as_ref().is_some_and(|s| s.query);
+        if hints_on {
+            for (kind, _, hint, id) in &out {
+                if let (TrafficKind::Content, Some(h)) = (kind, hint) {
+                    c.set_retrieval_hint(id, h.clone());
+                }
+            }
+        }
+        let mut missing_changed = false;
         while let Some(ev) = c.poll_event() {
             match ev {
-                sds::Event::Delivered { message_id, .. } => self.rec.deliver(&message_id, i, now),
+                sds::Event::Delivered { message_id, .. } => {
+                    if let Some(st) = self.store.as_mut().filter(|s| s.query) {
+                        st.clients[i as usize][slot].missing.remove(&message_id);
+                    }
+                    self.rec.deliver(&message_id, i, now)
+                }
                 sds::Event::Acknowledged { message_id } => self.rec.acknowledged(&message_id, now),
                 sds::Event::NotAcknowledged { message_id } => {
                     self.rec.not_acknowledged(&message_id)
                 }
-                sds::Event::MissingDependencies { .. } => {
-                    self.rec.counters_mut().missing_dependency_events += 1
+                sds::Event::MissingDependencies { missing, .. } => {
+                    self.rec.counters_mut().missing_dependency_events += 1;
+                    if let Some(st) = self.store.as_mut().filter(|s| s.query) {
+                        let client = &mut st.clients[i as usize][slot];
+                        for e in missing {
+                            if let Some(h) = e.retrieval_hint {
+                                client.missing.insert(e.message_id, h);
+                                missing_changed = true;
+                            }
+                        }
+                    }
                 }
                 sds::Event::RepairRequestSent { message_id } => {
                     self.rec.repair_request_sent(&message_id)
@@ -902,8 +1146,16 @@ impl Simulation {
                 sds::Event::RepairResponseSent { message_id } => {
                     self.rec.repair_response_sent(&message_id)
                 }
-                sds::Event::IrretrievablyLost { .. } => {
+                sds::Event::IrretrievablyLost { message_id } => {
+                    if let Some(st) = self.store.as_mut().filter(|s| s.query) {
+                        st.clients[i as usize][slot].missing.remove(&message_id);
+                    }
                     self.rec.counters_mut().irretrievably_lost += 1
+                }
+                sds::Event::DroppedLost { message_id } => {
+                    if let Some(st) = self.store.as_mut().filter(|s| s.query) {
+                        st.clients[i as usize][slot].missing.remove(&message_id);
+                    }
                 }
                 _ => {}
             }
@@ -936,10 +1188,66 @@ impl Simulation {
         } else {
             node.timer_at_ms = None;
         }
-        for (kind, bytes) in out {
-            self.transmit(now, channel, i, kind, bytes);
+        for (kind, bytes, hint, id) in out {
+            if let Some(h) = &hint {
+                self.ingest_copies(now, channel, i, kind, &bytes, h, &id);
+            }
+            self.transmit(
+                now,
+                channel,
+                i,
+                kind,
+                bytes,
+                if hints_on { hint } else { None },
+            );
+        }
+        if missing_changed {
+            self.arm_missing_tick(now, i, slot);
         }
     }
+}
+
+/// The run's channels: the group channel [`CHANNEL_ID`] with every participant (unless
+/// `workload.group = false`), then one two-member channel `dm-<a>-<b>` per direct
+/// conversation: distinct pairs `a < b` drawn uniformly from the seed (stream `Workload`,
+/// id 1), in draw order.
+pub fn build_channels(sc: &Scenario) -> Vec<ChannelSpec> {
+    let n = sc.participants;
+    let mut channels = Vec::new();
+    if sc.workload.group {
+        channels.push(ChannelSpec {
+            id: CHANNEL_ID.to_owned(),
+            members: (0..n).collect(),
+        });
+    }
+    if let Some(d) = &sc.workload.direct {
+        let mut rng = stream(sc.seed, StreamKind::Workload, 1);
+        let mut seen = std::collections::BTreeSet::new();
+        while seen.len() < d.conversations as usize && n >= 2 {
+            let a = rng.random_range(0..n);
+            let b = rng.random_range(0..n);
+            if a == b {
+                continue;
+            }
+            let pair = (a.min(b), a.max(b));
+            if seen.insert(pair) {
+                channels.push(ChannelSpec {
+                    id: format!("dm-{}-{}", pair.0, pair.1),
+                    members: vec![pair.0, pair.1],
+                });
+            }
+        }
+    }
+    channels
+}
+
+/// Gap (µs, >= 1) to the next publication of a process with `rate_per_s`.
+fn direct_gap_us(arrival: Arrival, rate_per_s: f64, rng: &mut ChaCha8Rng) -> SimTime {
+    let s = match arrival {
+        Arrival::Poisson => Exp::new(rate_per_s).map_or(1.0 / rate_per_s, |e| e.sample(rng)),
+        Arrival::Constant => 1.0 / rate_per_s,
+    };
+    (s * 1e6).round().max(1.0) as SimTime
 }
 
 /// Participant `i`'s wall clock (Unix ms) at `t`: `epoch_ms + (t + offset_i) / 1000`, rounded
@@ -1007,6 +1315,7 @@ impl Simulation {
             self.offline_depth[idx] = 1;
         }
         self.online[idx] = false;
+        self.store_client_down(now, i);
         // Bytes still queued in its uplink never leave, although its core saw them sent.
         self.net.drop_uplink_queue(i, now);
         for s in &mut self.nodes[idx].slots {
@@ -1048,6 +1357,7 @@ impl Simulation {
                 };
                 self.fresh_core(now, i, slot, seed);
             }
+            self.store_client_up(now, i, true);
         } else {
             let now_ms = self.now_ms(i, now);
             for slot in 0..self.nodes[idx].slots.len() {
@@ -1056,6 +1366,7 @@ impl Simulation {
                 }
                 self.after_input(now, i, slot, true);
             }
+            self.store_client_up(now, i, false);
         }
     }
 
@@ -1075,6 +1386,7 @@ impl Simulation {
             let ch = self.nodes[idx].slots[slot].channel as usize;
             self.fresh_core(now, i, slot, core_seed(self.seed, i, ch));
         }
+        self.store_client_up(now, i, true);
     }
 
     /// Replaces participant `i`'s core in `slot` by a fresh one created at `now` (its wall
@@ -1094,5 +1406,392 @@ impl Simulation {
             )));
         }
         self.after_input(now, i, slot, false);
+    }
+}
+
+/// Store nodes and the store client (see [`super::store`] for the model and its sources).
+impl Simulation {
+    /// Sends one copy of a content message (`kind`, `bytes`, `hash`) from participant `from`
+    /// to every store node online at `now` (none while `from` is isolated).
+    #[allow(clippy::too_many_arguments)]
+    fn ingest_copies(
+        &mut self,
+        now: SimTime,
+        channel: u32,
+        from: u32,
+        kind: TrafficKind,
+        bytes: &Bytes,
+        hash: &Bytes,
+        id: &str,
+    ) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        if self.net.is_isolated(now, from) {
+            return;
+        }
+        let message_id: Rc<str> = Rc::from(id);
+        for s in 0..st.nodes.len() as u32 {
+            if !st.nodes[s as usize].online(now) {
+                continue;
+            }
+            let latency = self.net.sample_latency_us(from, s, &mut st.rng);
+            let size = bytes.len() as u64;
+            st.stats.ingest_copies += 1;
+            st.stats.ingest_bytes += size;
+            self.net.count_store_copy(from, kind, size);
+            self.queue.push(
+                now + latency,
+                Ev::StoreIngest {
+                    store: s,
+                    msg: Box::new(Stored {
+                        at: 0,
+                        channel,
+                        message_id: Rc::clone(&message_id),
+                        hash: hash.clone(),
+                        bytes: bytes.clone(),
+                    }),
+                },
+            );
+        }
+    }
+
+    fn store_ingest(&mut self, now: SimTime, store: u32, mut msg: Stored) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        let node = &mut st.nodes[store as usize];
+        if node.online(now) {
+            msg.at = now;
+            node.ingest(msg);
+        } else {
+            node.stats.copies_while_offline += 1;
+        }
+    }
+
+    /// Starts a query of participant `i`'s `slot` to its preferred store node (`i mod
+    /// nodes`).
+    fn send_query(&mut self, now: SimTime, i: u32, slot: usize, kind: QueryKind, all_pages: bool) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        let id = st.next_query;
+        st.next_query += 1;
+        let store = (i + st.clients[i as usize][slot].rotation) % st.nodes.len() as u32;
+        st.queries.insert(
+            id,
+            Query {
+                node: i,
+                slot: slot as u16,
+                store,
+                attempt: 0,
+                kind,
+                all_pages,
+                seq: 0,
+                answered: false,
+            },
+        );
+        st.clients[i as usize][slot].in_flight = Some(id);
+        self.send_request(now, id);
+    }
+
+    /// Puts query `id` (its current store and page) on the wire, with its timeout.
+    fn send_request(&mut self, now: SimTime, id: u64) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        let Some(q) = st.queries.get_mut(&id) else {
+            return;
+        };
+        q.seq += 1;
+        q.answered = false;
+        let (seq, node, store) = (q.seq, q.node, q.store);
+        match q.kind {
+            QueryKind::ByHash(_) => st.stats.queries_by_hash += 1,
+            QueryKind::Range { .. } => st.stats.queries_by_range += 1,
+        }
+        st.stats.query_bytes += q.kind.request_bytes();
+        self.queue
+            .push(now + st.timeout, Ev::StoreTimeout { query: id, seq });
+        if self.net.is_isolated(now, node) {
+            return; // never arrives; the timeout fires
+        }
+        let latency = self.net.sample_latency_us(node, store, &mut st.rng);
+        self.queue
+            .push(now + latency, Ev::StoreRequest { query: id, seq });
+    }
+
+    fn store_request(&mut self, now: SimTime, id: u64, seq: u32) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        let Some(q) = st.queries.get(&id).filter(|q| q.seq == seq) else {
+            return;
+        };
+        let node = &mut st.nodes[q.store as usize];
+        if !node.online(now) {
+            node.stats.queries_while_offline += 1;
+            return;
+        }
+        let channel = self.nodes[q.node as usize].slots[q.slot as usize].channel;
+        let page = node.answer(now, channel, &q.kind, st.page_size, st.retention);
+        let latency = self.net.sample_latency_us(q.store, q.node, &mut st.rng);
+        self.queue.push(
+            now + latency,
+            Ev::StoreReply {
+                query: id,
+                seq,
+                page: Box::new(page),
+                handed_over: false,
+            },
+        );
+    }
+
+    fn store_reply(&mut self, now: SimTime, id: u64, seq: u32, page: Page, handed_over: bool) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        let Some(q) = st.queries.get_mut(&id).filter(|q| q.seq == seq) else {
+            return; // the client gave up on this sending
+        };
+        let (i, slot) = (q.node, q.slot as usize);
+        if !handed_over {
+            q.answered = true;
+            let size = page.response_bytes();
+            st.stats.response_bytes += size;
+            let wait = self.net.downlink_delay(i, now, size);
+            if wait > 0 {
+                self.queue.push(
+                    now + wait,
+                    Ev::StoreReply {
+                        query: id,
+                        seq,
+                        page: Box::new(page),
+                        handed_over: true,
+                    },
+                );
+                return;
+            }
+        }
+        if self.presence[i as usize] != Presence::Online {
+            return; // go_down already dropped the query
+        }
+        // Hand every message to the core, oldest first, with its hash as retrieval hint.
+        let now_ms = wall_ms(self.epoch_ms, &self.offsets_us, i, now);
+        if let Proto::Sds(c) = &mut self.nodes[i as usize].slots[slot].proto {
+            let client = &mut st.clients[i as usize][slot];
+            for m in &page.messages {
+                st.stats.messages_retrieved += 1;
+                if let Some(mi) = self.rec.lookup(&m.message_id) {
+                    if self.rec.is_expected(mi, i) && self.rec.delivery(mi, i).is_none() {
+                        st.stats.messages_retrieved_new += 1;
+                    }
+                }
+                client.missing.remove(&*m.message_id);
+                let _ = c.handle_message(now_ms, m.bytes.clone(), Some(m.hash.clone()));
+            }
+        }
+        // Next page, or done.
+        let q = st.queries.get_mut(&id).expect("query checked above");
+        if let QueryKind::ByHash(asked) = &q.kind {
+            if page.messages.len() < asked.len() {
+                let client = &mut st.clients[i as usize][slot];
+                client.rotation = client.rotation.wrapping_add(1);
+            }
+        }
+        let more = match (&mut q.kind, page.next) {
+            (QueryKind::Range { cursor, .. }, Some(next))
+                if q.all_pages || page.messages.is_empty() =>
+            {
+                *cursor = next;
+                true
+            }
+            _ => false,
+        };
+        if more {
+            self.after_input(now, i, slot, false);
+            self.send_request(now, id);
+            return;
+        }
+        let was_range = matches!(q.kind, QueryKind::Range { .. });
+        st.queries.remove(&id);
+        let client = &mut st.clients[i as usize][slot];
+        client.in_flight = None;
+        if was_range {
+            client.last_successful_query = now;
+        }
+        let connect = std::mem::take(&mut client.connect_pending);
+        self.after_input(now, i, slot, false);
+        if connect {
+            self.query_on_connect(now, i, slot);
+        }
+        self.arm_missing_tick(now, i, slot);
+    }
+
+    fn store_timeout(&mut self, now: SimTime, id: u64, seq: u32) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        let Some(q) = st
+            .queries
+            .get_mut(&id)
+            .filter(|q| q.seq == seq && !q.answered)
+        else {
+            return;
+        };
+        st.stats.query_timeouts += 1;
+        q.attempt += 1;
+        if (q.attempt as usize) < st.nodes.len() {
+            q.store = (q.store + 1) % st.nodes.len() as u32;
+            self.send_request(now, id);
+            return;
+        }
+        // Every store node failed: give up (the retriever tries again at its next tick).
+        let (i, slot) = (q.node, q.slot as usize);
+        st.queries.remove(&id);
+        st.clients[i as usize][slot].in_flight = None;
+        st.clients[i as usize][slot].connect_pending = false;
+        self.arm_missing_tick(now, i, slot);
+    }
+
+    /// Store node `store` is back: the participants that use it as preferred store node
+    /// query on connect if they were offline since their last successful query or that
+    /// query is older than `retrieval.force_query_after` (js-waku `maybeQuery`).
+    fn store_up(&mut self, now: SimTime, store: u32) {
+        let Some(st) = self.store.as_ref() else {
+            return;
+        };
+        if !st.nodes[store as usize].online(now) || !st.query {
+            return;
+        }
+        let nodes = st.nodes.len() as u32;
+        for i in (store..self.nodes.len() as u32).step_by(nodes as usize) {
+            if self.presence[i as usize] != Presence::Online {
+                continue;
+            }
+            for slot in 0..self.nodes[i as usize].slots.len() {
+                let st = self.store.as_ref().expect("checked above");
+                let last = st.clients[i as usize][slot].last_successful_query;
+                if st.last_offline[i as usize] > last || now.saturating_sub(last) > st.force_after {
+                    self.query_on_connect(now, i, slot);
+                }
+            }
+        }
+    }
+
+    /// A time-range query from the last successful one (at most 30 days back) to now,
+    /// unless query on connect is off; deferred while another query is in flight.
+    fn query_on_connect(&mut self, now: SimTime, i: u32, slot: usize) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        if !st.query || st.on_connect == QueryOnConnect::Off {
+            return;
+        }
+        let client = &mut st.clients[i as usize][slot];
+        if client.in_flight.is_some() {
+            client.connect_pending = true;
+            return;
+        }
+        st.stats.queries_on_connect += 1;
+        let start = client
+            .last_successful_query
+            .max(now.saturating_sub(MAX_TIME_RANGE_QUERY_US));
+        let all_pages = st.on_connect == QueryOnConnect::AllPages;
+        self.send_query(
+            now,
+            i,
+            slot,
+            QueryKind::Range {
+                start,
+                end: now,
+                cursor: 0,
+            },
+            all_pages,
+        );
+    }
+
+    /// Queues the missing-message retriever's next tick for participant `i`'s `slot` if it
+    /// has missing dependencies and no tick is queued.
+    fn arm_missing_tick(&mut self, now: SimTime, i: u32, slot: usize) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        if !st.query
+            || st.tick_at[i as usize][slot].is_some()
+            || st.clients[i as usize][slot].missing.is_empty()
+        {
+            return;
+        }
+        let at = now + st.missing_interval;
+        st.tick_at[i as usize][slot] = Some(at);
+        self.queue.push(
+            at,
+            Ev::MissingTick {
+                node: i,
+                slot: slot as u16,
+                at,
+            },
+        );
+    }
+
+    /// The missing-message retriever: one query by hash for every missing dependency
+    /// (at most `store.page_size` of them), unless a query is in flight; then the next
+    /// tick.
+    fn missing_tick(&mut self, now: SimTime, i: u32, slot: usize, at: SimTime) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        if st.tick_at[i as usize][slot] != Some(at) {
+            return; // stale
+        }
+        st.tick_at[i as usize][slot] = None;
+        if self.presence[i as usize] != Presence::Online {
+            return;
+        }
+        let client = &st.clients[i as usize][slot];
+        if client.in_flight.is_none() && !client.missing.is_empty() {
+            let hashes: Vec<Bytes> = client
+                .missing
+                .values()
+                .take(st.page_size)
+                .cloned()
+                .collect();
+            self.send_query(now, i, slot, QueryKind::ByHash(hashes), false);
+        }
+        self.arm_missing_tick(now, i, slot);
+    }
+
+    /// Participant `i` went offline at `now`: its store queries are dropped and its
+    /// retriever stops until it is back.
+    fn store_client_down(&mut self, now: SimTime, i: u32) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        st.last_offline[i as usize] = now;
+        for (slot, client) in st.clients[i as usize].iter_mut().enumerate() {
+            if let Some(q) = client.in_flight.take() {
+                st.queries.remove(&q);
+            }
+            client.connect_pending = false;
+            st.tick_at[i as usize][slot] = None;
+        }
+    }
+
+    /// Participant `i` is back (`fresh`: with a fresh core, so a fresh client too): query
+    /// on connect and restart the retriever.
+    fn store_client_up(&mut self, now: SimTime, i: u32, fresh: bool) {
+        let Some(st) = self.store.as_mut() else {
+            return;
+        };
+        if fresh {
+            for c in st.clients[i as usize].iter_mut() {
+                *c = Client::default();
+            }
+        }
+        for slot in 0..self.nodes[i as usize].slots.len() {
+            self.query_on_connect(now, i, slot);
+            self.arm_missing_tick(now, i, slot);
+        }
     }
 }

@@ -184,6 +184,9 @@ pub struct Packet {
     pub kind: TrafficKind,
     /// The encoded message.
     pub bytes: Bytes,
+    /// Its message hash when the run uses retrieval hints (store retrieval), computed once
+    /// by the engine and handed to every receiving core.
+    pub hint: Option<Bytes>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
 }
@@ -191,11 +194,24 @@ pub struct Packet {
 impl Packet {
     /// A packet from `origin` on `channel` in a network of `n` participants.
     pub fn new(channel: u32, origin: u32, kind: TrafficKind, bytes: Bytes, n: u32) -> Rc<Packet> {
+        Packet::with_hint(channel, origin, kind, bytes, None, n)
+    }
+
+    /// As [`Packet::new`], carrying a retrieval hint for the receivers.
+    pub fn with_hint(
+        channel: u32,
+        origin: u32,
+        kind: TrafficKind,
+        bytes: Bytes,
+        hint: Option<Bytes>,
+        n: u32,
+    ) -> Rc<Packet> {
         Rc::new(Packet {
             channel,
             origin,
             kind,
             bytes,
+            hint,
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
         })
     }
@@ -242,6 +258,14 @@ struct PartitionWindow {
     group_of: Vec<u16>,
     /// One-way: only copies sent by these participants (to another group) are cut.
     one_way_from: Option<Vec<bool>>,
+    /// `isolate` partitions: per participant, true if isolated (empty otherwise).
+    isolated: Vec<bool>,
+}
+
+impl PartitionWindow {
+    fn isolated(&self, node: u32) -> bool {
+        self.isolated.get(node as usize).copied().unwrap_or(false)
+    }
 }
 
 /// Errors building a network from a scenario (already validated by `scenario::load`, so these
@@ -293,6 +317,18 @@ impl Network {
                 start: p.start.as_micros(),
                 heal: p.heal.as_micros(),
                 group_of: partition_groups(p, n),
+                isolated: match &p.isolate {
+                    Some(ids) => {
+                        let mut v = vec![false; n as usize];
+                        for &id in ids {
+                            if let Some(x) = v.get_mut(id as usize) {
+                                *x = true;
+                            }
+                        }
+                        v
+                    }
+                    None => Vec::new(),
+                },
                 one_way_from: match p.direction {
                     PartitionDirection::Both => None,
                     PartitionDirection::OneWay => Some(one_way_senders(p, n)),
@@ -359,6 +395,16 @@ impl Network {
                 && p.group_of[a as usize] != p.group_of[b as usize]
                 && p.one_way_from.as_ref().is_none_or(|f| f[a as usize])
         })
+    }
+
+    /// True if `node` is cut off by an active `isolate` partition at `now` (either
+    /// direction): it then reaches no store node either.
+    pub fn is_isolated(&self, now: SimTime, node: u32) -> bool {
+        now < self.faults_end
+            && self
+                .partitions
+                .iter()
+                .any(|p| now >= p.start && now < p.heal && p.isolated(node))
     }
 
     /// Index of `node`'s class in `[[node_classes]]` (`None`: the default class).
@@ -548,6 +594,12 @@ impl Network {
             .iter()
             .map(|p| (p.start, p.heal.min(self.faults_end)))
             .collect()
+    }
+
+    /// Counts `size` bytes `from` sent to a store node (a copy of a content message):
+    /// they are part of `from`'s uplink, under the packet's `kind`.
+    pub fn count_store_copy(&mut self, from: u32, kind: TrafficKind, size: u64) {
+        self.traffic[from as usize].bytes_sent_by_kind[kind.index()] += size;
     }
 
     /// Draws one latency for a copy `from -> to` with `rng` (exposed for statistics tests).

@@ -85,6 +85,51 @@ pub struct Summary {
     /// Churn figures; omitted when the scenario has no `[churn]` schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub churn: Option<ChurnSummary>,
+    /// Store figures; omitted when the scenario has no store nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreSummary>,
+}
+
+/// Store nodes and store-client figures (`summary.store`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreSummary {
+    /// Effective `retrieval.strategy`.
+    pub strategy: String,
+    /// Queries by hash (missing-message retrieval), retries included.
+    pub queries_by_hash: u64,
+    /// Time-range query pages (query on connect).
+    pub queries_by_range: u64,
+    /// Query-on-connect rounds started.
+    pub queries_on_connect: u64,
+    /// Queries with no answer within `store.query_timeout`.
+    pub query_timeouts: u64,
+    /// Request bytes sent by participants.
+    pub query_bytes: u64,
+    /// Response bytes received by participants.
+    pub response_bytes: u64,
+    /// Messages received in responses.
+    pub messages_retrieved: u64,
+    /// Of those, expected messages the participant had not delivered yet.
+    pub messages_retrieved_new: u64,
+    /// Copies of content messages sent to store nodes (counted in `bytes_by_kind` under
+    /// their kind too).
+    pub ingest_copies: u64,
+    /// Bytes of those copies.
+    pub ingest_bytes: u64,
+    /// Per store node, in index order.
+    pub nodes: Vec<StoreNodeSummary>,
+}
+
+/// One store node (`summary.store.nodes[s]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreNodeSummary {
+    pub messages_stored: u64,
+    pub bytes_stored: u64,
+    pub copies_while_offline: u64,
+    pub queries_answered: u64,
+    pub queries_while_offline: u64,
+    pub messages_served: u64,
+    pub bytes_served: u64,
 }
 
 /// Churn figures (`summary.churn`).
@@ -366,6 +411,32 @@ impl Report {
                     publications_skipped: c.publications_skipped,
                     unexpected_deliveries: rec.unexpected_deliveries(),
                     redeliveries_after_crash: rec.redeliveries(),
+                }),
+                store: out.store.as_ref().map(|s| StoreSummary {
+                    strategy: s.strategy.to_owned(),
+                    queries_by_hash: s.client.queries_by_hash,
+                    queries_by_range: s.client.queries_by_range,
+                    queries_on_connect: s.client.queries_on_connect,
+                    query_timeouts: s.client.query_timeouts,
+                    query_bytes: s.client.query_bytes,
+                    response_bytes: s.client.response_bytes,
+                    messages_retrieved: s.client.messages_retrieved,
+                    messages_retrieved_new: s.client.messages_retrieved_new,
+                    ingest_copies: s.client.ingest_copies,
+                    ingest_bytes: s.client.ingest_bytes,
+                    nodes: s
+                        .nodes
+                        .iter()
+                        .map(|n| StoreNodeSummary {
+                            messages_stored: n.messages_stored,
+                            bytes_stored: n.bytes_stored,
+                            copies_while_offline: n.copies_while_offline,
+                            queries_answered: n.queries_answered,
+                            queries_while_offline: n.queries_while_offline,
+                            messages_served: n.messages_served,
+                            bytes_served: n.bytes_served,
+                        })
+                        .collect(),
                 }),
             },
             faults,
@@ -797,6 +868,24 @@ pub fn summary_table(r: &Report) -> String {
             s.repair.requests_sent, s.repair.responses_sent, s.repair.messages_requested
         ),
     );
+    if let Some(st) = &s.store {
+        row(
+            "store queries (hash / range)",
+            format!(
+                "{} / {} ({} timeouts), strategy {}",
+                st.queries_by_hash, st.queries_by_range, st.query_timeouts, st.strategy
+            ),
+        );
+        row(
+            "store messages retrieved (new)",
+            format!(
+                "{} ({}), {} received",
+                st.messages_retrieved,
+                st.messages_retrieved_new,
+                human_bytes(st.response_bytes)
+            ),
+        );
+    }
     String::from_utf8(out).unwrap_or_default()
 }
 

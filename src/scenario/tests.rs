@@ -601,6 +601,18 @@ fn readme_documents_every_key() {
         id: 0,
         offset: SignedDuration(0),
     });
+    s.workload.group = false;
+    s.workload.direct = Some(DirectWorkload {
+        conversations: 1,
+        rate_per_s: 1.0,
+    });
+    s.store.nodes = 1;
+    s.store.offline.push(StoreOffline {
+        node: 0,
+        start: SimDuration::ZERO,
+        end: SimDuration::ZERO,
+    });
+    s.retrieval.strategy = Some(RetrievalStrategy::Both);
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);
     for skew in [
@@ -835,5 +847,121 @@ fn churn_and_clock_skew_validation() {
         &c("[[clock_skew_fixed]]\nid = 4\noffset = \"1s\"\n"),
         &[],
         &["clock_skew_fixed.0.id"],
+    );
+}
+
+#[test]
+fn store_retrieval_and_direct_keys_are_validated() {
+    err(
+        MINIMAL,
+        &["store.page_size=0"],
+        &["store.page_size", "between 1 and 100"],
+    );
+    err(MINIMAL, &["store.page_size=101"], &["store.page_size"]);
+    err(
+        MINIMAL,
+        &["store.retention=0s"],
+        &["store.retention", "greater than 0s"],
+    );
+    err(
+        MINIMAL,
+        &[
+            "store.nodes=1",
+            "store.offline.0.node=1",
+            "store.offline.0.start=1s",
+            "store.offline.0.end=2s",
+        ],
+        &["store.offline.0.node", "out of range"],
+    );
+    err(
+        MINIMAL,
+        &[
+            "store.nodes=1",
+            "store.offline.0.node=0",
+            "store.offline.0.start=5s",
+            "store.offline.0.end=5s",
+        ],
+        &["store.offline.0.end", "after start"],
+    );
+    err(
+        MINIMAL,
+        &["retrieval.strategy=store"],
+        &["retrieval.strategy", "store.nodes = 0"],
+    );
+    err(
+        MINIMAL,
+        &[
+            "retrieval.strategy=both",
+            "store.nodes=1",
+            "sds.repair.enabled=false",
+        ],
+        &["retrieval.strategy", "sds.repair.enabled = false"],
+    );
+    err(
+        MINIMAL,
+        &["retrieval.strategy=gossip"],
+        &["retrieval.strategy"],
+    );
+    err(
+        MINIMAL,
+        &["retrieval.query_on_connect=always"],
+        &["query_on_connect"],
+    );
+    err(
+        MINIMAL,
+        &["retrieval.missing_interval=0s"],
+        &["retrieval.missing_interval"],
+    );
+    err(
+        MINIMAL,
+        &["workload.group=false"],
+        &["workload.group", "[workload.direct]"],
+    );
+    err(
+        MINIMAL,
+        &[
+            "workload.direct.conversations=7",
+            "workload.direct.rate_per_s=1",
+        ],
+        &["workload.direct.conversations", "between 1 and", "= 6"],
+    );
+    err(
+        MINIMAL,
+        &[
+            "workload.direct.conversations=1",
+            "workload.direct.rate_per_s=0",
+        ],
+        &["workload.direct.rate_per_s", "> 0"],
+    );
+    err(
+        MINIMAL,
+        &[
+            "workload.group=false",
+            "workload.direct.conversations=1",
+            "workload.direct.rate_per_s=1",
+        ],
+        &["workload.rate_per_s", "must be 0"],
+    );
+    // Valid: defaults derive the strategy from sds.repair.enabled.
+    let l = load_src(MINIMAL, &["sds.repair.enabled=false"]).unwrap();
+    assert_eq!(l.scenario.retrieval_strategy(), RetrievalStrategy::None);
+    let l = load_src(MINIMAL, &[]).unwrap();
+    assert_eq!(l.scenario.retrieval_strategy(), RetrievalStrategy::SdsR);
+    // Store and retrieval defaults leave the resolved config (and config hash) unchanged.
+    let json = serde_json::to_string(&l.scenario).unwrap();
+    assert!(!json.contains("store") && !json.contains("retrieval") && !json.contains("direct"));
+    let l = load_src(
+        MINIMAL,
+        &[
+            "workload.rate_per_s=0",
+            "workload.group=false",
+            "workload.direct.conversations=6",
+            "workload.direct.rate_per_s=0.5",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        l.scenario.workload.direct.as_ref().unwrap().conversations,
+        6
     );
 }

@@ -50,7 +50,7 @@ pub(crate) fn validate(s: &Scenario) -> Res {
             format!("must be a finite number >= 0, got {}", w.rate_per_s),
         );
     }
-    if w.rate_per_s == 0.0 && w.publish.is_empty() {
+    if w.rate_per_s == 0.0 && w.publish.is_empty() && w.direct.is_none() {
         return bad(
             "workload.rate_per_s",
             "is 0 and there is no [[workload.publish]]: the run would publish nothing",
@@ -271,7 +271,114 @@ pub(crate) fn validate(s: &Scenario) -> Res {
         return bad("sds.repair.max_requests", "must be at least 1, got 0");
     }
     churn(s)?;
-    clock_skew(s)
+    clock_skew(s)?;
+    direct(s)?;
+    store(s)
+}
+
+fn direct(s: &Scenario) -> Res {
+    let w = &s.workload;
+    if !w.group {
+        if w.direct.is_none() {
+            return bad(
+                "workload.group",
+                "is false but there is no [workload.direct]: the run would have no channel",
+            );
+        }
+        if w.rate_per_s != 0.0 {
+            return bad(
+                "workload.rate_per_s",
+                "must be 0 when workload.group = false (there is no group channel)",
+            );
+        }
+        if !w.publish.is_empty() {
+            return bad(
+                "workload.publish",
+                "publishes on the group channel, which workload.group = false removes",
+            );
+        }
+    }
+    let Some(d) = &w.direct else {
+        return Ok(());
+    };
+    let n = u64::from(s.participants);
+    let pairs = n * n.saturating_sub(1) / 2;
+    if d.conversations == 0 || u64::from(d.conversations) > pairs {
+        return bad(
+            "workload.direct.conversations",
+            format!(
+                "must be between 1 and participants * (participants - 1) / 2 = {pairs}, got {}",
+                d.conversations
+            ),
+        );
+    }
+    if !(d.rate_per_s.is_finite() && d.rate_per_s > 0.0) {
+        return bad(
+            "workload.direct.rate_per_s",
+            format!("must be a finite number > 0, got {}", d.rate_per_s),
+        );
+    }
+    Ok(())
+}
+
+fn store(s: &Scenario) -> Res {
+    let st = &s.store;
+    if st.page_size == 0 || st.page_size > 100 {
+        return bad(
+            "store.page_size",
+            format!(
+                "must be between 1 and 100 (Waku Store MaxPageSize), got {}",
+                st.page_size
+            ),
+        );
+    }
+    positive("store.retention", st.retention)?;
+    positive("store.query_timeout", st.query_timeout)?;
+    for (i, w) in st.offline.iter().enumerate() {
+        let key = |k: &str| format!("store.offline.{i}.{k}");
+        if w.node >= st.nodes {
+            return bad(
+                key("node"),
+                format!(
+                    "store node {} is out of range (store.nodes = {})",
+                    w.node, st.nodes
+                ),
+            );
+        }
+        if w.start >= s.duration {
+            return bad(
+                key("start"),
+                format!(
+                    "must be before the end of the workload ({}), got {}",
+                    s.duration, w.start
+                ),
+            );
+        }
+        if w.end <= w.start {
+            return bad(
+                key("end"),
+                format!("must be after start ({}), got {}", w.start, w.end),
+            );
+        }
+    }
+    let r = &s.retrieval;
+    positive("retrieval.missing_interval", r.missing_interval)?;
+    positive("retrieval.force_query_after", r.force_query_after)?;
+    if let Some(strategy) = r.strategy {
+        if strategy.uses_store() && st.nodes == 0 {
+            return bad(
+                "retrieval.strategy",
+                "queries store nodes but store.nodes = 0 (add [store] nodes = 1 or more)",
+            );
+        }
+        if strategy.uses_sds_r() && !s.sds.repair.enabled {
+            return bad(
+                "retrieval.strategy",
+                "uses SDS-R but sds.repair.enabled = false",
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Participant ids in `ids` are in range; `key` names the list.

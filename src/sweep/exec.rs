@@ -219,8 +219,8 @@ fn flatten(v: &serde_json::Value, prefix: &str, out: &mut BTreeMap<String, serde
     }
 }
 
-/// A tiny scenario whose report has every optional section (churn), run once to learn the
-/// metric names (see [`known_metrics`]). Keep it exercising every optional `summary` table.
+/// A tiny scenario whose report has every optional section (churn, store), run once to learn
+/// the metric names (see [`known_metrics`]). Keep it exercising every optional `summary` table.
 const PROBE: &str = r#"
 participants = 3
 duration = "2s"
@@ -235,6 +235,8 @@ distribution = { kind = "constant", value = "10ms" }
 ids = [1]
 start = "500ms"
 end = "1s"
+[store]
+nodes = 1
 "#;
 
 /// The names [`metrics_of`] gives, learned from a tiny probe run (a few milliseconds, once
@@ -294,6 +296,7 @@ mod tests {
             "bytes_by_kind.repair_response",
             "repair.requests_sent",
             "churn.offline_events",
+            "store.queries_by_hash",
             "run.end_s",
             "run.simulated_events",
         ] {
