@@ -92,6 +92,8 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
             ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
+        // Redraw every second so the elapsed time moves during long runs.
+        b.enable_steady_tick(std::time::Duration::from_secs(1));
         b
     };
     let started = Instant::now();
