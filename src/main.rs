@@ -51,7 +51,7 @@ enum Command {
     },
     /// Run a parameter sweep (a base scenario, a grid of overrides, seeds) in parallel.
     Sweep {
-        /// Sweep file (TOML): base scenario, [sweep] grid, seeds, metrics.
+        /// Sweep file (TOML): base scenario, grid of swept keys, seeds, metrics.
         sweep: PathBuf,
         /// Worker threads. Default: one per core. Results do not depend on it.
         #[arg(long, value_name = "N")]
