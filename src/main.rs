@@ -94,6 +94,33 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Compare two reports metric by metric; exit 1 if the candidate regressed.
+    Compare {
+        /// The reference `report.json`.
+        baseline: PathBuf,
+        /// The `report.json` judged against it.
+        candidate: PathBuf,
+        /// TOML file overriding per-metric tolerances and directions (reports/README.md).
+        #[arg(long, value_name = "FILE")]
+        tolerances: Option<PathBuf>,
+        /// Show only the metrics that changed.
+        #[arg(long)]
+        changed: bool,
+    },
+    /// Run the committed baselines (reports/baselines/) and compare; exit 1 on a regression.
+    Check {
+        /// Only these baselines (directory names); all by default.
+        names: Vec<String>,
+        /// Rewrite every baseline's report.json from a fresh run (deliberate changes).
+        #[arg(long)]
+        update: bool,
+        /// Baselines directory.
+        #[arg(long, default_value = sdsim::check::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// TOML file overriding tolerances (default: <dir>/tolerances.toml if present).
+        #[arg(long, value_name = "FILE")]
+        tolerances: Option<PathBuf>,
+    },
     /// Inspect or craft SDS wire messages (JSON <-> protobuf hex).
     Wire {
         #[command(subcommand)]
@@ -157,7 +184,68 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+        Command::Compare {
+            baseline,
+            candidate,
+            tolerances,
+            changed,
+        } => compare(&baseline, &candidate, tolerances.as_deref(), changed),
+        Command::Check {
+            names,
+            update,
+            dir,
+            tolerances,
+        } => {
+            let opts = sdsim::check::Options {
+                dir,
+                update,
+                names,
+                tolerances,
+            };
+            match sdsim::check::run(&opts, &mut std::io::stdout()) {
+                Ok(o) if o.failed.is_empty() => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(1),
+                Err(e) => fail(&e),
+            }
+        }
         Command::Wire { cmd } => wire(cmd),
+    }
+}
+
+fn compare(
+    baseline: &std::path::Path,
+    candidate: &std::path::Path,
+    tolerances: Option<&std::path::Path>,
+    changed: bool,
+) -> ExitCode {
+    use sdsim::report::compare as cmp;
+    let loaded = (|| {
+        let policy = match tolerances {
+            Some(p) => cmp::Policy::from_file(p)?,
+            None => cmp::Policy::builtin(),
+        };
+        Ok::<_, cmp::CompareError>((
+            cmp::load_report(baseline)?,
+            cmp::load_report(candidate)?,
+            policy,
+        ))
+    })();
+    let (b, c, policy) = match loaded {
+        Ok(x) => x,
+        Err(e) => return fail(&e),
+    };
+    let result = cmp::compare(&b, &c, &policy);
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = format!("{}{}", result.table(changed), result.verdict_line());
+    if let Err(e) = writeln!(std::io::stdout(), "{text}") {
+        return fail(&format!("writing to stdout: {e}"));
+    }
+    if result.regressions().count() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -202,10 +290,7 @@ fn run(
             return fail(&e);
         }
     }
-    let mut replay = format!("sim run {} --seed {}", path.display(), sc.seed);
-    for s in set {
-        replay.push_str(&format!(" --set {s}"));
-    }
+    let replay = report::replay_command(path, sc.seed, set);
     eprintln!(
         "{}: {} participants, protocol {:?}, seed {} (replay: {replay})",
         sc.name, sc.participants, sc.protocol, sc.seed
@@ -256,6 +341,8 @@ fn run(
         outcome: &outcome,
         regions: &regions,
         perf: &perf,
+        scenario_toml: &loaded.toml,
+        command: &replay,
     };
     if let Err(e) = report::write_run_dir(&out, &artifacts) {
         return fail(&e);

@@ -1,16 +1,11 @@
 //! The CLI contract: a good run writes its whole report directory; bad input exits 2 with a
 //! message naming the file, the key and what is wrong, and leaves no output behind.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn sim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run sim")
-}
+use common::sim;
+
+use std::path::Path;
 
 const GOOD: &str = r#"
 participants = 4
@@ -65,6 +60,11 @@ fn run_writes_report_plots_and_summary() {
         "delivery_over_time.svg",
         "bytes_by_kind.png",
         "bytes_by_kind.svg",
+        "bandwidth_per_participant.png",
+        "bandwidth_per_participant.svg",
+        "repair_per_gap.png",
+        "repair_per_gap.svg",
+        "report.html",
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }

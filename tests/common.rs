@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use sdsim::report::Report;
 use sdsim::scenario::{self, Loaded};
@@ -72,4 +73,13 @@ pub fn scripted(participants: u32, sds_extra: &str, extra: &str) -> String {
          [network.latency]\ndistribution = {{ kind = \"constant\", value = \"50ms\" }}\n\
          [sds]\nbloom_capacity = 1000\nbloom_error_rate = 0.01\n{sds_extra}\n{extra}"
     )
+}
+
+/// Runs the `sim` binary with `args` in `cwd` and returns its output.
+pub fn sim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run sim")
 }

@@ -1,5 +1,5 @@
-//! Same binary + scenario + seed => byte-identical report.json (and CSVs); another seed gives
-//! a different report.
+//! Same binary + scenario + seed => byte-identical report.json (and CSVs, report.html); another
+//! seed gives a different report.
 
 mod common;
 
@@ -39,6 +39,7 @@ fn same_seed_identical_bytes_other_seed_differs() {
         "messages.csv",
         "nodes.csv",
         "delivery_over_time.svg",
+        "report.html",
     ] {
         let x = std::fs::read(a.join(file)).expect(file);
         let y = std::fs::read(b.join(file)).expect(file);

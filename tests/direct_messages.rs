@@ -137,5 +137,5 @@ fn direct_messages_scenario_expectations() {
         sds.summary.bytes_sent
     );
     assert!(sds.summary.bytes_sent > 100 * none.summary.bytes_sent);
-    assert!(sds.summary.store.as_ref().unwrap().queries_by_range > 0);
+    assert!(sds.summary.store.as_ref().unwrap().client.queries_by_range > 0);
 }

@@ -40,8 +40,8 @@ fn a_store_node_answers_only_while_online() {
     assert_eq!(st.strategy, "store");
     assert_eq!(st.nodes[0].messages_stored, 3, "{st:?}");
     assert!(st.nodes[0].queries_while_offline >= 1, "{st:?}");
-    assert!(st.query_timeouts >= 1, "{st:?}");
-    assert_eq!(st.queries_on_connect, 2, "{st:?}");
+    assert!(st.client.query_timeouts >= 1, "{st:?}");
+    assert_eq!(st.client.queries_on_connect, 2, "{st:?}");
     for k in 0..3 {
         let t = delivered_at(&out, &format!("a-{k}"), 2).expect("delivered from the store");
         assert!((40 * S..41 * S).contains(&t), "a-{k} at {t} µs");
@@ -58,7 +58,10 @@ fn a_store_node_answers_only_while_online() {
     // Without store retrieval nothing brings them (no sync, no resends, no SDS-R).
     let (_, r) = run_toml(&sleeper("none", "10s", ""));
     assert!(r.summary.delivery_ratio < 1.0);
-    assert_eq!(r.summary.store.as_ref().unwrap().queries_on_connect, 0);
+    assert_eq!(
+        r.summary.store.as_ref().unwrap().client.queries_on_connect,
+        0
+    );
 }
 
 #[test]
@@ -70,7 +73,7 @@ fn a_store_node_keeps_messages_for_its_retention_only() {
         "[store]\nnodes = 1\nretention = \"17500ms\"\n",
     ));
     let st = r.summary.store.as_ref().unwrap();
-    assert_eq!(st.messages_retrieved, 1, "{st:?}");
+    assert_eq!(st.client.messages_retrieved, 1, "{st:?}");
     assert!(delivered_at(&out, "a-0", 2).is_none());
     assert!(
         delivered_at(&out, "a-2", 2).is_none(),
@@ -95,8 +98,8 @@ fn query_on_connect_first_page_stops_after_one_page() {
     };
     let (out, r) = run_toml(&scenario("all-pages"));
     let st = r.summary.store.as_ref().unwrap();
-    assert_eq!(st.queries_by_range, 6, "{st:?}"); // 30 messages, 5 per page
-    assert_eq!(st.messages_retrieved, 30);
+    assert_eq!(st.client.queries_by_range, 6, "{st:?}"); // 30 messages, 5 per page
+    assert_eq!(st.client.messages_retrieved, 30);
     assert_eq!(r.summary.delivery_ratio, 1.0);
     let last = delivered_at(&out, "a-29", 2).unwrap();
     assert!(last < 41 * S, "{last}");
@@ -105,7 +108,7 @@ fn query_on_connect_first_page_stops_after_one_page() {
     let (out, r) = run_toml(&scenario("first-page"));
     let st = r.summary.store.as_ref().unwrap();
     assert_eq!(
-        (st.queries_by_range, st.messages_retrieved),
+        (st.client.queries_by_range, st.client.messages_retrieved),
         (1, 5),
         "{st:?}"
     );
@@ -114,7 +117,7 @@ fn query_on_connect_first_page_stops_after_one_page() {
 
     // Off: no time-range query at all.
     let (_, r) = run_toml(&scenario("off"));
-    assert_eq!(r.summary.store.as_ref().unwrap().queries_by_range, 0);
+    assert_eq!(r.summary.store.as_ref().unwrap().client.queries_by_range, 0);
 }
 
 #[test]
@@ -131,9 +134,9 @@ fn missing_dependencies_are_fetched_by_hash() {
     );
     let (out, r) = run_toml(&text);
     let st = r.summary.store.as_ref().unwrap();
-    assert_eq!(st.queries_by_range, 0, "{st:?}"); // never offline: no query on connect
-    assert_eq!(st.queries_by_hash, 1, "{st:?}");
-    assert_eq!(st.messages_retrieved_new, 1);
+    assert_eq!(st.client.queries_by_range, 0, "{st:?}"); // never offline: no query on connect
+    assert_eq!(st.client.queries_by_hash, 1, "{st:?}");
+    assert_eq!(st.client.messages_retrieved_new, 1);
     assert_eq!(st.nodes[0].messages_stored + st.nodes[1].messages_stored, 4);
     let t = delivered_at(&out, "a-0", 2).unwrap();
     assert!((13 * S..13 * S + 200_000).contains(&t), "{t}");
@@ -193,7 +196,7 @@ fn community_history_members_catch_up_from_the_store() {
     assert!(store.summary.delivery_ratio < 1.0);
     let st = both.summary.store.as_ref().unwrap();
     assert!(
-        st.messages_retrieved_new > 0 && st.query_timeouts > 0,
+        st.client.messages_retrieved_new > 0 && st.client.query_timeouts > 0,
         "{st:?}"
     );
     for r in [&both, &sds_r, &store] {

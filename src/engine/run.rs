@@ -40,8 +40,8 @@ use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
 use crate::scenario::{
-    Arrival, ChurnMode, Dissemination, MessageIdRule, Protocol, QueryOnConnect, RegionMatrix,
-    Scenario, SdsParams, SyncPolicyName,
+    Arrival, BloomRolloverName, ChurnMode, Dissemination, LostPolicyName, MessageIdRule, Protocol,
+    QueryOnConnect, RegionMatrix, Scenario, SdsParams, SyncPolicyName,
 };
 use crate::sds;
 
@@ -65,6 +65,9 @@ pub fn sds_config(params: &SdsParams, participants: u32) -> sds::Config {
             i_min_ms: ms(params.sync.interval),
             i_max_ms: ms(params.sync.interval_max),
             k: params.sync.redundancy,
+        },
+        SyncPolicyName::ReliableChannel => sds::SyncPolicy::ReliableChannel {
+            interval_ms: ms(params.sync.interval),
         },
     };
     let repair = params.repair.enabled.then(|| sds::RepairConfig {
@@ -91,6 +94,15 @@ pub fn sds_config(params: &SdsParams, participants: u32) -> sds::Config {
         },
         sync,
         repair,
+        lost_timeout_ms: params.lost_timeout.map(ms),
+        lost_policy: match params.lost_policy {
+            LostPolicyName::Deliver => sds::LostPolicy::Deliver,
+            LostPolicyName::Drop => sds::LostPolicy::Drop,
+        },
+        bloom_rollover: match params.bloom_rollover {
+            BloomRolloverName::None => sds::BloomRollover::None,
+            BloomRolloverName::Rebuild => sds::BloomRollover::Rebuild,
+        },
         ..sds::Config::default()
     }
 }
@@ -201,6 +213,9 @@ pub struct StoreOutcome {
     pub client: StoreClientStats,
     /// Per store node.
     pub nodes: Vec<StoreNodeStats>,
+    /// Offline windows of the store nodes as `(start, effective end)` in µs, in
+    /// `[[store.offline]]` order (for reports).
+    pub windows: Vec<(SimTime, SimTime)>,
 }
 
 enum Ev {
@@ -318,6 +333,8 @@ struct Query {
 /// Store nodes and the participants' store clients of a run.
 struct StoreRun {
     nodes: Vec<StoreNode>,
+    /// Offline windows in file order (µs), for reports.
+    windows: Vec<(SimTime, SimTime)>,
     rng: ChaCha8Rng,
     page_size: usize,
     retention: SimTime,
@@ -551,18 +568,21 @@ impl Simulation {
             let mut nodes: Vec<StoreNode> = (0..sc.store.nodes)
                 .map(|_| StoreNode::new(Vec::new()))
                 .collect();
+            let mut windows = Vec::new();
             for w in &sc.store.offline {
                 // Faults heal at the end of the workload.
                 let end = w.end.as_micros().min(workload_end);
                 nodes[w.node as usize]
                     .offline
                     .push((w.start.as_micros(), end));
+                windows.push((w.start.as_micros(), end));
                 sim.queue.push(end, Ev::StoreUp { store: w.node });
             }
             let strategy = sc.retrieval_strategy();
             let slots: Vec<usize> = sim.nodes.iter().map(|n| n.slots.len()).collect();
             sim.store = Some(Box::new(StoreRun {
                 nodes,
+                windows,
                 rng: stream(sc.seed, StreamKind::Store, 0),
                 page_size: sc.store.page_size as usize,
                 retention: sc.store.retention.as_micros(),
@@ -828,6 +848,7 @@ impl Simulation {
             strategy: s.strategy,
             client: s.stats.clone(),
             nodes: s.nodes.iter().map(|n| n.stats.clone()).collect(),
+            windows: s.windows.clone(),
         });
         let channels = self
             .nodes
@@ -1156,6 +1177,7 @@ impl Simulation {
                     if let Some(st) = self.store.as_mut().filter(|s| s.query) {
                         st.clients[i as usize][slot].missing.remove(&message_id);
                     }
+                    self.rec.counters_mut().dropped_lost += 1
                 }
                 _ => {}
             }

@@ -59,8 +59,8 @@ pub struct Stored {
     pub bytes: Bytes,
 }
 
-/// Counters of one store node (reported in `summary.store.nodes`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Counters of one store node (reported as is in `summary.store.nodes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StoreNodeStats {
     /// Distinct messages stored.
     pub messages_stored: u64,
@@ -211,8 +211,8 @@ impl StoreNode {
     }
 }
 
-/// Store-client counters over all participants (reported in `summary.store`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Store-client counters over all participants (reported as is in `summary.store`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StoreClientStats {
     /// Queries by hash sent (missing-message retrieval), counting retries.
     pub queries_by_hash: u64,

@@ -62,6 +62,9 @@ pub struct ProtocolCounters {
     pub repair_requests_received: u64,
     pub repair_responses_sent: u64,
     pub irretrievably_lost: u64,
+    /// Buffered messages dropped undelivered after their dependencies were declared lost
+    /// (`sds.lost_policy = "drop"`).
+    pub dropped_lost: u64,
     pub missing_dependency_events: u64,
     /// Deliveries of ids that no participant published (must be 0).
     pub unknown_deliveries: u64,

@@ -114,6 +114,11 @@ pub struct NodeTraffic {
     pub downlink_queue_delay_total_us: u64,
     /// Largest such wait (µs).
     pub downlink_queue_delay_max_us: u64,
+    /// Copies this participant put on the wire that random loss dropped (all of
+    /// [`CopyCounts::lost`]'s causes, counted at the sender).
+    pub copies_lost: u64,
+    /// Of `copies_lost`, copies dropped by this participant's Gilbert-Elliott chain.
+    pub copies_lost_gilbert_elliott: u64,
 }
 
 impl NodeTraffic {
@@ -541,17 +546,22 @@ impl Network {
         let rng = &mut self.rngs[from as usize];
         if self.loss > 0.0 && rng.random::<f64>() < self.loss {
             self.copies.lost += 1;
+            self.traffic[from as usize].copies_lost += 1;
             return;
         }
         if ge_lost {
             self.copies.lost += 1;
             self.copies.lost_gilbert_elliott += 1;
+            let t = &mut self.traffic[from as usize];
+            t.copies_lost += 1;
+            t.copies_lost_gilbert_elliott += 1;
             return;
         }
         let extra = self.links.extra(departure, from, to, self.faults_end);
         if extra.lost {
             self.copies.lost += 1;
             self.copies.lost_extra += 1;
+            self.traffic[from as usize].copies_lost += 1;
             return;
         }
         let rng = &mut self.rngs[from as usize];

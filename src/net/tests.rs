@@ -366,6 +366,9 @@ fn ge_check(p: f64, r: f64, h: f64, k: f64, tol_rate: f64) -> (f64, f64) {
         "GE loss rate {rate}, stationary {expected}"
     );
     assert_eq!(net.copies().lost_gilbert_elliott as usize, lost);
+    // counted per sender too (nodes.csv)
+    assert_eq!(net.traffic()[0].copies_lost_gilbert_elliott as usize, lost);
+    assert_eq!(net.traffic()[0].copies_lost as usize, lost);
     // mean length of runs of consecutive losses
     let mut bursts = Vec::new();
     let mut run = 0u64;
@@ -682,4 +685,139 @@ fn link_overrides_apply_to_their_links_only() {
         .filter_map(|_| arrival(&mut net, 0, 1, &mut out))
         .collect();
     assert!(!lat.is_empty() && lat.iter().all(|&l| l == 17_000));
+}
+
+// ---- Statistics over many draws (issue 4, "Tests for each model"). Every bound is at least
+// ---- 5 standard errors of the estimate, with a fixed seed, so these cannot flake.
+
+#[test]
+fn duplication_rate_and_independent_latency_of_the_second_copy() {
+    // 100 receivers x 1000 broadcasts; 10% loss first, then 20% of survivors duplicated.
+    let mut sc = overlay_scenario(101, "broadcast", 0.1);
+    sc.network.duplicate = 0.2;
+    let mut net = Network::new(&sc, None).expect("network");
+    let mut out = Vec::new();
+    let mut originals = Vec::new();
+    let mut seconds = Vec::new();
+    for _ in 0..1_000 {
+        out.clear();
+        bcast(&mut net, 0, 0, 100, TrafficKind::Content, &mut out);
+        // A duplicate is pushed right after its original (same receiver): pair them.
+        for w in out.windows(2) {
+            if w[0].to == w[1].to {
+                originals.push(w[0].arrival as f64);
+                seconds.push(w[1].arrival as f64);
+            }
+        }
+    }
+    let c = net.copies();
+    assert_eq!(c.sent, 100_000);
+    let survivors = c.sent - c.lost;
+    assert_eq!(c.duplicated as usize, seconds.len());
+    // loss: sd sqrt(.1 * .9 / 1e5) ~ 0.00095
+    assert!((c.lost as f64 / c.sent as f64 - 0.1).abs() < 0.005, "{c:?}");
+    // duplication over survivors (~90k): sd sqrt(.2 * .8 / 9e4) ~ 0.0013
+    let dup = c.duplicated as f64 / survivors as f64;
+    assert!((dup - 0.2).abs() < 0.0067, "duplication rate {dup}");
+    // The second copy takes its own uniform(10 ms, 90 ms) draw: mean 50 ms (sd 23.1 ms, ~18k
+    // draws: SE 0.17 ms), uncorrelated with the first (|r| < 5 / sqrt(n) ~ 0.037).
+    let n = seconds.len() as f64;
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let (m1, m2) = (mean(&originals), mean(&seconds));
+    assert!(
+        (m2 - 50_000.0).abs() < 5.0 * 23_094.0 / n.sqrt(),
+        "mean {m2}"
+    );
+    let cov = originals
+        .iter()
+        .zip(&seconds)
+        .map(|(a, b)| (a - m1) * (b - m2))
+        .sum::<f64>()
+        / n;
+    let sd = |xs: &[f64], m: f64| (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    let r = cov / (sd(&originals, m1) * sd(&seconds, m2));
+    assert!(r.abs() < 5.0 / n.sqrt(), "correlation {r}");
+}
+
+#[test]
+fn shipped_region_matrix_gives_half_rtt_plus_jitter_for_every_pair() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/data/inter-region-rtt-ms.csv");
+    let text = std::fs::read_to_string(&path).expect("region matrix");
+    let matrix = RegionMatrix::parse(&text, &path).expect("parses");
+    let r = matrix.names.len();
+    assert_eq!(r, 10);
+    let mut sc = scenario(r as u32, 0.0, Default::default());
+    sc.network.latency.regions = Some("m.csv".into());
+    sc.network.latency.jitter = Some(Distribution::Uniform {
+        min: ms(0),
+        max: ms(10),
+    });
+    let mut net = Network::new(&sc, Some(&matrix)).expect("network");
+    // One participant per region; 2000 broadcasts from each: 2000 draws per ordered pair.
+    let rounds = 2_000;
+    let mut sums = vec![0u64; r * r];
+    let mut out = Vec::new();
+    for from in 0..r as u32 {
+        for _ in 0..rounds {
+            out.clear();
+            bcast(&mut net, 0, from, 10, TrafficKind::Content, &mut out);
+            for c in &out {
+                sums[from as usize * r + c.to as usize] += c.arrival;
+            }
+        }
+    }
+    // uniform integer µs on [0, 10000]: mean 5000, sd 2887; SE of a 2000-draw mean 64.5 µs
+    let bound = 5.0 * 2_887.0 / (rounds as f64).sqrt();
+    for a in 0..r {
+        for b in (0..r).filter(|&b| b != a) {
+            let mean = sums[a * r + b] as f64 / rounds as f64;
+            let want = (matrix.rtt_ms[a][b] * 1_000.0 / 2.0).round() + 5_000.0;
+            assert!(
+                (mean - want).abs() < bound,
+                "{} -> {}: mean {mean} µs, want {want}",
+                matrix.names[a],
+                matrix.names[b]
+            );
+        }
+    }
+    // asymmetry in the published table is kept (Madrid -> Dallas 122 ms, Dallas -> Madrid 119)
+    let idx = |name: &str| matrix.names.iter().position(|n| n == name).expect(name);
+    let (dallas, madrid) = (idx("Dallas"), idx("Madrid"));
+    assert_ne!(matrix.rtt_ms[madrid][dallas], matrix.rtt_ms[dallas][madrid]);
+}
+
+#[test]
+fn lognormal_shape_pareto_tail_and_normal_clamp_match_parameters() {
+    // 20,000 draws each.
+    let draws = |d: Distribution| latencies(&scenario(101, 0.0, dist(d)), 200).0;
+    // ln of a lognormal is normal with sd sigma: SE of the sample sd ~ sigma / sqrt(2n)
+    let lat = draws(Distribution::Lognormal {
+        median: ms(80),
+        sigma: 0.5,
+    });
+    let logs: Vec<f64> = lat.iter().map(|&x| (x as f64).ln()).collect();
+    let n = logs.len() as f64;
+    let m = logs.iter().sum::<f64>() / n;
+    let sd = (logs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!(
+        (sd - 0.5).abs() < 5.0 * 0.5 / (2.0 * n).sqrt(),
+        "sigma {sd}"
+    );
+    assert!((m - 80_000f64.ln()).abs() < 5.0 * 0.5 / n.sqrt(), "mu {m}");
+    // Pareto: P(X > 2 scale) = 2^-shape = 0.125; SE sqrt(.125 * .875 / 2e4) ~ 0.0023
+    let lat = draws(Distribution::Pareto {
+        scale: ms(20),
+        shape: 3.0,
+    });
+    let tail = lat.iter().filter(|&&x| x > 40_000).count() as f64 / lat.len() as f64;
+    assert!((tail - 0.125).abs() < 0.0117, "tail {tail}");
+    // Normal(10 ms, 10 ms): draws below 0 are clamped to 0, P = Phi(-1) = 0.1587;
+    // SE sqrt(.1587 * .8413 / 2e4) ~ 0.0026
+    let lat = draws(Distribution::Normal {
+        mean: ms(10),
+        std_dev: ms(10),
+    });
+    let zeros = lat.iter().filter(|&&x| x == 0).count() as f64 / lat.len() as f64;
+    assert!((zeros - 0.1587).abs() < 0.013, "clamped share {zeros}");
 }

@@ -1,11 +1,14 @@
-//! Reports: JSON/CSV writers, plots, the console summary.
+//! Reports: JSON/CSV writers, plots, `report.html`, the console summary, comparisons.
 //!
 //! [`Report::build`] turns a finished run ([`RunOutcome`]) into the figures of `report.json`;
 //! [`write_run_dir`] writes a run's whole output directory atomically (into a temporary
 //! sibling directory, renamed into place when complete). Every field is documented in
 //! `reports/README.md`. Nothing here reads a clock: wall-clock figures go to `perf.json`
-//! through [`Perf`], never into `report.json`.
+//! through [`Perf`], never into `report.json`. [`compare`] judges one report against
+//! another (`sim compare`, `sim check`); [`html`] renders `report.html`.
 
+pub mod compare;
+pub mod html;
 pub mod plot;
 
 use std::collections::BTreeMap;
@@ -72,11 +75,21 @@ pub struct Summary {
     pub uplink_bps_max: f64,
     pub copies_sent: u64,
     pub copies_lost: u64,
+    /// Of `copies_lost`, copies dropped by the Gilbert-Elliott chains.
+    pub copies_lost_gilbert_elliott: u64,
+    /// Of `copies_lost`, copies dropped by node-class, degradation-window or link loss.
+    pub copies_lost_extra: u64,
+    /// Copies still in their sender's uplink queue when it went offline (counted as sent).
+    pub copies_dropped_in_queue: u64,
     pub copies_partitioned: u64,
     pub copies_duplicated: u64,
     pub copies_redundant: u64,
     pub bytes_forwarded: u64,
     pub bytes_received_redundant: u64,
+    /// Waits in limited uplink FIFOs (node classes with `uplink_bps`).
+    pub uplink_queue: QueueSummary,
+    /// Waits in limited downlink FIFOs (node classes with `downlink_bps`).
+    pub downlink_queue: QueueSummary,
     pub acknowledged: u64,
     pub acknowledged_undelivered: u64,
     pub not_acknowledged: u64,
@@ -90,46 +103,16 @@ pub struct Summary {
     pub store: Option<StoreSummary>,
 }
 
-/// Store nodes and store-client figures (`summary.store`).
+/// Store nodes and store-client figures (`summary.store`): the strategy, the client
+/// counters flattened in (`queries_by_hash`, ...), then one entry per store node.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreSummary {
     /// Effective `retrieval.strategy`.
     pub strategy: String,
-    /// Queries by hash (missing-message retrieval), retries included.
-    pub queries_by_hash: u64,
-    /// Time-range query pages (query on connect).
-    pub queries_by_range: u64,
-    /// Query-on-connect rounds started.
-    pub queries_on_connect: u64,
-    /// Queries with no answer within `store.query_timeout`.
-    pub query_timeouts: u64,
-    /// Request bytes sent by participants.
-    pub query_bytes: u64,
-    /// Response bytes received by participants.
-    pub response_bytes: u64,
-    /// Messages received in responses.
-    pub messages_retrieved: u64,
-    /// Of those, expected messages the participant had not delivered yet.
-    pub messages_retrieved_new: u64,
-    /// Copies of content messages sent to store nodes (counted in `bytes_by_kind` under
-    /// their kind too).
-    pub ingest_copies: u64,
-    /// Bytes of those copies.
-    pub ingest_bytes: u64,
+    #[serde(flatten)]
+    pub client: crate::engine::store::StoreClientStats,
     /// Per store node, in index order.
-    pub nodes: Vec<StoreNodeSummary>,
-}
-
-/// One store node (`summary.store.nodes[s]`).
-#[derive(Debug, Clone, Serialize)]
-pub struct StoreNodeSummary {
-    pub messages_stored: u64,
-    pub bytes_stored: u64,
-    pub copies_while_offline: u64,
-    pub queries_answered: u64,
-    pub queries_while_offline: u64,
-    pub messages_served: u64,
-    pub bytes_served: u64,
+    pub nodes: Vec<crate::engine::store::StoreNodeStats>,
 }
 
 /// Churn figures (`summary.churn`).
@@ -154,6 +137,40 @@ pub struct ChurnSummary {
     pub redeliveries_after_crash: u64,
 }
 
+/// Queueing in limited access links, group-wide (`summary.uplink_queue`,
+/// `summary.downlink_queue`): the wait of each copy behind earlier copies before its own
+/// serialization began. All 0 without limited links.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueSummary {
+    /// Copies that went through a limited queue.
+    pub queued_copies: u64,
+    /// Mean wait over those copies, ms.
+    pub delay_ms_mean: f64,
+    /// Longest wait of any copy, ms.
+    pub delay_ms_max: f64,
+}
+
+impl QueueSummary {
+    /// From `(copies, total wait µs, max wait µs)` per participant.
+    fn from_nodes(per_node: impl Iterator<Item = (u64, u64, u64)>) -> QueueSummary {
+        let (mut copies, mut total, mut max) = (0u64, 0u128, 0u64);
+        for (c, t, m) in per_node {
+            copies += c;
+            total += u128::from(t);
+            max = max.max(m);
+        }
+        QueueSummary {
+            queued_copies: copies,
+            delay_ms_mean: if copies == 0 {
+                0.0
+            } else {
+                round3(total as f64 / copies as f64 / 1_000.0)
+            },
+            delay_ms_max: ms(max),
+        }
+    }
+}
+
 /// SDS-R activity.
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairSummary {
@@ -164,6 +181,9 @@ pub struct RepairSummary {
     pub requests_per_requested_message: f64,
     pub responses_per_requested_message: f64,
     pub irretrievably_lost: u64,
+    /// Buffered messages dropped undelivered because their dependencies were declared lost
+    /// (`sds.lost_policy = "drop"`).
+    pub dropped_lost: u64,
     pub missing_dependency_events: u64,
     pub transmissions_with_requests: u64,
     pub max_requests_per_transmission: u32,
@@ -322,6 +342,13 @@ impl Report {
                 end_s: secs(e),
             })
             .collect();
+        if let Some(st) = &out.store {
+            faults.extend(st.windows.iter().map(|&(s, e)| FaultWindow {
+                kind: "store-offline".into(),
+                start_s: secs(s),
+                end_s: secs(e),
+            }));
+        }
         if let Some(c) = &out.churn {
             faults.extend(c.windows.iter().map(|&(s, e)| FaultWindow {
                 kind: "churn".into(),
@@ -375,11 +402,28 @@ impl Report {
                 uplink_bps_max: round3(uplink_max as f64 * 8.0 / run_s),
                 copies_sent: copies.sent,
                 copies_lost: copies.lost,
+                copies_lost_gilbert_elliott: copies.lost_gilbert_elliott,
+                copies_lost_extra: copies.lost_extra,
+                copies_dropped_in_queue: copies.dropped_in_queue,
                 copies_partitioned: copies.partitioned,
                 copies_duplicated: copies.duplicated,
                 copies_redundant: copies.redundant,
                 bytes_forwarded: traffic.iter().map(|t| t.bytes_forwarded).sum(),
                 bytes_received_redundant: traffic.iter().map(|t| t.bytes_received_duplicate).sum(),
+                uplink_queue: QueueSummary::from_nodes(traffic.iter().map(|t| {
+                    (
+                        t.uplink_queued_copies,
+                        t.uplink_queue_delay_total_us,
+                        t.uplink_queue_delay_max_us,
+                    )
+                })),
+                downlink_queue: QueueSummary::from_nodes(traffic.iter().map(|t| {
+                    (
+                        t.downlink_queued_copies,
+                        t.downlink_queue_delay_total_us,
+                        t.downlink_queue_delay_max_us,
+                    )
+                })),
                 acknowledged: acked,
                 acknowledged_undelivered: acked_undelivered,
                 not_acknowledged: msgs.iter().filter(|m| m.not_acknowledged).count() as u64,
@@ -398,6 +442,7 @@ impl Report {
                         requested,
                     ),
                     irretrievably_lost: counters.irretrievably_lost,
+                    dropped_lost: counters.dropped_lost,
                     missing_dependency_events: counters.missing_dependency_events,
                     transmissions_with_requests: counters.transmissions_with_repair_requests,
                     max_requests_per_transmission: counters.max_repair_requests_per_transmission,
@@ -414,29 +459,8 @@ impl Report {
                 }),
                 store: out.store.as_ref().map(|s| StoreSummary {
                     strategy: s.strategy.to_owned(),
-                    queries_by_hash: s.client.queries_by_hash,
-                    queries_by_range: s.client.queries_by_range,
-                    queries_on_connect: s.client.queries_on_connect,
-                    query_timeouts: s.client.query_timeouts,
-                    query_bytes: s.client.query_bytes,
-                    response_bytes: s.client.response_bytes,
-                    messages_retrieved: s.client.messages_retrieved,
-                    messages_retrieved_new: s.client.messages_retrieved_new,
-                    ingest_copies: s.client.ingest_copies,
-                    ingest_bytes: s.client.ingest_bytes,
-                    nodes: s
-                        .nodes
-                        .iter()
-                        .map(|n| StoreNodeSummary {
-                            messages_stored: n.messages_stored,
-                            bytes_stored: n.bytes_stored,
-                            copies_while_offline: n.copies_while_offline,
-                            queries_answered: n.queries_answered,
-                            queries_while_offline: n.queries_while_offline,
-                            messages_served: n.messages_served,
-                            bytes_served: n.bytes_served,
-                        })
-                        .collect(),
+                    client: s.client.clone(),
+                    nodes: s.nodes.clone(),
                 }),
             },
             faults,
@@ -536,14 +560,64 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     }
 }
 
+/// `value` as the text of a JSON file: pretty-printed, with a trailing newline (the exact
+/// bytes [`write_json`] writes).
+pub fn json_text<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// Writes `value` as pretty JSON with a trailing newline.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|source| ReportError::Json {
+    let text = json_text(value).map_err(|source| ReportError::Json {
         path: path.to_owned(),
         source,
     })?;
-    text.push('\n');
     std::fs::write(path, text).map_err(io_err(path))
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary sibling file, renamed over `path`
+/// once complete (so readers see the old file or the new one, never half of it).
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes)
+        .map_err(io_err(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io_err(path)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The command that reproduces a run: `sim run SCENARIO --seed N [--set KEY=VALUE ...]`,
+/// each argument quoted for a POSIX shell where needed. `--out` is left out (it does not
+/// change the results).
+pub fn replay_command(scenario: &Path, seed: u64, sets: &[String]) -> String {
+    let mut cmd = format!(
+        "sim run {} --seed {seed}",
+        shell_quote(&scenario.to_string_lossy())
+    );
+    for s in sets {
+        cmd.push_str(" --set ");
+        cmd.push_str(&shell_quote(s));
+    }
+    cmd
+}
+
+/// `s` as one POSIX shell word: as is when it holds only safe characters, else in single
+/// quotes (a `'` inside becomes `'\''`).
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Writes `messages.csv`: one row per content message.
@@ -640,6 +714,14 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
             "copies_received",
             "final_log_len",
             "final_incoming_buffer",
+            "copies_lost",
+            "copies_lost_gilbert_elliott",
+            "uplink_queued_copies",
+            "uplink_queue_delay_ms_mean",
+            "uplink_queue_delay_ms_max",
+            "downlink_queued_copies",
+            "downlink_queue_delay_ms_mean",
+            "downlink_queue_delay_ms_max",
         ]
         .map(String::from),
     );
@@ -667,6 +749,14 @@ fn write_nodes_csv(path: &Path, out: &RunOutcome, regions: &[String]) -> Result<
             t.copies_received.to_string(),
             out.final_log_len[i].to_string(),
             out.final_incoming_buffer[i].to_string(),
+            t.copies_lost.to_string(),
+            t.copies_lost_gilbert_elliott.to_string(),
+            t.uplink_queued_copies.to_string(),
+            round3(t.uplink_queue_delay_mean_us() / 1_000.0).to_string(),
+            ms(t.uplink_queue_delay_max_us).to_string(),
+            t.downlink_queued_copies.to_string(),
+            round3(t.downlink_queue_delay_mean_us() / 1_000.0).to_string(),
+            ms(t.downlink_queue_delay_max_us).to_string(),
         ]);
         w.write_record(&row).map_err(csv_err)?;
     }
@@ -680,6 +770,11 @@ pub struct RunArtifacts<'a> {
     /// Region name of every participant (empty strings without a region matrix).
     pub regions: &'a [String],
     pub perf: &'a Perf,
+    /// The scenario's TOML text as loaded, after `--set` ([`crate::scenario::Loaded::toml`]),
+    /// echoed in `report.html`.
+    pub scenario_toml: &'a str,
+    /// The command that reproduces the run ([`replay_command`]), shown in `report.html`.
+    pub command: &'a str,
 }
 
 /// An existing output directory is replaced only if it is empty or holds a previous run
@@ -732,8 +827,66 @@ fn write_all(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
     write_messages_csv(&dir.join("messages.csv"), &a.outcome.recorder)?;
     write_nodes_csv(&dir.join("nodes.csv"), a.outcome, a.regions)?;
     write_plots(dir, a.report, &a.outcome.recorder)?;
+    let participants = html::participant_stats(a.outcome, a.regions);
+    write_distribution_plots(dir, a.report, &a.outcome.recorder, &participants)?;
     let summary = summary_table(a.report);
     std::fs::write(dir.join("summary.txt"), &summary).map_err(io_err(dir))?;
+    let page = html::Page {
+        artifacts: a,
+        participants: &participants,
+        dir,
+    };
+    let text = html::render(&page).map_err(|(path, source)| ReportError::Io { path, source })?;
+    let path = dir.join("report.html");
+    std::fs::write(&path, text).map_err(io_err(&path))?;
+    Ok(())
+}
+
+/// `bandwidth_per_participant` and `repair_per_gap` plots.
+fn write_distribution_plots(
+    dir: &Path,
+    r: &Report,
+    rec: &Recorder,
+    participants: &[html::ParticipantStats],
+) -> Result<(), ReportError> {
+    let title = format!("{} ({}, seed {})", r.scenario, r.protocol, r.seed);
+    let sent: Vec<f64> = participants.iter().map(|p| p.bytes_sent as f64).collect();
+    let received: Vec<f64> = participants
+        .iter()
+        .map(|p| p.bytes_received as f64)
+        .collect();
+    plot::bandwidth_per_participant(
+        &dir.join("bandwidth_per_participant"),
+        &format!("Bytes per participant: {title}"),
+        &[
+            plot::HistSeries {
+                label: "sent",
+                values: &sent,
+            },
+            plot::HistSeries {
+                label: "received",
+                values: &received,
+            },
+        ],
+    )?;
+    let gaps = rec.messages().iter().filter(|m| m.repair_requests > 0);
+    let (requests, responses): (Vec<f64>, Vec<f64>) = gaps
+        .map(|m| (f64::from(m.repair_requests), f64::from(m.repair_responses)))
+        .unzip();
+    plot::repair_per_gap(
+        &dir.join("repair_per_gap"),
+        &format!("Repair traffic per gap: {title}"),
+        &[
+            plot::HistSeries {
+                label: "repair requests",
+                values: &requests,
+            },
+            plot::HistSeries {
+                label: "repair responses",
+                values: &responses,
+            },
+        ],
+    )?;
     Ok(())
 }
 
@@ -857,6 +1010,23 @@ pub fn summary_table(r: &Report) -> String {
             human_bps(s.uplink_bps_max)
         ),
     );
+    if s.copies_lost > 0 || s.copies_partitioned > 0 {
+        row(
+            "copies lost (gilbert-elliott) / cut",
+            format!(
+                "{} ({}) / {}",
+                s.copies_lost, s.copies_lost_gilbert_elliott, s.copies_partitioned
+            ),
+        );
+    }
+    for (name, q) in [("uplink", &s.uplink_queue), ("downlink", &s.downlink_queue)] {
+        if q.queued_copies > 0 {
+            row(
+                &format!("{name} queue delay ms mean / max"),
+                format!("{} / {}", q.delay_ms_mean, q.delay_ms_max),
+            );
+        }
+    }
     row(
         "acknowledged (undelivered)",
         format!("{} ({})", s.acknowledged, s.acknowledged_undelivered),
@@ -873,16 +1043,19 @@ pub fn summary_table(r: &Report) -> String {
             "store queries (hash / range)",
             format!(
                 "{} / {} ({} timeouts), strategy {}",
-                st.queries_by_hash, st.queries_by_range, st.query_timeouts, st.strategy
+                st.client.queries_by_hash,
+                st.client.queries_by_range,
+                st.client.query_timeouts,
+                st.strategy
             ),
         );
         row(
             "store messages retrieved (new)",
             format!(
                 "{} ({}), {} received",
-                st.messages_retrieved,
-                st.messages_retrieved_new,
-                human_bytes(st.response_bytes)
+                st.client.messages_retrieved,
+                st.client.messages_retrieved_new,
+                human_bytes(st.client.response_bytes)
             ),
         );
     }

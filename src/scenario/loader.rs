@@ -28,6 +28,10 @@ pub struct Loaded {
     pub config_hash: String,
     /// The parsed region RTT matrix when `network.latency.regions` is set.
     pub regions: Option<RegionMatrix>,
+    /// The TOML text the scenario was deserialized from: the file's text as read, or, with
+    /// `--set` overrides, the overridden document re-serialized (comments dropped). `--seed`
+    /// is not reflected in it. Echoed in `report.html`.
+    pub toml: String,
 }
 
 /// Reads `path` and loads it with [`load_str`].
@@ -136,11 +140,13 @@ pub fn load_str(
     };
 
     let config_hash = config_hash(&scenario);
+    let toml_text = text.to_owned();
     Ok(Loaded {
         scenario,
         base_dir,
         config_hash,
         regions,
+        toml: toml_text,
     })
 }
 

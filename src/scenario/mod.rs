@@ -12,7 +12,7 @@
 //!       validate                          ranges, cross-field   (Invalid)
 //!       read network.latency.regions      relative to the file  (Io / Regions)
 //!       config_hash                       sha256(canonical JSON, seed = 0)
-//!   → Loaded { scenario, base_dir, config_hash, regions }
+//!   → Loaded { scenario, base_dir, config_hash, regions, toml }
 //! ```
 //!
 //! Every [`ScenarioError`] is bad input (exit code 2) and displays as one line naming the

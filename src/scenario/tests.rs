@@ -97,6 +97,19 @@ fn defaults_and_name_from_stem() {
 }
 
 #[test]
+fn toml_text_as_loaded() {
+    let src = "# a comment\nparticipants = 4\nduration = \"60s\"\n";
+    let plain = load_src(src, &[]).unwrap();
+    assert_eq!(plain.toml, src, "without --set: the file as read");
+    let set = load_src(src, &["network.loss=0.25", "participants=7"]).unwrap();
+    assert!(set.toml.contains("participants = 7"), "{}", set.toml);
+    assert!(set.toml.contains("loss = 0.25"), "{}", set.toml);
+    // The text is what was deserialized: loading it again gives the same scenario.
+    let again = load_src(&set.toml, &[]).unwrap();
+    assert_eq!(again.scenario, set.scenario);
+}
+
+#[test]
 fn missing_file() {
     let e = load(Path::new("scenarios/nope.toml"), None, &[]).unwrap_err();
     let s = e.to_string();
@@ -132,6 +145,14 @@ fn unknown_keys() {
         &[
             "line 4: ",
             "unknown key \"network.los\" (expected one of: dissemination, mesh_degree, latency, loss, duplicate, gilbert_elliott, degradations, links)",
+        ],
+    );
+    err(
+        "participants = 4\nduration = \"60s\"\n[sds]\nlost_timout = \"1m\"\n",
+        &[],
+        &[
+            "line 4: ",
+            "unknown key \"sds.lost_timout\" (expected one of: causal_history, possible_acks_threshold, bloom_capacity, bloom_error_rate, resend_interval, max_resends, message_id, sync, repair, lost_timeout, lost_policy, bloom_rollover)",
         ],
     );
     err(
@@ -319,6 +340,15 @@ fn semantic_validation() {
             &["sds.repair.t_min: must be less than t_max (2m), got 2m"],
         ),
         ("[sds.repair]\nmax_requests = 0\n", Some(4), &["sds.repair.max_requests: must be at least 1"]),
+        ("[sds]\nlost_timeout = \"500us\"\n", Some(4), &["sds.lost_timeout: must be at least 1ms, got 500us"]),
+        ("[sds]\nlost_policy = \"drop\"\n", Some(4), &["sds.lost_policy: has no effect without sds.lost_timeout"]),
+        ("[sds]\nlost_timeout = \"10m\"\nlost_policy = \"forget\"\n", Some(5), &["sds.lost_policy: unknown value \"forget\" (expected: deliver or drop)"]),
+        ("[sds]\nbloom_rollover = \"roll\"\n", Some(4), &["sds.bloom_rollover: unknown value \"roll\" (expected: none or rebuild)"]),
+        (
+            "[sds.sync]\npolicy = \"gossip\"\n",
+            Some(4),
+            &["sds.sync.policy: unknown value \"gossip\" (expected one of: periodic, trickle, reliable-channel, off)"],
+        ),
         ("[network.gilbert_elliott]\np = 1.5\n", None, &["network.gilbert_elliott.p: must be in [0, 1], got 1.5"]),
         ("[network.gilbert_elliott]\np = 0.1\nk = -1.0\n", None, &["network.gilbert_elliott.k: must be in [0, 1]"]),
         ("[network.gilbert_elliott]\np = 0.0\nr = 0.0\n", None, &["network.gilbert_elliott.r: p and r are both 0"]),
@@ -613,6 +643,9 @@ fn readme_documents_every_key() {
         end: SimDuration::ZERO,
     });
     s.retrieval.strategy = Some(RetrievalStrategy::Both);
+    s.sds.lost_timeout = Some(SimDuration::ZERO);
+    s.sds.lost_policy = LostPolicyName::Drop;
+    s.sds.bloom_rollover = BloomRolloverName::Rebuild;
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);
     for skew in [

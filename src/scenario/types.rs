@@ -504,6 +504,56 @@ pub struct SdsParams {
     pub sync: SyncParams,
     #[serde(default)]
     pub repair: RepairParams,
+    /// How long a received message may wait in the incoming buffer for missing dependencies
+    /// before they are declared irretrievably lost (`sds::Config::lost_timeout_ms`, whole
+    /// ms, >= 1 ms). Default: never (js-waku's `timeoutForLostMessagesMs` has no default).
+    /// Omitted from the resolved config when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_timeout: Option<SimDuration>,
+    /// What happens to a message whose dependencies were declared lost: `deliver` (default,
+    /// js-waku 0.0.9's intent) or `drop` (js-waku 0.0.8 `sweepIncomingBuffer`).
+    #[serde(default, skip_serializing_if = "LostPolicyName::is_default")]
+    pub lost_policy: LostPolicyName,
+    /// Bloom filter roll-over: `none` (default, js-waku) or `rebuild` (nim-sds
+    /// `RollingBloomFilter.clean`).
+    #[serde(default, skip_serializing_if = "BloomRolloverName::is_default")]
+    pub bloom_rollover: BloomRolloverName,
+}
+
+/// `sds.lost_policy` (`sds::LostPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LostPolicyName {
+    /// Deliver the held message anyway once its dependencies are declared lost.
+    #[default]
+    Deliver,
+    /// Remove it from the incoming buffer without delivering it.
+    Drop,
+}
+
+impl LostPolicyName {
+    /// True for the default, `deliver`.
+    pub fn is_default(&self) -> bool {
+        *self == LostPolicyName::default()
+    }
+}
+
+/// `sds.bloom_rollover` (`sds::BloomRollover`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BloomRolloverName {
+    /// The filter only fills up.
+    #[default]
+    None,
+    /// Rebuilt from the newest 80% of capacity once more than 120% were inserted.
+    Rebuild,
+}
+
+impl BloomRolloverName {
+    /// True for the default, `none`.
+    pub fn is_default(&self) -> bool {
+        *self == BloomRolloverName::default()
+    }
 }
 
 pub fn default_causal_history() -> u32 {
@@ -537,6 +587,9 @@ impl Default for SdsParams {
             message_id: MessageIdRule::default(),
             sync: SyncParams::default(),
             repair: RepairParams::default(),
+            lost_timeout: None,
+            lost_policy: LostPolicyName::default(),
+            bloom_rollover: BloomRolloverName::default(),
         }
     }
 }
@@ -555,10 +608,11 @@ pub enum MessageIdRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncParams {
-    /// `periodic`, `trickle` or `off`. Default `periodic`.
+    /// `periodic`, `trickle`, `reliable-channel` or `off`. Default `periodic`.
     #[serde(default)]
     pub policy: SyncPolicyName,
-    /// Periodic: the period. Trickle: the minimum interval I_min. Default 30s.
+    /// Periodic: the period. Trickle: the minimum interval I_min. Reliable channel:
+    /// `syncMinIntervalMs`. Default 30s.
     #[serde(default = "default_sync_interval")]
     pub interval: SimDuration,
     /// Trickle: the maximum interval I_max. Default 240s (I_min doubled 3 times).
@@ -593,9 +647,15 @@ impl Default for SyncParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SyncPolicyName {
+    /// Every participant every `interval` (`sds::SyncPolicy::Periodic`).
     #[default]
     Periodic,
+    /// RFC 6206 Trickle (`sds::SyncPolicy::Trickle`).
     Trickle,
+    /// js-waku reliable channel's randomised re-armed timer
+    /// (`sds::SyncPolicy::ReliableChannel`).
+    ReliableChannel,
+    /// No timer-driven syncs (`sds::SyncPolicy::Off`).
     Off,
 }
 
