@@ -2,16 +2,12 @@
 //! unsharded, complete outputs, and bad input rejected with exit code 2 naming the sweep file
 //! and key.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn sim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run sim")
-}
+use std::path::Path;
+use std::process::Output;
+
+use common::sim;
 
 fn ok(out: &Output) {
     assert!(
