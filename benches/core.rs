@@ -9,6 +9,10 @@
 //!
 //! Run: `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3`.
 
+/// The allocator `sim` uses (src/main.rs), so figures match the binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

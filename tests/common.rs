@@ -55,7 +55,8 @@ pub fn log_labels(out: &sdsim::engine::RunOutcome, i: usize) -> Vec<String> {
     channel
         .local_log()
         .map(|id| {
-            rec.lookup(id)
+            let id = id.to_string();
+            rec.lookup(&id)
                 .and_then(|m| rec.messages()[m as usize].label.clone())
                 .unwrap_or_else(|| format!("?{}", &id[..id.len().min(8)]))
         })

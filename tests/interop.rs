@@ -350,7 +350,7 @@ fn traces_reproduce_js_waku() {
                 .iter()
                 .map(|x| x.as_str().expect("id"))
                 .collect();
-            let ours: Vec<&str> = channels[p].local_log().collect();
+            let ours: Vec<String> = channels[p].local_log().map(ToString::to_string).collect();
             assert_eq!(ours, expected, "{name}: final log of {p}");
         }
     }

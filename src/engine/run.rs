@@ -22,12 +22,14 @@
 //! its timer deadlines are converted back with the same offset.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use bytes::Bytes;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, Exp};
+use rustc_hash::FxHasher;
 
 use super::churn::{self, ChurnAction, ChurnPlan};
 use super::queue::EventQueue;
@@ -224,14 +226,12 @@ enum Ev {
     /// The next publication of a direct-message conversation (its channel index).
     Direct { channel: u32 },
     /// A scripted publication (`[[workload.publish]]`): sender and label.
-    Scripted { sender: u32, label: Option<String> },
-    /// A copy of `packet` comes off the wire at `copy.to` (`handed_over` false), or leaves
-    /// the receiver's downlink queue (`handed_over` true).
-    Arrive {
-        copy: Copy,
-        packet: Rc<Packet>,
-        handed_over: bool,
+    Scripted {
+        sender: u32,
+        label: Option<Box<str>>,
     },
+    /// A copy comes off the wire at its receiver, or leaves the receiver's downlink queue.
+    Arrive(InFlight),
     /// The core in `slot` of participant `node` asked to be woken at Unix ms `at_ms`.
     Timer { node: u32, slot: u16, at_ms: u64 },
     /// A scheduled churn event for participant `node`.
@@ -275,15 +275,11 @@ impl Ev {
             Ev::Publish => [1, 0],
             Ev::Direct { channel } => [ids(8, *channel, 0), 0],
             Ev::Scripted { sender, .. } => [ids(2, *sender, 0), 0],
-            Ev::Arrive {
-                copy,
-                packet,
-                handed_over,
-            } => [
-                ids(3 + u64::from(*handed_over), copy.to, copy.from),
-                (packet.kind as u64) << 56
-                    ^ u64::from(packet.origin) << 32
-                    ^ packet.bytes.len() as u64,
+            Ev::Arrive(c) => [
+                ids(3 + u64::from(c.handed_over), c.to, c.from),
+                (c.packet.kind as u64) << 56
+                    ^ u64::from(c.packet.origin) << 32
+                    ^ c.packet.bytes.len() as u64,
             ],
             Ev::Timer { node, slot, at_ms } => [ids(5, *node, u32::from(*slot)), *at_ms],
             Ev::Churn { node, action } => [ids(6, *node, *action as u32), 0],
@@ -311,6 +307,21 @@ impl Ev {
             Ev::MissingTick { node, slot, at } => [ids(15, *node, u32::from(*slot)), *at],
         }
     }
+}
+
+/// A copy of a packet in flight, as the event queue holds it (its arrival time is the
+/// event's time). Kept small: the queue holds one per copy on the wire (millions at 10,000
+/// participants).
+struct InFlight {
+    packet: Rc<Packet>,
+    /// See [`Copy::departure`].
+    departure: SimTime,
+    to: u32,
+    from: u32,
+    /// See [`Copy::epoch`].
+    epoch: u32,
+    /// False: the copy comes off the wire; true: it leaves the receiver's downlink queue.
+    handed_over: bool,
 }
 
 /// A store query in flight.
@@ -651,7 +662,7 @@ impl Simulation {
                     at,
                     Ev::Scripted {
                         sender: entry.sender,
-                        label,
+                        label: label.map(String::into_boxed_str),
                     },
                 );
             }
@@ -725,16 +736,14 @@ impl Simulation {
     pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> RunOutcome {
         let mut now: SimTime = 0;
         let stop_reason = loop {
-            let Some(next) = self.queue.peek_time() else {
-                break StopReason::NoEvents;
-            };
-            if next > self.drain_end {
-                now = self.drain_end;
-                break StopReason::DrainLimit;
-            }
             let Some((t, ev)) = self.queue.pop() else {
                 break StopReason::NoEvents;
             };
+            if t > self.drain_end {
+                // The run ends here; the popped event and the rest are dropped.
+                now = self.drain_end;
+                break StopReason::DrainLimit;
+            }
             now = t;
             self.events += 1;
             if let Some(trace) = self.trace.as_deref_mut() {
@@ -753,7 +762,9 @@ impl Simulation {
                         self.queue.push(next, Ev::Publish);
                     }
                 }
-                Ev::Scripted { sender, label } => self.publish(now, 0, sender, label),
+                Ev::Scripted { sender, label } => {
+                    self.publish(now, 0, sender, label.map(String::from))
+                }
                 Ev::Direct { channel } => {
                     let conv = (channel - self.direct_first) as usize;
                     let (arrival, rate) = self.direct_arrival;
@@ -766,11 +777,7 @@ impl Simulation {
                         self.queue.push(next, Ev::Direct { channel });
                     }
                 }
-                Ev::Arrive {
-                    copy,
-                    packet,
-                    handed_over,
-                } => self.arrive(now, copy, packet, handed_over),
+                Ev::Arrive(copy) => self.arrive(now, copy),
                 Ev::Timer { node, slot, at_ms } => self.timer(now, node, slot as usize, at_ms),
                 Ev::Churn { node, action } => match action {
                     ChurnAction::Down => self.go_down(now, node),
@@ -819,7 +826,7 @@ impl Simulation {
                 n.slots
                     .iter()
                     .map(|s| match &s.proto {
-                        Proto::Sds(c) => c.local_log().count(),
+                        Proto::Sds(c) => c.local_log_len(),
                         Proto::None => 0,
                     })
                     .sum::<usize>()
@@ -882,43 +889,45 @@ impl Simulation {
         }
     }
 
+    /// Distinct final logs per channel, summed (see [`RunOutcome::distinct_final_logs`]).
+    /// Logs are grouped by a fixed-key hash, then compared in full within a group.
     fn distinct_final_logs(&self) -> u64 {
-        use sha2::{Digest, Sha256};
         let mut total = 0u64;
         for (ch, spec) in self.channels.iter().enumerate() {
-            let mut seen = std::collections::BTreeSet::new();
+            let mut groups: BTreeMap<u64, Vec<FinalLog<'_>>> = BTreeMap::new();
             for &i in &spec.members {
                 if self.presence[i as usize] == Presence::Left {
                     continue; // departed participants are not expected to agree
                 }
-                let mut h = Sha256::new();
-                let node = &self.nodes[i as usize];
-                let Some(slot) = node.slot_of(ch as u32) else {
+                let Some(log) = self.final_log(ch as u32, i) else {
                     continue;
                 };
-                match &node.slots[slot].proto {
-                    Proto::Sds(c) => {
-                        for id in c.local_log() {
-                            h.update(id.as_bytes());
-                            h.update([0]);
-                        }
-                    }
-                    Proto::None => {
-                        for (m, t) in self.rec.messages().iter().enumerate() {
-                            if t.channel == ch as u32
-                                && (t.publisher == i || self.rec.delivery(m as u32, i).is_some())
-                            {
-                                h.update(t.id.as_bytes());
-                                h.update([0]);
-                            }
-                        }
-                    }
+                let same_hash = groups.entry(log.hash()).or_default();
+                if !same_hash.iter().any(|other| other.same(&log)) {
+                    same_hash.push(log);
+                    total += 1;
                 }
-                seen.insert(h.finalize().to_vec());
             }
-            total += seen.len() as u64;
         }
         total
+    }
+
+    /// Participant `i`'s final log in channel `ch`: its core's local log (SDS), or the
+    /// messages it published or delivered, in publication order (`none`).
+    fn final_log(&self, ch: u32, i: u32) -> Option<FinalLog<'_>> {
+        let node = &self.nodes[i as usize];
+        let slot = node.slot_of(ch)?;
+        Some(match &node.slots[slot].proto {
+            Proto::Sds(c) => FinalLog::Sds(c),
+            Proto::None => FinalLog::Messages(
+                (0..self.rec.messages().len() as u32)
+                    .filter(|&m| {
+                        let t = &self.rec.messages()[m as usize];
+                        t.channel == ch && (t.publisher == i || self.rec.delivery(m, i).is_some())
+                    })
+                    .collect(),
+            ),
+        })
     }
 
     /// A payload: 8-byte big-endian sequence number, then seeded random bytes.
@@ -970,31 +979,33 @@ impl Simulation {
         self.after_input(now, sender, slot, false);
     }
 
-    fn arrive(&mut self, now: SimTime, copy: Copy, packet: Rc<Packet>, handed_over: bool) {
+    fn arrive(&mut self, now: SimTime, mut copy: InFlight) {
         // Link model (net::links): a copy still queued in its sender's uplink when the
         // sender went offline never left; a copy off the wire first waits in the receiver's
         // downlink FIFO (re-scheduled once, with `handed_over`).
-        if !handed_over {
-            if !self.net.copy_alive(&copy) {
+        if !copy.handed_over {
+            let on_wire = Copy {
+                to: copy.to,
+                from: copy.from,
+                arrival: now,
+                departure: copy.departure,
+                epoch: copy.epoch,
+            };
+            if !self.net.copy_alive(&on_wire) {
                 self.in_flight -= 1;
                 return;
             }
-            let wait = self
-                .net
-                .downlink_delay(copy.to, now, packet.bytes.len() as u64);
+            let size = copy.packet.bytes.len() as u64;
+            let wait = self.net.downlink_delay(copy.to, now, size);
             if wait > 0 {
-                self.queue.push(
-                    now + wait,
-                    Ev::Arrive {
-                        copy,
-                        packet,
-                        handed_over: true,
-                    },
-                );
+                copy.handed_over = true;
+                self.queue.push(now + wait, Ev::Arrive(copy));
                 return;
             }
         }
-        let (to, from) = (copy.to, copy.from);
+        let InFlight {
+            packet, to, from, ..
+        } = copy;
         self.in_flight -= 1;
         if self.presence[to as usize] != Presence::Online {
             if let Some(c) = &mut self.churn_stats {
@@ -1068,11 +1079,14 @@ impl Simulation {
             self.in_flight += 1;
             self.queue.push(
                 c.arrival,
-                Ev::Arrive {
-                    copy: *c,
+                Ev::Arrive(InFlight {
                     packet: Rc::clone(packet),
+                    departure: c.departure,
+                    to: c.to,
+                    from: c.from,
+                    epoch: c.epoch,
                     handed_over: false,
-                },
+                }),
             );
         }
     }
@@ -1225,6 +1239,32 @@ impl Simulation {
         }
         if missing_changed {
             self.arm_missing_tick(now, i, slot);
+        }
+    }
+}
+
+/// A participant's final log, for [`Simulation::distinct_final_logs`].
+enum FinalLog<'a> {
+    Sds(&'a sds::Channel),
+    /// Recorder message indexes (the `none` baseline).
+    Messages(Vec<u32>),
+}
+
+impl FinalLog<'_> {
+    fn hash(&self) -> u64 {
+        let mut h = FxHasher::default();
+        match self {
+            FinalLog::Sds(c) => c.local_log().for_each(|id| id.hash(&mut h)),
+            FinalLog::Messages(m) => m.hash(&mut h),
+        }
+        h.finish()
+    }
+
+    fn same(&self, other: &FinalLog<'_>) -> bool {
+        match (self, other) {
+            (FinalLog::Sds(a), FinalLog::Sds(b)) => a.local_log().eq(b.local_log()),
+            (FinalLog::Messages(a), FinalLog::Messages(b)) => a == b,
+            _ => false,
         }
     }
 }
@@ -1815,5 +1855,15 @@ impl Simulation {
             self.query_on_connect(now, i, slot);
             self.arm_missing_tick(now, i, slot);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The queue holds one `Ev` per copy in flight (millions with 10,000 participants): a
+    /// larger variant costs memory and time on every copy. Box big payloads instead.
+    #[test]
+    fn event_stays_small() {
+        assert!(std::mem::size_of::<super::Ev>() <= 32);
     }
 }

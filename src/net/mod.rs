@@ -308,6 +308,9 @@ pub struct Network {
     traffic: Vec<NodeTraffic>,
     copies: CopyCounts,
     links: links::Links,
+    /// Scratch list of the overlay neighbours being sent to (kept to avoid an allocation
+    /// per forwarded packet).
+    neighbours: Vec<u32>,
 }
 
 impl Network {
@@ -363,6 +366,7 @@ impl Network {
             traffic: vec![NodeTraffic::default(); n as usize],
             copies: CopyCounts::default(),
             links: links::Links::new(scenario),
+            neighbours: Vec::new(),
         })
     }
 
@@ -475,10 +479,13 @@ impl Network {
                 }
             }
             Overlay::Flood(g) => {
-                let neighbours = g.neighbours(origin).to_vec();
-                for to in neighbours {
+                let mut neighbours = std::mem::take(&mut self.neighbours);
+                neighbours.clear();
+                neighbours.extend_from_slice(g.neighbours(origin));
+                for &to in &neighbours {
                     self.send_copy(now, origin, to, size, packet.kind, false, out);
                 }
+                self.neighbours = neighbours;
             }
         }
     }
@@ -503,15 +510,13 @@ impl Network {
             return Receipt::Duplicate;
         }
         if let Overlay::Flood(g) = &self.overlay {
-            let neighbours: Vec<u32> = g
-                .neighbours(to)
-                .iter()
-                .copied()
-                .filter(|&w| w != from)
-                .collect();
-            for w in neighbours {
+            let mut neighbours = std::mem::take(&mut self.neighbours);
+            neighbours.clear();
+            neighbours.extend(g.neighbours(to).iter().copied().filter(|&w| w != from));
+            for &w in &neighbours {
                 self.send_copy(now, to, w, size, packet.kind, true, out);
             }
+            self.neighbours = neighbours;
         }
         Receipt::First
     }

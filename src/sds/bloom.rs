@@ -17,30 +17,37 @@ use bytes::{Bytes, BytesMut};
 /// `k1 = (k1 << 8) | unit` (so units above 255 mix into neighbouring bytes, exactly like the
 /// JS build), result reinterpreted as a signed 32-bit integer.
 pub fn nim_murmur3_32(units: &[u32]) -> i32 {
-    const C1: u32 = 0xcc9e_2d51;
-    const C2: u32 = 0x1b87_3593;
-    let mix = |mut k1: u32| {
-        k1 = k1.wrapping_mul(C1);
-        k1 = k1.rotate_left(15);
-        k1.wrapping_mul(C2)
-    };
+    murmur_units(units.iter().copied())
+}
+
+/// [`nim_murmur3_32`] of units that are all below 256, given as bytes: standard MurmurHash3
+/// x86_32 (seed 0), whose little-endian block read is the units' `(k1 << 8) | unit` fold.
+fn murmur_bytes(data: &[u8]) -> i32 {
+    let mut blocks = data.chunks_exact(4);
     let mut h1: u32 = 0;
-    let blocks = units.len() / 4;
-    for b in 0..blocks {
-        let mut k1: u32 = 0;
-        for j in (0..4).rev() {
-            k1 = (k1 << 8) | units[b * 4 + j];
-        }
-        h1 ^= mix(k1);
+    for block in &mut blocks {
+        let k1 = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+        h1 ^= murmur_mix(k1);
         h1 = h1.rotate_left(13);
         h1 = h1.wrapping_mul(5).wrapping_add(0xe654_6b64);
     }
-    let mut k1: u32 = 0;
-    for j in (0..units.len() % 4).rev() {
-        k1 = (k1 << 8) | units[blocks * 4 + j];
-    }
-    h1 ^= mix(k1);
-    h1 ^= units.len() as u32;
+    let tail = blocks.remainder();
+    let k1 = tail
+        .iter()
+        .rev()
+        .fold(0u32, |k1, &b| (k1 << 8) | u32::from(b));
+    h1 ^= murmur_mix(k1);
+    murmur_finish(h1, data.len() as u32)
+}
+
+fn murmur_mix(k1: u32) -> u32 {
+    k1.wrapping_mul(0xcc9e_2d51)
+        .rotate_left(15)
+        .wrapping_mul(0x1b87_3593)
+}
+
+fn murmur_finish(mut h1: u32, len: u32) -> i32 {
+    h1 ^= len;
     h1 ^= h1 >> 16;
     h1 = h1.wrapping_mul(0x85eb_ca6b);
     h1 ^= h1 >> 13;
@@ -49,16 +56,41 @@ pub fn nim_murmur3_32(units: &[u32]) -> i32 {
     h1 as i32
 }
 
+/// [`nim_murmur3_32`] over units as they come (the general path, for non-ASCII ids).
+fn murmur_units(units: impl Iterator<Item = u32>) -> i32 {
+    // A block's units combine last to first: k1 = (k1 << 8) | unit.
+    let combine = |block: &[u32]| block.iter().rev().fold(0u32, |k1, &u| (k1 << 8) | u);
+    let mut h1: u32 = 0;
+    let mut block = [0u32; 4];
+    let mut filled = 0;
+    let mut len: u32 = 0;
+    for unit in units {
+        block[filled] = unit;
+        filled += 1;
+        len = len.wrapping_add(1);
+        if filled == 4 {
+            h1 ^= murmur_mix(combine(&block));
+            h1 = h1.rotate_left(13);
+            h1 = h1.wrapping_mul(5).wrapping_add(0xe654_6b64);
+            filled = 0;
+        }
+    }
+    h1 ^= murmur_mix(combine(&block[..filled]));
+    murmur_finish(h1, len)
+}
+
 /// The units js-waku hashes for a string: one per Unicode code point, valued as that code
 /// point's first UTF-16 code unit (`Array.from(item).map(c => c.charCodeAt(0))` in
 /// `nim_hashn.mjs`). For ASCII ids this is just the bytes.
 pub fn nim_units(item: &str) -> Vec<u32> {
-    item.chars()
-        .map(|c| {
-            let mut buf = [0u16; 2];
-            u32::from(c.encode_utf16(&mut buf)[0])
-        })
-        .collect()
+    units_of(item).collect()
+}
+
+fn units_of(item: &str) -> impl Iterator<Item = u32> + '_ {
+    item.chars().map(|c| {
+        let mut buf = [0u16; 2];
+        u32::from(c.encode_utf16(&mut buf)[0])
+    })
 }
 
 /// Nim's `hashN(item, n, maxValue)`: double hashing (Kirsch–Mitzenmacher)
@@ -73,11 +105,26 @@ fn hash_pair(item: &str, max_value: u64) -> (u64, u64) {
     if max_value == 0 {
         return (0, 0);
     }
-    let mut units = nim_units(item);
-    let a = u64::from(nim_murmur3_32(&units).unsigned_abs()) % max_value;
-    units.extend([u32::from(b' '), u32::from(b'b')]);
-    let b = u64::from(nim_murmur3_32(&units).unsigned_abs()) % max_value;
-    (a, b)
+    let (a, b) = if item.is_ascii() {
+        // One unit per byte: plain MurmurHash3 over the bytes, four at a time.
+        let mut buf = [0u8; 130];
+        let suffixed: &[u8] = match buf.get_mut(..item.len() + 2) {
+            Some(head) => {
+                head[..item.len()].copy_from_slice(item.as_bytes());
+                head[item.len()..].copy_from_slice(b" b");
+                head
+            }
+            None => &[item.as_bytes(), b" b"].concat(),
+        };
+        (murmur_bytes(item.as_bytes()), murmur_bytes(suffixed))
+    } else {
+        let suffixed = units_of(item).chain([u32::from(b' '), u32::from(b'b')]);
+        (murmur_units(units_of(item)), murmur_units(suffixed))
+    };
+    (
+        u64::from(a.unsigned_abs()) % max_value,
+        u64::from(b.unsigned_abs()) % max_value,
+    )
 }
 
 fn index_from_pair(a: u64, b: u64, n: u64, max_value: u64) -> u64 {
@@ -255,6 +302,64 @@ mod tests {
             0x2e4f_f723
         );
         assert_eq!(hash_n("dummy", 0, 1), 0);
+    }
+
+    /// The streaming hash against the block-indexed formulation it replaced, for every tail
+    /// length and units above 255 (which mix into neighbouring bytes).
+    #[test]
+    fn streaming_murmur_matches_block_indexed() {
+        fn block_indexed(units: &[u32]) -> i32 {
+            let mix = |k1: u32| {
+                k1.wrapping_mul(0xcc9e_2d51)
+                    .rotate_left(15)
+                    .wrapping_mul(0x1b87_3593)
+            };
+            let mut h1: u32 = 0;
+            let blocks = units.len() / 4;
+            for b in 0..blocks {
+                let mut k1: u32 = 0;
+                for j in (0..4).rev() {
+                    k1 = (k1 << 8) | units[b * 4 + j];
+                }
+                h1 ^= mix(k1);
+                h1 = h1.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+            }
+            let mut k1: u32 = 0;
+            for j in (0..units.len() % 4).rev() {
+                k1 = (k1 << 8) | units[blocks * 4 + j];
+            }
+            h1 ^= mix(k1);
+            h1 ^= units.len() as u32;
+            h1 ^= h1 >> 16;
+            h1 = h1.wrapping_mul(0x85eb_ca6b);
+            h1 ^= h1 >> 13;
+            h1 = h1.wrapping_mul(0xc2b2_ae35);
+            h1 ^= h1 >> 16;
+            h1 as i32
+        }
+        let units: Vec<u32> = (0..13u32).map(|i| i * 977 % 70_000).collect();
+        for n in 0..units.len() {
+            assert_eq!(
+                nim_murmur3_32(&units[..n]),
+                block_indexed(&units[..n]),
+                "{n}"
+            );
+        }
+        // The ASCII fast path (bytes) agrees with the units path, suffix included.
+        let text = "0123456789abcdef".repeat(9);
+        for n in 0..text.len() {
+            for item in [text[..n].to_owned(), format!("{}é", &text[..n])] {
+                let units = nim_units(&item);
+                let mut suffixed = units.clone();
+                suffixed.extend([u32::from(b' '), u32::from(b'b')]);
+                let m = 1_000_003;
+                let want = (
+                    u64::from(block_indexed(&units).unsigned_abs()) % m,
+                    u64::from(block_indexed(&suffixed).unsigned_abs()) % m,
+                );
+                assert_eq!(hash_pair(&item, m), want, "{item}");
+            }
+        }
     }
 
     #[test]

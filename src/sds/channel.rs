@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use bytes::Bytes;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
+use super::id::MessageId;
 use super::repair;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
@@ -209,6 +211,17 @@ pub struct Pending {
     pub repair_awaiting: usize,
 }
 
+/// See `Channel::held`.
+#[derive(Debug, Clone, Default)]
+struct Held {
+    /// Lamport timestamp, while the id is in the local log.
+    lamport: Option<u64>,
+    /// The message's original bytes, while the id is in the SDS-R store.
+    bytes: Option<Bytes>,
+}
+
+/// What a causal-history entry needs besides the id; kept for the newest
+/// `causal_history_size` log entries only (see `Channel::recent`).
 #[derive(Debug, Clone)]
 struct LogEntry {
     sender_id: String,
@@ -217,6 +230,7 @@ struct LogEntry {
 
 #[derive(Debug, Clone)]
 struct OutgoingEntry {
+    id: MessageId,
     message_id: String,
     bytes: Bytes,
     bits: Vec<u64>,
@@ -227,11 +241,14 @@ struct OutgoingEntry {
 
 #[derive(Debug, Clone)]
 struct Buffered {
+    id: MessageId,
     message_id: String,
     sender_id: String,
     lamport: u64,
     content: Bytes,
     causal_history: Vec<HistoryEntry>,
+    /// The ids of `causal_history`, in the same order.
+    deps: Vec<MessageId>,
     retrieval_hint: Option<Bytes>,
     bytes: Bytes,
     received_ms: u64,
@@ -245,29 +262,30 @@ struct MissingDep {
     last_activity_ms: u64,
 }
 
-/// A bounded set with first-in-first-out eviction (deterministic: `BTreeSet` + `VecDeque`).
+/// A bounded set with first-in-first-out eviction (the set is only looked up, never
+/// iterated; the order is a `VecDeque`).
 #[derive(Debug, Clone, Default)]
 struct FifoSet {
-    set: BTreeSet<String>,
-    order: VecDeque<String>,
+    set: FxHashSet<MessageId>,
+    order: VecDeque<MessageId>,
 }
 
 impl FifoSet {
-    fn contains(&self, id: &str) -> bool {
-        self.set.contains(id)
+    fn contains(&self, id: &MessageId) -> bool {
+        !self.set.is_empty() && self.set.contains(id)
     }
 
     /// Inserts `id`; returns false if already present. Evicts the oldest beyond `capacity`
     /// (at least 1) and reports it through `evicted`.
-    fn insert(&mut self, id: &str, capacity: usize, mut evicted: impl FnMut(String)) -> bool {
-        if !self.set.insert(id.to_owned()) {
+    fn insert(&mut self, id: &MessageId, capacity: usize, mut evicted: impl FnMut(String)) -> bool {
+        if !self.set.insert(id.clone()) {
             return false;
         }
-        self.order.push_back(id.to_owned());
+        self.order.push_back(id.clone());
         while self.order.len() > capacity.max(1) {
             if let Some(old) = self.order.pop_front() {
                 self.set.remove(&old);
-                evicted(old);
+                evicted(old.to_string());
             }
         }
         true
@@ -297,7 +315,8 @@ enum SyncState {
     },
 }
 
-type Key = (u64, String);
+/// A (Lamport timestamp, id) or (deadline, id) ordering key.
+type Key = (u64, MessageId);
 
 /// One participant's SDS state for one channel. See the module docs of `sds` for the drive
 /// loop. All methods are O(buffer sizes) at worst and never panic on peer input.
@@ -338,28 +357,39 @@ pub struct Channel {
     rng: ChaCha8Rng,
     lamport: u64,
     bloom: BloomFilter,
-    log: BTreeMap<String, LogEntry>,
-    log_order: BTreeSet<Key>,
+    // Hash maps and sets (fixed hasher) are only looked up, never iterated; everything whose
+    // order can show in the output is a `BTreeMap`/`BTreeSet`/`VecDeque`.
+    /// Every id in the local log or the SDS-R store, with its Lamport timestamp while in the
+    /// log and its bytes while in the store (one map: a sent or delivered message enters
+    /// both at once).
+    held: FxHashMap<MessageId, Held>,
+    /// The local log in ascending (Lamport, id) order. A sorted deque: messages are mostly
+    /// delivered in order, so inserts land at the back, and eviction takes the front.
+    log_order: VecDeque<Key>,
+    /// Sender and retrieval hint of the newest `causal_history_size` log entries, the only
+    /// ones a causal history can still name: entries are only added, or evicted from the
+    /// oldest end, so an entry that dropped out of the newest N never returns.
+    recent: BTreeMap<Key, LogEntry>,
     externally_met: FifoSet,
     delivered: FifoSet,
     lost: FifoSet,
     limits: Limits,
-    bloom_ids: VecDeque<String>,
+    bloom_ids: VecDeque<MessageId>,
     outgoing: VecDeque<OutgoingEntry>,
-    /// Ids in `outgoing`, for O(log n) membership (never iterated for output order).
-    outgoing_ids: BTreeSet<String>,
+    /// Ids in `outgoing`.
+    outgoing_ids: FxHashSet<MessageId>,
     incoming: BTreeMap<Key, Buffered>,
-    incoming_ids: BTreeMap<String, u64>,
-    waiting: BTreeMap<String, BTreeSet<Key>>,
+    incoming_ids: FxHashMap<MessageId, u64>,
+    waiting: FxHashMap<MessageId, BTreeSet<Key>>,
     per_sender: BTreeMap<String, BTreeSet<Key>>,
     lost_deadlines: BTreeSet<(u64, Key)>,
-    missing: BTreeMap<String, MissingDep>,
-    out_repair: BTreeMap<String, (u64, HistoryEntry)>,
+    missing: BTreeMap<MessageId, MissingDep>,
+    out_repair: BTreeMap<MessageId, (u64, HistoryEntry)>,
     out_repair_order: BTreeSet<Key>,
-    in_repair: BTreeMap<String, u64>,
+    in_repair: BTreeMap<MessageId, u64>,
     in_repair_order: BTreeSet<Key>,
-    store: BTreeMap<String, Bytes>,
-    store_order: VecDeque<String>,
+    /// The SDS-R store's ids, oldest first (the bytes are in `held`).
+    store_order: VecDeque<MessageId>,
     sync: SyncState,
     next_sweep_ms: Option<u64>,
     transmits: VecDeque<Transmit>,
@@ -452,18 +482,19 @@ impl Channel {
             rng,
             lamport: now_ms,
             bloom: BloomFilter::new(params),
-            log: BTreeMap::new(),
-            log_order: BTreeSet::new(),
+            held: FxHashMap::default(),
+            log_order: VecDeque::new(),
+            recent: BTreeMap::new(),
             externally_met: FifoSet::default(),
             delivered: FifoSet::default(),
             lost: FifoSet::default(),
             limits,
             bloom_ids: VecDeque::new(),
             outgoing: VecDeque::new(),
-            outgoing_ids: BTreeSet::new(),
+            outgoing_ids: FxHashSet::default(),
             incoming: BTreeMap::new(),
-            incoming_ids: BTreeMap::new(),
-            waiting: BTreeMap::new(),
+            incoming_ids: FxHashMap::default(),
+            waiting: FxHashMap::default(),
             per_sender: BTreeMap::new(),
             lost_deadlines: BTreeSet::new(),
             missing: BTreeMap::new(),
@@ -471,7 +502,6 @@ impl Channel {
             out_repair_order: BTreeSet::new(),
             in_repair: BTreeMap::new(),
             in_repair_order: BTreeSet::new(),
-            store: BTreeMap::new(),
             store_order: VecDeque::new(),
             sync,
             next_sweep_ms: None,
@@ -501,9 +531,15 @@ impl Channel {
     }
 
     /// Message ids of the local log in (Lamport timestamp, id) order: own sent messages and
-    /// delivered ones (not ids marked with `mark_dependencies_met`).
-    pub fn local_log(&self) -> impl Iterator<Item = &str> {
-        self.log_order.iter().map(|(_, id)| id.as_str())
+    /// delivered ones (not ids marked with `mark_dependencies_met`). `to_string()` gives the
+    /// id's text.
+    pub fn local_log(&self) -> impl Iterator<Item = &MessageId> {
+        self.log_order.iter().map(|(_, id)| id)
+    }
+
+    /// Number of entries in the local log.
+    pub fn local_log_len(&self) -> usize {
+        self.log_order.len()
     }
 
     /// Buffer occupancy.
@@ -579,7 +615,8 @@ impl Channel {
         self.check_payload(&payload)?;
         let ts = now_ms.max(self.lamport.saturating_add(1));
         let message_id = message_id_for(self.config.message_id, &self.participant_id, ts, &payload);
-        if self.is_known(&message_id) || self.outgoing_ids.contains(&message_id) {
+        let id = MessageId::new(&message_id);
+        if self.is_known(&id) || self.outgoing_ids.contains(&id) {
             return Err(SendError::DuplicateMessageId(message_id));
         }
         self.lamport = ts;
@@ -599,13 +636,13 @@ impl Channel {
         // Release the message's reference to the filter so the insert below mutates in place.
         drop(message);
         let bits = self.bloom.params().bit_indexes(&message_id);
-        self.bloom_add(&message_id, &bits);
+        self.bloom_add(&id, &bits);
         let own = self.participant_id.clone();
-        self.log_insert(&message_id, ts, own, None);
-        self.store_insert(&message_id, bytes.clone());
+        self.log_insert(&id, ts, own, None);
+        self.store_insert(&id, bytes.clone());
         if self.outgoing.len() >= self.config.outgoing_buffer_capacity.max(1) {
             if let Some(evicted) = self.outgoing.pop_front() {
-                self.outgoing_ids.remove(&evicted.message_id);
+                self.outgoing_ids.remove(&evicted.id);
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::OutgoingBuffer,
                     message_id: evicted.message_id.clone(),
@@ -616,8 +653,9 @@ impl Channel {
             }
         }
         self.reliable_channel_restart(now_ms, 1, 1);
-        self.outgoing_ids.insert(message_id.clone());
+        self.outgoing_ids.insert(id.clone());
         self.outgoing.push_back(OutgoingEntry {
+            id,
             message_id: message_id.clone(),
             bytes: bytes.clone(),
             bits,
@@ -715,13 +753,15 @@ impl Channel {
     /// Received messages get theirs from `handle_message`'s `retrieval_hint` argument; this
     /// replaces it.
     pub fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> bool {
-        match self.log.get_mut(message_id) {
-            Some(entry) => {
-                entry.retrieval_hint = Some(hint);
-                true
-            }
-            None => false,
+        let id = MessageId::new(message_id);
+        let Some(lamport) = self.held.get(&id).and_then(|h| h.lamport) else {
+            return false;
+        };
+        // Only the newest entries can still be named by a causal history (see `recent`).
+        if let Some(entry) = self.recent.get_mut(&(lamport, id)) {
+            entry.retrieval_hint = Some(hint);
         }
+        true
     }
 
     /// Handles bytes received from the transport at `now_ms`; `retrieval_hint` (e.g. a Waku
@@ -757,7 +797,8 @@ impl Channel {
         if message.channel_id != self.channel_id || message.sender_id == self.participant_id {
             return Ok(());
         }
-        self.repair_seen(&message.message_id, kind);
+        let id = MessageId::new(&message.message_id);
+        self.repair_seen(&id, kind);
         if kind == MessageKind::Ephemeral {
             self.events.push_back(Event::EphemeralDelivered {
                 message_id: message.message_id,
@@ -766,7 +807,7 @@ impl Channel {
             });
             return Ok(());
         }
-        if kind == MessageKind::Content && self.is_known(&message.message_id) {
+        if kind == MessageKind::Content && self.is_known(&id) {
             return Ok(());
         }
         match kind {
@@ -782,20 +823,33 @@ impl Channel {
             self.on_repair_request(now_ms, entry);
             inconsistent = true;
         }
-        self.review_acks(&message);
-        if kind == MessageKind::Content {
-            let bits = self.bloom.params().bit_indexes(&message.message_id);
-            self.bloom_add(&message.message_id, &bits);
-        }
-        let unmet: Vec<&HistoryEntry> = message
+        let history: Vec<MessageId> = message
             .causal_history
             .iter()
-            .filter(|e| !self.dep_met(&e.message_id))
+            .map(|e| MessageId::new(&e.message_id))
+            .collect();
+        self.review_acks(&message, &history);
+        if kind == MessageKind::Content {
+            let bits = self.bloom.params().bit_indexes(&message.message_id);
+            self.bloom_add(&id, &bits);
+        }
+        // A causal history names its sender's newest log entries, which are usually among
+        // this participant's newest too: look there (contiguous) before the hash lookups.
+        let newest = self.log_order.len().saturating_sub(2 * history.len());
+        let unmet: Vec<usize> = (0..history.len())
+            .filter(|&i| {
+                let id = &history[i];
+                !(self
+                    .log_order
+                    .range(newest..)
+                    .any(|(_, logged)| logged == id)
+                    || self.dep_met(id))
+            })
             .collect();
         let missing: Vec<HistoryEntry> = unmet
             .iter()
-            .filter(|e| !self.incoming_ids.contains_key(&e.message_id))
-            .map(|e| (*e).clone())
+            .filter(|&&i| !self.incoming_ids.contains_key(&history[i]))
+            .map(|&i| message.causal_history[i].clone())
             .collect();
         let has_unmet = !unmet.is_empty();
         if has_unmet {
@@ -811,11 +865,13 @@ impl Channel {
         if kind == MessageKind::Content {
             let lamport = message.lamport_timestamp.unwrap_or(0);
             let buffered = Buffered {
+                id,
                 message_id: message.message_id,
                 sender_id: message.sender_id,
                 lamport,
                 content: message.content.unwrap_or_default(),
                 causal_history: message.causal_history,
+                deps: history,
                 retrieval_hint,
                 bytes,
                 received_ms: now_ms,
@@ -824,7 +880,7 @@ impl Channel {
             if has_unmet {
                 self.hold(buffered);
             } else {
-                let id = buffered.message_id.clone();
+                let id = buffered.id.clone();
                 self.deliver(buffered);
                 self.release(vec![id]);
             }
@@ -872,19 +928,20 @@ impl Channel {
         let mut released = Vec::new();
         let capacity = self.config.local_log_capacity;
         for id in message_ids {
-            self.remove_out_repair(id);
-            self.missing.remove(id);
-            if self.dep_met(id) {
+            let id = MessageId::new(id);
+            self.remove_out_repair(&id);
+            self.missing.remove(&id);
+            if self.dep_met(&id) {
                 continue;
             }
             let events = &mut self.events;
-            self.externally_met.insert(id, capacity, |old| {
+            self.externally_met.insert(&id, capacity, |old| {
                 events.push_back(Event::Evicted {
                     buffer: Buffer::MetIds,
                     message_id: old,
                 })
             });
-            released.push(id.clone());
+            released.push(id);
         }
         self.release(released);
         self.schedule_sweep(now_ms);
@@ -909,18 +966,18 @@ impl Channel {
         self.config.repair
     }
 
-    fn dep_met(&self, id: &str) -> bool {
-        self.log.contains_key(id) || self.externally_met.contains(id) || self.delivered.contains(id)
+    fn dep_met(&self, id: &MessageId) -> bool {
+        self.in_log(id) || self.externally_met.contains(id) || self.delivered.contains(id)
     }
 
     /// Adds an id to the bloom filter; under `BloomRollover::Rebuild`, rebuilds it from the
     /// newest 80% of capacity once more than 120% of capacity ids were inserted.
-    fn bloom_add(&mut self, id: &str, bits: &[u64]) {
+    fn bloom_add(&mut self, id: &MessageId, bits: &[u64]) {
         self.bloom.insert_bits(bits);
         if self.config.bloom_rollover != BloomRollover::Rebuild {
             return;
         }
-        self.bloom_ids.push_back(id.to_owned());
+        self.bloom_ids.push_back(id.clone());
         let capacity = self.config.bloom_capacity.max(1);
         let max = capacity.saturating_mul(120) / 100;
         if self.bloom_ids.len() <= max.max(1) {
@@ -932,7 +989,7 @@ impl Channel {
         let params = *self.bloom.params();
         let mut fresh = BloomFilter::new(params);
         for kept in &self.bloom_ids {
-            fresh.insert_bits(&params.bit_indexes(kept));
+            fresh.insert_bits(&kept.with_str(|id| params.bit_indexes(id)));
         }
         self.bloom = fresh;
     }
@@ -954,22 +1011,21 @@ impl Channel {
         }
     }
 
-    fn is_known(&self, id: &str) -> bool {
+    fn is_known(&self, id: &MessageId) -> bool {
         self.dep_met(id) || self.incoming_ids.contains_key(id)
     }
 
+    /// The newest `causal_history_size` log entries, oldest first.
     fn causal_history(&self) -> Vec<HistoryEntry> {
         let mut history: Vec<HistoryEntry> = self
-            .log_order
+            .recent
             .iter()
             .rev()
             .take(self.config.causal_history_size)
-            .filter_map(|(_, id)| {
-                self.log.get(id).map(|e| HistoryEntry {
-                    message_id: id.clone(),
-                    retrieval_hint: e.retrieval_hint.clone(),
-                    sender_id: Some(e.sender_id.clone()),
-                })
+            .map(|((_, id), e)| HistoryEntry {
+                message_id: id.to_string(),
+                retrieval_hint: e.retrieval_hint.clone(),
+                sender_id: Some(e.sender_id.clone()),
             })
             .collect();
         history.reverse();
@@ -978,31 +1034,53 @@ impl Channel {
 
     fn log_insert(
         &mut self,
-        id: &str,
+        id: &MessageId,
         lamport: u64,
         sender_id: String,
         retrieval_hint: Option<Bytes>,
     ) {
-        if self.log.contains_key(id) {
+        if self.in_log(id) {
             return;
         }
-        self.log.insert(
-            id.to_owned(),
-            LogEntry {
+        self.held.entry(id.clone()).or_default().lamport = Some(lamport);
+        let key = (lamport, id.clone());
+        // The key is new (the id was not in the log). Usually the newest: append; else
+        // insert at its sorted position.
+        if self.log_order.back().is_none_or(|last| *last < key) {
+            self.log_order.push_back(key.clone());
+        } else {
+            let at = self.log_order.partition_point(|k| *k < key);
+            self.log_order.insert(at, key.clone());
+        }
+        // `recent` stays the newest `causal_history_size` entries of the log.
+        let n = self.config.causal_history_size;
+        let newest = self.recent.len() < n
+            || self
+                .recent
+                .first_key_value()
+                .is_some_and(|(oldest, _)| *oldest < key);
+        if newest {
+            let entry = LogEntry {
                 sender_id,
                 retrieval_hint,
-            },
-        );
-        self.log_order.insert((lamport, id.to_owned()));
-        while self.log.len() > self.config.local_log_capacity.max(1) {
-            let Some((_, old)) = self.log_order.pop_first() else {
+            };
+            self.recent.insert(key, entry);
+            if self.recent.len() > n {
+                self.recent.pop_first();
+            }
+        }
+        while self.log_order.len() > self.config.local_log_capacity.max(1) {
+            let Some(old_key) = self.log_order.pop_front() else {
                 break;
             };
-            self.log.remove(&old);
+            // In `recent` only when the log holds no more than `causal_history_size` entries.
+            self.recent.remove(&old_key);
+            let old = old_key.1;
+            self.release_held(&old, |h| h.lamport = None);
             let events = &mut self.events;
             events.push_back(Event::Evicted {
                 buffer: Buffer::LocalLog,
-                message_id: old.clone(),
+                message_id: old.to_string(),
             });
             self.delivered
                 .insert(&old, self.config.delivered_ids_capacity, |gone| {
@@ -1014,35 +1092,50 @@ impl Channel {
         }
     }
 
-    fn store_insert(&mut self, id: &str, bytes: Bytes) {
-        if self.config.repair.is_none() || self.store.contains_key(id) {
+    fn in_log(&self, id: &MessageId) -> bool {
+        self.held.get(id).is_some_and(|h| h.lamport.is_some())
+    }
+
+    /// The stored bytes of `id` (SDS-R store).
+    fn stored(&self, id: &MessageId) -> Option<&Bytes> {
+        self.held.get(id).and_then(|h| h.bytes.as_ref())
+    }
+
+    /// Applies `leave` (clearing the log or store part) to `id`'s entry in `held`, and drops
+    /// the entry once it is in neither.
+    fn release_held(&mut self, id: &MessageId, leave: impl FnOnce(&mut Held)) {
+        if let Some(h) = self.held.get_mut(id) {
+            leave(h);
+            if h.lamport.is_none() && h.bytes.is_none() {
+                self.held.remove(id);
+            }
+        }
+    }
+
+    fn store_insert(&mut self, id: &MessageId, bytes: Bytes) {
+        if self.config.repair.is_none() || self.stored(id).is_some() {
             return;
         }
-        self.store.insert(id.to_owned(), bytes);
-        self.store_order.push_back(id.to_owned());
-        while self.store.len() > self.config.message_store_capacity.max(1) {
+        self.held.entry(id.clone()).or_default().bytes = Some(bytes);
+        self.store_order.push_back(id.clone());
+        while self.store_order.len() > self.config.message_store_capacity.max(1) {
             let Some(old) = self.store_order.pop_front() else {
                 break;
             };
-            self.store.remove(&old);
+            self.release_held(&old, |h| h.bytes = None);
             self.events.push_back(Event::Evicted {
                 buffer: Buffer::MessageStore,
-                message_id: old,
+                message_id: old.to_string(),
             });
         }
     }
 
     fn deliver(&mut self, b: Buffered) {
         self.lamport = self.lamport.max(b.lamport);
-        self.log_insert(
-            &b.message_id,
-            b.lamport,
-            b.sender_id.clone(),
-            b.retrieval_hint,
-        );
-        self.store_insert(&b.message_id, b.bytes);
-        self.missing.remove(&b.message_id);
-        self.remove_out_repair(&b.message_id);
+        self.log_insert(&b.id, b.lamport, b.sender_id.clone(), b.retrieval_hint);
+        self.store_insert(&b.id, b.bytes);
+        self.missing.remove(&b.id);
+        self.remove_out_repair(&b.id);
         self.events.push_back(Event::Delivered {
             message_id: b.message_id,
             sender_id: b.sender_id,
@@ -1055,7 +1148,7 @@ impl Channel {
     /// Holds `b` in the incoming buffer, evicting first (by `Buffer::IncomingBuffer`'s rule)
     /// if its sender's share or the whole buffer is full.
     fn hold(&mut self, b: Buffered) {
-        let key = (b.lamport, b.message_id.clone());
+        let key = (b.lamport, b.id.clone());
         let per_sender = self.config.incoming_buffer_per_sender.max(1);
         let sender_full = self
             .per_sender
@@ -1074,9 +1167,9 @@ impl Channel {
                     if let Some(old) = self.unhold(&h) {
                         self.events.push_back(Event::Evicted {
                             buffer: Buffer::IncomingBuffer,
-                            message_id: old.message_id.clone(),
+                            message_id: old.message_id,
                         });
-                        self.resolve(Vec::new(), vec![old.message_id], BTreeSet::new());
+                        self.resolve(Vec::new(), vec![old.id], BTreeSet::new());
                     }
                 }
                 _ => {
@@ -1088,10 +1181,10 @@ impl Channel {
                 }
             }
         }
-        for e in &b.causal_history {
-            if !self.dep_met(&e.message_id) {
+        for dep in &b.deps {
+            if !self.dep_met(dep) {
                 self.waiting
-                    .entry(e.message_id.clone())
+                    .entry(dep.clone())
                     .or_default()
                     .insert(key.clone());
             }
@@ -1104,18 +1197,18 @@ impl Channel {
             .entry(b.sender_id.clone())
             .or_default()
             .insert(key.clone());
-        self.incoming_ids.insert(b.message_id.clone(), b.lamport);
+        self.incoming_ids.insert(b.id.clone(), b.lamport);
         self.incoming.insert(key, b);
     }
 
     fn unhold(&mut self, key: &Key) -> Option<Buffered> {
         let b = self.incoming.remove(key)?;
-        self.incoming_ids.remove(&b.message_id);
-        for e in &b.causal_history {
-            if let Some(w) = self.waiting.get_mut(&e.message_id) {
+        self.incoming_ids.remove(&b.id);
+        for dep in &b.deps {
+            if let Some(w) = self.waiting.get_mut(dep) {
                 w.remove(key);
                 if w.is_empty() {
-                    self.waiting.remove(&e.message_id);
+                    self.waiting.remove(dep);
                 }
             }
         }
@@ -1135,10 +1228,9 @@ impl Channel {
     /// Whether a buffered message may leave the buffer: every dependency is met, or, once it
     /// timed out, is at least not held in the incoming buffer (so lost).
     fn is_ready(&self, b: &Buffered) -> bool {
-        b.causal_history.iter().all(|e| {
-            self.dep_met(&e.message_id)
-                || (b.timed_out && !self.incoming_ids.contains_key(&e.message_id))
-        })
+        b.deps
+            .iter()
+            .all(|dep| self.dep_met(dep) || (b.timed_out && !self.incoming_ids.contains_key(dep)))
     }
 
     /// Marks a buffered message timed out and declares its missing (not held) dependencies
@@ -1151,11 +1243,11 @@ impl Channel {
         let Some(b) = self.incoming.get(key) else {
             return false;
         };
-        let lost: Vec<String> = b
-            .causal_history
+        let lost: Vec<MessageId> = b
+            .deps
             .iter()
-            .map(|e| e.message_id.clone())
             .filter(|id| !self.dep_met(id) && !self.incoming_ids.contains_key(id))
+            .cloned()
             .collect();
         for id in &lost {
             self.declare_lost(id);
@@ -1164,7 +1256,7 @@ impl Channel {
     }
 
     /// Declares `id` irretrievably lost, once: event, no more repair requests.
-    fn declare_lost(&mut self, id: &str) {
+    fn declare_lost(&mut self, id: &MessageId) {
         self.missing.remove(id);
         self.remove_out_repair(id);
         let events = &mut self.events;
@@ -1176,7 +1268,7 @@ impl Channel {
             })
         }) {
             self.events.push_back(Event::IrretrievablyLost {
-                message_id: id.to_owned(),
+                message_id: id.to_string(),
             });
         }
     }
@@ -1198,7 +1290,7 @@ impl Channel {
 
     /// Delivers buffered messages made ready by `available` ids, smallest (Lamport, id) first,
     /// until none is ready.
-    fn release(&mut self, available: Vec<String>) {
+    fn release(&mut self, available: Vec<MessageId>) {
         self.resolve(available, Vec::new(), BTreeSet::new());
     }
 
@@ -1210,8 +1302,8 @@ impl Channel {
     /// delivered.
     fn resolve(
         &mut self,
-        mut available: Vec<String>,
-        mut gone: Vec<String>,
+        mut available: Vec<MessageId>,
+        mut gone: Vec<MessageId>,
         mut ready: BTreeSet<Key>,
     ) {
         loop {
@@ -1242,14 +1334,12 @@ impl Channel {
             let Some(b) = self.unhold(&key) else {
                 continue;
             };
-            let id = b.message_id.clone();
+            let id = b.id.clone();
             let drop = self.config.lost_policy == LostPolicy::Drop
-                && b.causal_history
-                    .iter()
-                    .any(|e| !self.dep_met(&e.message_id));
+                && b.deps.iter().any(|dep| !self.dep_met(dep));
             if drop {
                 self.events.push_back(Event::DroppedLost {
-                    message_id: id.clone(),
+                    message_id: b.message_id,
                 });
                 gone.push(id);
             } else {
@@ -1259,9 +1349,10 @@ impl Channel {
         }
     }
 
-    fn review_acks(&mut self, message: &SdsMessage) {
-        for e in &message.causal_history {
-            if !self.outgoing_ids.remove(&e.message_id) {
+    /// Acknowledgements carried by `message`, whose causal-history ids are `history`.
+    fn review_acks(&mut self, message: &SdsMessage, history: &[MessageId]) {
+        for (e, id) in message.causal_history.iter().zip(history) {
+            if !self.outgoing_ids.remove(id) {
                 continue;
             }
             if let Some(pos) = self
@@ -1294,7 +1385,7 @@ impl Channel {
             let count = o.possible_acks.saturating_add(1);
             if count >= threshold {
                 if let Some(o) = self.outgoing.remove(i) {
-                    self.outgoing_ids.remove(&o.message_id);
+                    self.outgoing_ids.remove(&o.id);
                     self.events.push_back(Event::Acknowledged {
                         message_id: o.message_id,
                     });
@@ -1340,7 +1431,7 @@ impl Channel {
                 .retain(|e| !gone.contains(e.message_id.as_str()));
         }
         for id in give_up {
-            self.outgoing_ids.remove(&id);
+            self.outgoing_ids.remove(&MessageId::new(&id));
             self.events
                 .push_back(Event::NotAcknowledged { message_id: id });
         }
@@ -1362,22 +1453,23 @@ impl Channel {
         let mut reports = Vec::new();
         let mut untracked = Vec::new();
         for b in self.incoming.values() {
-            let missing: Vec<HistoryEntry> = b
+            let missing: Vec<(&HistoryEntry, &MessageId)> = b
                 .causal_history
                 .iter()
-                .filter(|e| {
-                    !self.dep_met(&e.message_id)
-                        && !self.incoming_ids.contains_key(&e.message_id)
-                        && !self.lost.contains(&e.message_id)
+                .zip(&b.deps)
+                .filter(|(_, id)| {
+                    !self.dep_met(id)
+                        && !self.incoming_ids.contains_key(*id)
+                        && !self.lost.contains(id)
                 })
-                .cloned()
                 .collect();
             untracked.extend(
                 missing
                     .iter()
-                    .filter(|e| !self.missing.contains_key(&e.message_id))
-                    .cloned(),
+                    .filter(|(_, id)| !self.missing.contains_key(*id))
+                    .map(|(e, _)| (*e).clone()),
             );
+            let missing: Vec<HistoryEntry> = missing.into_iter().map(|(e, _)| e.clone()).collect();
             if !missing.is_empty() {
                 reports.push(Event::MissingDependencies {
                     message_id: b.message_id.clone(),
@@ -1391,7 +1483,7 @@ impl Channel {
         let Some(rc) = self.repair_config() else {
             return;
         };
-        let ids: Vec<String> = self.missing.keys().cloned().collect();
+        let ids: Vec<MessageId> = self.missing.keys().cloned().collect();
         for id in ids {
             if self.dep_met(&id) || self.incoming_ids.contains_key(&id) {
                 self.missing.remove(&id);
@@ -1410,8 +1502,13 @@ impl Channel {
                 m.rounds += 1;
                 m.last_activity_ms = now_ms;
                 let entry = self.history_entry_for_missing(&id);
-                let t =
-                    repair::t_req_ms(&self.participant_id, &id, now_ms, rc.t_min_ms, rc.t_max_ms);
+                let t = repair::t_req_ms(
+                    &self.participant_id,
+                    &entry.message_id,
+                    now_ms,
+                    rc.t_min_ms,
+                    rc.t_max_ms,
+                );
                 self.add_out_repair(entry, t);
             } else {
                 self.declare_lost(&id);
@@ -1421,7 +1518,7 @@ impl Channel {
 
     /// The best-known history entry for a missing id: from a buffered message's causal history
     /// if any names it, else the bare id.
-    fn history_entry_for_missing(&self, id: &str) -> HistoryEntry {
+    fn history_entry_for_missing(&self, id: &MessageId) -> HistoryEntry {
         self.waiting
             .get(id)
             .and_then(|keys| keys.first())
@@ -1429,11 +1526,12 @@ impl Channel {
             .and_then(|b| {
                 b.causal_history
                     .iter()
-                    .find(|e| e.message_id == id)
-                    .cloned()
+                    .zip(&b.deps)
+                    .find(|(_, dep)| *dep == id)
+                    .map(|(e, _)| e.clone())
             })
             .unwrap_or_else(|| HistoryEntry {
-                message_id: id.to_owned(),
+                message_id: id.to_string(),
                 retrieval_hint: None,
                 sender_id: None,
             })
@@ -1534,7 +1632,8 @@ impl Channel {
         let Some(rc) = self.repair_config() else {
             return;
         };
-        if self.out_repair.contains_key(&entry.message_id) {
+        let id = MessageId::new(&entry.message_id);
+        if self.out_repair.contains_key(&id) {
             return;
         }
         if self.out_repair.len() >= rc.buffer_capacity.max(1) {
@@ -1542,34 +1641,32 @@ impl Channel {
                 self.out_repair.remove(&furthest);
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::OutgoingRepairBuffer,
-                    message_id: furthest,
+                    message_id: furthest.to_string(),
                 });
             }
         }
-        self.out_repair_order
-            .insert((t_req_ms, entry.message_id.clone()));
-        self.out_repair
-            .insert(entry.message_id.clone(), (t_req_ms, entry));
+        self.out_repair_order.insert((t_req_ms, id.clone()));
+        self.out_repair.insert(id, (t_req_ms, entry));
     }
 
-    fn remove_out_repair(&mut self, id: &str) -> bool {
+    fn remove_out_repair(&mut self, id: &MessageId) -> bool {
         match self.out_repair.remove(id) {
             Some((t, _)) => {
-                self.out_repair_order.remove(&(t, id.to_owned()));
+                self.out_repair_order.remove(&(t, id.clone()));
                 true
             }
             None => false,
         }
     }
 
-    fn remove_in_repair(&mut self, id: &str) {
+    fn remove_in_repair(&mut self, id: &MessageId) {
         if let Some(t) = self.in_repair.remove(id) {
-            self.in_repair_order.remove(&(t, id.to_owned()));
+            self.in_repair_order.remove(&(t, id.clone()));
         }
     }
 
     /// A message with this id was received: nobody needs to request or answer it any more.
-    fn repair_seen(&mut self, id: &str, kind: MessageKind) {
+    fn repair_seen(&mut self, id: &MessageId, kind: MessageKind) {
         if self.config.repair.is_none() {
             return;
         }
@@ -1585,15 +1682,15 @@ impl Channel {
             return;
         };
         for entry in entries {
-            if self.missing.contains_key(&entry.message_id) || self.lost.contains(&entry.message_id)
-            {
+            let id = MessageId::new(&entry.message_id);
+            if self.missing.contains_key(&id) || self.lost.contains(&id) {
                 continue;
             }
             if self.missing.len() >= rc.buffer_capacity.max(1) {
                 break;
             }
             self.missing.insert(
-                entry.message_id.clone(),
+                id,
                 MissingDep {
                     rounds: 1,
                     last_activity_ms: now_ms,
@@ -1631,7 +1728,7 @@ impl Channel {
                 continue;
             };
             self.events.push_back(Event::RepairRequestSent {
-                message_id: id.clone(),
+                message_id: entry.message_id.clone(),
             });
             if let Some(m) = self.missing.get_mut(&id) {
                 m.last_activity_ms = now_ms;
@@ -1639,7 +1736,7 @@ impl Channel {
                     m.rounds += 1;
                     let next = repair::t_req_ms(
                         &self.participant_id,
-                        &id,
+                        &entry.message_id,
                         now_ms.saturating_add(rc.t_max_ms),
                         rc.t_min_ms,
                         rc.t_max_ms,
@@ -1657,34 +1754,35 @@ impl Channel {
         let Some(rc) = self.repair_config() else {
             return;
         };
-        let id = &entry.message_id;
+        let id = MessageId::new(&entry.message_id);
         // Someone else asked: drop our own request (this round is used up).
-        if self.remove_out_repair(id) {
-            if let Some(m) = self.missing.get_mut(id) {
+        if self.remove_out_repair(&id) {
+            if let Some(m) = self.missing.get_mut(&id) {
                 m.last_activity_ms = now_ms;
             }
-        } else if let Some(m) = self.missing.get_mut(id) {
+        } else if let Some(m) = self.missing.get_mut(&id) {
             m.last_activity_ms = now_ms;
         }
-        if !self.store.contains_key(id) || self.in_repair.contains_key(id) {
+        if self.stored(&id).is_none() || self.in_repair.contains_key(&id) {
             return;
         }
         let sender = entry.sender_id.as_deref().unwrap_or("");
-        if !repair::in_response_group(&self.participant_id, sender, id, rc.num_response_groups) {
+        let text = &entry.message_id;
+        if !repair::in_response_group(&self.participant_id, sender, text, rc.num_response_groups) {
             return;
         }
-        let t = repair::t_resp_ms(&self.participant_id, sender, id, now_ms, rc.t_max_ms);
+        let t = repair::t_resp_ms(&self.participant_id, sender, text, now_ms, rc.t_max_ms);
         if self.in_repair.len() >= rc.buffer_capacity.max(1) {
             if let Some((_, furthest)) = self.in_repair_order.pop_last() {
                 self.in_repair.remove(&furthest);
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::IncomingRepairBuffer,
-                    message_id: furthest,
+                    message_id: furthest.to_string(),
                 });
             }
         }
         self.in_repair.insert(id.clone(), t);
-        self.in_repair_order.insert((t, id.clone()));
+        self.in_repair_order.insert((t, id));
     }
 
     fn respond_due(&mut self, now_ms: u64) {
@@ -1694,15 +1792,16 @@ impl Channel {
             }
             self.in_repair_order.pop_first();
             self.in_repair.remove(&id);
-            if let Some(bytes) = self.store.get(&id) {
+            if let Some(bytes) = self.stored(&id) {
+                let message_id = id.to_string();
                 self.transmits.push_back(Transmit {
                     kind: TransmitKind::RepairResponse,
-                    message_id: id.clone(),
+                    message_id: message_id.clone(),
                     bytes: bytes.clone(),
                     repair_requests: 0,
                 });
                 self.events
-                    .push_back(Event::RepairResponseSent { message_id: id });
+                    .push_back(Event::RepairResponseSent { message_id });
             }
         }
     }

@@ -38,6 +38,7 @@
 pub mod bloom;
 pub mod channel;
 pub mod config;
+pub mod id;
 pub mod repair;
 pub mod wire;
 
@@ -45,5 +46,6 @@ pub use channel::{
     message_id_for, Buffer, Channel, Event, Pending, SendError, Transmit, TransmitKind,
 };
 pub use config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
+pub use id::MessageId;
 pub use repair::response_groups_for;
 pub use wire::{HistoryEntry, Limits, MessageKind, SdsMessage, WireError};

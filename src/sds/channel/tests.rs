@@ -192,7 +192,7 @@ fn release_order_is_lamport_then_id() {
     b.handle_message(T0 + 61, b_early, None).expect("ok");
     b.handle_message(T0 + 62, b1, None).expect("ok");
     assert_eq!(delivered(&events(&mut b)), [m1, early, late]);
-    let log: Vec<&str> = b.local_log().collect();
+    let log: Vec<String> = b.local_log().map(ToString::to_string).collect();
     assert_eq!(log.len(), 3);
 }
 
@@ -1201,4 +1201,72 @@ fn sync_ids_are_deterministic_per_participant_and_lamport() {
     assert_eq!(s1, s2);
     assert!(s1.expect("sync").starts_with("sync-"));
     assert_ne!(a1.send_sync(T0 + 6), s2, "a later sync has a new id");
+}
+
+/// The causal history is the newest `causal_history_size` log entries in (Lamport, id) order
+/// whatever the arrival order (late deliveries land in the middle of the log), with each
+/// entry's sender and latest retrieval hint; with a log capacity below the history size the
+/// history is the whole log.
+#[test]
+fn causal_history_is_the_newest_log_entries() {
+    let history_of = |c: &mut Channel, now: u64| {
+        let (_, bytes) = send(c, now, &format!("probe {now}"));
+        let m = decode(&bytes).expect("decode");
+        let _ = events(c);
+        m.causal_history
+            .into_iter()
+            .map(|e| (e.message_id, e.sender_id, e.retrieval_hint))
+            .collect::<Vec<_>>()
+    };
+    for (history, capacity) in [(3usize, 10_000usize), (3, 2), (0, 10_000), (1, 1)] {
+        let config = Config {
+            causal_history_size: history,
+            local_log_capacity: capacity,
+            ..cfg()
+        };
+        let mut senders: Vec<Channel> = (0..4).map(|i| ch(&format!("s{i}"), &config)).collect();
+        let mut msgs = Vec::new();
+        for (i, s) in senders.iter_mut().enumerate() {
+            msgs.push(send(s, T0 + 10 * i as u64 + 10, "m"));
+        }
+        let mut r = ch("r", &config);
+        // Newest first, so each delivery lands below the previous ones.
+        for (_, bytes) in msgs.iter().rev() {
+            r.handle_message(T0 + 100, bytes.clone(), None).expect("ok");
+        }
+        let oldest = &msgs[0].0;
+        let newest = &msgs[3].0;
+        assert!(r.set_retrieval_hint(newest, Bytes::from_static(b"hint")));
+        // The oldest is still in a log that holds all four, whether or not a history can
+        // still name it.
+        assert_eq!(
+            r.set_retrieval_hint(oldest, Bytes::from_static(b"old")),
+            capacity >= 4
+        );
+        // Expected: the log in order, cut to its capacity, then the newest `history`.
+        let mut log: Vec<(u64, String, String)> = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (T0 + 10 * i as u64 + 10, id.clone(), format!("s{i}")))
+            .collect();
+        log.sort();
+        let kept = &log[log.len().saturating_sub(capacity)..];
+        assert_eq!(
+            r.local_log().map(ToString::to_string).collect::<Vec<_>>(),
+            kept.iter().map(|(_, id, _)| id.clone()).collect::<Vec<_>>()
+        );
+        let want: Vec<_> = kept[kept.len().saturating_sub(history)..]
+            .iter()
+            .map(|(_, id, sender)| {
+                let hint = (id == newest).then(|| Bytes::from_static(b"hint"));
+                let hint = hint.or_else(|| (id == oldest).then(|| Bytes::from_static(b"old")));
+                (id.clone(), Some(sender.clone()), hint)
+            })
+            .collect();
+        assert_eq!(
+            history_of(&mut r, T0 + 200),
+            want,
+            "history {history}, capacity {capacity}"
+        );
+    }
 }

@@ -1,0 +1,182 @@
+//! [`MessageId`]: a message id as a channel stores it.
+//!
+//! Every content message id this core makes is 64 lowercase hex digits (SHA-256, PROTOCOL.md
+//! §1 "Message ids"), and a channel keeps each id it knows several times (local log, its
+//! order, the SDS-R store, buffers). As a `String` each copy is a separate heap allocation
+//! (88 bytes with its header) that every comparison has to follow; packed, such an id is 32
+//! bytes inline, compared and hashed without touching the heap. Any other id (a peer may send
+//! any string up to `Config::max_id_bytes`) is kept as it is, boxed.
+//!
+//! The packing is invisible: two ids are equal, ordered and hashed exactly as their strings
+//! (`Ord` is byte-wise string order: lowercase hex digits sort like their values), and
+//! [`MessageId::to_string`] gives back the original text.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A message id (see the module docs). Build with [`MessageId::new`]; `Display` prints the
+/// id as received.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MessageId(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    /// Exactly 64 lowercase hex digits, two per byte, first digit in the high nibble.
+    Hex([u8; 32]),
+    /// Anything else, verbatim (never 64 lowercase hex digits, so equality stays exact).
+    Text(Box<str>),
+}
+
+const HEX_LEN: usize = 64;
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Value of each lowercase hex digit; 0xff for every other byte.
+const NIBBLE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 16 {
+        table[DIGITS[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+impl MessageId {
+    /// The id of the string `id`.
+    pub fn new(id: &str) -> MessageId {
+        MessageId(match pack(id.as_bytes()) {
+            Some(bytes) => Repr::Hex(bytes),
+            None => Repr::Text(id.into()),
+        })
+    }
+
+    /// Calls `f` with the id as a string slice (formatted on the stack when packed).
+    pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match &self.0 {
+            Repr::Hex(bytes) => {
+                let text = unpack(bytes);
+                // Only ASCII hex digits were written.
+                f(std::str::from_utf8(&text).unwrap_or_default())
+            }
+            Repr::Text(s) => f(s),
+        }
+    }
+
+    /// Whether this is the id `id`.
+    pub fn is(&self, id: &str) -> bool {
+        match &self.0 {
+            Repr::Hex(bytes) => pack(id.as_bytes()).is_some_and(|b| &b == bytes),
+            Repr::Text(s) => **s == *id,
+        }
+    }
+}
+
+fn pack(text: &[u8]) -> Option<[u8; 32]> {
+    if text.len() != HEX_LEN {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    let mut invalid = 0u8;
+    for (b, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
+        let (high, low) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
+        invalid |= high | low;
+        *b = (high << 4) | (low & 0x0f);
+    }
+    // Digits are below 16; any 0xff marks a byte that is not a lowercase hex digit.
+    (invalid < 16).then_some(bytes)
+}
+
+fn unpack(bytes: &[u8; 32]) -> [u8; HEX_LEN] {
+    let mut text = [0u8; HEX_LEN];
+    for (pair, b) in text.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    text
+}
+
+impl Ord for MessageId {
+    /// String order of the ids.
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (&self.0, &other.0) {
+            // Lowercase hex digits sort like their values, so packed order is string order.
+            (Repr::Hex(a), Repr::Hex(b)) => a.cmp(b),
+            (Repr::Text(a), Repr::Text(b)) => a.cmp(b),
+            _ => self.with_str(|a| other.with_str(|b| a.cmp(b))),
+        }
+    }
+}
+
+impl PartialOrd for MessageId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_str(|s| f.write_str(s))
+    }
+}
+
+impl fmt::Debug for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_str(|s| fmt::Debug::fmt(s, f))
+    }
+}
+
+impl From<&str> for MessageId {
+    fn from(id: &str) -> MessageId {
+        MessageId::new(id)
+    }
+}
+
+impl From<&String> for MessageId {
+    fn from(id: &String) -> MessageId {
+        MessageId::new(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: [&str; 10] = [
+        "",
+        "m1",
+        "sync-0123456789abcdef",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000000000000000000000",
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "0F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C4B5A69788796A5B4C3D2E1F0",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffg",
+        "a",
+    ];
+
+    #[test]
+    fn round_trips_and_packs_only_lowercase_hex() {
+        for s in SAMPLES {
+            let id = MessageId::new(s);
+            assert_eq!(id.to_string(), s);
+            assert!(id.is(s));
+            assert_eq!(format!("{id:?}"), format!("{s:?}"));
+            let packed = matches!(id.0, Repr::Hex(_));
+            assert_eq!(packed, pack(s.as_bytes()).is_some(), "{s}");
+        }
+        assert!(matches!(MessageId::new(SAMPLES[5]).0, Repr::Hex(_)));
+        assert!(matches!(MessageId::new(SAMPLES[6]).0, Repr::Text(_)));
+    }
+
+    #[test]
+    fn order_and_equality_are_those_of_the_strings() {
+        for a in SAMPLES {
+            for b in SAMPLES {
+                let (x, y) = (MessageId::new(a), MessageId::new(b));
+                assert_eq!(x.cmp(&y), a.cmp(b), "{a} vs {b}");
+                assert_eq!(x == y, a == b);
+                assert_eq!(x.is(b), a == b);
+            }
+        }
+    }
+}

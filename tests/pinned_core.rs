@@ -1,0 +1,278 @@
+//! The SDS core's observable behaviour is pinned (issue 5: optimizations must not change it).
+//!
+//! Seeded random operation sequences drive four participants of one channel under several
+//! configurations with tiny capacities, so every bounded collection evicts: sends, syncs,
+//! ephemeral messages, deliveries of queued transmits in any order (duplicated, dropped,
+//! mutated), hand-made messages naming known and unknown ids, repair requests, retrieval
+//! hints, `mark_dependencies_met` and time advances with `handle_timeout`. The transcript of
+//! everything the cores return (transmit kind, id and bytes; every event; errors; timeouts;
+//! buffer occupancy; local logs and Lamport clocks) is hashed and compared with digests taken
+//! from the core before any optimization. Regenerate (only for an intended behaviour change,
+//! explained in the commit) with
+//! `PRINT_DIGESTS=1 cargo test --release --test pinned_core -- --nocapture`.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sdsim::sds::{
+    BloomRollover, Channel, Config, HistoryEntry, LostPolicy, RepairConfig, SdsMessage, SyncPolicy,
+};
+use sha2::{Digest, Sha256};
+
+fn config(variant: u32) -> Config {
+    Config {
+        causal_history_size: [1, 2, 3, 0][variant as usize % 4],
+        bloom_capacity: 16,
+        bloom_error_rate: 0.01,
+        possible_acks_threshold: 1 + variant % 2,
+        resend_interval_ms: 1_000,
+        max_resends: 2,
+        sync: match variant % 4 {
+            0 => SyncPolicy::Periodic { interval_ms: 700 },
+            1 => SyncPolicy::Trickle {
+                i_min_ms: 300,
+                i_max_ms: 5_000,
+                k: 1,
+            },
+            2 => SyncPolicy::ReliableChannel { interval_ms: 900 },
+            _ => SyncPolicy::Off,
+        },
+        repair: (variant % 5 != 4).then_some(RepairConfig {
+            t_min_ms: 100,
+            t_max_ms: 2_000,
+            buffer_capacity: 4,
+            num_response_groups: 1 + u64::from(variant % 3 == 1),
+            ..RepairConfig::default()
+        }),
+        incoming_sweep_interval_ms: 250,
+        local_log_capacity: [6, 3, 40, 1][variant as usize % 4],
+        delivered_ids_capacity: [5, 2, 40, 1][variant as usize % 4],
+        incoming_buffer_capacity: 5,
+        incoming_buffer_per_sender: 3,
+        outgoing_buffer_capacity: 4,
+        message_store_capacity: [4, 8, 2, 40][variant as usize % 4],
+        lost_timeout_ms: (!variant.is_multiple_of(3)).then_some(1_500),
+        lost_policy: if variant.is_multiple_of(2) {
+            LostPolicy::Deliver
+        } else {
+            LostPolicy::Drop
+        },
+        bloom_rollover: if variant % 3 == 2 {
+            BloomRollover::Rebuild
+        } else {
+            BloomRollover::None
+        },
+        max_causal_history_entries: 8,
+        max_repair_request_entries: 4,
+        max_id_bytes: 70,
+        ..Config::default()
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The transcript of one seeded run under `config(variant)`.
+fn transcript(seed: u64, variant: u32) -> String {
+    let cfg = config(variant);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut now: u64 = 1_700_000_000_000;
+    let mut chans: Vec<Channel> = (0..4)
+        .map(|i| Channel::new("c", format!("p{i}"), cfg.clone(), now, i as u64 + seed))
+        .collect();
+    let mut wire: Vec<(usize, Bytes)> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut out = String::new();
+    for step in 0..1_500u32 {
+        let who = (rng.next_u32() % 4) as usize;
+        let op = rng.next_u32() % 16;
+        let _ = write!(out, "\n{step} op{op} p{who}:");
+        match op {
+            0..=2 => {
+                let payload = format!("m{step}-{}", rng.next_u32() % 3);
+                match chans[who].send(now, Bytes::from(payload)) {
+                    Ok(id) => ids.push(id),
+                    Err(e) => {
+                        let _ = write!(out, " send error {e}");
+                    }
+                }
+            }
+            3 => {
+                let _ = write!(out, " sync {:?}", chans[who].send_sync(now));
+            }
+            4 => {
+                let _ = chans[who].send_ephemeral(now, Bytes::from_static(b"e"));
+            }
+            5..=9 => {
+                if wire.is_empty() {
+                    continue;
+                }
+                let i = (rng.next_u32() as usize) % wire.len();
+                let (from, bytes) = wire[i].clone();
+                let to = (from + 1 + (rng.next_u32() as usize) % 3) % 4;
+                let bytes = if op == 9 {
+                    let mut v = bytes.to_vec();
+                    if !v.is_empty() {
+                        let at = (rng.next_u32() as usize) % v.len();
+                        v[at] ^= 1 << (rng.next_u32() % 8);
+                    }
+                    Bytes::from(v)
+                } else {
+                    if rng.next_u32() % 3 != 0 {
+                        wire.swap_remove(i);
+                    }
+                    bytes
+                };
+                let hint = (rng.next_u32() % 2 == 0).then(|| Bytes::from(format!("h{step}")));
+                let r = chans[to].handle_message(now, bytes, hint);
+                let _ = write!(out, " to p{to} {r:?}");
+            }
+            10 => {
+                // A hand-made message from a fake peer naming known and unknown ids.
+                let n = rng.next_u32() % 4;
+                let hist: Vec<HistoryEntry> = (0..n)
+                    .map(|i| HistoryEntry {
+                        message_id: ids
+                            .get((rng.next_u32() as usize) % (ids.len() + 2))
+                            .cloned()
+                            .unwrap_or_else(|| format!("ghost{i}")),
+                        retrieval_hint: (i % 2 == 0).then(|| Bytes::from_static(b"r")),
+                        sender_id: Some(format!("p{}", i % 5)),
+                    })
+                    .collect();
+                let k = rng.next_u32();
+                let m = SdsMessage {
+                    sender_id: format!("f{}", k % 3),
+                    message_id: if k & 64 == 0 {
+                        format!("x{}", rng.next_u32() % 50)
+                    } else {
+                        hex(&Sha256::digest(format!("x{}", rng.next_u32() % 50)))
+                    },
+                    channel_id: if k % 29 == 0 {
+                        "other".into()
+                    } else {
+                        "c".into()
+                    },
+                    lamport_timestamp: (k & 8 == 0)
+                        .then(|| now.wrapping_add(u64::from(k % 5_000)).wrapping_sub(2_000)),
+                    causal_history: hist.clone(),
+                    bloom_filter: None,
+                    repair_request: if k & 16 != 0 { hist } else { Vec::new() },
+                    content: (k & 32 == 0).then(|| Bytes::from_static(b"z")),
+                };
+                let r = chans[who].handle_message(now, sdsim::sds::wire::encode(&m), None);
+                let _ = write!(out, " fake {r:?}");
+            }
+            11 => {
+                if let Some(id) = ids.get((rng.next_u32() as usize) % (ids.len() + 1)) {
+                    let id = id.clone();
+                    chans[who].mark_dependencies_met(now, &[id, "ghost1".into()]);
+                }
+            }
+            12 => {
+                if let Some(id) = ids.get((rng.next_u32() as usize) % (ids.len() + 1)) {
+                    let ok = chans[who].set_retrieval_hint(id, Bytes::from(format!("s{step}")));
+                    let _ = write!(out, " hint {ok}");
+                }
+            }
+            _ => {
+                now += u64::from(rng.next_u32() % 600);
+                for c in &mut chans {
+                    if c.poll_timeout().is_some_and(|t| t <= now) {
+                        c.handle_timeout(now);
+                    }
+                }
+            }
+        }
+        for (i, c) in chans.iter_mut().enumerate() {
+            while let Some(t) = c.poll_transmit() {
+                let _ = write!(
+                    out,
+                    " T{i} {:?} {} {} {}",
+                    t.kind,
+                    t.message_id,
+                    t.repair_requests,
+                    hex(&Sha256::digest(&t.bytes))
+                );
+                if wire.len() < 48 {
+                    wire.push((i, t.bytes));
+                }
+            }
+            while let Some(e) = c.poll_event() {
+                let _ = write!(out, " E{i} {e:?}");
+            }
+            let _ = write!(out, " t{i} {:?} {:?}", c.poll_timeout(), c.pending());
+        }
+    }
+    for (i, c) in chans.iter().enumerate() {
+        let log: Vec<String> = c.local_log().map(|id| id.to_string()).collect();
+        let _ = write!(out, "\nlog {i} {} {}", c.lamport_timestamp(), log.join(","));
+    }
+    out
+}
+
+#[test]
+fn core_transcripts_are_unchanged() {
+    // (seed, config variant) -> digest of the transcript, taken before the optimizations.
+    let expected: [(u64, u32, &str); 8] = [
+        (
+            1,
+            0,
+            "ccc3420d6b908bba8fd7b6f733b286aa80d1f16bafb1239660d2ff95c421ee67",
+        ),
+        (
+            2,
+            1,
+            "069ec23a00f490432de2087c8ac384652340eb90082e2d8093ee546453d824ff",
+        ),
+        (
+            3,
+            2,
+            "908e6ed9a94f005a910f0c8886897876545dc73f0acea0ae57ace59ac8e4ae8d",
+        ),
+        (
+            4,
+            3,
+            "e0b4dd0aeebfcfa943928b63022453ba7eb728e14afe2f6409ccfc8cf2461ad4",
+        ),
+        (
+            5,
+            4,
+            "61659fe8c59aa79a63e2e254c9ecd07754042c232a1e6328f4fe70152fe9ab43",
+        ),
+        (
+            6,
+            5,
+            "7b3d762b42a4ce74647aa87d85ba82b74993f0a0f617c1828347e28aa831eb2e",
+        ),
+        (
+            7,
+            6,
+            "b18f6d83b4e844c85da3dc8fb73aaab58389d3ed12c6c48660cc2b1633f7d889",
+        ),
+        (
+            8,
+            7,
+            "bb2c66e189eb8c6b18fbfaa31761db47e29798ad99ccf59118231b19a2e1e397",
+        ),
+    ];
+    let print = std::env::var_os("PRINT_DIGESTS").is_some();
+    for (seed, variant, want) in expected {
+        let text = transcript(seed, variant);
+        let got = hex(&Sha256::digest(text.as_bytes()));
+        if print {
+            println!(
+                "        ({seed}, {variant}, \"{got}\"), // {} bytes",
+                text.len()
+            );
+            continue;
+        }
+        assert_eq!(
+            got, want,
+            "seed {seed}, config variant {variant}: the core's behaviour changed"
+        );
+    }
+}
