@@ -5,12 +5,14 @@
 //! report out.
 
 pub mod check;
+pub mod determinism;
 pub mod engine;
 pub mod metrics;
 pub mod net;
 pub mod report;
 pub mod scenario;
 pub mod sds;
+pub mod sweep;
 pub mod wire_json;
 
 use engine::{RunOutcome, SimTime, Simulation};
@@ -26,6 +28,20 @@ pub fn simulate(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<(RunOutcome, report::Report), net::NetError> {
     let sim = Simulation::new(&loaded.scenario, loaded.regions.as_ref())?;
+    let outcome = sim.run(progress);
+    let report = report::Report::build(&loaded.scenario, &loaded.config_hash, &outcome);
+    Ok((outcome, report))
+}
+
+/// Like [`simulate`], with every event hashed into [`RunOutcome::trace`] (see
+/// [`engine::trace`]): the input of `--check-determinism` ([`determinism::check`]).
+///
+/// Errors: as [`simulate`].
+pub fn simulate_traced(
+    loaded: &scenario::Loaded,
+    progress: &mut dyn FnMut(SimTime),
+) -> Result<(RunOutcome, report::Report), net::NetError> {
+    let sim = Simulation::new(&loaded.scenario, loaded.regions.as_ref())?.with_trace();
     let outcome = sim.run(progress);
     let report = report::Report::build(&loaded.scenario, &loaded.config_hash, &outcome);
     Ok((outcome, report))

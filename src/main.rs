@@ -1,6 +1,8 @@
 //! `sim`: the command-line interface (DESIGN.md "CLI contract"). Parsing, calling the library,
 //! mapping errors to exit codes: 0 ok, 1 a check found a regression, 2 bad usage or bad input.
 
+mod sweep_cmd;
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +42,47 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar and no summary table.
+        #[arg(long)]
+        quiet: bool,
+        /// Run twice and compare a running hash of every event and the reports; on a
+        /// difference print the first simulated time where the runs differ and exit 1.
+        #[arg(long)]
+        check_determinism: bool,
+    },
+    /// Run a parameter sweep (a base scenario, a grid of overrides, seeds) in parallel.
+    Sweep {
+        /// Sweep file (TOML): base scenario, grid of swept keys, seeds, metrics.
+        sweep: PathBuf,
+        /// Worker threads. Default: one per core. Results do not depend on it.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only the K-th (1-based) of N interleaved slices of the runs; merge the
+        /// shards' directories with `sim merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<sdsim::sweep::Shard>,
+        /// Output directory. Default: reports/sweeps/<sweep>/ (a shard:
+        /// reports/sweeps/<sweep>-shard<K>of<N>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run every point and seed twice and compare (see `run --check-determinism`).
+        #[arg(long)]
+        check_determinism: bool,
+        /// Check the sweep file and every point, list the runs, run nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// No progress bar and no summary table.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Merge sweep shard directories into the output of the whole sweep.
+    Merge {
+        /// Shard output directories (from `sim sweep --shard K/N`), in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory. Default: reports/sweeps/<sweep>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No summary table.
         #[arg(long)]
         quiet: bool,
     },
@@ -113,7 +156,26 @@ fn main() -> ExitCode {
             set,
             out,
             quiet,
-        } => run(&scenario, seed, &set, out, quiet),
+            check_determinism,
+        } => run(&scenario, seed, &set, out, quiet, check_determinism),
+        Command::Sweep {
+            sweep,
+            jobs,
+            shard,
+            out,
+            check_determinism,
+            dry_run,
+            quiet,
+        } => sweep_cmd::sweep(sweep_cmd::SweepArgs {
+            file: sweep,
+            jobs,
+            shard,
+            out,
+            check_determinism,
+            dry_run,
+            quiet,
+        }),
+        Command::Merge { dirs, out, quiet } => sweep_cmd::merge(&dirs, out, quiet),
         Command::Validate { scenario, set } => match scenario::load(&scenario, None, &set) {
             Ok(l) => {
                 println!(
@@ -218,6 +280,7 @@ fn run(
     set: &[String],
     out: Option<PathBuf>,
     quiet: bool,
+    check_determinism: bool,
 ) -> ExitCode {
     let loaded = match scenario::load(path, seed, set) {
         Ok(l) => l,
@@ -238,13 +301,13 @@ fn run(
         sc.name, sc.participants, sc.protocol, sc.seed
     );
 
-    let total_us = sc.duration.as_micros() + sc.drain.as_micros();
+    let total_s = (sc.duration.as_micros() + sc.drain.as_micros()) / US_PER_S;
+    let runs = if check_determinism { 2 } else { 1 };
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
         // Drawn only when stderr is a terminal.
-        let b =
-            ProgressBar::with_draw_target(Some(total_us / US_PER_S), ProgressDrawTarget::stderr());
+        let b = ProgressBar::with_draw_target(Some(total_s * runs), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} simulated s  {elapsed} elapsed")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -252,9 +315,16 @@ fn run(
         b
     };
     let started = Instant::now();
-    let result = sdsim::simulate(&loaded, &mut |t| bar.set_position(t / US_PER_S));
+    let result = if check_determinism {
+        sdsim::determinism::check(&loaded, &mut |i, t| {
+            bar.set_position(i as u64 * total_s + t / US_PER_S)
+        })
+        .map(|(o, r, c)| (o, r, Some(c)))
+    } else {
+        sdsim::simulate(&loaded, &mut |t| bar.set_position(t / US_PER_S)).map(|(o, r)| (o, r, None))
+    };
     bar.finish_and_clear();
-    let (outcome, report) = match result {
+    let (outcome, report, verdict) = match result {
         Ok(r) => r,
         Err(e) => return fail(&format!("{}: {e}", path.display())),
     };
@@ -263,9 +333,10 @@ fn run(
     let perf = Perf {
         wall_time_s: wall,
         simulated_events: outcome.events,
-        events_per_s: outcome.events as f64 / wall.max(1e-9),
+        // Both runs' events with --check-determinism (the wall time covers both).
+        events_per_s: (outcome.events * runs) as f64 / wall.max(1e-9),
         simulated_s,
-        sim_to_wall_ratio: simulated_s / wall.max(1e-9),
+        sim_to_wall_ratio: simulated_s * runs as f64 / wall.max(1e-9),
         peak_pending_events: outcome.peak_pending_events,
         peak_rss_bytes: report::peak_rss_bytes(),
     };
@@ -295,5 +366,21 @@ fn run(
             .map(report::human_bytes)
             .unwrap_or_else(|| "n/a".into())
     );
-    ExitCode::SUCCESS
+    match verdict {
+        None => ExitCode::SUCCESS,
+        Some(c) if c.ok() => {
+            eprintln!(
+                "determinism: ok, two runs gave the same {} events (trace hash {}) and the same report.json",
+                c.events, c.trace_hash
+            );
+            ExitCode::SUCCESS
+        }
+        Some(c) => {
+            eprintln!(
+                "determinism: FAILED: {} (replay: {replay})",
+                c.divergence.unwrap_or_default()
+            );
+            ExitCode::from(1)
+        }
+    }
 }

@@ -18,6 +18,7 @@ pub mod queue;
 pub mod rng;
 pub mod run;
 pub mod store;
+pub mod trace;
 
 pub use run::{RunOutcome, Simulation, StopReason};
 

@@ -37,6 +37,7 @@ use super::rng::{stream, StreamKind};
 use super::store::{
     self, Client, Page, QueryKind, StoreClientStats, StoreNode, StoreNodeStats, Stored,
 };
+use super::trace::Trace;
 use super::{SimTime, US_PER_MS};
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
@@ -199,6 +200,8 @@ pub struct RunOutcome {
     pub channels: Vec<Option<sds::Channel>>,
     /// Churn figures; `None` when the scenario has no churn.
     pub churn: Option<ChurnStats>,
+    /// The running hash of every event, when enabled with [`Simulation::with_trace`].
+    pub trace: Option<Trace>,
     /// Store figures; `None` without store nodes.
     pub store: Option<StoreOutcome>,
 }
@@ -254,6 +257,56 @@ enum Ev {
     /// The missing-message retriever of participant `node`'s `slot` fires (valid if its
     /// client still wants a tick `at`).
     MissingTick { node: u32, slot: u16, at: SimTime },
+}
+
+impl Ev {
+    /// Hashes this event into `trace` (out of line: keeps the loop small when tracing is off).
+    #[cold]
+    #[inline(never)]
+    fn trace(&self, t: SimTime, trace: &mut Trace) {
+        trace.record(t, self.trace_words());
+    }
+
+    /// Two words identifying this event for [`Trace::record`] (with its time): the kind in
+    /// the low byte and participant ids above it, and one detail (packet size, deadline).
+    fn trace_words(&self) -> [u64; 2] {
+        let ids = |kind: u64, a: u32, b: u32| kind | u64::from(a) << 8 | u64::from(b) << 36;
+        match self {
+            Ev::Publish => [1, 0],
+            Ev::Direct { channel } => [ids(8, *channel, 0), 0],
+            Ev::Scripted { sender, .. } => [ids(2, *sender, 0), 0],
+            Ev::Arrive(c) => [
+                ids(3 + u64::from(c.handed_over), c.to, c.from),
+                (c.packet.kind as u64) << 56
+                    ^ u64::from(c.packet.origin) << 32
+                    ^ c.packet.bytes.len() as u64,
+            ],
+            Ev::Timer { node, slot, at_ms } => [ids(5, *node, u32::from(*slot)), *at_ms],
+            Ev::Churn { node, action } => [ids(6, *node, *action as u32), 0],
+            Ev::HealChurn => [7, 0],
+            Ev::StoreIngest { store, msg } => [
+                ids(9, *store, msg.channel),
+                msg.at ^ (msg.bytes.len() as u64) << 48,
+            ],
+            Ev::StoreRequest { query, seq } => [ids(10, *seq, 0), *query],
+            Ev::StoreReply {
+                query,
+                seq,
+                page,
+                handed_over,
+            } => [
+                ids(
+                    11 + u64::from(*handed_over),
+                    *seq,
+                    page.messages.len() as u32,
+                ),
+                *query,
+            ],
+            Ev::StoreTimeout { query, seq } => [ids(13, *seq, 0), *query],
+            Ev::StoreUp { store } => [ids(14, *store, 0), 0],
+            Ev::MissingTick { node, slot, at } => [ids(15, *node, u32::from(*slot)), *at],
+        }
+    }
 }
 
 /// A copy of a packet in flight, as the event queue holds it (its arrival time is the
@@ -389,6 +442,8 @@ pub struct Simulation {
     crash_rngs: Vec<Option<ChaCha8Rng>>,
     /// Clock offsets in µs per participant; empty when no participant is skewed.
     offsets_us: Vec<i64>,
+    /// Running hash of the events (`--check-determinism`); `None` unless enabled.
+    trace: Option<Box<Trace>>,
     /// Per direct conversation: its workload stream (gaps and sender draws).
     direct_rngs: Vec<ChaCha8Rng>,
     /// Index of the first direct-message channel (1 with a group channel, else 0).
@@ -510,6 +565,7 @@ impl Simulation {
                 Vec::new()
             },
             offsets_us,
+            trace: None,
             direct_rngs: Vec::new(),
             direct_first,
             direct_arrival: (
@@ -650,6 +706,13 @@ impl Simulation {
         }
     }
 
+    /// Hashes every event of the run into a [`Trace`] (returned in [`RunOutcome::trace`]),
+    /// for `--check-determinism`. Off by default; costs one branch per event when off.
+    pub fn with_trace(mut self) -> Simulation {
+        self.trace = Some(Box::default());
+        self
+    }
+
     /// Participant `i`'s wall clock (Unix ms) at simulated time `t`.
     fn now_ms(&self, i: u32, t: SimTime) -> u64 {
         wall_ms(self.epoch_ms, &self.offsets_us, i, t)
@@ -683,6 +746,9 @@ impl Simulation {
             }
             now = t;
             self.events += 1;
+            if let Some(trace) = self.trace.as_deref_mut() {
+                ev.trace(t, trace);
+            }
             if self.events.is_multiple_of(65_536) {
                 progress(now);
             }
@@ -818,6 +884,7 @@ impl Simulation {
             final_log_len,
             final_incoming_buffer,
             churn,
+            trace: self.trace.map(|t| *t),
             store,
         }
     }

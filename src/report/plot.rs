@@ -13,6 +13,8 @@
 //! Determinism: the same inputs give byte-identical SVG output (no timestamps, no
 //! hash-map iteration; series keep the order they are given in).
 
+pub mod sweep;
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -28,6 +28,36 @@ fn positive(key: &str, d: SimDuration) -> Res {
     Ok(())
 }
 
+/// `start` (a time since run start) must fall inside the workload (`< duration`).
+fn in_workload(key: String, start: SimDuration, duration: SimDuration) -> Res {
+    if start >= duration {
+        return bad(
+            key,
+            format!("must be before the end of the workload (duration = {duration}), got {start}"),
+        );
+    }
+    Ok(())
+}
+
+/// A window's `end` must come after its `start`.
+fn after_start(key: String, start: SimDuration, end: SimDuration) -> Res {
+    if end <= start {
+        return bad(key, format!("must be after start ({start}), got {end}"));
+    }
+    Ok(())
+}
+
+/// Participant id `id` must be `< n`.
+fn participant_in_range(key: String, id: u32, n: u32) -> Res {
+    if id >= n {
+        return bad(
+            key,
+            format!("participant {id} is out of range (participants = {n})"),
+        );
+    }
+    Ok(())
+}
+
 /// Checks every rule of `scenarios/README.md`; returns the first violation found.
 pub(crate) fn validate(s: &Scenario) -> Res {
     if s.participants == 0 {
@@ -58,15 +88,7 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     }
     for (i, p) in w.publish.iter().enumerate() {
         let key = |k: &str| format!("workload.publish.{i}.{k}");
-        if p.sender >= s.participants {
-            return bad(
-                key("sender"),
-                format!(
-                    "participant {} is out of range (participants = {})",
-                    p.sender, s.participants
-                ),
-            );
-        }
+        participant_in_range(key("sender"), p.sender, s.participants)?;
         if p.count == 0 {
             return bad(key("count"), "must be at least 1, got 0");
         }
@@ -134,21 +156,8 @@ pub(crate) fn validate(s: &Scenario) -> Res {
 
     for (i, p) in s.partitions.iter().enumerate() {
         let key = |k: &str| format!("partitions.{i}.{k}");
-        if p.heal <= p.start {
-            return bad(
-                key("heal"),
-                format!("must be after start ({}), got {}", p.start, p.heal),
-            );
-        }
-        if p.start >= s.duration {
-            return bad(
-                key("start"),
-                format!(
-                    "must be before the end of the workload (duration = {}), got {}",
-                    s.duration, p.start
-                ),
-            );
-        }
+        after_start(key("heal"), p.start, p.heal)?;
+        in_workload(key("start"), p.start, s.duration)?;
         let given = [p.fractions.is_some(), p.ids.is_some(), p.isolate.is_some()];
         match given.iter().filter(|g| **g).count() {
             0 => {
@@ -358,21 +367,8 @@ fn store(s: &Scenario) -> Res {
                 ),
             );
         }
-        if w.start >= s.duration {
-            return bad(
-                key("start"),
-                format!(
-                    "must be before the end of the workload ({}), got {}",
-                    s.duration, w.start
-                ),
-            );
-        }
-        if w.end <= w.start {
-            return bad(
-                key("end"),
-                format!("must be after start ({}), got {}", w.start, w.end),
-            );
-        }
+        in_workload(key("start"), w.start, s.duration)?;
+        after_start(key("end"), w.start, w.end)?;
     }
     let r = &s.retrieval;
     positive("retrieval.missing_interval", r.missing_interval)?;
@@ -415,15 +411,7 @@ fn churn(s: &Scenario) -> Res {
     for (i, w) in c.offline.iter().enumerate() {
         let key = |k: &str| format!("churn.offline.{i}.{k}");
         nonempty_ids_in_range(&key("ids"), &w.ids, n)?;
-        if w.start >= s.duration {
-            return bad(
-                key("start"),
-                format!(
-                    "must be before the end of the workload (duration = {}), got {}",
-                    s.duration, w.start
-                ),
-            );
-        }
+        in_workload(key("start"), w.start, s.duration)?;
         match w.end {
             None if needs_end => {
                 return bad(
@@ -478,15 +466,7 @@ fn churn(s: &Scenario) -> Res {
                 return bad(key("ids"), format!("participant {id} joins more than once"));
             }
         }
-        if j.at >= s.duration {
-            return bad(
-                key("at"),
-                format!(
-                    "must be before the end of the workload (duration = {}), got {}",
-                    s.duration, j.at
-                ),
-            );
-        }
+        in_workload(key("at"), j.at, s.duration)?;
     }
     Ok(())
 }
@@ -520,15 +500,7 @@ fn clock_skew(s: &Scenario) -> Res {
     let mut seen = std::collections::BTreeSet::new();
     for (i, f) in s.clock_skew_fixed.iter().enumerate() {
         let key = |k: &str| format!("clock_skew_fixed.{i}.{k}");
-        if f.id >= s.participants {
-            return bad(
-                key("id"),
-                format!(
-                    "participant {} is out of range (participants = {})",
-                    f.id, s.participants
-                ),
-            );
-        }
+        participant_in_range(key("id"), f.id, s.participants)?;
         if !seen.insert(f.id) {
             return bad(
                 key("id"),
@@ -621,21 +593,8 @@ fn links(s: &Scenario) -> Res {
     }
     for (i, d) in n.degradations.iter().enumerate() {
         let key = |k: &str| format!("network.degradations.{i}.{k}");
-        if d.end <= d.start {
-            return bad(
-                key("end"),
-                format!("must be after start ({}), got {}", d.start, d.end),
-            );
-        }
-        if d.start >= s.duration {
-            return bad(
-                key("start"),
-                format!(
-                    "must be before the end of the workload (duration = {}), got {}",
-                    s.duration, d.start
-                ),
-            );
-        }
+        after_start(key("end"), d.start, d.end)?;
+        in_workload(key("start"), d.start, s.duration)?;
         probability(&key("loss"), d.loss)?;
         if let Some(ids) = &d.ids {
             if ids.is_empty() {

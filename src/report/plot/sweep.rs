@@ -1,0 +1,435 @@
+//! Sweep chart: one metric against one swept parameter, mean per point with its 95%
+//! interval as a bar, one line per combination of the other parameters' values.
+//!
+//! Same style and guarantees as the run charts of the parent module (PNG and SVG, embedded
+//! font, Okabe-Ito colours, legend below the plot, no panic on any input, deterministic SVG).
+//! The x axis carries one tick per swept value: its position is the value itself (linear),
+//! its log10 (when [`XAxis::Numeric::log`]), or its index (categorical values such as
+//! `protocol`). Series are drawn a few pixels apart so that their interval bars do not hide
+//! each other.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::{
+    anchored, fmt_sig, human_bytes, no_data_note, render, series_color, start_canvas, text_style,
+    with_legend, Chart, LegendEntry, Msg, PlotError, Swatch, DESC_PX, GRID_BOLD, GRID_LIGHT,
+    LABEL_PX,
+};
+
+/// How the swept values are laid out on the x axis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XAxis {
+    /// Numeric values: `ticks[i]` is drawn at `values[i]` (log10 of it when `log`; every
+    /// value must then be > 0).
+    Numeric {
+        values: Vec<f64>,
+        ticks: Vec<String>,
+        log: bool,
+    },
+    /// Non-numeric values, drawn evenly spaced in the given order.
+    Categorical { ticks: Vec<String> },
+}
+
+/// One point of a series: the index of the swept value (into the axis' ticks), the mean,
+/// and the interval around it (absent with a single seed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanPoint {
+    pub value: usize,
+    pub mean: f64,
+    pub interval: Option<(f64, f64)>,
+}
+
+/// One line of the chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeanSeries {
+    /// Legend label: the other parameters' values (`protocol=sds`), or empty for one line.
+    pub label: String,
+    pub points: Vec<MeanPoint>,
+}
+
+/// Plots `series` of one metric against one parameter; writes `<out_base>.png` and
+/// `<out_base>.svg`. `x_desc` and `y_desc` label the axes; when `bytes` is set the y labels
+/// are in decimal byte units. Non-finite means are skipped; non-finite interval ends drop the
+/// bar.
+pub fn metric_vs_parameter(
+    out_base: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    bytes: bool,
+    x: &XAxis,
+    series: &[MeanSeries],
+) -> Result<(), PlotError> {
+    let chart = SweepChart::new(title, x_desc, y_desc, bytes, x, series);
+    render(out_base, &chart)
+}
+
+/// A drawn point: x position, mean, interval (data coordinates).
+type Placed = (f64, f64, Option<(f64, f64)>);
+/// The same in pixels: x, y of the mean, y of the interval ends.
+type PlacedPx = (i32, i32, Option<(i32, i32)>);
+
+struct SweepChart {
+    title: String,
+    x_desc: String,
+    y_desc: String,
+    bytes: bool,
+    /// Position and label of each tick.
+    ticks: Vec<(f64, String)>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    /// Per series: label and (position, mean, interval) points in x order.
+    lines: Vec<(String, Vec<Placed>)>,
+    has_data: bool,
+}
+
+impl SweepChart {
+    fn new(
+        title: &str,
+        x_desc: &str,
+        y_desc: &str,
+        bytes: bool,
+        x: &XAxis,
+        series: &[MeanSeries],
+    ) -> SweepChart {
+        let ticks: Vec<(f64, String)> = match x {
+            XAxis::Numeric { values, ticks, log } => values
+                .iter()
+                .zip(ticks)
+                .map(|(v, t)| (if *log { v.log10() } else { *v }, t.clone()))
+                .collect(),
+            XAxis::Categorical { ticks } => ticks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i as f64, t.clone()))
+                .collect(),
+        };
+        let finite = |v: f64| v.is_finite() && v.abs() < 1e300;
+        let mut lines = Vec::with_capacity(series.len());
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for s in series {
+            let mut pts = Vec::new();
+            for p in &s.points {
+                let Some(&(pos, _)) = ticks.get(p.value) else {
+                    continue;
+                };
+                if !finite(pos) || !finite(p.mean) {
+                    continue;
+                }
+                let interval = p.interval.filter(|(a, b)| finite(*a) && finite(*b));
+                lo = lo.min(p.mean);
+                hi = hi.max(p.mean);
+                if let Some((a, b)) = interval {
+                    lo = lo.min(a);
+                    hi = hi.max(b);
+                }
+                pts.push((pos, p.mean, interval));
+            }
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            lines.push((s.label.clone(), pts));
+        }
+        let has_data = lo <= hi;
+        let y = if !has_data {
+            0.0..1.0
+        } else if hi > lo {
+            let pad = (hi - lo) * 0.08;
+            let bottom = if lo >= 0.0 && lo - pad < 0.0 {
+                0.0
+            } else {
+                lo - pad
+            };
+            bottom..hi + pad
+        } else {
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+            lo - pad..hi + pad
+        };
+        let positions: Vec<f64> = ticks.iter().map(|t| t.0).filter(|v| finite(*v)).collect();
+        let (xmin, xmax) = positions
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let x = if xmin > xmax {
+            0.0..1.0
+        } else if matches!(x, XAxis::Categorical { .. }) || xmax == xmin {
+            xmin - 0.5..xmax + 0.5
+        } else {
+            let pad = (xmax - xmin) * 0.06;
+            xmin - pad..xmax + pad
+        };
+        SweepChart {
+            title: title.to_string(),
+            x_desc: x_desc.to_string(),
+            y_desc: y_desc.to_string(),
+            bytes,
+            ticks,
+            x,
+            y,
+            lines,
+            has_data,
+        }
+    }
+
+    fn y_label(&self, v: f64) -> String {
+        if self.bytes {
+            human_bytes(v)
+        } else {
+            fmt_sig(v, 4)
+        }
+    }
+}
+
+/// Pixels between neighbouring series at one x value.
+const DODGE_PX: i32 = 7;
+const CAP_PX: i32 = 5;
+
+impl Chart for SweepChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let area = start_canvas(root, &self.title)?;
+        let entries: Vec<LegendEntry> = if self.lines.len() > 1 {
+            self.lines
+                .iter()
+                .enumerate()
+                .map(|(i, (label, pts))| LegendEntry {
+                    text: if pts.is_empty() {
+                        format!("{label} (no data)")
+                    } else {
+                        label.clone()
+                    },
+                    color: series_color(i),
+                    swatch: Swatch::Line,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let plot = with_legend(&area, &entries)?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(18)
+            .margin_right(40)
+            .x_label_area_size(64)
+            .y_label_area_size(100)
+            .build_cartesian_2d(self.x.clone(), self.y.clone())
+            .msg()?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(10)
+            .y_max_light_lines(1)
+            .y_label_formatter(&|v| self.y_label(*v))
+            .x_desc(self.x_desc.as_str())
+            .y_desc(self.y_desc.as_str())
+            .label_style(text_style(LABEL_PX))
+            .axis_desc_style(text_style(DESC_PX))
+            .bold_line_style(GRID_BOLD)
+            .light_line_style(GRID_LIGHT)
+            .draw()
+            .msg()?;
+
+        // One tick per swept value: a light vertical line and a label, skipping labels that
+        // would overlap the previous one.
+        let tick_style = anchored(LABEL_PX, HPos::Center, VPos::Top);
+        let mut last_right = i32::MIN;
+        let mut ticks: Vec<&(f64, String)> =
+            self.ticks.iter().filter(|t| t.0.is_finite()).collect();
+        ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (pos, label) in ticks {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(*pos, self.y.start), (*pos, self.y.end)],
+                    GRID_LIGHT.stroke_width(1),
+                )))
+                .msg()?;
+            let (px, py) = chart.backend_coord(&(*pos, self.y.start));
+            let (w, _) = root.estimate_text_size(label, &tick_style).msg()?;
+            let left = px - w as i32 / 2;
+            if left <= last_right + 6 {
+                continue;
+            }
+            last_right = px + w as i32 / 2;
+            root.draw(&PathElement::new(
+                vec![(px, py), (px, py + 5)],
+                BLACK.stroke_width(1),
+            ))
+            .msg()?;
+            root.draw(&Text::new(label.clone(), (px, py + 8), tick_style.clone()))
+                .msg()?;
+        }
+
+        let n = self.lines.len() as i32;
+        for (i, (_, pts)) in self.lines.iter().enumerate() {
+            let color = series_color(i);
+            let dx = (2 * i as i32 - (n - 1)) * DODGE_PX / 2;
+            let px: Vec<PlacedPx> = pts
+                .iter()
+                .map(|&(x, m, iv)| {
+                    let (a, b) = chart.backend_coord(&(x, m));
+                    let bar = iv.map(|(lo, hi)| {
+                        (
+                            chart.backend_coord(&(x, lo)).1,
+                            chart.backend_coord(&(x, hi)).1,
+                        )
+                    });
+                    (a + dx, b, bar)
+                })
+                .collect();
+            if px.len() > 1 {
+                root.draw(&PathElement::new(
+                    px.iter().map(|&(x, y, _)| (x, y)).collect::<Vec<_>>(),
+                    color.stroke_width(2),
+                ))
+                .msg()?;
+            }
+            for &(x, y, bar) in &px {
+                if let Some((lo, hi)) = bar {
+                    let style = color.stroke_width(2);
+                    root.draw(&PathElement::new(vec![(x, lo), (x, hi)], style))
+                        .msg()?;
+                    for cap in [lo, hi] {
+                        root.draw(&PathElement::new(
+                            vec![(x - CAP_PX, cap), (x + CAP_PX, cap)],
+                            style,
+                        ))
+                        .msg()?;
+                    }
+                }
+                root.draw(&Circle::new((x, y), 4, color.filled())).msg()?;
+            }
+        }
+
+        if !self.has_data {
+            let mid_x = (self.x.start + self.x.end) / 2.0;
+            let mid_y = (self.y.start + self.y.end) / 2.0;
+            let c = chart.backend_coord(&(mid_x, mid_y));
+            no_data_note(root, c, "no data")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(base: &Path) {
+        for ext in ["png", "svg"] {
+            let p = super::super::with_suffix(base, ext);
+            assert!(p.is_file(), "{} missing", p.display());
+        }
+    }
+
+    #[test]
+    fn normal_empty_degenerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let pts = |k: usize, off: f64| -> Vec<MeanPoint> {
+            (0..k)
+                .map(|i| MeanPoint {
+                    value: i,
+                    mean: off + i as f64,
+                    interval: Some((off + i as f64 - 0.3, off + i as f64 + 0.4)),
+                })
+                .collect()
+        };
+        let numeric = XAxis::Numeric {
+            values: vec![0.0, 0.01, 0.05],
+            ticks: vec!["0".into(), "0.01".into(), "0.05".into()],
+            log: false,
+        };
+        let log = XAxis::Numeric {
+            values: vec![100.0, 1000.0, 10000.0],
+            ticks: vec!["100".into(), "1000".into(), "10000".into()],
+            log: true,
+        };
+        let cat = XAxis::Categorical {
+            ticks: vec!["sds".into(), "none".into()],
+        };
+        let two = vec![
+            MeanSeries {
+                label: "protocol=sds".into(),
+                points: pts(3, 0.0),
+            },
+            MeanSeries {
+                label: "protocol=none".into(),
+                points: pts(3, 1.0),
+            },
+        ];
+        let weird = vec![MeanSeries {
+            label: "x".into(),
+            points: vec![
+                MeanPoint {
+                    value: 0,
+                    mean: f64::NAN,
+                    interval: None,
+                },
+                MeanPoint {
+                    value: 7,
+                    mean: 1.0,
+                    interval: None,
+                },
+                MeanPoint {
+                    value: 1,
+                    mean: 2.0,
+                    interval: Some((f64::INFINITY, 3.0)),
+                },
+            ],
+        }];
+        let flat = vec![MeanSeries {
+            label: String::new(),
+            points: vec![MeanPoint {
+                value: 0,
+                mean: 0.0,
+                interval: None,
+            }],
+        }];
+        let none = XAxis::Categorical { ticks: vec![] };
+        let cases: Vec<(&str, &XAxis, Vec<MeanSeries>)> = vec![
+            ("numeric", &numeric, two.clone()),
+            ("log", &log, two.clone()),
+            ("cat", &cat, two.clone()),
+            ("empty", &numeric, vec![]),
+            ("weird", &cat, weird),
+            ("flat", &numeric, flat),
+            ("no_ticks", &none, two),
+        ];
+        for (name, x, series) in cases {
+            let base = dir.path().join(name);
+            metric_vs_parameter(&base, "t", "x", "y", name == "log", x, &series).unwrap();
+            check(&base);
+        }
+    }
+
+    #[test]
+    fn svg_is_deterministic() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = XAxis::Categorical {
+            ticks: vec!["a".into(), "b".into()],
+        };
+        let s = vec![MeanSeries {
+            label: "s".into(),
+            points: vec![
+                MeanPoint {
+                    value: 0,
+                    mean: 1.0,
+                    interval: Some((0.5, 1.5)),
+                },
+                MeanPoint {
+                    value: 1,
+                    mean: 2.0,
+                    interval: None,
+                },
+            ],
+        }];
+        let mut out = Vec::new();
+        for i in 0..2 {
+            let base = dir.path().join(format!("r{i}"));
+            metric_vs_parameter(&base, "t", "x", "y", false, &x, &s).unwrap();
+            out.push(std::fs::read(super::super::with_suffix(&base, "svg")).unwrap());
+        }
+        assert_eq!(out[0], out[1]);
+    }
+}
