@@ -56,7 +56,7 @@ pub fn log_labels(out: &sdsim::engine::RunOutcome, i: usize) -> Vec<String> {
         .local_log()
         .map(|id| {
             let id = id.to_string();
-            rec.lookup(&id)
+            rec.lookup(0, &id)
                 .and_then(|m| rec.messages()[m as usize].label.clone())
                 .unwrap_or_else(|| format!("?{}", &id[..id.len().min(8)]))
         })

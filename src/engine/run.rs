@@ -930,13 +930,19 @@ impl Simulation {
         })
     }
 
-    /// A payload: 8-byte big-endian sequence number, then seeded random bytes.
+    /// A payload of `workload.payload_bytes`: the run's publication sequence number, big
+    /// endian, in the first 8 bytes, then seeded random bytes. Payloads shorter than 8 bytes
+    /// hold the sequence number's low bytes, so they stay distinct for the first 256^len
+    /// publications (a 1-byte payload repeats after 256; message ids stay distinct anyway
+    /// because the `unique` rule also hashes sender and Lamport timestamp, and the recorder
+    /// keys messages by channel and id).
     fn payload(&mut self, sender: u32) -> Bytes {
         use rand::Rng;
-        let mut buf = vec![0u8; self.payload_bytes.max(8)];
-        buf[..8].copy_from_slice(&self.published.to_be_bytes());
-        self.payload_rngs[sender as usize].fill_bytes(&mut buf[8..]);
-        buf.truncate(self.payload_bytes);
+        let seq = self.published.to_be_bytes();
+        let mut buf = vec![0u8; self.payload_bytes];
+        let head = self.payload_bytes.min(8);
+        buf[..head].copy_from_slice(&seq[8 - head..]);
+        self.payload_rngs[sender as usize].fill_bytes(&mut buf[head..]);
         Bytes::from(buf)
     }
 
@@ -954,13 +960,16 @@ impl Simulation {
         self.published += 1;
         let now_ms = self.now_ms(sender, now);
         match &mut self.nodes[sender as usize].slots[slot].proto {
-            Proto::Sds(c) => {
-                if let Ok(id) = c.send(now_ms, payload) {
+            Proto::Sds(c) => match c.send(now_ms, payload) {
+                Ok(id) => {
                     // The publication's causal history is read back from its own wire bytes
                     // in `after_input` (kind Content, same id).
                     self.pending_publication = Some((id, sender, label));
                 }
-            }
+                // The application's send failed (e.g. a payload-sha256 id already in use):
+                // nothing was published, but the attempt is counted.
+                Err(_) => self.rec.counters_mut().publications_refused += 1,
+            },
             Proto::None => {
                 let id = format!("{}-{}", participant_id(sender), self.published);
                 let msg = sds::wire::SdsMessage {
@@ -1032,7 +1041,7 @@ impl Simulation {
             }
             Proto::None => {
                 if let Ok(msg) = sds::wire::decode(&packet.bytes) {
-                    self.rec.deliver(&msg.message_id, to, now);
+                    self.rec.deliver(packet.channel, &msg.message_id, to, now);
                 }
                 return;
             }
@@ -1154,11 +1163,13 @@ impl Simulation {
                     if let Some(st) = self.store.as_mut().filter(|s| s.query) {
                         st.clients[i as usize][slot].missing.remove(&message_id);
                     }
-                    self.rec.deliver(&message_id, i, now)
+                    self.rec.deliver(channel, &message_id, i, now)
                 }
-                sds::Event::Acknowledged { message_id } => self.rec.acknowledged(&message_id, now),
+                sds::Event::Acknowledged { message_id } => {
+                    self.rec.acknowledged(channel, &message_id, now)
+                }
                 sds::Event::NotAcknowledged { message_id } => {
-                    self.rec.not_acknowledged(&message_id)
+                    self.rec.not_acknowledged(channel, &message_id)
                 }
                 sds::Event::MissingDependencies { missing, .. } => {
                     self.rec.counters_mut().missing_dependency_events += 1;
@@ -1173,13 +1184,13 @@ impl Simulation {
                     }
                 }
                 sds::Event::RepairRequestSent { message_id } => {
-                    self.rec.repair_request_sent(&message_id)
+                    self.rec.repair_request_sent(channel, &message_id)
                 }
                 sds::Event::RepairRequestReceived { .. } => {
                     self.rec.counters_mut().repair_requests_received += 1
                 }
                 sds::Event::RepairResponseSent { message_id } => {
-                    self.rec.repair_response_sent(&message_id)
+                    self.rec.repair_response_sent(channel, &message_id)
                 }
                 sds::Event::IrretrievablyLost { message_id } => {
                     if let Some(st) = self.store.as_mut().filter(|s| s.query) {
@@ -1640,11 +1651,12 @@ impl Simulation {
         }
         // Hand every message to the core, oldest first, with its hash as retrieval hint.
         let now_ms = wall_ms(self.epoch_ms, &self.offsets_us, i, now);
+        let channel = self.nodes[i as usize].slots[slot].channel;
         if let Proto::Sds(c) = &mut self.nodes[i as usize].slots[slot].proto {
             let client = &mut st.clients[i as usize][slot];
             for m in &page.messages {
                 st.stats.messages_retrieved += 1;
-                if let Some(mi) = self.rec.lookup(&m.message_id) {
+                if let Some(mi) = self.rec.lookup(channel, &m.message_id) {
                     if self.rec.is_expected(mi, i) && self.rec.delivery(mi, i).is_none() {
                         st.stats.messages_retrieved_new += 1;
                     }

@@ -66,8 +66,17 @@ pub struct ProtocolCounters {
     /// (`sds.lost_policy = "drop"`).
     pub dropped_lost: u64,
     pub missing_dependency_events: u64,
-    /// Deliveries of ids that no participant published (must be 0).
+    /// Deliveries of ids that no participant published in that channel (must be 0).
     pub unknown_deliveries: u64,
+    /// Publications whose message id equals an earlier publication's in the same channel
+    /// (possible only with `sds.message_id = "payload-sha256"` and equal payloads, the
+    /// js-waku id rule's known flaw, logos-lips#356). The core treats the second one as a
+    /// duplicate, so its expected deliveries never happen; deliveries of the id are credited
+    /// to the first publication.
+    pub message_id_collisions: u64,
+    /// Publications the sender's core refused (`send` returned an error, e.g. a
+    /// payload-sha256 id already in its log): the workload wanted them, nothing was sent.
+    pub publications_refused: u64,
     /// Transmissions (content or sync) that carried at least one repair-request entry.
     pub transmissions_with_repair_requests: u64,
     /// Most repair-request entries carried by one transmission.
@@ -80,7 +89,10 @@ pub struct Recorder {
     /// Members of each channel, ascending.
     members: Vec<Vec<u32>>,
     messages: Vec<MessageTruth>,
-    index: FxHashMap<String, u32>,
+    /// Per channel: message id -> index of its first publication in that channel. Keyed by
+    /// channel because ids are unique per channel only (a participant publishing the same
+    /// payload in two channels in the same millisecond gets one `unique` id in both).
+    index: Vec<FxHashMap<Box<str>, u32>>,
     /// Offset of each message's row in `delivered` (one slot per member of its channel).
     row: Vec<usize>,
     /// Delivery times, `NEVER` if not delivered.
@@ -104,19 +116,25 @@ pub struct Recorder {
     unexpected_deliveries: u64,
     /// Per participant: time of its last crash restart (`NEVER` if none).
     last_crash: Vec<SimTime>,
-    /// (message, participant) pairs delivered again after a crash (lookups only).
-    redelivered: rustc_hash::FxHashSet<(u32, u32)>,
+    /// (message, participant) pairs delivered again after a crash -> time of the latest
+    /// such redelivery (lookups only). Each incarnation of a participant may deliver a
+    /// message once: a delivery is a redelivery when the pair's latest delivery happened
+    /// before the participant's latest crash restart.
+    redelivered: FxHashMap<(u32, u32), SimTime>,
+    /// Redeliveries after crashes (events, all incarnations).
+    redeliveries: u64,
     counters: ProtocolCounters,
 }
 
 impl Recorder {
     /// A recorder for `n` participants and channels with the given members (ascending ids).
     pub fn new(n: u32, members: Vec<Vec<u32>>) -> Recorder {
+        let channels = members.len();
         Recorder {
             n,
             members,
             messages: Vec::new(),
-            index: FxHashMap::default(),
+            index: vec![FxHashMap::default(); channels],
             row: Vec::new(),
             delivered: Vec::new(),
             expected: 0,
@@ -133,6 +151,7 @@ impl Recorder {
             unexpected_deliveries: 0,
             last_crash: vec![NEVER; n as usize],
             redelivered: Default::default(),
+            redeliveries: 0,
             counters: ProtocolCounters::default(),
         }
     }
@@ -158,9 +177,10 @@ impl Recorder {
         self.last_crash[p as usize] = at;
     }
 
-    /// Deliveries, after a crash, of messages the participant had delivered before it.
+    /// Deliveries, after a crash, of messages the participant had delivered before it (one
+    /// per restarted incarnation that delivered the message again).
     pub fn redeliveries(&self) -> u64 {
-        self.redelivered.len() as u64
+        self.redeliveries
     }
 
     /// True if participant `p` is expected to deliver message `m`.
@@ -189,8 +209,10 @@ impl Recorder {
         }
     }
 
-    /// Records a publication on `channel`. `deps` are the message ids of its causal history;
-    /// ids unknown to the recorder are ignored. Returns the message's index.
+    /// Records a publication on `channel`. `deps` are the message ids of its causal history
+    /// (in the same channel); ids unknown to the recorder are ignored. Returns the message's
+    /// index. An id already published in `channel` is counted in
+    /// [`ProtocolCounters::message_id_collisions`]; the id keeps naming the first message.
     pub fn publish(
         &mut self,
         id: &str,
@@ -200,11 +222,16 @@ impl Recorder {
         deps: &[&str],
     ) -> u32 {
         let idx = self.messages.len() as u32;
-        let deps = deps
-            .iter()
-            .filter_map(|d| self.index.get(*d).copied())
-            .collect();
-        self.index.insert(id.to_owned(), idx);
+        let index = &mut self.index[channel as usize];
+        let deps = deps.iter().filter_map(|d| index.get(*d).copied()).collect();
+        match index.entry(id.into()) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.counters.message_id_collisions += 1
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(idx);
+            }
+        }
         self.messages.push(MessageTruth {
             id: id.to_owned(),
             channel,
@@ -253,14 +280,15 @@ impl Recorder {
             .map(|i| i as u32)
     }
 
-    /// Index of a published message id.
-    pub fn lookup(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+    /// Index of the message published in `channel` with `id`.
+    pub fn lookup(&self, channel: u32, id: &str) -> Option<u32> {
+        self.index.get(channel as usize)?.get(id).copied()
     }
 
-    /// Records delivery of `id` to the application of participant `to` at `at`.
-    pub fn deliver(&mut self, id: &str, to: u32, at: SimTime) {
-        let Some(m) = self.lookup(id) else {
+    /// Records delivery of `id` (published in `channel`) to the application of participant
+    /// `to` at `at`.
+    pub fn deliver(&mut self, channel: u32, id: &str, to: u32, at: SimTime) {
+        let Some(m) = self.lookup(channel, id) else {
             self.counters.unknown_deliveries += 1;
             return;
         };
@@ -275,8 +303,16 @@ impl Recorder {
         let slot = self.row[m as usize] + pos;
         if self.delivered[slot] != NEVER {
             let crash = self.last_crash[to as usize];
-            if crash != NEVER && self.delivered[slot] <= crash && self.redelivered.insert((m, to)) {
-                return; // first delivery by the restarted core
+            let latest = self
+                .redelivered
+                .get(&(m, to))
+                .copied()
+                .unwrap_or(self.delivered[slot]);
+            if crash != NEVER && latest <= crash {
+                // First delivery by this incarnation of a restarted core.
+                self.redelivered.insert((m, to), at);
+                self.redeliveries += 1;
+                return;
             }
             self.duplicates += 1;
             self.per_node_duplicates[to as usize] += 1;
@@ -304,33 +340,33 @@ impl Recorder {
         }
     }
 
-    /// Records the publisher's acknowledgement of `id` (first one counts).
-    pub fn acknowledged(&mut self, id: &str, at: SimTime) {
-        if let Some(m) = self.lookup(id) {
+    /// Records the publisher's acknowledgement of `id` in `channel` (first one counts).
+    pub fn acknowledged(&mut self, channel: u32, id: &str, at: SimTime) {
+        if let Some(m) = self.lookup(channel, id) {
             let t = &mut self.messages[m as usize];
             t.acknowledged.get_or_insert(at);
         }
     }
 
-    /// Records that the publisher gave up on `id` (resends exhausted).
-    pub fn not_acknowledged(&mut self, id: &str) {
-        if let Some(m) = self.lookup(id) {
+    /// Records that the publisher gave up on `id` in `channel` (resends exhausted).
+    pub fn not_acknowledged(&mut self, channel: u32, id: &str) {
+        if let Some(m) = self.lookup(channel, id) {
             self.messages[m as usize].not_acknowledged = true;
         }
     }
 
-    /// Records a repair request entry for `id` sent by some participant.
-    pub fn repair_request_sent(&mut self, id: &str) {
+    /// Records a repair request entry for `id` in `channel` sent by some participant.
+    pub fn repair_request_sent(&mut self, channel: u32, id: &str) {
         self.counters.repair_requests_sent += 1;
-        if let Some(m) = self.lookup(id) {
+        if let Some(m) = self.lookup(channel, id) {
             self.messages[m as usize].repair_requests += 1;
         }
     }
 
-    /// Records a repair response (re-broadcast) of `id`.
-    pub fn repair_response_sent(&mut self, id: &str) {
+    /// Records a repair response (re-broadcast) of `id` in `channel`.
+    pub fn repair_response_sent(&mut self, channel: u32, id: &str) {
         self.counters.repair_responses_sent += 1;
-        if let Some(m) = self.lookup(id) {
+        if let Some(m) = self.lookup(channel, id) {
             self.messages[m as usize].repair_responses += 1;
         }
     }
@@ -446,22 +482,65 @@ mod tests {
         r.publish("b", 0, 1, 10, &["a", "zzz-unknown"]);
         assert_eq!(r.expected_pairs(), 4);
         // participant 2 gets b before its dependency a: one violation
-        r.deliver("b", 2, 20);
+        r.deliver(0, "b", 2, 20);
         assert_eq!(r.causal_violations(), 1);
-        r.deliver("a", 2, 30);
-        r.deliver("a", 2, 31);
+        r.deliver(0, "a", 2, 30);
+        r.deliver(0, "a", 2, 31);
         assert_eq!(r.duplicates(), 1);
         // participant 1 published b; delivering a to it is fine; b's publisher needs no a? it
         // delivered a first here.
-        r.deliver("a", 1, 5);
+        r.deliver(0, "a", 1, 5);
         // participant 0 published a: receiving b is never a violation for it
-        r.deliver("b", 0, 40);
+        r.deliver(0, "b", 0, 40);
         assert_eq!(r.causal_violations(), 1);
         assert!(r.all_delivered());
         assert_eq!(r.delivery(0, 2), Some(30));
         assert_eq!(r.delivery(1, 1), None);
-        r.deliver("nope", 0, 1);
+        r.deliver(0, "nope", 0, 1);
         assert_eq!(r.counters().unknown_deliveries, 1);
+    }
+
+    /// Ids are unique per channel: the same id in two channels is two messages, and a repeated
+    /// id in one channel is a counted collision whose deliveries credit the first message.
+    #[test]
+    fn ids_are_keyed_by_channel_and_collisions_counted() {
+        let mut r = Recorder::new(3, vec![vec![0, 1], vec![0, 2], vec![0, 1, 2]]);
+        let a = r.publish("x", 0, 0, 0, &[]);
+        let b = r.publish("x", 1, 0, 0, &[]);
+        r.deliver(1, "x", 2, 5);
+        assert_eq!(r.delivery(b, 2), Some(5));
+        assert_eq!(r.delivery(a, 1), None);
+        r.deliver(0, "x", 1, 6);
+        assert_eq!(r.delivery(a, 1), Some(6));
+        assert_eq!(r.counters().message_id_collisions, 0);
+        let c = r.publish("x", 2, 0, 1, &[]);
+        let d = r.publish("x", 2, 1, 2, &["x"]);
+        assert_eq!(r.counters().message_id_collisions, 1);
+        assert_eq!(r.lookup(2, "x"), Some(c));
+        assert_eq!(r.messages()[d as usize].deps, vec![c]);
+        r.deliver(2, "x", 2, 9);
+        assert_eq!(r.delivery(c, 2), Some(9));
+        assert_eq!(r.delivery(d, 2), None);
+        // A delivery in a channel where the id was never published is unknown.
+        r.deliver(1, "y", 2, 9);
+        assert_eq!(r.counters().unknown_deliveries, 1);
+    }
+
+    /// Every incarnation of a crashed participant may deliver a message once more.
+    #[test]
+    fn each_crash_allows_one_redelivery() {
+        let mut r = Recorder::new(2, vec![vec![0, 1]]);
+        r.publish("a", 0, 0, 0, &[]);
+        r.deliver(0, "a", 1, 10);
+        r.crashed(1, 20);
+        r.deliver(0, "a", 1, 30);
+        assert_eq!((r.redeliveries(), r.duplicates()), (1, 0));
+        r.deliver(0, "a", 1, 31);
+        assert_eq!((r.redeliveries(), r.duplicates()), (1, 1));
+        r.crashed(1, 40);
+        r.deliver(0, "a", 1, 50);
+        assert_eq!((r.redeliveries(), r.duplicates()), (2, 1));
+        assert_eq!(r.delivery(0, 1), Some(10));
     }
 
     #[test]
@@ -476,14 +555,14 @@ mod tests {
         assert_eq!(r.per_node_expected(), &[0, 2, 2]);
         assert_eq!(r.receivers_of(0), 1);
         assert!(!r.is_expected(0, 2) && r.is_expected(1, 2) && !r.is_expected(2, 1));
-        r.deliver("a", 2, 70); // outside its window: recorded, not counted
+        r.deliver(0, "a", 2, 70); // outside its window: recorded, not counted
         assert_eq!(r.delivered_pairs(), 0);
         assert_eq!(r.unexpected_deliveries(), 1);
         assert_eq!(r.delivery(0, 2), Some(70));
-        r.deliver("a", 1, 20);
+        r.deliver(0, "a", 1, 20);
         r.participant_left(1); // never gets b
-        r.deliver("b", 2, 80);
-        r.deliver("c", 2, 120);
+        r.deliver(0, "b", 2, 80);
+        r.deliver(0, "c", 2, 120);
         assert!(r.all_delivered());
         assert_eq!(r.delivered_pairs(), 3);
         let exp: Vec<_> = r.expected_deliveries_of(1).collect();
@@ -494,8 +573,8 @@ mod tests {
     fn ack_first_time_counts() {
         let mut r = Recorder::new(2, vec![vec![0, 1]]);
         r.publish("a", 0, 0, 0, &[]);
-        r.acknowledged("a", 7);
-        r.acknowledged("a", 9);
+        r.acknowledged(0, "a", 7);
+        r.acknowledged(0, "a", 9);
         assert_eq!(r.messages()[0].acknowledged, Some(7));
     }
 }

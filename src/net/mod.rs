@@ -281,6 +281,11 @@ pub enum NetError {
     MissingRegions,
     #[error("network.latency: {0}")]
     Latency(String),
+    /// The overlay graph packets are flooded over has more than one component (some
+    /// participants could never hear from others). Validation refuses the settings that
+    /// cause it; this is the last line of defence.
+    #[error("network.dissemination: the {0} overlay is not connected ({1} separate components)")]
+    Disconnected(&'static str, usize),
 }
 
 /// How packets travel.
@@ -352,6 +357,20 @@ impl Network {
             )),
             Dissemination::Ring => Overlay::Flood(topology::ring_with_skips(n)),
         };
+        if let Overlay::Flood(g) = &overlay {
+            let components = g
+                .components()
+                .into_iter()
+                .max()
+                .map_or(0, |c| c as usize + 1);
+            if components > 1 {
+                let name = match scenario.network.dissemination {
+                    Dissemination::Ring => "ring",
+                    _ => "relay",
+                };
+                return Err(NetError::Disconnected(name, components));
+            }
+        }
         Ok(Network {
             n,
             overlay,

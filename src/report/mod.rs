@@ -65,6 +65,15 @@ pub struct Summary {
     pub latency_ms: Percentiles,
     pub duplicates_delivered: u64,
     pub causal_violations: u64,
+    /// Publications whose id repeated an earlier one in the same channel (see
+    /// [`crate::metrics::ProtocolCounters::message_id_collisions`]).
+    pub message_id_collisions: u64,
+    /// Publications the sender's core refused (see
+    /// [`crate::metrics::ProtocolCounters::publications_refused`]).
+    pub publications_refused: u64,
+    /// Deliveries of ids never published in the delivering channel (a simulator or core bug:
+    /// must be 0).
+    pub unknown_deliveries: u64,
     pub distinct_final_logs: u64,
     pub messages_in_incoming_buffers: u64,
     pub bytes_sent: u64,
@@ -388,6 +397,9 @@ impl Report {
                 latency_ms: Percentiles::from_us(&mut latencies),
                 duplicates_delivered: rec.duplicates(),
                 causal_violations: rec.causal_violations(),
+                message_id_collisions: counters.message_id_collisions,
+                publications_refused: counters.publications_refused,
+                unknown_deliveries: counters.unknown_deliveries,
                 distinct_final_logs: out.distinct_final_logs,
                 messages_in_incoming_buffers: out
                     .final_incoming_buffer
@@ -1113,8 +1125,8 @@ mod tests {
     fn delivery_series_dips_and_recovers() {
         let mut rec = Recorder::new(3, vec![vec![0, 1, 2]]);
         rec.publish("a", 0, 0, 5, &[]);
-        rec.deliver("a", 1, 6);
-        rec.deliver("a", 2, 25); // late: delivered in the third bucket
+        rec.deliver(0, "a", 1, 6);
+        rec.deliver(0, "a", 2, 25); // late: delivered in the third bucket
         let s = delivery_over_time(&rec, 10, 30);
         let cum: Vec<f64> = s.iter().map(|p| p.cumulative_ratio).collect();
         assert_eq!(cum, vec![1.0, 0.5, 0.5, 1.0]);

@@ -3,7 +3,7 @@
 
 use super::duration::SignedDuration;
 use super::duration::SimDuration;
-use super::types::{ChurnMode, ClockSkew, Distribution, Scenario};
+use super::types::{ChurnMode, ClockSkew, Dissemination, Distribution, Scenario};
 
 /// A validation failure: the dotted key path and what is wrong with it.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +109,18 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     }
 
     let n = &s.network;
+    // A relay mesh must be connected: with D = 0 nobody forwards anything, and with D = 1
+    // the mesh is a matching (pairs that only hear each other). D >= 2 is joined into one
+    // component (net::topology::connect).
+    if n.dissemination == Dissemination::Relay && s.participants > 2 && n.mesh_degree < 2 {
+        return bad(
+            "network.mesh_degree",
+            format!(
+                "must be at least 2 with dissemination = \"relay\" ({} participants): a mesh of degree {} cannot connect them",
+                s.participants, n.mesh_degree
+            ),
+        );
+    }
     if !(0.0..=1.0).contains(&n.loss) {
         return bad("network.loss", format!("must be in [0, 1], got {}", n.loss));
     }
