@@ -16,6 +16,14 @@ use super::id::MessageId;
 use super::repair;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
+mod inspect;
+mod sds_r;
+
+pub use inspect::{
+    BufferedMessage, IncomingRepairEntry, LoggedMessage, OutgoingMessage, OutgoingRepairEntry,
+    Pending,
+};
+
 /// Why [`Channel::send`] / [`Channel::send_ephemeral`] refused a payload. Nothing was queued
 /// and no state changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,22 +201,6 @@ pub enum Event {
         /// The dropped message's id.
         message_id: String,
     },
-}
-
-/// Buffer occupancy, for quiescence checks and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pending {
-    /// Own content messages not yet acknowledged nor given up.
-    pub outgoing_buffer: usize,
-    /// Received content messages waiting for dependencies.
-    pub incoming_buffer: usize,
-    /// SDS-R outgoing repair buffer: missing ids scheduled to be requested.
-    pub repair_requests: usize,
-    /// SDS-R incoming repair buffer: requested ids scheduled to be re-broadcast.
-    pub repair_responses: usize,
-    /// SDS-R: missing ids in no repair buffer that a later incoming sweep will request again
-    /// or declare irretrievably lost (after someone else's request went unanswered).
-    pub repair_awaiting: usize,
 }
 
 /// See `Channel::held`.
@@ -508,59 +500,6 @@ impl Channel {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
-    }
-
-    /// This channel's id.
-    pub fn channel_id(&self) -> &str {
-        &self.channel_id
-    }
-
-    /// This participant's id (the `sender_id` of its messages).
-    pub fn participant_id(&self) -> &str {
-        &self.participant_id
-    }
-
-    /// The configuration in force.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// Current Lamport timestamp (Unix ms scale).
-    pub fn lamport_timestamp(&self) -> u64 {
-        self.lamport
-    }
-
-    /// Message ids of the local log in (Lamport timestamp, id) order: own sent messages and
-    /// delivered ones (not ids marked with `mark_dependencies_met`). `to_string()` gives the
-    /// id's text.
-    pub fn local_log(&self) -> impl Iterator<Item = &MessageId> {
-        self.log_order.iter().map(|(_, id)| id)
-    }
-
-    /// Number of entries in the local log.
-    pub fn local_log_len(&self) -> usize {
-        self.log_order.len()
-    }
-
-    /// Buffer occupancy.
-    pub fn pending(&self) -> Pending {
-        Pending {
-            outgoing_buffer: self.outgoing.len(),
-            incoming_buffer: self.incoming.len(),
-            repair_requests: self.out_repair.len(),
-            repair_responses: self.in_repair.len(),
-            repair_awaiting: self
-                .missing
-                .keys()
-                .filter(|id| !self.out_repair.contains_key(*id))
-                .count(),
-        }
-    }
-
-    /// True when every count of [`Channel::pending`] is zero (the periodic sync timer alone does
-    /// not count).
-    pub fn is_quiescent(&self) -> bool {
-        self.pending() == Pending::default()
     }
 
     /// Next queued transmission, in the order produced.
@@ -1627,186 +1566,6 @@ impl Channel {
             *heard = 0;
             *fired = false;
             *t_ms = trickle_t(&mut self.rng, now_ms, *i_min_ms);
-        }
-    }
-
-    // ---- SDS-R ----
-
-    fn add_out_repair(&mut self, entry: HistoryEntry, t_req_ms: u64) {
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        let id = MessageId::new(&entry.message_id);
-        if self.out_repair.contains_key(&id) {
-            return;
-        }
-        if self.out_repair.len() >= rc.buffer_capacity.max(1) {
-            if let Some((_, furthest)) = self.out_repair_order.pop_last() {
-                self.out_repair.remove(&furthest);
-                self.events.push_back(Event::Evicted {
-                    buffer: Buffer::OutgoingRepairBuffer,
-                    message_id: furthest.to_string(),
-                });
-            }
-        }
-        self.out_repair_order.insert((t_req_ms, id.clone()));
-        self.out_repair.insert(id, (t_req_ms, entry));
-    }
-
-    fn remove_out_repair(&mut self, id: &MessageId) -> bool {
-        match self.out_repair.remove(id) {
-            Some((t, _)) => {
-                self.out_repair_order.remove(&(t, id.clone()));
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn remove_in_repair(&mut self, id: &MessageId) {
-        if let Some(t) = self.in_repair.remove(id) {
-            self.in_repair_order.remove(&(t, id.clone()));
-        }
-    }
-
-    /// A message with this id was received: nobody needs to request or answer it any more.
-    fn repair_seen(&mut self, id: &MessageId, kind: MessageKind) {
-        if self.config.repair.is_none() {
-            return;
-        }
-        self.remove_out_repair(id);
-        self.remove_in_repair(id);
-        if kind == MessageKind::Content {
-            self.missing.remove(id);
-        }
-    }
-
-    fn track_missing(&mut self, now_ms: u64, entries: &[HistoryEntry]) {
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        for entry in entries {
-            let id = MessageId::new(&entry.message_id);
-            if self.missing.contains_key(&id) || self.lost.contains(&id) {
-                continue;
-            }
-            if self.missing.len() >= rc.buffer_capacity.max(1) {
-                break;
-            }
-            self.missing.insert(
-                id,
-                MissingDep {
-                    rounds: 1,
-                    last_activity_ms: now_ms,
-                },
-            );
-            let t = repair::t_req_ms(
-                &self.participant_id,
-                &entry.message_id,
-                now_ms,
-                rc.t_min_ms,
-                rc.t_max_ms,
-            );
-            self.add_out_repair(entry.clone(), t);
-        }
-    }
-
-    /// Up to `max_entries_per_message` entries with `T_req <= now`, lowest first. Each taken
-    /// entry is rescheduled for another round (`T_req` recomputed from `now + T_max`, so the
-    /// response window of this request passes first) or, after its last round, dropped.
-    fn take_due_requests(&mut self, now_ms: u64) -> Vec<HistoryEntry> {
-        let Some(rc) = self.repair_config() else {
-            return Vec::new();
-        };
-        let due: Vec<Key> = self
-            .out_repair_order
-            .iter()
-            .take_while(|(t, _)| *t <= now_ms)
-            .take(rc.max_entries_per_message)
-            .cloned()
-            .collect();
-        let mut taken = Vec::with_capacity(due.len());
-        for (t, id) in due {
-            self.out_repair_order.remove(&(t, id.clone()));
-            let Some((_, entry)) = self.out_repair.remove(&id) else {
-                continue;
-            };
-            self.events.push_back(Event::RepairRequestSent {
-                message_id: entry.message_id.clone(),
-            });
-            if let Some(m) = self.missing.get_mut(&id) {
-                m.last_activity_ms = now_ms;
-                if m.rounds < rc.max_requests_per_message {
-                    m.rounds += 1;
-                    let next = repair::t_req_ms(
-                        &self.participant_id,
-                        &entry.message_id,
-                        now_ms.saturating_add(rc.t_max_ms),
-                        rc.t_min_ms,
-                        rc.t_max_ms,
-                    );
-                    self.out_repair_order.insert((next, id.clone()));
-                    self.out_repair.insert(id, (next, entry.clone()));
-                }
-            }
-            taken.push(entry);
-        }
-        taken
-    }
-
-    fn on_repair_request(&mut self, now_ms: u64, entry: &HistoryEntry) {
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        let id = MessageId::new(&entry.message_id);
-        // Someone else asked: drop our own request (this round is used up).
-        if self.remove_out_repair(&id) {
-            if let Some(m) = self.missing.get_mut(&id) {
-                m.last_activity_ms = now_ms;
-            }
-        } else if let Some(m) = self.missing.get_mut(&id) {
-            m.last_activity_ms = now_ms;
-        }
-        if self.stored(&id).is_none() || self.in_repair.contains_key(&id) {
-            return;
-        }
-        let sender = entry.sender_id.as_deref().unwrap_or("");
-        let text = &entry.message_id;
-        if !repair::in_response_group(&self.participant_id, sender, text, rc.num_response_groups) {
-            return;
-        }
-        let t = repair::t_resp_ms(&self.participant_id, sender, text, now_ms, rc.t_max_ms);
-        if self.in_repair.len() >= rc.buffer_capacity.max(1) {
-            if let Some((_, furthest)) = self.in_repair_order.pop_last() {
-                self.in_repair.remove(&furthest);
-                self.events.push_back(Event::Evicted {
-                    buffer: Buffer::IncomingRepairBuffer,
-                    message_id: furthest.to_string(),
-                });
-            }
-        }
-        self.in_repair.insert(id.clone(), t);
-        self.in_repair_order.insert((t, id));
-    }
-
-    fn respond_due(&mut self, now_ms: u64) {
-        while let Some((t, id)) = self.in_repair_order.first().cloned() {
-            if t > now_ms {
-                break;
-            }
-            self.in_repair_order.pop_first();
-            self.in_repair.remove(&id);
-            if let Some(bytes) = self.stored(&id) {
-                let message_id = id.to_string();
-                self.transmits.push_back(Transmit {
-                    kind: TransmitKind::RepairResponse,
-                    message_id: message_id.clone(),
-                    bytes: bytes.clone(),
-                    repair_requests: 0,
-                });
-                self.events
-                    .push_back(Event::RepairResponseSent { message_id });
-            }
         }
     }
 }

@@ -43,7 +43,8 @@ pub mod repair;
 pub mod wire;
 
 pub use channel::{
-    message_id_for, Buffer, Channel, Event, Pending, SendError, Transmit, TransmitKind,
+    message_id_for, Buffer, BufferedMessage, Channel, Event, IncomingRepairEntry, LoggedMessage,
+    OutgoingMessage, OutgoingRepairEntry, Pending, SendError, Transmit, TransmitKind,
 };
 pub use config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 pub use id::MessageId;
