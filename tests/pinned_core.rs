@@ -10,6 +10,9 @@
 //! from the core before any optimization. Regenerate (only for an intended behaviour change,
 //! explained in the commit) with
 //! `PRINT_DIGESTS=1 cargo test --release --test pinned_core -- --nocapture`.
+//! To see what changed, write the transcripts before and after the change with
+//! `DUMP_TRANSCRIPTS=DIR cargo test --release --test pinned_core` (one file per pin,
+//! `seedS-variantV.txt`, one line per step) and diff the two directories.
 
 use std::fmt::Write as _;
 
@@ -260,8 +263,14 @@ fn core_transcripts_are_unchanged() {
         ),
     ];
     let print = std::env::var_os("PRINT_DIGESTS").is_some();
+    let dump = std::env::var_os("DUMP_TRANSCRIPTS").map(std::path::PathBuf::from);
     for (seed, variant, want) in expected {
         let text = transcript(seed, variant);
+        if let Some(dir) = &dump {
+            std::fs::create_dir_all(dir).expect("create DUMP_TRANSCRIPTS directory");
+            let path = dir.join(format!("seed{seed}-variant{variant}.txt"));
+            std::fs::write(&path, &text).expect("write transcript");
+        }
         let got = hex(&Sha256::digest(text.as_bytes()));
         if print {
             println!(
