@@ -7,7 +7,8 @@
 //! hints, `mark_dependencies_met` and time advances with `handle_timeout`. The transcript of
 //! everything the cores return (transmit kind, id and bytes; every event; errors; timeouts;
 //! buffer occupancy; local logs and Lamport clocks) is hashed and compared with digests taken
-//! from the core before any optimization. Regenerate (only for an intended behaviour change,
+//! from the core before any optimization, regenerated since only for the deliberate
+//! behaviour changes listed at `expected`. Regenerate (only for an intended behaviour change,
 //! explained in the commit) with
 //! `PRINT_DIGESTS=1 cargo test --release --test pinned_core -- --nocapture`.
 //! To see what changed, write the transcripts before and after the change with
@@ -219,47 +220,50 @@ fn transcript(seed: u64, variant: u32) -> String {
 
 #[test]
 fn core_transcripts_are_unchanged() {
-    // (seed, config variant) -> digest of the transcript, taken before the optimizations.
+    // (seed, config variant) -> digest of the transcript, taken before the optimizations and
+    // regenerated for these deliberate changes only (issue 10):
+    // - `mark_dependencies_met` adds the ids to the bloom filter (all 8: each first differs in
+    //   the filter of the next message of the participant that marked ids, nothing else).
     let expected: [(u64, u32, &str); 8] = [
         (
             1,
             0,
-            "ccc3420d6b908bba8fd7b6f733b286aa80d1f16bafb1239660d2ff95c421ee67",
+            "cd52b6b8dc602ebfaf7c38f901acb18f6509d066d7d5162e4261188255e1b26b",
         ),
         (
             2,
             1,
-            "069ec23a00f490432de2087c8ac384652340eb90082e2d8093ee546453d824ff",
+            "0d49f47e47d2d28e4c6da315de95ffded2d7c44f812c8727e28aaf3664e2517d",
         ),
         (
             3,
             2,
-            "908e6ed9a94f005a910f0c8886897876545dc73f0acea0ae57ace59ac8e4ae8d",
+            "50ca1dbf9fa89142de54a011aaef82f32801fb9f85d3f8dc782aad4179f0ad56",
         ),
         (
             4,
             3,
-            "e0b4dd0aeebfcfa943928b63022453ba7eb728e14afe2f6409ccfc8cf2461ad4",
+            "8457ab4e17e647d7b6467d1d8086fb64cb53a8ed7047344f5f6f4a892be397a2",
         ),
         (
             5,
             4,
-            "61659fe8c59aa79a63e2e254c9ecd07754042c232a1e6328f4fe70152fe9ab43",
+            "9d116bc9df2be488e139a36940eafc53df9075af4754ea3abd1137bcd369019f",
         ),
         (
             6,
             5,
-            "7b3d762b42a4ce74647aa87d85ba82b74993f0a0f617c1828347e28aa831eb2e",
+            "6211e7c8bb41e4e0819a14b4072d6bb2035b830ffa36f5423ad9abb3b79d6316",
         ),
         (
             7,
             6,
-            "b18f6d83b4e844c85da3dc8fb73aaab58389d3ed12c6c48660cc2b1633f7d889",
+            "4d226ef0891479d0a8a91c160dbd540415fb87ca092d8a507d147f4fe2722554",
         ),
         (
             8,
             7,
-            "bb2c66e189eb8c6b18fbfaa31761db47e29798ad99ccf59118231b19a2e1e397",
+            "043d20e712e3636e8451a5cbe293b10fadbdc86bd51afc90e9fb69579a2ec221",
         ),
     ];
     let print = std::env::var_os("PRINT_DIGESTS").is_some();

@@ -857,20 +857,36 @@ impl Channel {
         self.schedule_sweep(now_ms);
     }
 
-    /// Declares `message_ids` available although never delivered here (e.g. fetched from a
-    /// store by retrieval hint). They satisfy dependencies and count as duplicates if they
-    /// arrive later; they leave the repair buffers; buffered messages waiting on them are
-    /// released. They are not added to the local log (their Lamport timestamp is unknown).
-    /// Remembered up to `local_log_capacity` ids.
+    /// Declares `message_ids` available although never delivered here: the application got
+    /// them by another route (e.g. fetched from a store by retrieval hint). For each id not
+    /// already met:
+    /// - it is added to the bloom filter, unless it is held in the incoming buffer (then it
+    ///   already is): the filter holds the ids this participant has received (spec
+    ///   "Participant state"; nim-sds `markDependenciesMet` does the same), so later messages
+    ///   possibly acknowledge it to its sender;
+    /// - it satisfies dependencies: buffered messages waiting on it are released;
+    /// - a later copy of it is a duplicate (dropped, never delivered);
+    /// - it leaves the SDS-R outgoing repair buffer and the tracked missing ids.
+    ///
+    /// It is not added to the local log, so causal histories never name it: its Lamport
+    /// timestamp, sender and content are unknown here (feed the message itself to
+    /// [`Channel::handle_message`] when the bytes are at hand). The incoming repair buffer is
+    /// left alone (nim-sds clears it too): it only holds messages this participant has, whose
+    /// answer is still owed. Remembered up to `local_log_capacity` ids
+    /// ([`Buffer::MetIds`]).
     pub fn mark_dependencies_met(&mut self, now_ms: u64, message_ids: &[String]) {
         let mut released = Vec::new();
         let capacity = self.config.local_log_capacity;
-        for id in message_ids {
-            let id = MessageId::new(id);
+        for text in message_ids {
+            let id = MessageId::new(text);
             self.remove_out_repair(&id);
             self.missing.remove(&id);
             if self.dep_met(&id) {
                 continue;
+            }
+            if !self.incoming_ids.contains_key(&id) {
+                let bits = self.bloom.params().bit_indexes(text);
+                self.bloom_add(&id, &bits);
             }
             let events = &mut self.events;
             self.externally_met.insert(&id, capacity, |old| {

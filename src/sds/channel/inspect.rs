@@ -160,7 +160,8 @@ impl Channel {
     /// The bloom filter exactly as the next content or sync message will carry it (js-waku's
     /// serialization, PROTOCOL.md §2 "Bloom filter"): `BloomParams::byte_len()` bytes for the
     /// configured capacity and error rate (18,752 at defaults). Holds the ids of every content
-    /// message received or sent since the last roll-over.
+    /// message received or sent, and of ids marked with `mark_dependencies_met`, since the
+    /// last roll-over.
     pub fn bloom_filter(&self) -> &[u8] {
         self.bloom.as_slice()
     }

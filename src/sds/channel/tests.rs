@@ -508,6 +508,72 @@ fn mark_dependencies_met_releases_and_counts_as_duplicate() {
     assert!(events(&mut b).is_empty());
 }
 
+/// A gap filled by another route (a store query) is acknowledged through the filter: the
+/// filter holds received ids (spec "Participant state"; nim-sds `markDependenciesMet` adds
+/// them, its test "channel-specific dependency management").
+#[test]
+fn mark_dependencies_met_adds_the_ids_to_the_bloom_filter() {
+    let config = Config {
+        causal_history_size: 1,
+        possible_acks_threshold: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, _) = send(&mut a, T0, "1"); // lost on the way to b
+    let (m2, b2) = send(&mut a, T0 + 1, "2");
+    b.handle_message(T0 + 2, b2.clone(), None).expect("ok");
+    assert!(!b.bloom_filter_contains(&m1));
+    let before = b.bloom_filter().to_vec();
+    b.mark_dependencies_met(T0 + 3, &[m1.clone(), "ghost".into()]);
+    assert!(b.bloom_filter_contains(&m1));
+    assert!(b.bloom_filter_contains("ghost"));
+    // m2 was in the filter already (received, then held): marking it again changes nothing.
+    let after = b.bloom_filter().to_vec();
+    b.mark_dependencies_met(T0 + 3, std::slice::from_ref(&m2));
+    assert_eq!(b.bloom_filter(), &after[..]);
+    assert_ne!(before, after);
+    // b's next message acknowledges m1 to a through its filter (m2 through its history).
+    events(&mut a);
+    b.send_sync(T0 + 4).expect("sync");
+    a.handle_message(T0 + 5, b.poll_transmit().expect("sync").bytes, None)
+        .expect("ok");
+    let acked: Vec<Event> = events(&mut a);
+    assert!(
+        acked.contains(&Event::Acknowledged { message_id: m1 }),
+        "{acked:?}"
+    );
+    assert!(acked.contains(&Event::Acknowledged { message_id: m2 }));
+    assert_eq!(a.pending().outgoing_buffer, 0);
+}
+
+/// Under `BloomRollover::Rebuild` a marked id is one of the ids the filter is rebuilt from.
+#[test]
+fn marked_ids_survive_a_bloom_rebuild_like_received_ones() {
+    let config = Config {
+        bloom_capacity: 10,
+        bloom_rollover: BloomRollover::Rebuild,
+        ..cfg()
+    };
+    let mut b = ch("b", &config);
+    b.mark_dependencies_met(T0, &["old".to_string()]);
+    for i in 0..4 {
+        b.mark_dependencies_met(T0, &[format!("x{i}")]);
+    }
+    b.mark_dependencies_met(T0, &["new".to_string()]);
+    for i in 4..7 {
+        b.mark_dependencies_met(T0, &[format!("x{i}")]);
+    }
+    // 9 inserts: within 120% of 10. Four more make 13 > 12: rebuilt from the newest 8.
+    assert!(b.bloom_filter_contains("old"));
+    for i in 7..11 {
+        b.mark_dependencies_met(T0, &[format!("x{i}")]);
+    }
+    assert!(b.bloom_filter_contains("new"));
+    assert!(b.bloom_filter_contains("x10"));
+    assert!(!b.bloom_filter_contains("old"), "rolled over");
+}
+
 #[test]
 fn incoming_sweep_re_reports_missing() {
     let config = Config {
