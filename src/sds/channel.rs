@@ -95,7 +95,9 @@ pub enum Buffer {
     /// The outgoing buffer (`Config::outgoing_buffer_capacity`; oldest first; followed by
     /// `Event::NotAcknowledged`).
     OutgoingBuffer,
-    /// SDS-R outgoing repair buffer (`RepairConfig::buffer_capacity`; latest T_req first).
+    /// SDS-R outgoing repair buffer (`RepairConfig::buffer_capacity`; when a new entry comes
+    /// to a full buffer, the held entry with the latest T_req is evicted first, as js-waku).
+    /// The id stays tracked and is scheduled again by a later incoming sweep.
     OutgoingRepairBuffer,
     /// SDS-R incoming repair buffer (`RepairConfig::buffer_capacity`; latest T_resp first).
     IncomingRepairBuffer,
@@ -317,7 +319,8 @@ type Key = (u64, MessageId);
 /// outgoing buffer (own unacknowledged messages with their cached bloom bit indexes); the
 /// incoming buffer (messages waiting for dependencies, indexed by the ids they wait on); and,
 /// with SDS-R, the outgoing repair buffer (id → T_req), the incoming repair buffer
-/// (id → T_resp), the set of missing ids with their request rounds, and a store of original
+/// (id → T_resp), the set of tracked missing ids with their request rounds (twice the
+/// repair buffer's capacity, see `RepairConfig::buffer_capacity`), and a store of original
 /// bytes to re-broadcast. Every collection is bounded by a `Config` capacity.
 ///
 /// Deliberate differences from js-waku (`@waku/sds` 0.0.8 and `packages/sds` at HEAD):

@@ -5,10 +5,24 @@
 
 use super::{
     repair, Buffer, Channel, Event, HistoryEntry, Key, MessageId, MessageKind, MissingDep,
-    Transmit, TransmitKind,
+    RepairConfig, Transmit, TransmitKind,
 };
 
+/// Capacity of the set of tracked missing ids: twice `buffer_capacity`, room for a full
+/// outgoing repair buffer and as many ids again that wait for a later round in no buffer
+/// (`Pending::repair_awaiting`), so that a full set never keeps a new id out of the outgoing
+/// repair buffer while that buffer still applies its own eviction rule.
+pub(super) fn tracked_missing_capacity(rc: &RepairConfig) -> usize {
+    rc.buffer_capacity.max(1).saturating_mul(2)
+}
+
 impl Channel {
+    /// Adds an entry to the outgoing repair buffer (no-op if the id is in it). When the buffer
+    /// is full, js-waku's rule (`repair/buffers.ts:53-69`, `OutgoingRepairBuffer.add`): first
+    /// the entry with the latest T_req (ties: the greatest id) is evicted, with
+    /// `Event::Evicted`, then the new entry is inserted, whatever its T_req. The evicted id
+    /// stays tracked with its round given back: the incoming sweep schedules it again once
+    /// T_max has passed since its last activity.
     pub(super) fn add_out_repair(&mut self, entry: HistoryEntry, t_req_ms: u64) {
         let Some(rc) = self.repair_config() else {
             return;
@@ -20,6 +34,10 @@ impl Channel {
         if self.out_repair.len() >= rc.buffer_capacity.max(1) {
             if let Some((_, furthest)) = self.out_repair_order.pop_last() {
                 self.out_repair.remove(&furthest);
+                // This round never sent a request: it does not count.
+                if let Some(m) = self.missing.get_mut(&furthest) {
+                    m.rounds = m.rounds.saturating_sub(1);
+                }
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::OutgoingRepairBuffer,
                     message_id: furthest.to_string(),
@@ -40,7 +58,7 @@ impl Channel {
         }
     }
 
-    pub(super) fn remove_in_repair(&mut self, id: &MessageId) {
+    fn remove_in_repair(&mut self, id: &MessageId) {
         if let Some(t) = self.in_repair.remove(id) {
             self.in_repair_order.remove(&(t, id.clone()));
         }
@@ -58,6 +76,10 @@ impl Channel {
         }
     }
 
+    /// Starts tracking missing entries not tracked yet (nor declared lost): round 1, T_req
+    /// from `now_ms`, into the outgoing repair buffer (which may evict, see
+    /// `add_out_repair`). When the tracked set is full (`tracked_missing_capacity`), the rest
+    /// wait: the incoming sweep offers them again.
     pub(super) fn track_missing(&mut self, now_ms: u64, entries: &[HistoryEntry]) {
         let Some(rc) = self.repair_config() else {
             return;
@@ -67,7 +89,7 @@ impl Channel {
             if self.missing.contains_key(&id) || self.lost.contains(&id) {
                 continue;
             }
-            if self.missing.len() >= rc.buffer_capacity.max(1) {
+            if self.missing.len() >= tracked_missing_capacity(&rc) {
                 break;
             }
             self.missing.insert(

@@ -855,6 +855,128 @@ fn lost_response_is_re_requested_then_declared_lost() {
     assert!(next > now);
 }
 
+/// A full outgoing repair buffer evicts as js-waku's `OutgoingRepairBuffer.add`
+/// (`repair/buffers.ts:53-69`): the held entry with the latest T_req goes, then the new entry
+/// is inserted. With capacity 3 and four missing ids A, B, C, D (noticed in that order): the
+/// latest of A, B, C is evicted, D is kept; that is the three earliest T_req of the four
+/// unless D's own T_req is the latest (js-waku `buffers.spec.ts:41-58` tests the first case;
+/// the second follows from evicting before inserting). The evicted id stays tracked and is
+/// requested later, in a round of its own.
+#[test]
+fn full_outgoing_repair_buffer_evicts_the_latest_t_req_then_requests_it_later() {
+    let rc = RepairConfig {
+        buffer_capacity: 3,
+        ..RepairConfig::default()
+    };
+    let config = Config {
+        repair: Some(rc),
+        ..cfg()
+    };
+    let now = T0 + 200;
+    let t_req = |id: &str| repair::t_req_ms("carol", id, now, rc.t_min_ms, rc.t_max_ms);
+    // Ids named g0, g1, ... with T_req known in advance: pick A, B, C, D per case.
+    let names: Vec<String> = (0..64).map(|i| format!("g{i}")).collect();
+    let pick = |d_latest: bool| -> [String; 4] {
+        for a in 0..names.len() {
+            for d in 0..names.len() {
+                let abc = [a, (a + 1) % names.len(), (a + 2) % names.len()];
+                if abc.contains(&d) {
+                    continue;
+                }
+                let max_abc = abc.iter().map(|&i| t_req(&names[i])).max().unwrap_or(0);
+                if (t_req(&names[d]) > max_abc) == d_latest {
+                    return [abc[0], abc[1], abc[2], d].map(|i| names[i].clone());
+                }
+            }
+        }
+        panic!("no such ids");
+    };
+    for d_latest in [false, true] {
+        let ids = pick(d_latest);
+        let mut carol = ch("carol", &config);
+        let named = encode(&SdsMessage {
+            sender_id: "alice".into(),
+            message_id: "names-four".into(),
+            channel_id: "c".into(),
+            lamport_timestamp: Some(T0 + 100),
+            causal_history: ids
+                .iter()
+                .map(|id| HistoryEntry {
+                    message_id: id.clone(),
+                    retrieval_hint: None,
+                    sender_id: Some("alice".into()),
+                })
+                .collect(),
+            content: Some(Bytes::from_static(b"x")),
+            ..Default::default()
+        });
+        carol.handle_message(now, named, None).expect("ok");
+        let evicted = ids[..3]
+            .iter()
+            .max_by_key(|id| (t_req(id), (*id).clone()))
+            .expect("three")
+            .clone();
+        let mut kept: Vec<(u64, String)> = ids
+            .iter()
+            .filter(|id| **id != evicted)
+            .map(|id| (t_req(id), id.clone()))
+            .collect();
+        kept.sort();
+        assert_eq!(
+            carol
+                .outgoing_repair_buffer()
+                .map(|e| (e.t_req_ms, e.entry.message_id))
+                .collect::<Vec<_>>(),
+            kept,
+            "D latest: {d_latest}"
+        );
+        if !d_latest {
+            // The three earliest T_req of the four.
+            let mut all: Vec<u64> = ids.iter().map(|id| t_req(id)).collect();
+            all.sort();
+            assert!(kept.iter().map(|(t, _)| *t).eq(all[..3].iter().copied()));
+        }
+        assert!(events(&mut carol).contains(&Event::Evicted {
+            buffer: Buffer::OutgoingRepairBuffer,
+            message_id: evicted.clone(),
+        }));
+        assert_eq!(
+            (
+                carol.pending().repair_requests,
+                carol.pending().repair_awaiting
+            ),
+            (3, 1)
+        );
+        // Nobody answers: every id is requested, the evicted one too, before any is lost.
+        let mut requested: Vec<String> = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
+        let mut t = now;
+        while let Some(next) = carol.poll_timeout() {
+            if next > now + 20 * rc.t_max_ms {
+                break;
+            }
+            t = next.max(t);
+            carol.handle_timeout(t);
+            transmits(&mut carol);
+            for e in events(&mut carol) {
+                match e {
+                    Event::RepairRequestSent { message_id } => requested.push(message_id),
+                    Event::IrretrievablyLost { message_id } => lost.push(message_id),
+                    _ => {}
+                }
+            }
+        }
+        for id in &ids {
+            let n = requested.iter().filter(|r| *r == id).count();
+            assert_eq!(
+                n, rc.max_requests_per_message as usize,
+                "{id}: every round requested (evicted: {evicted})"
+            );
+        }
+        assert_eq!(lost.len(), 4, "then each declared lost once");
+    }
+}
+
 // ---- retrieval hints, lost timeout, evictions, roll-over, reliable-channel sync ----
 
 fn lost_of(evs: &[Event]) -> Vec<String> {
