@@ -7,9 +7,13 @@
 //! hints, `mark_dependencies_met` and time advances with `handle_timeout`. The transcript of
 //! everything the cores return (transmit kind, id and bytes; every event; errors; timeouts;
 //! buffer occupancy; local logs and Lamport clocks) is hashed and compared with digests taken
-//! from the core before any optimization. Regenerate (only for an intended behaviour change,
+//! from the core before any optimization, regenerated since only for the deliberate
+//! behaviour changes listed at `expected`. Regenerate (only for an intended behaviour change,
 //! explained in the commit) with
 //! `PRINT_DIGESTS=1 cargo test --release --test pinned_core -- --nocapture`.
+//! To see what changed, write the transcripts before and after the change with
+//! `DUMP_TRANSCRIPTS=DIR cargo test --release --test pinned_core` (one file per pin,
+//! `seedS-variantV.txt`, one line per step) and diff the two directories.
 
 use std::fmt::Write as _;
 
@@ -216,52 +220,65 @@ fn transcript(seed: u64, variant: u32) -> String {
 
 #[test]
 fn core_transcripts_are_unchanged() {
-    // (seed, config variant) -> digest of the transcript, taken before the optimizations.
+    // (seed, config variant) -> digest of the transcript, taken before the optimizations and
+    // regenerated for these deliberate changes only (issue 10):
+    // - `mark_dependencies_met` adds the ids to the bloom filter (all 8: each first differs in
+    //   the filter of the next message of the participant that marked ids, nothing else);
+    // - a full outgoing repair buffer evicts its latest T_req for a new missing id, whose
+    //   tracking is no longer refused (all but (5, 4), which has SDS-R off: each first
+    //   differs where a participant with 4 tracked ids learns of more: an `Evicted` event for
+    //   `OutgoingRepairBuffer` and more ids tracked).
     let expected: [(u64, u32, &str); 8] = [
         (
             1,
             0,
-            "ccc3420d6b908bba8fd7b6f733b286aa80d1f16bafb1239660d2ff95c421ee67",
+            "2a721e7067bb32cfd397c79f9080a80fa98b7feb77d88490edd1188654d6fbd3",
         ),
         (
             2,
             1,
-            "069ec23a00f490432de2087c8ac384652340eb90082e2d8093ee546453d824ff",
+            "3b79b8e8ac6fb843c867e273ef87046bb7e418e06d564236baa8e4d3662e0228",
         ),
         (
             3,
             2,
-            "908e6ed9a94f005a910f0c8886897876545dc73f0acea0ae57ace59ac8e4ae8d",
+            "994f3449f6ad966ee4c1f15eb7c5dd27727593cfb7bcfd68835293e539d3fc5d",
         ),
         (
             4,
             3,
-            "e0b4dd0aeebfcfa943928b63022453ba7eb728e14afe2f6409ccfc8cf2461ad4",
+            "a6f5c1c4c5c6035888d89124f2d44720018f263aed73c7bfc28ae6f679bd6f5c",
         ),
         (
             5,
             4,
-            "61659fe8c59aa79a63e2e254c9ecd07754042c232a1e6328f4fe70152fe9ab43",
+            "9d116bc9df2be488e139a36940eafc53df9075af4754ea3abd1137bcd369019f",
         ),
         (
             6,
             5,
-            "7b3d762b42a4ce74647aa87d85ba82b74993f0a0f617c1828347e28aa831eb2e",
+            "b8f146a64952ead789fea6679c8eef5085b82ab045da8fe36b6adae6525fb1c7",
         ),
         (
             7,
             6,
-            "b18f6d83b4e844c85da3dc8fb73aaab58389d3ed12c6c48660cc2b1633f7d889",
+            "1a745d8f28ea3009309a1152aaa584045a8333dd0369c578f732bd38e37439c7",
         ),
         (
             8,
             7,
-            "bb2c66e189eb8c6b18fbfaa31761db47e29798ad99ccf59118231b19a2e1e397",
+            "9ed5cdeaf87c7aa49dce0961f9fdcc93ce2771343bdbe94200f853672dd095a1",
         ),
     ];
     let print = std::env::var_os("PRINT_DIGESTS").is_some();
+    let dump = std::env::var_os("DUMP_TRANSCRIPTS").map(std::path::PathBuf::from);
     for (seed, variant, want) in expected {
         let text = transcript(seed, variant);
+        if let Some(dir) = &dump {
+            std::fs::create_dir_all(dir).expect("create DUMP_TRANSCRIPTS directory");
+            let path = dir.join(format!("seed{seed}-variant{variant}.txt"));
+            std::fs::write(&path, &text).expect("write transcript");
+        }
         let got = hex(&Sha256::digest(text.as_bytes()));
         if print {
             println!(

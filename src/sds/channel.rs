@@ -16,6 +16,15 @@ use super::id::MessageId;
 use super::repair;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
+mod incoming;
+mod inspect;
+mod sds_r;
+
+pub use inspect::{
+    BufferedMessage, IncomingRepairEntry, LoggedMessage, OutgoingMessage, OutgoingRepairEntry,
+    Pending,
+};
+
 /// Why [`Channel::send`] / [`Channel::send_ephemeral`] refused a payload. Nothing was queued
 /// and no state changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,7 +96,9 @@ pub enum Buffer {
     /// The outgoing buffer (`Config::outgoing_buffer_capacity`; oldest first; followed by
     /// `Event::NotAcknowledged`).
     OutgoingBuffer,
-    /// SDS-R outgoing repair buffer (`RepairConfig::buffer_capacity`; latest T_req first).
+    /// SDS-R outgoing repair buffer (`RepairConfig::buffer_capacity`; when a new entry comes
+    /// to a full buffer, the held entry with the latest T_req is evicted first, as js-waku).
+    /// The id stays tracked and is scheduled again by a later incoming sweep.
     OutgoingRepairBuffer,
     /// SDS-R incoming repair buffer (`RepairConfig::buffer_capacity`; latest T_resp first).
     IncomingRepairBuffer,
@@ -193,22 +204,6 @@ pub enum Event {
         /// The dropped message's id.
         message_id: String,
     },
-}
-
-/// Buffer occupancy, for quiescence checks and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pending {
-    /// Own content messages not yet acknowledged nor given up.
-    pub outgoing_buffer: usize,
-    /// Received content messages waiting for dependencies.
-    pub incoming_buffer: usize,
-    /// SDS-R outgoing repair buffer: missing ids scheduled to be requested.
-    pub repair_requests: usize,
-    /// SDS-R incoming repair buffer: requested ids scheduled to be re-broadcast.
-    pub repair_responses: usize,
-    /// SDS-R: missing ids in no repair buffer that a later incoming sweep will request again
-    /// or declare irretrievably lost (after someone else's request went unanswered).
-    pub repair_awaiting: usize,
 }
 
 /// See `Channel::held`.
@@ -325,7 +320,8 @@ type Key = (u64, MessageId);
 /// outgoing buffer (own unacknowledged messages with their cached bloom bit indexes); the
 /// incoming buffer (messages waiting for dependencies, indexed by the ids they wait on); and,
 /// with SDS-R, the outgoing repair buffer (id → T_req), the incoming repair buffer
-/// (id → T_resp), the set of missing ids with their request rounds, and a store of original
+/// (id → T_resp), the set of tracked missing ids with their request rounds (twice the
+/// repair buffer's capacity, see `RepairConfig::buffer_capacity`), and a store of original
 /// bytes to re-broadcast. Every collection is bounded by a `Config` capacity.
 ///
 /// Deliberate differences from js-waku (`@waku/sds` 0.0.8 and `packages/sds` at HEAD):
@@ -508,59 +504,6 @@ impl Channel {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
-    }
-
-    /// This channel's id.
-    pub fn channel_id(&self) -> &str {
-        &self.channel_id
-    }
-
-    /// This participant's id (the `sender_id` of its messages).
-    pub fn participant_id(&self) -> &str {
-        &self.participant_id
-    }
-
-    /// The configuration in force.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// Current Lamport timestamp (Unix ms scale).
-    pub fn lamport_timestamp(&self) -> u64 {
-        self.lamport
-    }
-
-    /// Message ids of the local log in (Lamport timestamp, id) order: own sent messages and
-    /// delivered ones (not ids marked with `mark_dependencies_met`). `to_string()` gives the
-    /// id's text.
-    pub fn local_log(&self) -> impl Iterator<Item = &MessageId> {
-        self.log_order.iter().map(|(_, id)| id)
-    }
-
-    /// Number of entries in the local log.
-    pub fn local_log_len(&self) -> usize {
-        self.log_order.len()
-    }
-
-    /// Buffer occupancy.
-    pub fn pending(&self) -> Pending {
-        Pending {
-            outgoing_buffer: self.outgoing.len(),
-            incoming_buffer: self.incoming.len(),
-            repair_requests: self.out_repair.len(),
-            repair_responses: self.in_repair.len(),
-            repair_awaiting: self
-                .missing
-                .keys()
-                .filter(|id| !self.out_repair.contains_key(*id))
-                .count(),
-        }
-    }
-
-    /// True when every count of [`Channel::pending`] is zero (the periodic sync timer alone does
-    /// not count).
-    pub fn is_quiescent(&self) -> bool {
-        self.pending() == Pending::default()
     }
 
     /// Next queued transmission, in the order produced.
@@ -918,20 +861,36 @@ impl Channel {
         self.schedule_sweep(now_ms);
     }
 
-    /// Declares `message_ids` available although never delivered here (e.g. fetched from a
-    /// store by retrieval hint). They satisfy dependencies and count as duplicates if they
-    /// arrive later; they leave the repair buffers; buffered messages waiting on them are
-    /// released. They are not added to the local log (their Lamport timestamp is unknown).
-    /// Remembered up to `local_log_capacity` ids.
+    /// Declares `message_ids` available although never delivered here: the application got
+    /// them by another route (e.g. fetched from a store by retrieval hint). For each id not
+    /// already met:
+    /// - it is added to the bloom filter, unless it is held in the incoming buffer (then it
+    ///   already is): the filter holds the ids this participant has received (spec
+    ///   "Participant state"; nim-sds `markDependenciesMet` does the same), so later messages
+    ///   possibly acknowledge it to its sender;
+    /// - it satisfies dependencies: buffered messages waiting on it are released;
+    /// - a later copy of it is a duplicate (dropped, never delivered);
+    /// - it leaves the SDS-R outgoing repair buffer and the tracked missing ids.
+    ///
+    /// It is not added to the local log, so causal histories never name it: its Lamport
+    /// timestamp, sender and content are unknown here (feed the message itself to
+    /// [`Channel::handle_message`] when the bytes are at hand). The incoming repair buffer is
+    /// left alone (nim-sds clears it too): it only holds messages this participant has, whose
+    /// answer is still owed. Remembered up to `local_log_capacity` ids
+    /// ([`Buffer::MetIds`]).
     pub fn mark_dependencies_met(&mut self, now_ms: u64, message_ids: &[String]) {
         let mut released = Vec::new();
         let capacity = self.config.local_log_capacity;
-        for id in message_ids {
-            let id = MessageId::new(id);
+        for text in message_ids {
+            let id = MessageId::new(text);
             self.remove_out_repair(&id);
             self.missing.remove(&id);
             if self.dep_met(&id) {
                 continue;
+            }
+            if !self.incoming_ids.contains_key(&id) {
+                let bits = self.bloom.params().bit_indexes(text);
+                self.bloom_add(&id, &bits);
             }
             let events = &mut self.events;
             self.externally_met.insert(&id, capacity, |old| {
@@ -1149,210 +1108,6 @@ impl Channel {
         });
     }
 
-    /// Holds `b` in the incoming buffer, evicting first (by `Buffer::IncomingBuffer`'s rule)
-    /// if its sender's share or the whole buffer is full.
-    fn hold(&mut self, b: Buffered) {
-        let key = (b.lamport, b.id.clone());
-        let per_sender = self.config.incoming_buffer_per_sender.max(1);
-        let sender_full = self
-            .per_sender
-            .get(&b.sender_id)
-            .is_some_and(|k| k.len() >= per_sender);
-        if sender_full || self.incoming.len() >= self.config.incoming_buffer_capacity.max(1) {
-            let highest = if sender_full {
-                self.per_sender
-                    .get(&b.sender_id)
-                    .and_then(|k| k.last().cloned())
-            } else {
-                self.incoming.last_key_value().map(|(k, _)| k.clone())
-            };
-            match highest {
-                Some(h) if h > key => {
-                    if let Some(old) = self.unhold(&h) {
-                        self.events.push_back(Event::Evicted {
-                            buffer: Buffer::IncomingBuffer,
-                            message_id: old.message_id,
-                        });
-                        self.resolve(Vec::new(), vec![old.id], BTreeSet::new());
-                    }
-                }
-                _ => {
-                    self.events.push_back(Event::Evicted {
-                        buffer: Buffer::IncomingBuffer,
-                        message_id: b.message_id,
-                    });
-                    return;
-                }
-            }
-        }
-        for dep in &b.deps {
-            if !self.dep_met(dep) {
-                self.waiting
-                    .entry(dep.clone())
-                    .or_default()
-                    .insert(key.clone());
-            }
-        }
-        if let Some(timeout) = self.config.lost_timeout_ms {
-            self.lost_deadlines
-                .insert((b.received_ms.saturating_add(timeout), key.clone()));
-        }
-        self.per_sender
-            .entry(b.sender_id.clone())
-            .or_default()
-            .insert(key.clone());
-        self.incoming_ids.insert(b.id.clone(), b.lamport);
-        self.incoming.insert(key, b);
-    }
-
-    fn unhold(&mut self, key: &Key) -> Option<Buffered> {
-        let b = self.incoming.remove(key)?;
-        self.incoming_ids.remove(&b.id);
-        for dep in &b.deps {
-            if let Some(w) = self.waiting.get_mut(dep) {
-                w.remove(key);
-                if w.is_empty() {
-                    self.waiting.remove(dep);
-                }
-            }
-        }
-        if let Some(keys) = self.per_sender.get_mut(&b.sender_id) {
-            keys.remove(key);
-            if keys.is_empty() {
-                self.per_sender.remove(&b.sender_id);
-            }
-        }
-        if let Some(timeout) = self.config.lost_timeout_ms {
-            self.lost_deadlines
-                .remove(&(b.received_ms.saturating_add(timeout), key.clone()));
-        }
-        Some(b)
-    }
-
-    /// Whether a buffered message may leave the buffer: every dependency is met, or, once it
-    /// timed out, is at least not held in the incoming buffer (so lost).
-    fn is_ready(&self, b: &Buffered) -> bool {
-        b.deps
-            .iter()
-            .all(|dep| self.dep_met(dep) || (b.timed_out && !self.incoming_ids.contains_key(dep)))
-    }
-
-    /// Marks a buffered message timed out and declares its missing (not held) dependencies
-    /// lost. Returns whether it is now ready to leave the buffer.
-    fn time_out(&mut self, key: &Key) -> bool {
-        let Some(b) = self.incoming.get_mut(key) else {
-            return false;
-        };
-        b.timed_out = true;
-        let Some(b) = self.incoming.get(key) else {
-            return false;
-        };
-        let lost: Vec<MessageId> = b
-            .deps
-            .iter()
-            .filter(|id| !self.dep_met(id) && !self.incoming_ids.contains_key(id))
-            .cloned()
-            .collect();
-        for id in &lost {
-            self.declare_lost(id);
-        }
-        self.incoming.get(key).is_some_and(|b| self.is_ready(b))
-    }
-
-    /// Declares `id` irretrievably lost, once: event, no more repair requests.
-    fn declare_lost(&mut self, id: &MessageId) {
-        self.missing.remove(id);
-        self.remove_out_repair(id);
-        let events = &mut self.events;
-        let capacity = self.config.delivered_ids_capacity;
-        if self.lost.insert(id, capacity, |old| {
-            events.push_back(Event::Evicted {
-                buffer: Buffer::LostIds,
-                message_id: old,
-            })
-        }) {
-            self.events.push_back(Event::IrretrievablyLost {
-                message_id: id.to_string(),
-            });
-        }
-    }
-
-    /// Applies the lost timeout to buffered messages whose deadline passed.
-    fn lost_timeouts(&mut self, now_ms: u64) {
-        let mut ready = BTreeSet::new();
-        while let Some((t, key)) = self.lost_deadlines.first().cloned() {
-            if t > now_ms {
-                break;
-            }
-            self.lost_deadlines.pop_first();
-            if self.time_out(&key) {
-                ready.insert(key);
-            }
-        }
-        self.resolve(Vec::new(), Vec::new(), ready);
-    }
-
-    /// Delivers buffered messages made ready by `available` ids, smallest (Lamport, id) first,
-    /// until none is ready.
-    fn release(&mut self, available: Vec<MessageId>) {
-        self.resolve(available, Vec::new(), BTreeSet::new());
-    }
-
-    /// The one place buffered messages leave the buffer, iteratively (no recursion, so long
-    /// dependency chains cannot overflow the stack). `available`: ids that became met;
-    /// `gone`: ids that left the buffer undelivered (their timed-out waiters lose them);
-    /// `ready`: keys already known ready. Ready messages go smallest (Lamport, id) first; one
-    /// that timed out with lost dependencies is dropped under `LostPolicy::Drop`, otherwise
-    /// delivered.
-    fn resolve(
-        &mut self,
-        mut available: Vec<MessageId>,
-        mut gone: Vec<MessageId>,
-        mut ready: BTreeSet<Key>,
-    ) {
-        loop {
-            while let Some(id) = available.pop() {
-                let Some(waiters) = self.waiting.remove(&id) else {
-                    continue;
-                };
-                for key in waiters {
-                    if self.incoming.get(&key).is_some_and(|b| self.is_ready(b)) {
-                        ready.insert(key);
-                    }
-                }
-            }
-            while let Some(id) = gone.pop() {
-                let waiters: Vec<Key> = match self.waiting.get(&id) {
-                    Some(w) => w.iter().cloned().collect(),
-                    None => continue,
-                };
-                for key in waiters {
-                    if self.incoming.get(&key).is_some_and(|b| b.timed_out) && self.time_out(&key) {
-                        ready.insert(key);
-                    }
-                }
-            }
-            let Some(key) = ready.pop_first() else {
-                break;
-            };
-            let Some(b) = self.unhold(&key) else {
-                continue;
-            };
-            let id = b.id.clone();
-            let drop = self.config.lost_policy == LostPolicy::Drop
-                && b.deps.iter().any(|dep| !self.dep_met(dep));
-            if drop {
-                self.events.push_back(Event::DroppedLost {
-                    message_id: b.message_id,
-                });
-                gone.push(id);
-            } else {
-                self.deliver(b);
-                available.push(id);
-            }
-        }
-    }
-
     /// Acknowledgements carried by `message`, whose causal-history ids are `history`.
     fn review_acks(&mut self, message: &SdsMessage, history: &[MessageId]) {
         for (e, id) in message.causal_history.iter().zip(history) {
@@ -1441,106 +1196,6 @@ impl Channel {
         }
     }
 
-    fn schedule_sweep(&mut self, now_ms: u64) {
-        let needed = !self.incoming.is_empty() || !self.missing.is_empty();
-        if !needed {
-            self.next_sweep_ms = None;
-        } else if self.next_sweep_ms.is_none() {
-            self.next_sweep_ms =
-                Some(now_ms.saturating_add(self.config.incoming_sweep_interval_ms.max(1)));
-        }
-    }
-
-    /// Incoming sweep: re-report missing dependencies of buffered messages (js-waku
-    /// `sweepIncomingBuffer`), then SDS-R liveness for tracked missing ids.
-    fn sweep(&mut self, now_ms: u64) {
-        let mut reports = Vec::new();
-        let mut untracked = Vec::new();
-        for b in self.incoming.values() {
-            let missing: Vec<(&HistoryEntry, &MessageId)> = b
-                .causal_history
-                .iter()
-                .zip(&b.deps)
-                .filter(|(_, id)| {
-                    !self.dep_met(id)
-                        && !self.incoming_ids.contains_key(*id)
-                        && !self.lost.contains(id)
-                })
-                .collect();
-            untracked.extend(
-                missing
-                    .iter()
-                    .filter(|(_, id)| !self.missing.contains_key(*id))
-                    .map(|(e, _)| (*e).clone()),
-            );
-            let missing: Vec<HistoryEntry> = missing.into_iter().map(|(e, _)| e.clone()).collect();
-            if !missing.is_empty() {
-                reports.push(Event::MissingDependencies {
-                    message_id: b.message_id.clone(),
-                    missing,
-                });
-            }
-        }
-        self.events.extend(reports);
-        // Ids that could not be tracked (full missing set) or whose holder was evicted.
-        self.track_missing(now_ms, &untracked);
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        let ids: Vec<MessageId> = self.missing.keys().cloned().collect();
-        for id in ids {
-            if self.dep_met(&id) || self.incoming_ids.contains_key(&id) {
-                self.missing.remove(&id);
-                continue;
-            }
-            if self.out_repair.contains_key(&id) {
-                continue;
-            }
-            let Some(m) = self.missing.get_mut(&id) else {
-                continue;
-            };
-            if now_ms < m.last_activity_ms.saturating_add(rc.t_max_ms) {
-                continue;
-            }
-            if m.rounds < rc.max_requests_per_message {
-                m.rounds += 1;
-                m.last_activity_ms = now_ms;
-                let entry = self.history_entry_for_missing(&id);
-                let t = repair::t_req_ms(
-                    &self.participant_id,
-                    &entry.message_id,
-                    now_ms,
-                    rc.t_min_ms,
-                    rc.t_max_ms,
-                );
-                self.add_out_repair(entry, t);
-            } else {
-                self.declare_lost(&id);
-            }
-        }
-    }
-
-    /// The best-known history entry for a missing id: from a buffered message's causal history
-    /// if any names it, else the bare id.
-    fn history_entry_for_missing(&self, id: &MessageId) -> HistoryEntry {
-        self.waiting
-            .get(id)
-            .and_then(|keys| keys.first())
-            .and_then(|k| self.incoming.get(k))
-            .and_then(|b| {
-                b.causal_history
-                    .iter()
-                    .zip(&b.deps)
-                    .find(|(_, dep)| *dep == id)
-                    .map(|(e, _)| e.clone())
-            })
-            .unwrap_or_else(|| HistoryEntry {
-                message_id: id.to_string(),
-                retrieval_hint: None,
-                sender_id: None,
-            })
-    }
-
     fn sync_timer(&mut self, now_ms: u64) {
         match &mut self.sync {
             SyncState::Off => {}
@@ -1627,186 +1282,6 @@ impl Channel {
             *heard = 0;
             *fired = false;
             *t_ms = trickle_t(&mut self.rng, now_ms, *i_min_ms);
-        }
-    }
-
-    // ---- SDS-R ----
-
-    fn add_out_repair(&mut self, entry: HistoryEntry, t_req_ms: u64) {
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        let id = MessageId::new(&entry.message_id);
-        if self.out_repair.contains_key(&id) {
-            return;
-        }
-        if self.out_repair.len() >= rc.buffer_capacity.max(1) {
-            if let Some((_, furthest)) = self.out_repair_order.pop_last() {
-                self.out_repair.remove(&furthest);
-                self.events.push_back(Event::Evicted {
-                    buffer: Buffer::OutgoingRepairBuffer,
-                    message_id: furthest.to_string(),
-                });
-            }
-        }
-        self.out_repair_order.insert((t_req_ms, id.clone()));
-        self.out_repair.insert(id, (t_req_ms, entry));
-    }
-
-    fn remove_out_repair(&mut self, id: &MessageId) -> bool {
-        match self.out_repair.remove(id) {
-            Some((t, _)) => {
-                self.out_repair_order.remove(&(t, id.clone()));
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn remove_in_repair(&mut self, id: &MessageId) {
-        if let Some(t) = self.in_repair.remove(id) {
-            self.in_repair_order.remove(&(t, id.clone()));
-        }
-    }
-
-    /// A message with this id was received: nobody needs to request or answer it any more.
-    fn repair_seen(&mut self, id: &MessageId, kind: MessageKind) {
-        if self.config.repair.is_none() {
-            return;
-        }
-        self.remove_out_repair(id);
-        self.remove_in_repair(id);
-        if kind == MessageKind::Content {
-            self.missing.remove(id);
-        }
-    }
-
-    fn track_missing(&mut self, now_ms: u64, entries: &[HistoryEntry]) {
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        for entry in entries {
-            let id = MessageId::new(&entry.message_id);
-            if self.missing.contains_key(&id) || self.lost.contains(&id) {
-                continue;
-            }
-            if self.missing.len() >= rc.buffer_capacity.max(1) {
-                break;
-            }
-            self.missing.insert(
-                id,
-                MissingDep {
-                    rounds: 1,
-                    last_activity_ms: now_ms,
-                },
-            );
-            let t = repair::t_req_ms(
-                &self.participant_id,
-                &entry.message_id,
-                now_ms,
-                rc.t_min_ms,
-                rc.t_max_ms,
-            );
-            self.add_out_repair(entry.clone(), t);
-        }
-    }
-
-    /// Up to `max_entries_per_message` entries with `T_req <= now`, lowest first. Each taken
-    /// entry is rescheduled for another round (`T_req` recomputed from `now + T_max`, so the
-    /// response window of this request passes first) or, after its last round, dropped.
-    fn take_due_requests(&mut self, now_ms: u64) -> Vec<HistoryEntry> {
-        let Some(rc) = self.repair_config() else {
-            return Vec::new();
-        };
-        let due: Vec<Key> = self
-            .out_repair_order
-            .iter()
-            .take_while(|(t, _)| *t <= now_ms)
-            .take(rc.max_entries_per_message)
-            .cloned()
-            .collect();
-        let mut taken = Vec::with_capacity(due.len());
-        for (t, id) in due {
-            self.out_repair_order.remove(&(t, id.clone()));
-            let Some((_, entry)) = self.out_repair.remove(&id) else {
-                continue;
-            };
-            self.events.push_back(Event::RepairRequestSent {
-                message_id: entry.message_id.clone(),
-            });
-            if let Some(m) = self.missing.get_mut(&id) {
-                m.last_activity_ms = now_ms;
-                if m.rounds < rc.max_requests_per_message {
-                    m.rounds += 1;
-                    let next = repair::t_req_ms(
-                        &self.participant_id,
-                        &entry.message_id,
-                        now_ms.saturating_add(rc.t_max_ms),
-                        rc.t_min_ms,
-                        rc.t_max_ms,
-                    );
-                    self.out_repair_order.insert((next, id.clone()));
-                    self.out_repair.insert(id, (next, entry.clone()));
-                }
-            }
-            taken.push(entry);
-        }
-        taken
-    }
-
-    fn on_repair_request(&mut self, now_ms: u64, entry: &HistoryEntry) {
-        let Some(rc) = self.repair_config() else {
-            return;
-        };
-        let id = MessageId::new(&entry.message_id);
-        // Someone else asked: drop our own request (this round is used up).
-        if self.remove_out_repair(&id) {
-            if let Some(m) = self.missing.get_mut(&id) {
-                m.last_activity_ms = now_ms;
-            }
-        } else if let Some(m) = self.missing.get_mut(&id) {
-            m.last_activity_ms = now_ms;
-        }
-        if self.stored(&id).is_none() || self.in_repair.contains_key(&id) {
-            return;
-        }
-        let sender = entry.sender_id.as_deref().unwrap_or("");
-        let text = &entry.message_id;
-        if !repair::in_response_group(&self.participant_id, sender, text, rc.num_response_groups) {
-            return;
-        }
-        let t = repair::t_resp_ms(&self.participant_id, sender, text, now_ms, rc.t_max_ms);
-        if self.in_repair.len() >= rc.buffer_capacity.max(1) {
-            if let Some((_, furthest)) = self.in_repair_order.pop_last() {
-                self.in_repair.remove(&furthest);
-                self.events.push_back(Event::Evicted {
-                    buffer: Buffer::IncomingRepairBuffer,
-                    message_id: furthest.to_string(),
-                });
-            }
-        }
-        self.in_repair.insert(id.clone(), t);
-        self.in_repair_order.insert((t, id));
-    }
-
-    fn respond_due(&mut self, now_ms: u64) {
-        while let Some((t, id)) = self.in_repair_order.first().cloned() {
-            if t > now_ms {
-                break;
-            }
-            self.in_repair_order.pop_first();
-            self.in_repair.remove(&id);
-            if let Some(bytes) = self.stored(&id) {
-                let message_id = id.to_string();
-                self.transmits.push_back(Transmit {
-                    kind: TransmitKind::RepairResponse,
-                    message_id: message_id.clone(),
-                    bytes: bytes.clone(),
-                    repair_requests: 0,
-                });
-                self.events
-                    .push_back(Event::RepairResponseSent { message_id });
-            }
         }
     }
 }

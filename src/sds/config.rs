@@ -117,11 +117,18 @@ pub struct RepairConfig {
     /// Number of response groups G (1, js-waku default; use
     /// [`response_groups_for`](super::repair::response_groups_for) for `n div 128 + 1`).
     pub num_response_groups: u64,
-    /// Capacity of each repair buffer (outgoing and incoming) and of the set of tracked
-    /// missing ids (1,000, js-waku `bufferSize`). When the outgoing or incoming repair buffer
-    /// is full, the entry with the latest time is evicted (as js-waku), with `Event::Evicted`.
-    /// When the set of tracked missing ids is full, further ids are still reported in
-    /// `MissingDependencies` but not scheduled for repair until room frees up (the
+    /// Capacity of each repair buffer, outgoing and incoming (1,000, js-waku `bufferSize`).
+    /// When an entry comes to a full buffer, the held entry with the latest T_req / T_resp
+    /// (ties: the greatest id) is evicted with `Event::Evicted`, then the new one is inserted
+    /// whatever its time: js-waku `OutgoingRepairBuffer.add` / `IncomingRepairBuffer.add`
+    /// (`repair/buffers.ts:53-69`, `:184-200`), which evict before inserting. An id evicted
+    /// from the outgoing buffer stays tracked, its round not counted, and the incoming sweep
+    /// schedules it again once T_max has passed since its last activity (js-waku forgets it
+    /// until a later message names it missing again).
+    ///
+    /// The set of tracked missing ids (those in the outgoing buffer and those waiting for a
+    /// later round) holds twice this many. When it is full, further ids are still reported
+    /// in `MissingDependencies` but not scheduled for repair until room frees up (the
     /// incoming sweep retries).
     pub buffer_capacity: usize,
 }

@@ -34,6 +34,27 @@
 //! let wake_at_ms = bob.poll_timeout();
 //! assert!(wake_at_ms.is_some()); // the periodic sync timer
 //! ```
+//!
+//! # Inspecting a channel
+//!
+//! Read-only views for applications and tests (`channel/inspect.rs`), all in Unix ms and
+//! text ids: [`Channel::outgoing_buffer`] (possible-acknowledgement and resend counts),
+//! [`Channel::bloom_filter`] (the bytes the next message carries) and
+//! [`Channel::bloom_filter_contains`], [`Channel::local_log_entries`] (Lamport timestamps, in
+//! log order), [`Channel::incoming_buffer`] (missing and buffered dependencies),
+//! [`Channel::outgoing_repair_buffer`] (T_req, round) and [`Channel::incoming_repair_buffer`]
+//! (T_resp), and the counts of [`Channel::pending`].
+//!
+//! ```
+//! # use bytes::Bytes;
+//! # use sdsim::sds::{Channel, Config};
+//! let mut alice = Channel::new("chan", "alice", Config::default(), 1_000, 1);
+//! let id = alice.send(1_000, Bytes::from_static(b"hi")).unwrap();
+//! let unacked: Vec<_> = alice.outgoing_buffer().collect();
+//! assert_eq!((unacked[0].message_id.as_str(), unacked[0].possible_acks), (id.as_str(), 0));
+//! assert!(alice.bloom_filter_contains(&id));
+//! assert_eq!(alice.local_log_entries().next().unwrap().lamport_timestamp, 1_001);
+//! ```
 
 pub mod bloom;
 pub mod channel;
@@ -43,7 +64,8 @@ pub mod repair;
 pub mod wire;
 
 pub use channel::{
-    message_id_for, Buffer, Channel, Event, Pending, SendError, Transmit, TransmitKind,
+    message_id_for, Buffer, BufferedMessage, Channel, Event, IncomingRepairEntry, LoggedMessage,
+    OutgoingMessage, OutgoingRepairEntry, Pending, SendError, Transmit, TransmitKind,
 };
 pub use config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 pub use id::MessageId;

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::bloom::BloomParams;
 use super::wire::{decode, encode};
 use super::*;
 
@@ -507,6 +508,72 @@ fn mark_dependencies_met_releases_and_counts_as_duplicate() {
     assert!(events(&mut b).is_empty());
 }
 
+/// A gap filled by another route (a store query) is acknowledged through the filter: the
+/// filter holds received ids (spec "Participant state"; nim-sds `markDependenciesMet` adds
+/// them, its test "channel-specific dependency management").
+#[test]
+fn mark_dependencies_met_adds_the_ids_to_the_bloom_filter() {
+    let config = Config {
+        causal_history_size: 1,
+        possible_acks_threshold: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, _) = send(&mut a, T0, "1"); // lost on the way to b
+    let (m2, b2) = send(&mut a, T0 + 1, "2");
+    b.handle_message(T0 + 2, b2.clone(), None).expect("ok");
+    assert!(!b.bloom_filter_contains(&m1));
+    let before = b.bloom_filter().to_vec();
+    b.mark_dependencies_met(T0 + 3, &[m1.clone(), "ghost".into()]);
+    assert!(b.bloom_filter_contains(&m1));
+    assert!(b.bloom_filter_contains("ghost"));
+    // m2 was in the filter already (received, then held): marking it again changes nothing.
+    let after = b.bloom_filter().to_vec();
+    b.mark_dependencies_met(T0 + 3, std::slice::from_ref(&m2));
+    assert_eq!(b.bloom_filter(), &after[..]);
+    assert_ne!(before, after);
+    // b's next message acknowledges m1 to a through its filter (m2 through its history).
+    events(&mut a);
+    b.send_sync(T0 + 4).expect("sync");
+    a.handle_message(T0 + 5, b.poll_transmit().expect("sync").bytes, None)
+        .expect("ok");
+    let acked: Vec<Event> = events(&mut a);
+    assert!(
+        acked.contains(&Event::Acknowledged { message_id: m1 }),
+        "{acked:?}"
+    );
+    assert!(acked.contains(&Event::Acknowledged { message_id: m2 }));
+    assert_eq!(a.pending().outgoing_buffer, 0);
+}
+
+/// Under `BloomRollover::Rebuild` a marked id is one of the ids the filter is rebuilt from.
+#[test]
+fn marked_ids_survive_a_bloom_rebuild_like_received_ones() {
+    let config = Config {
+        bloom_capacity: 10,
+        bloom_rollover: BloomRollover::Rebuild,
+        ..cfg()
+    };
+    let mut b = ch("b", &config);
+    b.mark_dependencies_met(T0, &["old".to_string()]);
+    for i in 0..4 {
+        b.mark_dependencies_met(T0, &[format!("x{i}")]);
+    }
+    b.mark_dependencies_met(T0, &["new".to_string()]);
+    for i in 4..7 {
+        b.mark_dependencies_met(T0, &[format!("x{i}")]);
+    }
+    // 9 inserts: within 120% of 10. Four more make 13 > 12: rebuilt from the newest 8.
+    assert!(b.bloom_filter_contains("old"));
+    for i in 7..11 {
+        b.mark_dependencies_met(T0, &[format!("x{i}")]);
+    }
+    assert!(b.bloom_filter_contains("new"));
+    assert!(b.bloom_filter_contains("x10"));
+    assert!(!b.bloom_filter_contains("old"), "rolled over");
+}
+
 #[test]
 fn incoming_sweep_re_reports_missing() {
     let config = Config {
@@ -786,6 +853,128 @@ fn lost_response_is_re_requested_then_declared_lost() {
     // No busy timers afterwards: only the sweep for the buffered message remains.
     let next = carol.poll_timeout().expect("sweep");
     assert!(next > now);
+}
+
+/// A full outgoing repair buffer evicts as js-waku's `OutgoingRepairBuffer.add`
+/// (`repair/buffers.ts:53-69`): the held entry with the latest T_req goes, then the new entry
+/// is inserted. With capacity 3 and four missing ids A, B, C, D (noticed in that order): the
+/// latest of A, B, C is evicted, D is kept; that is the three earliest T_req of the four
+/// unless D's own T_req is the latest (js-waku `buffers.spec.ts:41-58` tests the first case;
+/// the second follows from evicting before inserting). The evicted id stays tracked and is
+/// requested later, in a round of its own.
+#[test]
+fn full_outgoing_repair_buffer_evicts_the_latest_t_req_then_requests_it_later() {
+    let rc = RepairConfig {
+        buffer_capacity: 3,
+        ..RepairConfig::default()
+    };
+    let config = Config {
+        repair: Some(rc),
+        ..cfg()
+    };
+    let now = T0 + 200;
+    let t_req = |id: &str| repair::t_req_ms("carol", id, now, rc.t_min_ms, rc.t_max_ms);
+    // Ids named g0, g1, ... with T_req known in advance: pick A, B, C, D per case.
+    let names: Vec<String> = (0..64).map(|i| format!("g{i}")).collect();
+    let pick = |d_latest: bool| -> [String; 4] {
+        for a in 0..names.len() {
+            for d in 0..names.len() {
+                let abc = [a, (a + 1) % names.len(), (a + 2) % names.len()];
+                if abc.contains(&d) {
+                    continue;
+                }
+                let max_abc = abc.iter().map(|&i| t_req(&names[i])).max().unwrap_or(0);
+                if (t_req(&names[d]) > max_abc) == d_latest {
+                    return [abc[0], abc[1], abc[2], d].map(|i| names[i].clone());
+                }
+            }
+        }
+        panic!("no such ids");
+    };
+    for d_latest in [false, true] {
+        let ids = pick(d_latest);
+        let mut carol = ch("carol", &config);
+        let named = encode(&SdsMessage {
+            sender_id: "alice".into(),
+            message_id: "names-four".into(),
+            channel_id: "c".into(),
+            lamport_timestamp: Some(T0 + 100),
+            causal_history: ids
+                .iter()
+                .map(|id| HistoryEntry {
+                    message_id: id.clone(),
+                    retrieval_hint: None,
+                    sender_id: Some("alice".into()),
+                })
+                .collect(),
+            content: Some(Bytes::from_static(b"x")),
+            ..Default::default()
+        });
+        carol.handle_message(now, named, None).expect("ok");
+        let evicted = ids[..3]
+            .iter()
+            .max_by_key(|id| (t_req(id), (*id).clone()))
+            .expect("three")
+            .clone();
+        let mut kept: Vec<(u64, String)> = ids
+            .iter()
+            .filter(|id| **id != evicted)
+            .map(|id| (t_req(id), id.clone()))
+            .collect();
+        kept.sort();
+        assert_eq!(
+            carol
+                .outgoing_repair_buffer()
+                .map(|e| (e.t_req_ms, e.entry.message_id))
+                .collect::<Vec<_>>(),
+            kept,
+            "D latest: {d_latest}"
+        );
+        if !d_latest {
+            // The three earliest T_req of the four.
+            let mut all: Vec<u64> = ids.iter().map(|id| t_req(id)).collect();
+            all.sort();
+            assert!(kept.iter().map(|(t, _)| *t).eq(all[..3].iter().copied()));
+        }
+        assert!(events(&mut carol).contains(&Event::Evicted {
+            buffer: Buffer::OutgoingRepairBuffer,
+            message_id: evicted.clone(),
+        }));
+        assert_eq!(
+            (
+                carol.pending().repair_requests,
+                carol.pending().repair_awaiting
+            ),
+            (3, 1)
+        );
+        // Nobody answers: every id is requested, the evicted one too, before any is lost.
+        let mut requested: Vec<String> = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
+        let mut t = now;
+        while let Some(next) = carol.poll_timeout() {
+            if next > now + 20 * rc.t_max_ms {
+                break;
+            }
+            t = next.max(t);
+            carol.handle_timeout(t);
+            transmits(&mut carol);
+            for e in events(&mut carol) {
+                match e {
+                    Event::RepairRequestSent { message_id } => requested.push(message_id),
+                    Event::IrretrievablyLost { message_id } => lost.push(message_id),
+                    _ => {}
+                }
+            }
+        }
+        for id in &ids {
+            let n = requested.iter().filter(|r| *r == id).count();
+            assert_eq!(
+                n, rc.max_requests_per_message as usize,
+                "{id}: every round requested (evicted: {evicted})"
+            );
+        }
+        assert_eq!(lost.len(), 4, "then each declared lost once");
+    }
 }
 
 // ---- retrieval hints, lost timeout, evictions, roll-over, reliable-channel sync ----
@@ -1276,4 +1465,266 @@ fn causal_history_is_the_newest_log_entries() {
             "history {history}, capacity {capacity}"
         );
     }
+}
+
+// ---- read-only inspection (inspect.rs) ----
+
+#[test]
+fn inspect_outgoing_buffer_shows_possible_acks_and_resends_oldest_first() {
+    let config = Config {
+        causal_history_size: 1,
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, b1) = send(&mut a, T0, "1");
+    let (m2, b2) = send(&mut a, T0 + 1, "2");
+    let (m3, _) = send(&mut a, T0 + 2, "3"); // never reaches b
+    let view = |a: &Channel| {
+        a.outgoing_buffer()
+            .map(|o| (o.message_id, o.possible_acks, o.resends, o.next_resend_ms))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        view(&a),
+        [
+            (m1.clone(), 0, 0, T0 + 30_000),
+            (m2.clone(), 0, 0, T0 + 30_001),
+            (m3.clone(), 0, 0, T0 + 30_002),
+        ]
+    );
+    b.handle_message(T0 + 3, b1, None).expect("ok");
+    b.handle_message(T0 + 3, b2, None).expect("ok");
+    b.send_sync(T0 + 4).expect("sync");
+    // b's history names m2 (acknowledged); its filter matches m1 (one possible ack of two).
+    a.handle_message(T0 + 5, b.poll_transmit().expect("sync").bytes, None)
+        .expect("ok");
+    assert_eq!(
+        view(&a),
+        [
+            (m1.clone(), 1, 0, T0 + 30_000),
+            (m3.clone(), 0, 0, T0 + 30_002)
+        ]
+    );
+    a.handle_timeout(T0 + 30_002);
+    assert_eq!(view(&a), [(m1, 1, 1, T0 + 60_002), (m3, 0, 1, T0 + 60_002)]);
+    assert_eq!(a.outgoing_buffer().count(), a.pending().outgoing_buffer);
+}
+
+#[test]
+fn inspect_bloom_filter_is_the_bytes_sent() {
+    let mut a = ch("a", &cfg());
+    let mut b = ch("b", &cfg());
+    let empty = a.bloom_filter().to_vec();
+    assert_eq!(
+        empty.len(),
+        BloomParams::new(100, 0.01).byte_len(),
+        "the configured size"
+    );
+    assert!(empty.iter().all(|&x| x == 0));
+    let (m1, b1) = send(&mut a, T0, "1");
+    // The filter a message carries is the sender's before the message's own id is added.
+    assert_eq!(
+        decode(&b1).expect("decode").bloom_filter.as_deref(),
+        Some(&empty[..])
+    );
+    assert!(a.bloom_filter_contains(&m1));
+    assert!(!a.bloom_filter_contains("never-seen"));
+    let with_m1 = a.bloom_filter().to_vec();
+    assert_ne!(with_m1, empty);
+    let (_, b2) = send(&mut a, T0 + 1, "2");
+    assert_eq!(
+        decode(&b2).expect("decode").bloom_filter.as_deref(),
+        Some(&with_m1[..])
+    );
+    b.handle_message(T0 + 2, b1, None).expect("ok");
+    assert!(b.bloom_filter_contains(&m1));
+    let s = b
+        .send_sync(T0 + 3)
+        .map(|_| b.poll_transmit().expect("sync"));
+    assert_eq!(
+        decode(&s.expect("sync").bytes)
+            .expect("decode")
+            .bloom_filter
+            .as_deref(),
+        Some(b.bloom_filter()),
+        "a sync carries the current filter"
+    );
+}
+
+#[test]
+fn inspect_local_log_entries_have_lamport_timestamps_in_log_order() {
+    let mut r = ch("r", &cfg());
+    assert_eq!(r.local_log_entries().count(), 0);
+    let mut late = Channel::new("c", "late", cfg(), T0 + 500, 1);
+    let mut early = Channel::new("c", "early", cfg(), T0 + 100, 1);
+    let (own, _) = send(&mut r, T0, "own");
+    let (m_late, b_late) = send(&mut late, T0, "x");
+    let (m_early, b_early) = send(&mut early, T0, "y");
+    r.handle_message(T0 + 1, b_late, None).expect("ok");
+    r.handle_message(T0 + 2, b_early, None).expect("ok");
+    let entries: Vec<(u64, String)> = r
+        .local_log_entries()
+        .map(|e| (e.lamport_timestamp, e.message_id))
+        .collect();
+    assert_eq!(
+        entries,
+        [(T0 + 1, own), (T0 + 101, m_early), (T0 + 501, m_late)]
+    );
+    // The same order as `local_log`.
+    assert!(r
+        .local_log()
+        .map(ToString::to_string)
+        .eq(entries.iter().map(|(_, id)| id.clone())));
+}
+
+#[test]
+fn inspect_incoming_buffer_shows_missing_and_buffered_dependencies() {
+    let config = Config {
+        causal_history_size: 1,
+        lost_timeout_ms: Some(60_000),
+        ..cfg()
+    };
+    let mut a = ch("a", &config);
+    let mut b = ch("b", &config);
+    let (m1, _) = send(&mut a, T0, "1");
+    let (m2, b2) = send(&mut a, T0 + 1, "2");
+    let (m3, b3) = send(&mut a, T0 + 2, "3");
+    let (b2_copy, b3_copy) = (b2.clone(), b3.clone());
+    b.handle_message(T0 + 10, b3, None).expect("ok");
+    b.handle_message(T0 + 11, b2, None).expect("ok");
+    let view: Vec<BufferedMessage> = b.incoming_buffer().collect();
+    let missing_ids = |m: &BufferedMessage| {
+        m.missing_dependencies
+            .iter()
+            .map(|e| e.message_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view.len(), 2);
+    // Release order: (Lamport, id).
+    assert_eq!(
+        (&view[0].message_id, view[0].lamport_timestamp),
+        (&m2, T0 + 2)
+    );
+    assert_eq!(missing_ids(&view[0]), std::slice::from_ref(&m1));
+    assert_eq!(
+        view[0].missing_dependencies[0].sender_id.as_deref(),
+        Some("a")
+    );
+    assert!(view[0].buffered_dependencies.is_empty());
+    assert_eq!(
+        (&view[1].message_id, view[1].sender_id.as_str()),
+        (&m3, "a")
+    );
+    assert!(view[1].missing_dependencies.is_empty());
+    assert_eq!(view[1].buffered_dependencies, std::slice::from_ref(&m2));
+    assert_eq!(
+        (view[0].received_ms, view[1].received_ms),
+        (T0 + 11, T0 + 10)
+    );
+    assert!(!view[0].timed_out && !view[1].timed_out);
+    // Once m1 is marked met, m2 and m3 leave the buffer.
+    b.mark_dependencies_met(T0 + 20, &[m1]);
+    assert_eq!(b.incoming_buffer().count(), 0);
+    // A message whose lost timeout passed while a dependency is held waits for it, timed out.
+    let mut c = ch("c", &config);
+    c.handle_message(T0 + 10, b3_copy, None).expect("ok");
+    c.handle_message(T0 + 50_000, b2_copy, None).expect("ok");
+    c.handle_timeout(T0 + 10 + 60_000);
+    let view: Vec<BufferedMessage> = c.incoming_buffer().collect();
+    assert_eq!(
+        view.iter()
+            .map(|m| (
+                m.message_id.clone(),
+                m.timed_out,
+                m.buffered_dependencies.clone()
+            ))
+            .collect::<Vec<_>>(),
+        [(m2.clone(), false, vec![]), (m3, true, vec![m2])]
+    );
+}
+
+#[test]
+fn inspect_repair_buffers_show_entries_with_their_due_times() {
+    let config = Config {
+        causal_history_size: 2,
+        ..cfg()
+    };
+    let (_, mut carol, sent, last) = gap(2, &config);
+    assert_eq!(carol.outgoing_repair_buffer().count(), 0);
+    carol
+        .handle_message(T0 + 200, last.clone(), None)
+        .expect("ok");
+    let rc = RepairConfig::default();
+    let mut want: Vec<(u64, String)> = sent
+        .iter()
+        .map(|(id, _)| {
+            let t = repair::t_req_ms("carol", id, T0 + 200, rc.t_min_ms, rc.t_max_ms);
+            (t, id.clone())
+        })
+        .collect();
+    want.sort();
+    let out: Vec<OutgoingRepairEntry> = carol.outgoing_repair_buffer().collect();
+    assert_eq!(
+        out.iter()
+            .map(|e| (e.t_req_ms, e.entry.message_id.clone(), e.round))
+            .collect::<Vec<_>>(),
+        want.iter()
+            .map(|(t, id)| (*t, id.clone(), 1))
+            .collect::<Vec<_>>()
+    );
+    assert!(out
+        .iter()
+        .all(|e| e.entry.sender_id.as_deref() == Some("alice")));
+    // Requested: the entries are rescheduled for round 2, from now + T_max.
+    let now = want[1].0;
+    carol.handle_timeout(now);
+    let req = transmits(&mut carol)
+        .into_iter()
+        .find(|t| t.repair_requests == 2)
+        .expect("request");
+    let out: Vec<OutgoingRepairEntry> = carol.outgoing_repair_buffer().collect();
+    assert_eq!(out.len(), 2);
+    for e in &out {
+        let t = repair::t_req_ms(
+            "carol",
+            &e.entry.message_id,
+            now + rc.t_max_ms,
+            rc.t_min_ms,
+            rc.t_max_ms,
+        );
+        assert_eq!((e.t_req_ms, e.round), (t, 2));
+    }
+    // Bob holds both messages: he queues responses at T_resp.
+    let mut bob = ch("bob", &config);
+    for (_, bytes) in &sent {
+        bob.handle_message(T0 + 150, bytes.clone(), None)
+            .expect("ok");
+    }
+    assert_eq!(bob.incoming_repair_buffer().count(), 0);
+    bob.handle_message(now, req.bytes, None).expect("ok");
+    let mut want: Vec<(u64, String)> = sent
+        .iter()
+        .map(|(id, _)| {
+            (
+                repair::t_resp_ms("bob", "alice", id, now, rc.t_max_ms),
+                id.clone(),
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(
+        bob.incoming_repair_buffer()
+            .map(|e| (e.t_resp_ms, e.message_id))
+            .collect::<Vec<_>>(),
+        want
+    );
+    bob.handle_timeout(want[0].0);
+    assert_eq!(
+        bob.incoming_repair_buffer()
+            .map(|e| e.message_id)
+            .collect::<Vec<_>>(),
+        [want[1].1.clone()],
+        "the first response went out"
+    );
 }
