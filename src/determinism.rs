@@ -1,15 +1,17 @@
 //! `--check-determinism`: run one scenario twice in the same process and compare.
 //!
-//! Both runs hash every event they process into an [`engine::trace::Trace`] (time, kind,
+//! Both runs hash every event they process into an [`metrics::trace::Trace`] (time, kind,
 //! participants, one detail word); the traces are compared first, then the two `report.json`
 //! texts. A difference in the traces is located to the first checkpoint that differs (the
 //! runs agree up to one simulated time and differ by another, see
-//! [`engine::trace::Divergence`]); identical traces with different reports point at the
+//! [`metrics::trace::Divergence`]); identical traces with different reports point at the
 //! report code rather than the run.
 //!
 //! DESIGN.md "Quality bar": same binary + scenario + seed ⇒ byte-identical `report.json`.
 
-use crate::engine::{self, RunOutcome, SimTime};
+use crate::engine::RunOutcome;
+use crate::metrics;
+use crate::time::SimTime;
 use crate::{net, report, scenario};
 
 /// What [`check`] found.
@@ -63,8 +65,8 @@ pub fn check(
 
 /// The verdict on two runs' traces and `report.json` texts (see [`Check::divergence`]).
 pub fn compare(
-    a: &engine::trace::Trace,
-    b: &engine::trace::Trace,
+    a: &metrics::trace::Trace,
+    b: &metrics::trace::Trace,
     report_a: &str,
     report_b: &str,
 ) -> Option<String> {
@@ -104,7 +106,7 @@ fn report_text(r: &report::Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::trace::Trace;
+    use metrics::trace::Trace;
 
     #[test]
     fn report_difference_names_the_line() {

@@ -10,12 +10,15 @@ pub mod engine;
 pub mod metrics;
 pub mod net;
 pub mod report;
+pub mod rng;
 pub mod scenario;
 pub mod sds;
 pub mod sweep;
+pub mod time;
 pub mod wire_json;
 
-use engine::{RunOutcome, SimTime, Simulation};
+use engine::{RunOutcome, Simulation};
+use time::SimTime;
 
 /// Runs a loaded scenario to the end and builds its report. `progress` is called now and then
 /// with the current simulated time (µs). Same scenario and seed give the same report, byte
@@ -34,7 +37,7 @@ pub fn simulate(
 }
 
 /// Like [`simulate`], with every event hashed into [`RunOutcome::trace`] (see
-/// [`engine::trace`]): the input of `--check-determinism` ([`determinism::check`]).
+/// [`metrics::trace`]): the input of `--check-determinism` ([`determinism::check`]).
 ///
 /// Errors: as [`simulate`].
 pub fn simulate_traced(

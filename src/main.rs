@@ -11,9 +11,9 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use sdsim::engine::US_PER_S;
 use sdsim::report::{self, Perf, RunArtifacts};
 use sdsim::scenario;
+use sdsim::time::US_PER_S;
 
 #[derive(Parser)]
 #[command(

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{run_toml, scripted};
-use sdsim::engine::SimTime;
+use sdsim::time::SimTime;
 
 const S: SimTime = 1_000_000;
 

@@ -44,10 +44,10 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, Normal};
 
-use super::rng::{stream, StreamKind};
-use super::SimTime;
 use crate::net::Graph;
+use crate::rng::{stream, StreamKind};
 use crate::scenario::{ChurnMode, ClockSkew, Scenario};
+use crate::time::SimTime;
 
 /// What happens to a participant at a churn event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

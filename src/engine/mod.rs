@@ -15,17 +15,7 @@
 
 pub mod churn;
 pub mod queue;
-pub mod rng;
 pub mod run;
 pub mod store;
-pub mod trace;
 
 pub use run::{RunOutcome, Simulation, StopReason};
-
-/// Simulated time: microseconds since the start of the run.
-pub type SimTime = u64;
-
-/// Microseconds per millisecond.
-pub const US_PER_MS: u64 = 1_000;
-/// Microseconds per second.
-pub const US_PER_S: u64 = 1_000_000;

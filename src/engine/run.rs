@@ -33,19 +33,19 @@ use rustc_hash::FxHasher;
 
 use super::churn::{self, ChurnAction, ChurnPlan};
 use super::queue::EventQueue;
-use super::rng::{stream, StreamKind};
 use super::store::{
     self, Client, Page, QueryKind, StoreClientStats, StoreNode, StoreNodeStats, Stored,
 };
-use super::trace::Trace;
-use super::{SimTime, US_PER_MS};
+use crate::metrics::trace::Trace;
 use crate::metrics::Recorder;
 use crate::net::{Copy, NetError, Network, Packet, Receipt, TrafficKind};
+use crate::rng::{stream, StreamKind};
 use crate::scenario::{
     Arrival, BloomRolloverName, ChurnMode, Dissemination, LostPolicyName, MessageIdRule, Protocol,
     QueryOnConnect, RegionMatrix, Scenario, SdsParams, SyncPolicyName,
 };
 use crate::sds;
+use crate::time::{SimTime, US_PER_MS};
 
 /// Channel id every participant uses.
 pub const CHANNEL_ID: &str = "sdsim";

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use super::SimTime;
+use crate::time::SimTime;
 
 /// Bytes of a message hash (SHA-256).
 pub const HASH_BYTES: u64 = 32;

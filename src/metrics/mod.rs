@@ -21,9 +21,11 @@
 //!   listed in its causal history (the dependencies SDS promises to respect), unless the
 //!   participant is that dependency's publisher.
 
+pub mod trace;
+
 use rustc_hash::FxHashMap;
 
-use crate::engine::SimTime;
+use crate::time::SimTime;
 
 /// Sentinel for "not delivered".
 const NEVER: SimTime = SimTime::MAX;

@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::{RunOutcome, SimTime, US_PER_S};
+use crate::engine::RunOutcome;
 use crate::metrics::Recorder;
 use crate::net::TrafficKind;
 use crate::scenario::{Protocol, Scenario};
+use crate::time::{SimTime, US_PER_S};
 
 /// Version of the `report.json` layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
