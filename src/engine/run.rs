@@ -971,7 +971,14 @@ impl Simulation {
                 Err(_) => self.rec.counters_mut().publications_refused += 1,
             },
             Proto::None => {
-                let id = format!("{}-{}", participant_id(sender), self.published);
+                // The core's `unique` id rule (sender, time, payload), as for SDS messages, so
+                // the runs of both protocols name messages alike.
+                let id = sds::message_id_for(
+                    sds::MessageIdRule::Unique,
+                    &participant_id(sender),
+                    now_ms,
+                    &payload,
+                );
                 let msg = sds::wire::SdsMessage {
                     sender_id: participant_id(sender),
                     message_id: id.clone(),
