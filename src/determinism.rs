@@ -9,10 +9,10 @@
 //!
 //! DESIGN.md "Quality bar": same binary + scenario + seed ⇒ byte-identical `report.json`.
 
-use crate::engine::RunOutcome;
 use crate::metrics;
+use crate::metrics::RunOutcome;
 use crate::time::SimTime;
-use crate::{net, report, scenario};
+use crate::{report, scenario};
 
 /// What [`check`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl Check {
 pub fn check(
     loaded: &scenario::Loaded,
     progress: &mut dyn FnMut(usize, SimTime),
-) -> Result<(RunOutcome, report::Report, Check), net::NetError> {
+) -> Result<(RunOutcome, report::Report, Check), crate::SimError> {
     let (first, first_report) = crate::simulate_traced(loaded, &mut |t| progress(0, t))?;
     let first_trace = first.trace.clone().unwrap_or_default();
     let first_json = report_text(&first_report);

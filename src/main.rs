@@ -326,7 +326,10 @@ fn run(
     bar.finish_and_clear();
     let (outcome, report, verdict) = match result {
         Ok(r) => r,
-        Err(e) => return fail(&format!("{}: {e}", path.display())),
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(e.exit_code());
+        }
     };
     let wall = started.elapsed().as_secs_f64();
     let simulated_s = outcome.end as f64 / US_PER_S as f64;

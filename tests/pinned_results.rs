@@ -19,7 +19,7 @@
 
 mod common;
 
-use sdsim::engine::RunOutcome;
+use sdsim::metrics::RunOutcome;
 use sdsim::net::TrafficKind;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;

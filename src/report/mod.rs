@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::RunOutcome;
 use crate::metrics::Recorder;
+use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
 use crate::scenario::{Protocol, Scenario};
 use crate::time::{SimTime, US_PER_S};
@@ -120,9 +120,9 @@ pub struct StoreSummary {
     /// Effective `retrieval.strategy`.
     pub strategy: String,
     #[serde(flatten)]
-    pub client: crate::engine::store::StoreClientStats,
+    pub client: crate::metrics::StoreClientStats,
     /// Per store node, in index order.
-    pub nodes: Vec<crate::engine::store::StoreNodeStats>,
+    pub nodes: Vec<crate::metrics::StoreNodeStats>,
 }
 
 /// Churn figures (`summary.churn`).
