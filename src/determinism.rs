@@ -1,16 +1,18 @@
 //! `--check-determinism`: run one scenario twice in the same process and compare.
 //!
-//! Both runs hash every event they process into an [`engine::trace::Trace`] (time, kind,
+//! Both runs hash every event they process into an [`metrics::trace::Trace`] (time, kind,
 //! participants, one detail word); the traces are compared first, then the two `report.json`
 //! texts. A difference in the traces is located to the first checkpoint that differs (the
 //! runs agree up to one simulated time and differ by another, see
-//! [`engine::trace::Divergence`]); identical traces with different reports point at the
+//! [`metrics::trace::Divergence`]); identical traces with different reports point at the
 //! report code rather than the run.
 //!
 //! DESIGN.md "Quality bar": same binary + scenario + seed ⇒ byte-identical `report.json`.
 
-use crate::engine::{self, RunOutcome, SimTime};
-use crate::{net, report, scenario};
+use crate::metrics;
+use crate::metrics::RunOutcome;
+use crate::time::SimTime;
+use crate::{report, scenario};
 
 /// What [`check`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,7 @@ impl Check {
 pub fn check(
     loaded: &scenario::Loaded,
     progress: &mut dyn FnMut(usize, SimTime),
-) -> Result<(RunOutcome, report::Report, Check), net::NetError> {
+) -> Result<(RunOutcome, report::Report, Check), crate::SimError> {
     let (first, first_report) = crate::simulate_traced(loaded, &mut |t| progress(0, t))?;
     let first_trace = first.trace.clone().unwrap_or_default();
     let first_json = report_text(&first_report);
@@ -63,8 +65,8 @@ pub fn check(
 
 /// The verdict on two runs' traces and `report.json` texts (see [`Check::divergence`]).
 pub fn compare(
-    a: &engine::trace::Trace,
-    b: &engine::trace::Trace,
+    a: &metrics::trace::Trace,
+    b: &metrics::trace::Trace,
     report_a: &str,
     report_b: &str,
 ) -> Option<String> {
@@ -104,7 +106,7 @@ fn report_text(r: &report::Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::trace::Trace;
+    use metrics::trace::Trace;
 
     #[test]
     fn report_difference_names_the_line() {

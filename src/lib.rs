@@ -6,43 +6,70 @@
 
 pub mod check;
 pub mod determinism;
+pub mod driver;
 pub mod engine;
 pub mod metrics;
 pub mod net;
 pub mod report;
+pub mod rng;
 pub mod scenario;
 pub mod sds;
 pub mod sweep;
+pub mod time;
 pub mod wire_json;
 
-use engine::{RunOutcome, SimTime, Simulation};
+use engine::Simulation;
+use metrics::RunOutcome;
+use time::SimTime;
+
+/// Why a run could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The scenario's network cannot be built (bad input; the CLI exits 2).
+    #[error(transparent)]
+    Net(#[from] net::NetError),
+    /// A participant's driver failed during the run (the CLI exits 1).
+    #[error(transparent)]
+    Run(#[from] engine::RunError),
+}
+
+impl SimError {
+    /// The CLI's exit code for this error: 2 for bad input, 1 for a failed run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SimError::Net(_) => 2,
+            SimError::Run(_) => 1,
+        }
+    }
+}
 
 /// Runs a loaded scenario to the end and builds its report. `progress` is called now and then
 /// with the current simulated time (µs). Same scenario and seed give the same report, byte
 /// for byte once serialized.
 ///
-/// Errors: a network that cannot be built from the scenario (e.g. a distribution whose
-/// parameters the sampler rejects).
+/// Errors: [`SimError::Net`] for a network that cannot be built from the scenario (e.g. a
+/// distribution whose parameters the sampler rejects: bad input), [`SimError::Run`] when a
+/// participant's driver failed during the run.
 pub fn simulate(
     loaded: &scenario::Loaded,
     progress: &mut dyn FnMut(SimTime),
-) -> Result<(RunOutcome, report::Report), net::NetError> {
+) -> Result<(RunOutcome, report::Report), SimError> {
     let sim = Simulation::new(&loaded.scenario, loaded.regions.as_ref())?;
-    let outcome = sim.run(progress);
+    let outcome = sim.run(progress)?;
     let report = report::Report::build(&loaded.scenario, &loaded.config_hash, &outcome);
     Ok((outcome, report))
 }
 
 /// Like [`simulate`], with every event hashed into [`RunOutcome::trace`] (see
-/// [`engine::trace`]): the input of `--check-determinism` ([`determinism::check`]).
+/// [`metrics::trace`]): the input of `--check-determinism` ([`determinism::check`]).
 ///
 /// Errors: as [`simulate`].
 pub fn simulate_traced(
     loaded: &scenario::Loaded,
     progress: &mut dyn FnMut(SimTime),
-) -> Result<(RunOutcome, report::Report), net::NetError> {
+) -> Result<(RunOutcome, report::Report), SimError> {
     let sim = Simulation::new(&loaded.scenario, loaded.regions.as_ref())?.with_trace();
-    let outcome = sim.run(progress);
+    let outcome = sim.run(progress)?;
     let report = report::Report::build(&loaded.scenario, &loaded.config_hash, &outcome);
     Ok((outcome, report))
 }

@@ -11,9 +11,9 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use sdsim::engine::US_PER_S;
 use sdsim::report::{self, Perf, RunArtifacts};
 use sdsim::scenario;
+use sdsim::time::US_PER_S;
 
 #[derive(Parser)]
 #[command(
@@ -326,7 +326,10 @@ fn run(
     bar.finish_and_clear();
     let (outcome, report, verdict) = match result {
         Ok(r) => r,
-        Err(e) => return fail(&format!("{}: {e}", path.display())),
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(e.exit_code());
+        }
     };
     let wall = started.elapsed().as_secs_f64();
     let simulated_s = outcome.end as f64 / US_PER_S as f64;

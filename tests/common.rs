@@ -43,13 +43,13 @@ pub fn load_toml(text: &str) -> Loaded {
 }
 
 /// Runs a scenario given as TOML text: the outcome (final core states) and the report.
-pub fn run_toml(text: &str) -> (sdsim::engine::RunOutcome, Report) {
+pub fn run_toml(text: &str) -> (sdsim::metrics::RunOutcome, Report) {
     sdsim::simulate(&load_toml(text), &mut |_| {}).expect("simulate")
 }
 
 /// Participant `i`'s final local log as labels of scripted publications (unlabelled
 /// messages show as `?<first 8 chars of id>`).
-pub fn log_labels(out: &sdsim::engine::RunOutcome, i: usize) -> Vec<String> {
+pub fn log_labels(out: &sdsim::metrics::RunOutcome, i: usize) -> Vec<String> {
     let rec = &out.recorder;
     let channel = out.channels[i].as_ref().expect("an SDS participant");
     channel

@@ -4,7 +4,7 @@
 mod common;
 
 use common::load_toml;
-use sdsim::engine::run::build_channels;
+use sdsim::engine::build_channels;
 
 const BASE: &str = r#"
 participants = 12

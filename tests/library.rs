@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sdsim::engine::RunOutcome;
+use sdsim::metrics::RunOutcome;
 use sdsim::report::Report;
 use sdsim::scenario;
 

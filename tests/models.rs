@@ -22,7 +22,7 @@ fn base(participants: u32, protocol: &str, duration: &str, drain: &str, extra: &
 }
 
 /// Who delivered the message labelled `label`.
-fn receivers(out: &sdsim::engine::RunOutcome, label: &str, n: u32) -> Vec<u32> {
+fn receivers(out: &sdsim::metrics::RunOutcome, label: &str, n: u32) -> Vec<u32> {
     let m = out.recorder.by_label(label).expect(label);
     (0..n)
         .filter(|&p| out.recorder.delivery(m, p).is_some())
@@ -119,7 +119,7 @@ fn queued_copies_of_a_node_going_offline_are_lost_and_counted() {
 
 /// Participant 3 publishes at 4.9 s and is offline from 5 s to 20 s; the run stops at 20 s,
 /// right when it comes back.
-fn crash_or_sleep(mode: &str) -> (sdsim::engine::RunOutcome, sdsim::report::Report) {
+fn crash_or_sleep(mode: &str) -> (sdsim::metrics::RunOutcome, sdsim::report::Report) {
     let mut extra = format!(
         "[churn]\nmode = \"{mode}\"\n[[churn.offline]]\nids = [3]\nstart = \"5s\"\nend = \"20s\"\n\
          [[workload.publish]]\nat = \"4900ms\"\nsender = 3\nlabel = \"own\"\n"

@@ -19,7 +19,7 @@
 
 mod common;
 
-use sdsim::engine::RunOutcome;
+use sdsim::metrics::RunOutcome;
 use sdsim::net::TrafficKind;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -429,7 +429,7 @@ fn none_baseline_relay() {
     check(
         "none-relay",
         &common::load_toml(&text),
-        "a77349b363877319b8bc66842da0ee54df2ffaff62e30d099a5e17de28657eba",
+        "bf6b72c6ebb1096658d5f183e0b2be87f2f7fa3d4b715178515199d431824a25",
     );
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{load_toml, run_toml};
-use sdsim::engine::run::sds_config;
+use sdsim::driver::sds_config;
 
 #[test]
 fn new_keys_map_onto_the_core_config() {

@@ -4,12 +4,12 @@
 mod common;
 
 use common::{run_toml, scripted};
-use sdsim::engine::SimTime;
+use sdsim::time::SimTime;
 
 const S: SimTime = 1_000_000;
 
 /// Time participant `to` delivered the message labelled `label` (µs), if it did.
-fn delivered_at(out: &sdsim::engine::RunOutcome, label: &str, to: u32) -> Option<SimTime> {
+fn delivered_at(out: &sdsim::metrics::RunOutcome, label: &str, to: u32) -> Option<SimTime> {
     let m = out.recorder.by_label(label).expect("label");
     out.recorder.delivery(m, to)
 }

@@ -1,31 +1,41 @@
-//! Simulated time, the event queue, RNG stream derivation and the run loop.
+//! The engine: one run of a scenario, driven by one event queue.
 //!
 //! Engine rules (DESIGN.md "Engine rules"):
-//! - [`SimTime`] is whole microseconds since the start of the run; the scenario sets the Unix
-//!   epoch (ms) of time 0, and each participant's wall clock is `epoch_ms + t / 1000`.
-//! - One event queue ([`queue::EventQueue`]); ties break by insertion sequence number, never
-//!   by a hash or an address. Time jumps from event to event.
-//! - Every random draw comes from a stream derived from the scenario seed and a
-//!   `(kind, id)` pair ([`rng::stream`]), so adding a participant does not reshuffle others.
+//! - Simulated time ([`crate::time::SimTime`]) is whole microseconds since the start of the
+//!   run; only the queue advances it, event to event.
+//! - One event queue ([`queue::EventQueue`]); ties break by insertion order, never by a hash
+//!   or an address.
+//! - Every random draw comes from a stream of [`crate::rng::stream`], so adding a
+//!   participant or a consumer does not reshuffle other draws.
 //! - No threads inside a run; no iteration over random-state hash maps.
 //!
-//! The run loop itself is [`run::Simulation`]: a workload phase, then a drain phase in which the
-//! workload stops, partitions heal and protocol timers keep running until the group is settled
-//! or the drain bound passes.
+//! Modules, each with one owner's state and events:
+//! - [`run`]: the loop and the stop rule ([`Simulation`]);
+//! - [`pipeline`]: the life of a message (publish, drain, transmit, arrive, timer) over the
+//!   [`pipeline::World`] (queue, network, recorder, participants, churn);
+//! - [`participants`]: drivers per channel membership, timers, clocks;
+//! - [`workload`]: the publication generators and the run's channels;
+//! - [`churn`]: presence, offline windows, crashes, joins, relay re-grafting;
+//! - [`store`]: the store role (store nodes and the participants' store clients) behind
+//!   [`roles::Roles`];
+//! - [`outcome`]: final state and agreement of final logs, into a
+//!   [`crate::metrics::RunOutcome`].
+//!
+//! The engine may name the drivers, the network model, the recorder, the scenario, time and
+//! randomness. Nothing below it (core, drivers, net, metrics, report) names the engine.
 
 pub mod churn;
+mod event;
+mod outcome;
+mod participants;
+pub mod pipeline;
 pub mod queue;
-pub mod rng;
+mod roles;
 pub mod run;
 pub mod store;
-pub mod trace;
+mod workload;
 
-pub use run::{RunOutcome, Simulation, StopReason};
-
-/// Simulated time: microseconds since the start of the run.
-pub type SimTime = u64;
-
-/// Microseconds per millisecond.
-pub const US_PER_MS: u64 = 1_000;
-/// Microseconds per second.
-pub const US_PER_S: u64 = 1_000_000;
+pub use participants::{participant_id, CHANNEL_ID};
+pub use pipeline::RunError;
+pub use run::Simulation;
+pub use workload::build_channels;

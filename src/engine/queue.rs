@@ -24,7 +24,7 @@
 
 use std::collections::VecDeque;
 
-use super::SimTime;
+use crate::time::SimTime;
 
 /// log2 of a wheel bucket's width in µs.
 pub const BUCKET_SHIFT: u32 = 10;

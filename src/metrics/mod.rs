@@ -21,9 +21,16 @@
 //!   listed in its causal history (the dependencies SDS promises to respect), unless the
 //!   participant is that dependency's publisher.
 
+pub mod outcome;
+pub mod trace;
+
+pub use outcome::{
+    ChannelSpec, ChurnStats, RunOutcome, StopReason, StoreClientStats, StoreNodeStats, StoreOutcome,
+};
+
 use rustc_hash::FxHashMap;
 
-use crate::engine::SimTime;
+use crate::time::SimTime;
 
 /// Sentinel for "not delivered".
 const NEVER: SimTime = SimTime::MAX;

@@ -12,9 +12,9 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::NodeTraffic;
-use crate::engine::rng::{stream, StreamKind};
-use crate::engine::SimTime;
+use crate::rng::{stream, StreamKind};
 use crate::scenario::{NodeClass, Scenario};
+use crate::time::SimTime;
 
 /// Serialization delay of `size_bytes` at `bps` bits/s, in whole µs (rounded up, so a
 /// non-empty copy always takes at least 1 µs): `ceil(size_bytes * 8 * 1e6 / bps)`.

@@ -34,9 +34,9 @@ use bytes::Bytes;
 use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
 
-use crate::engine::rng::{stream, StreamKind};
-use crate::engine::SimTime;
+use crate::rng::{stream, StreamKind};
 use crate::scenario::{Dissemination, PartitionDirection, RegionMatrix, Scenario};
+use crate::time::SimTime;
 
 pub use latency::{LatencyModel, Sampler};
 pub use topology::Graph;

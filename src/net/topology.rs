@@ -296,7 +296,7 @@ pub fn ring_with_skips(n: u32) -> Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rng::{stream, StreamKind};
+    use crate::rng::{stream, StreamKind};
 
     #[test]
     fn random_regular_has_degree_d_and_is_connected() {

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::compare::{numeric_leaves, Direction, Policy};
 use super::{human_bps, human_bytes, Percentiles, Report, RunArtifacts};
-use crate::engine::RunOutcome;
+use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
 
 /// The plots of a run directory, in page order: file stem and caption.

@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::engine::{RunOutcome, SimTime, US_PER_S};
 use crate::metrics::Recorder;
+use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
 use crate::scenario::{Protocol, Scenario};
+use crate::time::{SimTime, US_PER_S};
 
 /// Version of the `report.json` layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -119,9 +120,9 @@ pub struct StoreSummary {
     /// Effective `retrieval.strategy`.
     pub strategy: String,
     #[serde(flatten)]
-    pub client: crate::engine::store::StoreClientStats,
+    pub client: crate::metrics::StoreClientStats,
     /// Per store node, in index order.
-    pub nodes: Vec<crate::engine::store::StoreNodeStats>,
+    pub nodes: Vec<crate::metrics::StoreNodeStats>,
 }
 
 /// Churn figures (`summary.churn`).

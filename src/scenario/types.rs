@@ -706,7 +706,7 @@ impl Default for RepairParams {
 }
 
 /// `[churn]`: participants going offline and coming back, crashing, leaving, joining late.
-/// Semantics: `scenarios/README.md` ("`[churn]`") and `engine::churn`.
+/// Semantics: `scenarios/README.md` ("`[churn]`") and `engine::churn` (`plan.rs` for the schedule).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Churn {

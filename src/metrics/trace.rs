@@ -18,7 +18,7 @@
 //!
 //! Cost when disabled: the run loop tests one `Option` per event.
 
-use super::{SimTime, US_PER_S};
+use crate::time::{SimTime, US_PER_S};
 
 /// Most checkpoints a trace keeps (a power of two).
 pub const MAX_CHECKPOINTS: usize = 1 << 16;

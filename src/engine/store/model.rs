@@ -1,4 +1,5 @@
-//! Store nodes and the participants' store client (`[store]`, `[retrieval]`).
+//! The store model: store nodes and each participant's store-client state (`[store]`,
+//! `[retrieval]`). The event wiring is in the store role (`mod.rs`).
 //!
 //! A store node (Waku Store: 13/WAKU2-STORE, Store v3 `/vac/waku/store-query/3.0.0`) keeps
 //! every content message of every channel that reaches it while it is online, for
@@ -27,7 +28,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use super::SimTime;
+use crate::metrics::StoreNodeStats;
+use crate::time::SimTime;
 
 /// Bytes of a message hash (SHA-256).
 pub const HASH_BYTES: u64 = 32;
@@ -57,25 +59,6 @@ pub struct Stored {
     pub hash: Bytes,
     /// The wire bytes, shared with every core and copy that holds them.
     pub bytes: Bytes,
-}
-
-/// Counters of one store node (reported as is in `summary.store.nodes`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StoreNodeStats {
-    /// Distinct messages stored.
-    pub messages_stored: u64,
-    /// Their bytes.
-    pub bytes_stored: u64,
-    /// Copies that arrived while it was offline (lost to it).
-    pub copies_while_offline: u64,
-    /// Queries answered (one per page).
-    pub queries_answered: u64,
-    /// Queries that arrived while it was offline (never answered).
-    pub queries_while_offline: u64,
-    /// Messages returned in responses.
-    pub messages_served: u64,
-    /// Response bytes sent.
-    pub bytes_served: u64,
 }
 
 /// One store node: its messages in arrival order and an index by (channel, hash).
@@ -209,31 +192,6 @@ impl StoreNode {
         self.stats.bytes_served += page.response_bytes();
         page
     }
-}
-
-/// Store-client counters over all participants (reported as is in `summary.store`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StoreClientStats {
-    /// Queries by hash sent (missing-message retrieval), counting retries.
-    pub queries_by_hash: u64,
-    /// Time-range queries sent (query on connect), one per page.
-    pub queries_by_range: u64,
-    /// Queries with no answer within `store.query_timeout`.
-    pub query_timeouts: u64,
-    /// Request bytes sent by participants.
-    pub query_bytes: u64,
-    /// Response bytes received by participants.
-    pub response_bytes: u64,
-    /// Messages received in responses.
-    pub messages_retrieved: u64,
-    /// Of those, messages the participant had not delivered yet (expected deliveries).
-    pub messages_retrieved_new: u64,
-    /// Query-on-connect rounds started.
-    pub queries_on_connect: u64,
-    /// Content copies sent to store nodes (their bytes are in `ingest_bytes`).
-    pub ingest_copies: u64,
-    /// Bytes of those copies.
-    pub ingest_bytes: u64,
 }
 
 /// One participant's store client for one channel.

@@ -1,8 +1,8 @@
 //! Churn and clock skew: who is online when, and what each participant's wall clock reads.
 //!
 //! [`ChurnPlan::new`] turns `[churn]` into a time-ordered list of [`ChurnEvent`]s and each
-//! participant's membership window (for the recorder's expectations); the run loop
-//! (`engine::run`) applies them. Semantics (also in `scenarios/README.md`, "`[churn]`"):
+//! participant's membership window (for the recorder's expectations); the transitions in
+//! `churn/mod.rs` apply them. Semantics (also in `scenarios/README.md`, "`[churn]`"):
 //!
 //! - **Offline** (any mode): the participant receives nothing (copies arriving meanwhile are
 //!   dropped and counted as `copies_to_offline`), sends nothing, publishes nothing (its
@@ -44,10 +44,10 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution as _, Normal};
 
-use super::rng::{stream, StreamKind};
-use super::SimTime;
 use crate::net::Graph;
+use crate::rng::{stream, StreamKind};
 use crate::scenario::{ChurnMode, ClockSkew, Scenario};
+use crate::time::SimTime;
 
 /// What happens to a participant at a churn event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

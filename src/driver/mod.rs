@@ -1,0 +1,112 @@
+//! Participant drivers: one participant's reliability protocol in one channel, as the engine
+//! sees it.
+//!
+//! The engine never knows which implementation runs a participant. It feeds one input at a
+//! time ([`Driver::send`], [`Driver::receive`], [`Driver::timeout`]) with the participant's
+//! wall clock in Unix ms, then drains what the input produced: every transmission
+//! ([`Driver::poll_transmit`]) goes on the network, every event ([`Driver::poll_event`]) to the
+//! recorder, and [`Driver::poll_timeout`] says when to call [`Driver::timeout`] next. The
+//! vocabulary is the SDS core's: [`sds::Transmit`] and [`sds::Event`]; other implementations
+//! translate theirs into it. This is the sans-IO loop of the core (`src/sds/mod.rs`), lifted
+//! to a trait so that other implementations plug in beside the built-in core.
+//!
+//! Implementations:
+//! - [`sds::Channel`], the built-in core (this module implements the trait for it);
+//! - [`none::NoneDriver`], the no-reliability baseline (`protocol = "none"`): every receipt
+//!   is delivered, nothing is acknowledged, resent or repaired.
+//!
+//! May name: the core (`crate::sds`), the scenario's parameters (to configure a core) and
+//! simulated time. Must not name the engine, the network model, the recorder or the report:
+//! a driver only sees bytes, ids and times.
+
+pub mod none;
+mod sds_core;
+
+pub use sds_core::sds_config;
+
+use bytes::Bytes;
+
+use crate::sds::{self, MessageId};
+
+/// What an implementation made of an application's send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// Published under this message id; its transmissions follow in `poll_transmit`.
+    Published(String),
+    /// The implementation refused the send (for the built-in core: an empty or oversized
+    /// payload, or a `payload-sha256` id already in use); nothing goes out.
+    Refused(String),
+}
+
+/// An implementation that can no longer be driven (for an external process: it exited,
+/// wrote a malformed reply or did not answer). The run stops; the engine adds the
+/// participant, the simulated time and the request to the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DriverFailure(pub String);
+
+/// One participant's reliability protocol in one channel (see the module docs).
+///
+/// Contract, as for the core: after every input the engine drains `poll_transmit` and
+/// `poll_event` until they return `None`, then reads `poll_timeout`. `now_ms` never goes
+/// backwards for one driver. Malformed or unexpected bytes from peers are the driver's to
+/// drop (never a [`DriverFailure`]).
+pub trait Driver {
+    /// The application publishes `payload` (non-empty content) at `now_ms`.
+    ///
+    /// Errors: [`DriverFailure`] when the implementation cannot be driven any more.
+    fn send(&mut self, now_ms: u64, payload: Bytes) -> Result<Sent, DriverFailure>;
+
+    /// A copy of `bytes` (an encoded SDS message) arrived, with the retrieval hint it came
+    /// with (store deliveries), at `now_ms`.
+    ///
+    /// Errors: [`DriverFailure`] as for [`Driver::send`].
+    fn receive(
+        &mut self,
+        now_ms: u64,
+        bytes: Bytes,
+        retrieval_hint: Option<Bytes>,
+    ) -> Result<(), DriverFailure>;
+
+    /// The deadline returned by [`Driver::poll_timeout`] has come (`now_ms` is at or after
+    /// it).
+    ///
+    /// Errors: [`DriverFailure`] as for [`Driver::send`].
+    fn timeout(&mut self, now_ms: u64) -> Result<(), DriverFailure>;
+
+    /// Sets the retrieval hint of an own message (the store message hash of its wire bytes,
+    /// js-waku's ReliableChannel sets it on send). Ignored by implementations without hints.
+    ///
+    /// Errors: [`DriverFailure`] as for [`Driver::send`].
+    fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> Result<(), DriverFailure>;
+
+    /// The next transmission produced by the last input, if any.
+    fn poll_transmit(&mut self) -> Option<sds::Transmit>;
+
+    /// The next event produced by the last input, if any.
+    fn poll_event(&mut self) -> Option<sds::Event>;
+
+    /// When (Unix ms) the driver wants [`Driver::timeout`] next; `None`: no timer.
+    fn poll_timeout(&self) -> Option<u64>;
+
+    /// True when nothing the driver holds can still change what gets delivered: no
+    /// unacknowledged own message still to resend, nothing buffered, no repair pending.
+    /// The run settles only when every online participant's drivers are quiescent.
+    fn is_quiescent(&self) -> bool;
+
+    /// The local log at the end of the run, in the implementation's log order (for the
+    /// agreement of final logs): message ids as the core packs them.
+    fn local_log(&self) -> Box<dyn Iterator<Item = MessageId> + '_>;
+
+    /// Number of entries in [`Driver::local_log`] (a figure per participant in reports).
+    fn local_log_len(&self) -> usize;
+
+    /// Messages held in the incoming buffer, waiting for dependencies.
+    fn incoming_buffer_len(&self) -> usize;
+
+    /// The built-in core behind this driver, for tests and tools that inspect its final
+    /// state; `None` for other implementations.
+    fn into_core(self: Box<Self>) -> Option<sds::Channel> {
+        None
+    }
+}
