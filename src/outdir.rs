@@ -139,6 +139,12 @@ pub enum OutDirError {
         what: String,
         source: io::Error,
     },
+    /// `error` came after [`prepare`] had cleaned up leftovers of killed runs; `notes` says
+    /// what it did (as [`Prepared::notes`]), so the message reports it too.
+    AfterRecovery {
+        error: Box<OutDirError>,
+        notes: Vec<String>,
+    },
 }
 
 impl OutDirError {
@@ -149,6 +155,7 @@ impl OutDirError {
             | OutDirError::NotReplaceable { path, .. }
             | OutDirError::Busy { path, .. }
             | OutDirError::Io { path, .. } => path,
+            OutDirError::AfterRecovery { error, .. } => error.path(),
         }
     }
 
@@ -174,6 +181,11 @@ impl OutDirError {
                 pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
             ),
             OutDirError::Io { what, source, .. } => format!("{what}: {source}"),
+            OutDirError::AfterRecovery { error, notes } => format!(
+                "{} (first cleaned up after an interrupted earlier run: {})",
+                error.message(),
+                notes.join("; ")
+            ),
         }
     }
 }
@@ -188,6 +200,7 @@ impl std::error::Error for OutDirError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             OutDirError::Io { source, .. } => Some(source),
+            OutDirError::AfterRecovery { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -277,10 +290,32 @@ pub fn prepare(path: &Path, kind: &'static OutputKind) -> Result<Prepared, OutDi
     let (parent, name) = (parent.to_owned(), name.to_owned());
     let lock = Lock::acquire(sibling(&parent, &name, "lock"), path)?;
     let mut notes = Vec::new();
-    recover(&parent, &name, &target, kind, &mut notes).map_err(io_err(
+    let recovered = recover(&parent, &name, &target, kind, &mut notes).map_err(io_err(
         path,
         "cannot clean up after an earlier interrupted run",
-    ))?;
+    ));
+    let with_notes = |error: OutDirError| match notes.is_empty() {
+        true => error,
+        false => OutDirError::AfterRecovery {
+            error: Box::new(error),
+            notes: notes.clone(),
+        },
+    };
+    recovered.map_err(with_notes)?;
+    claim(path, kind, &parent, &name, target, lock, notes.clone()).map_err(with_notes)
+}
+
+/// The rest of [`prepare`], after the recovery: the target may be replaced, the temporary
+/// directory is created.
+fn claim(
+    path: &Path,
+    kind: &'static OutputKind,
+    parent: &Path,
+    name: &OsStr,
+    target: PathBuf,
+    lock: Lock,
+    notes: Vec<String>,
+) -> Result<Prepared, OutDirError> {
     match fs::symlink_metadata(&target) {
         Ok(m) if !m.is_dir() => {
             return Err(OutDirError::NotReplaceable {
@@ -293,12 +328,12 @@ pub fn prepare(path: &Path, kind: &'static OutputKind) -> Result<Prepared, OutDi
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(io_err(path, "cannot inspect it")(e)),
     }
-    let temp = sibling(&parent, &name, &format!("tmp-{}", std::process::id()));
+    let temp = sibling(parent, name, &format!("tmp-{}", std::process::id()));
     fs::create_dir(&temp).map_err(io_err(
         path,
         format!(
             "cannot create a directory next to it (in {})",
-            shown(&parent)
+            shown(parent)
         ),
     ))?;
     let prepared = Prepared {
@@ -312,7 +347,7 @@ pub fn prepare(path: &Path, kind: &'static OutputKind) -> Result<Prepared, OutDi
     };
     fs::write(prepared.temp.join(MARKER_FILE), kind.marker_text()).map_err(io_err(
         path,
-        format!("cannot write next to it (in {})", shown(&parent)),
+        format!("cannot write next to it (in {})", shown(parent)),
     ))?;
     Ok(prepared)
 }
@@ -446,7 +481,12 @@ fn resolve(path: &Path) -> Result<PathBuf, OutDirError> {
             path: path.to_owned(),
             reason: format!("cannot resolve it (a symbolic link to a missing path?): {e}"),
         }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
             let Some(name) = path.file_name() else {
                 return Err(OutDirError::Refused {
                     path: path.to_owned(),
@@ -546,11 +586,16 @@ fn inspect(dir: &Path, kind: &OutputKind) -> io::Result<Contents> {
                     kind.name
                 )
             }
-            Some(k) => format!(
-                "it holds a {} output, not a {} output",
-                escape_controls(&k),
-                kind.name
-            ),
+            Some(k) => {
+                return Ok(Contents::Foreign {
+                    reason: format!(
+                        "it holds a {} output, not a {} output",
+                        escape_controls(&k),
+                        kind.name
+                    ),
+                    entries: Vec::new(),
+                })
+            }
             None => format!("its {MARKER_FILE} marker is not one sim writes"),
         }
     };
@@ -627,10 +672,11 @@ fn recover(
     }
     let file_name = |p: &Path| shown(Path::new(p.file_name().unwrap_or_default()));
     if fs::symlink_metadata(target).is_err() {
-        // The most recently modified whole aside output goes back in place.
+        // An aside directory was the target itself (an output of any kind, or empty):
+        // putting the most recently modified one back deletes nothing.
         let mut asides: Vec<(std::time::SystemTime, usize)> = Vec::new();
         for (i, (aside, p)) in found.iter().enumerate() {
-            if *aside && matches!(inspect(p, kind)?, Contents::Ours | Contents::Empty) {
+            if *aside && (marker_kind(p).is_some() || inspect(p, kind)? == Contents::Empty) {
                 asides.push((fs::metadata(p)?.modified()?, i));
             }
         }
@@ -644,14 +690,15 @@ fn recover(
         }
     }
     for (_, p) in found {
-        if remove_if_ours(&p, kind)? {
-            notes.push(format!("removed {} (left by a killed run)", file_name(&p)));
-        } else {
-            notes.push(format!(
-                "left {} alone: it holds files sim did not write",
-                file_name(&p)
-            ));
+        match inspect(&p, kind)? {
+            Contents::Empty => fs::remove_dir(&p)?,
+            Contents::Ours => fs::remove_dir_all(&p)?,
+            Contents::Foreign { reason, .. } => {
+                notes.push(format!("left {} alone: {reason}", file_name(&p)));
+                continue;
+            }
         }
+        notes.push(format!("removed {} (left by a killed run)", file_name(&p)));
     }
     Ok(())
 }
@@ -760,4 +807,114 @@ fn same_file(file: &fs::File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_file: &fs::File, path: &Path) -> bool {
     path.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static KIND: OutputKind = OutputKind {
+        name: "test",
+        files: &["a.json", "b.csv"],
+        subdirs: &[("plots", &["png", "svg"])],
+    };
+
+    #[test]
+    fn allow_lists() {
+        assert!(KIND.allows(Path::new("a.json")));
+        assert!(KIND.allows(Path::new("plots/x-vs-y.png")));
+        assert!(!KIND.allows(Path::new("plots/x.txt")));
+        assert!(!KIND.allows(Path::new("plots/.png")));
+        assert!(!KIND.allows(Path::new("plots/a b.png")));
+        assert!(!KIND.allows(Path::new("c.json")));
+        assert!(!KIND.allows(Path::new("plots/deeper/x.png")));
+    }
+
+    #[test]
+    fn inspect_judges_marker_and_entries() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("o");
+        fs::create_dir(&d).unwrap();
+        assert_eq!(inspect(&d, &KIND).unwrap(), Contents::Empty);
+        fs::write(d.join("a.json"), "{}").unwrap();
+        assert!(
+            matches!(inspect(&d, &KIND).unwrap(), Contents::Foreign { entries, .. } if entries.is_empty())
+        );
+        fs::write(d.join(MARKER_FILE), KIND.marker_text()).unwrap();
+        fs::create_dir(d.join("plots")).unwrap();
+        fs::write(d.join("plots/m-vs-k.svg"), "").unwrap();
+        assert_eq!(inspect(&d, &KIND).unwrap(), Contents::Ours);
+        fs::write(d.join("plots/notes.txt"), "").unwrap();
+        fs::write(d.join("\u{1b}[31m"), "").unwrap();
+        let Contents::Foreign { entries, .. } = inspect(&d, &KIND).unwrap() else {
+            panic!()
+        };
+        assert_eq!(entries, ["\\u{1b}[31m", "plots/notes.txt"]);
+        fs::write(d.join(MARKER_FILE), "sdsim output: other\n").unwrap();
+        let Contents::Foreign { reason, .. } = inspect(&d, &KIND).unwrap() else {
+            panic!()
+        };
+        assert!(
+            reason.contains("other output, not a test output"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_second_prepare_is_busy_until_the_first_is_done() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("out");
+        let first = prepare(&d, &KIND).unwrap();
+        assert!(first.temp().join(MARKER_FILE).is_file());
+        let e = prepare(&d, &KIND).unwrap_err();
+        assert!(
+            matches!(e, OutDirError::Busy { pid: Some(p), .. } if p == std::process::id()),
+            "{e}"
+        );
+        fs::write(first.temp().join("a.json"), "1").unwrap();
+        let c = first.commit().unwrap();
+        assert!(!c.replaced && c.warnings.is_empty());
+        let second = prepare(&d, &KIND).unwrap();
+        fs::write(second.temp().join("a.json"), "2").unwrap();
+        assert!(second.commit().unwrap().replaced);
+        assert_eq!(fs::read_to_string(d.join("a.json")).unwrap(), "2");
+        // Dropped without a commit: nothing changes, nothing is left.
+        let third = prepare(&d, &KIND).unwrap();
+        fs::write(third.temp().join("a.json"), "3").unwrap();
+        drop(third);
+        assert_eq!(fs::read_to_string(d.join("a.json")).unwrap(), "2");
+        let mut left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["out"]);
+    }
+
+    #[test]
+    fn leftover_names() {
+        let tmp = tempfile::tempdir().unwrap();
+        for n in [
+            ".o.sdsim-tmp-12",
+            ".o.sdsim-old-3",
+            ".o.sdsim-tmp-",
+            ".o.sdsim-tmp-1x",
+            ".oo.sdsim-tmp-1",
+            ".o.sdsim-lock",
+        ] {
+            fs::create_dir(tmp.path().join(n)).unwrap();
+        }
+        let found: Vec<(bool, String)> = leftovers(tmp.path(), OsStr::new("o"))
+            .unwrap()
+            .into_iter()
+            .map(|(a, p)| (a, p.file_name().unwrap().to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (false, ".o.sdsim-tmp-12".to_string()),
+                (true, ".o.sdsim-old-3".to_string())
+            ]
+        );
+    }
 }
