@@ -241,11 +241,17 @@ fn compare(
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let result = cmp::compare(&b, &c, &policy);
+    let result = match cmp::compare_reports(&b, baseline, &c, candidate, &policy) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
     for w in &result.warnings {
         eprintln!("warning: {}", escape_controls(w));
     }
     let text = format!("{}{}", result.table(changed), result.verdict_line());
+    // Metric names come from the files: no control character reaches the terminal.
+    let text: Vec<_> = text.lines().map(escape_controls).collect();
+    let text = text.join("\n");
     if let Err(e) = writeln!(std::io::stdout(), "{text}") {
         return fail(&format!("writing to stdout: {e}"));
     }

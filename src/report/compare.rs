@@ -1,10 +1,14 @@
 //! Comparing two `report.json` files metric by metric: `sim compare` and `sim check`.
 //!
 //! ```text
-//! load_report(BASELINE), load_report(CANDIDATE)     unreadable / invalid JSON / no summary: error (exit 2)
+//! load_report(BASELINE), load_report(CANDIDATE)     unreadable / invalid JSON / no summary
+//!                                                   or no number in it: error (exit 2)
 //! Policy::default() or Policy::from_file(TOML)      bad tolerance file: error (exit 2)
-//! compare(&baseline, &candidate, &policy)           every numeric leaf of `summary`, by dotted path
-//!   └ Comparison { rows, warnings }                 rows in path order; .regressions() > 0 => exit 1
+//! compare_reports(&baseline, .., &candidate, ..)
+//!   shape::check                                    a metric missing from the candidate or
+//!                                                   not a number in either: error (exit 2)
+//!   compare(&baseline, &candidate, &policy)         every numeric leaf of `summary`, by dotted path
+//!     └ Comparison { rows, warnings }               rows in path order; .regressions() > 0 => exit 1
 //! ```
 //!
 //! The comparison is generic: it walks the JSON `summary` object and compares every number
@@ -18,7 +22,10 @@
 //! Verdicts: a metric whose candidate value is worse than the baseline's by more than its
 //! tolerance is a regression ([`Verdict::Worse`]); any move in the good direction is
 //! [`Verdict::Better`]; a move in the bad direction within tolerance is [`Verdict::Within`];
-//! information-only metrics and metrics present in one report only are never regressions.
+//! information-only metrics are never regressions. A metric only in the candidate is
+//! [`Verdict::Added`] (a newer report version); one only in the baseline is an error
+//! ([`shape`]) unless it may be absent, then [`Verdict::Removed`]. A metric that is not a
+//! number in one of the reports (`"1.0"`, `null`) is an error.
 //!
 //! Reports of different scenarios (`config_hash` differs) still compare, with a warning:
 //! comparing two configurations (`--set protocol=none`, another causal history) is a normal
@@ -105,6 +112,8 @@ const fn rule(pattern: &'static str, direction: Direction, absolute: f64, relati
 
 use Direction::{Higher, Info, Lower};
 
+pub mod shape;
+
 /// The built-in rules, first match wins. The first block names the known metrics of
 /// `reports/README.md`; the second infers a direction for metrics not named here (new
 /// fields) from words in their path; whatever matches nothing is information only.
@@ -174,6 +183,12 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
+/// Sections of `summary` that exist only for some configurations (`churn`: scenarios with a
+/// `[churn]` schedule; `store`: scenarios with store nodes). When the two reports are of
+/// different configurations (`config_hash` differs), metrics under them may be missing from
+/// the candidate (row `removed`); for one configuration a missing metric is an error.
+pub const OPTIONAL_SECTIONS: &[&str] = &["churn.*", "store.*"];
+
 /// A user's override from a tolerance file; unset fields keep the built-in values.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +196,8 @@ pub struct Override {
     pub absolute: Option<f64>,
     pub relative: Option<f64>,
     pub direction: Option<Direction>,
+    /// The metric may be missing from the candidate (shown as `removed`, not an error).
+    pub optional: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +223,9 @@ pub struct Policy {
 pub struct Judgement {
     pub direction: Direction,
     pub tolerance: Tolerance,
+    /// The metric may be missing from the candidate (a tolerance file's `optional = true`);
+    /// false for every built-in rule.
+    pub optional: bool,
 }
 
 impl Policy {
@@ -271,6 +291,7 @@ impl Policy {
                     absolute: r.absolute,
                     relative: r.relative,
                 },
+                optional: false,
             })
             .unwrap_or(Judgement {
                 direction: Direction::Info,
@@ -278,6 +299,7 @@ impl Policy {
                     absolute: 0.0,
                     relative: 0.0,
                 },
+                optional: false,
             })
     }
 
@@ -302,6 +324,7 @@ impl Policy {
                     absolute: o.absolute.unwrap_or(base.tolerance.absolute),
                     relative: o.relative.unwrap_or(base.tolerance.relative),
                 },
+                optional: o.optional.unwrap_or(base.optional),
             },
         }
     }
@@ -316,11 +339,12 @@ pub enum CompareError {
     Invalid { path: PathBuf, message: String },
 }
 
-/// Reads a `report.json` (or any JSON object with a `summary` object).
+/// Reads a `report.json` (or any JSON object with a `summary` object holding at least one
+/// number).
 ///
 /// # Errors
-/// [`CompareError`] naming `path` when the file cannot be read, is not JSON, or has no
-/// `summary` object.
+/// [`CompareError`] naming `path` when the file cannot be read, is not JSON, has no
+/// `summary` object, or its `summary` holds no number (`{}`: nothing could be compared).
 pub fn load_report(path: &Path) -> Result<Value, CompareError> {
     let bytes = std::fs::read(path).map_err(|e| CompareError::Io {
         path: path.to_owned(),
@@ -336,7 +360,31 @@ pub fn load_report(path: &Path) -> Result<Value, CompareError> {
             message: "not a report: no \"summary\" object".into(),
         });
     }
+    if numeric_leaves(&v["summary"]).is_empty() {
+        return Err(CompareError::Invalid {
+            path: path.to_owned(),
+            message: "not a report: its \"summary\" holds no metric (no number)".into(),
+        });
+    }
     Ok(v)
+}
+
+/// [`shape::check`] (every metric a number in both reports; a metric of the baseline
+/// missing from the candidate only where allowed), then [`compare`]. `baseline_path` and
+/// `candidate_path` name the files in errors. What `sim compare` and `sim check` use.
+///
+/// # Errors
+/// [`CompareError::Invalid`] naming the file at fault and every metric path that is missing
+/// or not a number.
+pub fn compare_reports(
+    baseline: &Value,
+    baseline_path: &Path,
+    candidate: &Value,
+    candidate_path: &Path,
+    policy: &Policy,
+) -> Result<Comparison, CompareError> {
+    shape::check(baseline, baseline_path, candidate, candidate_path, policy)?;
+    Ok(compare(baseline, candidate, policy))
 }
 
 /// Every numeric leaf under `value`, keyed by its dotted path (`latency_ms.p99`); strings,

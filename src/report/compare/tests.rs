@@ -180,6 +180,13 @@ fn every_rule_is_documented() {
             r.pattern
         );
     }
+    for p in OPTIONAL_SECTIONS {
+        assert!(
+            readme.contains(&format!("`{p}`")),
+            "{p} missing from reports/README.md"
+        );
+    }
+    assert!(readme.contains("`optional`"));
 }
 
 #[test]
@@ -196,4 +203,54 @@ fn table_and_numbers() {
     assert_eq!(fmt_num(0.1 + 0.2), "0.3");
     assert_eq!(fmt_num(5.0), "5");
     assert_eq!(describe_change(0.0, 3.0), "+3");
+}
+
+fn shape_err(b: &Value, c: &Value, p: &Policy) -> Option<String> {
+    super::shape::check(b, Path::new("b.json"), c, Path::new("c.json"), p)
+        .err()
+        .map(|e| e.to_string())
+}
+
+#[test]
+fn shape_rules() {
+    let base = report(1.0, 100.0, 1000);
+    let p = Policy::builtin();
+    assert_eq!(shape_err(&base, &base, &p), None);
+    // Non-numbers on both sides are not metrics.
+    let mut b = base.clone();
+    b["summary"]["store"] = json!({ "strategy": "both", "nodes": [{ "x": 1 }] });
+    let mut c = b.clone();
+    c["summary"]["store"]["strategy"] = json!("store");
+    assert_eq!(shape_err(&b, &c, &p), None);
+    // A dotted key is one key, not a path.
+    b["summary"]["a.b"] = json!(1);
+    c["summary"]["a"] = json!({ "b": 1 });
+    let e = shape_err(&b, &c, &p).expect("a.b missing");
+    assert!(
+        e.starts_with("c.json: ") && e.contains("summary.a.b"),
+        "{e}"
+    );
+    // Problems of the baseline are reported against the baseline first.
+    let mut c = base.clone();
+    c["summary"]["copies_lost"] = json!([3]);
+    let mut b = base.clone();
+    b["summary"]["delivery_ratio"] = json!({});
+    let e = shape_err(&b, &c, &p).expect("both bad");
+    assert!(
+        e.starts_with("b.json: not comparable: summary.delivery_ratio is an empty object"),
+        "{e}"
+    );
+    let e = shape_err(&base, &c, &p).expect("candidate bad");
+    assert!(e.contains("summary.copies_lost is an array"), "{e}");
+    // A tolerance file's `optional` lets a metric be absent.
+    let p = Policy::from_toml(
+        "[metrics]\n\"copies_lost\" = { optional = true }\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    assert!(p.judge("copies_lost").optional && !p.judge("bytes_sent").optional);
+    let mut c = base.clone();
+    c["summary"].as_object_mut().unwrap().remove("copies_lost");
+    assert_eq!(shape_err(&base, &c, &p), None);
+    assert!(shape_err(&base, &c, &Policy::builtin()).is_some());
 }
