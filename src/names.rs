@@ -24,7 +24,7 @@ pub const MAX_NAME_LEN: usize = 100;
 /// control characters and terminal escape sequences are shown, not interpreted.
 pub fn check_name(name: &str) -> Result<(), String> {
     let rule = format!(
-        "must be 1 to {MAX_NAME_LEN} characters from A-Z a-z 0-9 . _ - and not start with '.'"
+        "must be 1 to {MAX_NAME_LEN} characters from A-Z a-z 0-9 . _ - not starting with '.'"
     );
     let shown = || {
         let cut: String = name.chars().take(60).collect();
