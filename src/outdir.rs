@@ -51,10 +51,13 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::names::escape_controls;
+
+mod lock;
+use lock::Lock;
 
 /// The marker file in every output directory (hidden; one line `sdsim output: <kind>`).
 pub const MARKER_FILE: &str = ".sdsim-output";
@@ -294,12 +297,15 @@ pub fn prepare(path: &Path, kind: &'static OutputKind) -> Result<Prepared, OutDi
         path,
         "cannot clean up after an earlier interrupted run",
     ));
-    let with_notes = |error: OutDirError| match notes.is_empty() {
-        true => error,
-        false => OutDirError::AfterRecovery {
-            error: Box::new(error),
-            notes: notes.clone(),
-        },
+    let with_notes = |error: OutDirError| {
+        if notes.is_empty() {
+            error
+        } else {
+            OutDirError::AfterRecovery {
+                error: Box::new(error),
+                notes: notes.clone(),
+            }
+        }
     };
     recovered.map_err(with_notes)?;
     claim(path, kind, &parent, &name, target, lock, notes.clone()).map_err(with_notes)
@@ -732,189 +738,5 @@ fn fault_point(point: &str) {
     }
 }
 
-/// The `flock` on `.NAME.sdsim-lock`; the file is removed (while locked) on drop.
-#[derive(Debug)]
-struct Lock {
-    file: fs::File,
-    path: PathBuf,
-}
-
-impl Lock {
-    fn acquire(path: PathBuf, user: &Path) -> Result<Lock, OutDirError> {
-        let lock_name = shown(Path::new(path.file_name().unwrap_or_default()));
-        let what = || format!("cannot write next to it (lock file {lock_name})");
-        // A lock file removed between our open and our lock is a stale one: try again.
-        for _ in 0..16 {
-            let file = fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(io_err(user, what()))?;
-            match fs4::FileExt::try_lock(&file) {
-                Ok(()) => {}
-                Err(fs4::TryLockError::WouldBlock) => {
-                    return Err(OutDirError::Busy {
-                        path: user.to_owned(),
-                        pid: read_pid(&file),
-                    })
-                }
-                Err(fs4::TryLockError::Error(e)) => return Err(io_err(user, what())(e)),
-            }
-            if same_file(&file, &path) {
-                let lock = Lock { file, path };
-                lock.write_pid().map_err(io_err(user, what()))?;
-                return Ok(lock);
-            }
-        }
-        Err(io_err(user, what())(io::Error::other(
-            "the lock file keeps being replaced",
-        )))
-    }
-
-    fn write_pid(&self) -> io::Result<()> {
-        self.file.set_len(0)?;
-        (&self.file).write_all(format!("{}\n", std::process::id()).as_bytes())
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // Removed while still locked; closing the file then releases the lock.
-        if cfg!(unix) && same_file(&self.file, &self.path) {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-fn read_pid(file: &fs::File) -> Option<u32> {
-    let mut text = String::new();
-    file.take(32).read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
-}
-
-/// `file` is still the file at `path` (not removed or replaced since it was opened).
-#[cfg(unix)]
-fn same_file(file: &fs::File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(_file: &fs::File, path: &Path) -> bool {
-    path.exists()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    static KIND: OutputKind = OutputKind {
-        name: "test",
-        files: &["a.json", "b.csv"],
-        subdirs: &[("plots", &["png", "svg"])],
-    };
-
-    #[test]
-    fn allow_lists() {
-        assert!(KIND.allows(Path::new("a.json")));
-        assert!(KIND.allows(Path::new("plots/x-vs-y.png")));
-        assert!(!KIND.allows(Path::new("plots/x.txt")));
-        assert!(!KIND.allows(Path::new("plots/.png")));
-        assert!(!KIND.allows(Path::new("plots/a b.png")));
-        assert!(!KIND.allows(Path::new("c.json")));
-        assert!(!KIND.allows(Path::new("plots/deeper/x.png")));
-    }
-
-    #[test]
-    fn inspect_judges_marker_and_entries() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = tmp.path().join("o");
-        fs::create_dir(&d).unwrap();
-        assert_eq!(inspect(&d, &KIND).unwrap(), Contents::Empty);
-        fs::write(d.join("a.json"), "{}").unwrap();
-        assert!(
-            matches!(inspect(&d, &KIND).unwrap(), Contents::Foreign { entries, .. } if entries.is_empty())
-        );
-        fs::write(d.join(MARKER_FILE), KIND.marker_text()).unwrap();
-        fs::create_dir(d.join("plots")).unwrap();
-        fs::write(d.join("plots/m-vs-k.svg"), "").unwrap();
-        assert_eq!(inspect(&d, &KIND).unwrap(), Contents::Ours);
-        fs::write(d.join("plots/notes.txt"), "").unwrap();
-        fs::write(d.join("\u{1b}[31m"), "").unwrap();
-        let Contents::Foreign { entries, .. } = inspect(&d, &KIND).unwrap() else {
-            panic!()
-        };
-        assert_eq!(entries, ["\\u{1b}[31m", "plots/notes.txt"]);
-        fs::write(d.join(MARKER_FILE), "sdsim output: other\n").unwrap();
-        let Contents::Foreign { reason, .. } = inspect(&d, &KIND).unwrap() else {
-            panic!()
-        };
-        assert!(
-            reason.contains("other output, not a test output"),
-            "{reason}"
-        );
-    }
-
-    #[test]
-    fn a_second_prepare_is_busy_until_the_first_is_done() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = tmp.path().join("out");
-        let first = prepare(&d, &KIND).unwrap();
-        assert!(first.temp().join(MARKER_FILE).is_file());
-        let e = prepare(&d, &KIND).unwrap_err();
-        assert!(
-            matches!(e, OutDirError::Busy { pid: Some(p), .. } if p == std::process::id()),
-            "{e}"
-        );
-        fs::write(first.temp().join("a.json"), "1").unwrap();
-        let c = first.commit().unwrap();
-        assert!(!c.replaced && c.warnings.is_empty());
-        let second = prepare(&d, &KIND).unwrap();
-        fs::write(second.temp().join("a.json"), "2").unwrap();
-        assert!(second.commit().unwrap().replaced);
-        assert_eq!(fs::read_to_string(d.join("a.json")).unwrap(), "2");
-        // Dropped without a commit: nothing changes, nothing is left.
-        let third = prepare(&d, &KIND).unwrap();
-        fs::write(third.temp().join("a.json"), "3").unwrap();
-        drop(third);
-        assert_eq!(fs::read_to_string(d.join("a.json")).unwrap(), "2");
-        let mut left: Vec<_> = fs::read_dir(tmp.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["out"]);
-    }
-
-    #[test]
-    fn leftover_names() {
-        let tmp = tempfile::tempdir().unwrap();
-        for n in [
-            ".o.sdsim-tmp-12",
-            ".o.sdsim-old-3",
-            ".o.sdsim-tmp-",
-            ".o.sdsim-tmp-1x",
-            ".oo.sdsim-tmp-1",
-            ".o.sdsim-lock",
-        ] {
-            fs::create_dir(tmp.path().join(n)).unwrap();
-        }
-        let found: Vec<(bool, String)> = leftovers(tmp.path(), OsStr::new("o"))
-            .unwrap()
-            .into_iter()
-            .map(|(a, p)| (a, p.file_name().unwrap().to_string_lossy().into_owned()))
-            .collect();
-        assert_eq!(
-            found,
-            [
-                (false, ".o.sdsim-tmp-12".to_string()),
-                (true, ".o.sdsim-old-3".to_string())
-            ]
-        );
-    }
-}
+mod tests;
