@@ -7,10 +7,15 @@
 //! applied to every baseline.
 //!
 //! ```text
-//! for each <dir>/<name>/scenario.toml (sorted by name, or the names asked for):
-//!   load, simulate                       bad scenario: CheckError (exit 2)
+//! every subdirectory <dir>/<name>/ (not hidden) is a baseline: no scenario.toml is an error
+//! for each selected baseline, before running any:
+//!   load scenario.toml                    bad scenario: CheckError (exit 2)
+//!   load report.json (unless --update)    missing, not JSON, empty summary: exit 2
+//! for each selected baseline (sorted by name, or the names asked for):
+//!   simulate
 //!   --update: write report.json atomically, say what changed
-//!   else:     compare(committed report.json, fresh report)
+//!   else:     compare_reports(committed report.json, fresh report)
+//!             a metric missing or not a number: exit 2
 //!             FAIL if a metric regressed beyond tolerance, or config_hash / schema differ
 //! ```
 //!
@@ -23,6 +28,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::names::escape_controls;
 use crate::report::compare::{self, CompareError, Policy, Verdict};
 use crate::report::{json_text, write_file_atomic, ReportError};
 use crate::scenario::{self, ScenarioError};
@@ -73,29 +79,55 @@ pub struct Outcome {
     pub failed: Vec<String>,
 }
 
-/// The baselines under `dir`: every subdirectory holding a [`SCENARIO_FILE`], sorted by
-/// name.
+/// The baselines under `dir`, sorted by name: every subdirectory whose name does not start
+/// with `.` is one and must hold a [`SCENARIO_FILE`] (files such as [`TOLERANCES_FILE`]
+/// are not baselines).
 ///
 /// # Errors
-/// [`CheckError::Baselines`] when `dir` cannot be read or holds no baseline.
+/// [`CheckError::Baselines`] when `dir` cannot be read or holds no baseline, or naming a
+/// subdirectory that lacks its scenario (a baseline is never skipped silently).
 pub fn baselines(dir: &Path) -> Result<Vec<String>, CheckError> {
-    let err = |message: String| CheckError::Baselines {
-        path: dir.to_owned(),
+    let err = |path: &Path, message: String| CheckError::Baselines {
+        path: path.to_owned(),
         message,
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| err(format!("cannot read: {e}")))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| err(dir, format!("cannot read: {e}")))?;
     let mut names = Vec::new();
     for e in entries {
-        let e = e.map_err(|e| err(format!("cannot read: {e}")))?;
-        if e.path().join(SCENARIO_FILE).is_file() {
-            names.push(e.file_name().to_string_lossy().into_owned());
+        let e = e.map_err(|e| err(dir, format!("cannot read: {e}")))?;
+        let path = e.path();
+        let name = e.file_name();
+        if name.as_encoded_bytes().starts_with(b".") || !path.is_dir() {
+            continue;
         }
+        let Some(name) = name
+            .to_str()
+            .filter(|n| crate::names::check_name(n).is_ok())
+        else {
+            return Err(err(
+                &path,
+                "not a baseline name (A-Z a-z 0-9 . _ -); rename or remove the directory".into(),
+            ));
+        };
+        if !path.join(SCENARIO_FILE).is_file() {
+            return Err(err(
+                &path,
+                format!(
+                    "baseline without its {SCENARIO_FILE}: every subdirectory of {} is a \
+                     baseline ({SCENARIO_FILE} and {REPORT_FILE}); restore the file or remove \
+                     the directory",
+                    dir.display()
+                ),
+            ));
+        }
+        names.push(name.to_owned());
     }
     names.sort();
     if names.is_empty() {
-        return Err(err(format!(
-            "no baselines (subdirectories holding {SCENARIO_FILE})"
-        )));
+        return Err(err(
+            dir,
+            format!("no baselines (subdirectories holding {SCENARIO_FILE})"),
+        ));
     }
     Ok(names)
 }
@@ -104,11 +136,15 @@ pub fn baselines(dir: &Path) -> Result<Vec<String>, CheckError> {
 /// times of the runs go to stderr.
 ///
 /// # Errors
-/// [`CheckError`] on bad input: unreadable baselines directory, unknown baseline name, a
-/// scenario that does not load or run, a committed report that is missing or not JSON, a bad
-/// tolerance file, or a report that cannot be written.
+/// [`CheckError`] on bad input, before anything runs where it can be known then: unreadable
+/// baselines directory, a baseline directory without its scenario, unknown baseline name, a
+/// scenario that does not load, a committed report that is missing, not JSON or without
+/// metrics, a bad tolerance file; then a scenario that does not run, a metric missing from
+/// the fresh report or not a number in either ([`compare::compare_reports`]), or a report
+/// that cannot be written.
 pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
     let all = baselines(&opts.dir)?;
+    let all_count = all.len();
     let names: Vec<String> = if opts.names.is_empty() {
         all
     } else {
@@ -129,12 +165,29 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
         None => Policy::builtin(),
     };
 
-    let mut outcome = Outcome::default();
+    // Every input is read and checked before anything runs.
+    let mut inputs = Vec::with_capacity(names.len());
     for name in &names {
         let base = opts.dir.join(name);
         let scenario_path = base.join(SCENARIO_FILE);
         let report_path = base.join(REPORT_FILE);
         let loaded = scenario::load(&scenario_path, None, &[])?;
+        let committed = if opts.update {
+            None
+        } else if !report_path.is_file() {
+            return Err(CheckError::Baselines {
+                path: report_path,
+                message: "missing: record it with `sim check --update`".into(),
+            });
+        } else {
+            let text = std::fs::read_to_string(&report_path).unwrap_or_default();
+            Some((text, compare::load_report(&report_path)?))
+        };
+        inputs.push((name, scenario_path, report_path, loaded, committed));
+    }
+
+    let mut outcome = Outcome::default();
+    for (name, scenario_path, report_path, loaded, committed) in inputs {
         let started = Instant::now();
         let (_, report) = crate::simulate(&loaded, &mut |_| {}).map_err(|e| CheckError::Run {
             path: scenario_path.clone(),
@@ -171,15 +224,11 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
             continue;
         }
 
-        if !report_path.is_file() {
-            return Err(CheckError::Baselines {
-                path: report_path,
-                message: "missing: record it with `sim check --update`".into(),
-            });
-        }
-        let committed_text = std::fs::read_to_string(&report_path).unwrap_or_default();
-        let committed = compare::load_report(&report_path)?;
-        let c = compare::compare(&committed, &fresh, &policy);
+        let Some((committed_text, committed)) = committed else {
+            continue;
+        };
+        let fresh_name = PathBuf::from(format!("{} (fresh run)", scenario_path.display()));
+        let c = compare::compare_reports(&committed, &report_path, &fresh, &fresh_name, &policy)?;
         let schema_differs = committed.get("schema_version") != fresh.get("schema_version");
         let stale = c.config_differs || schema_differs;
         let regressed = c.regressions().count() > 0;
@@ -198,7 +247,7 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
                 }
             );
             for w in &c.warnings {
-                let _ = writeln!(out, "  warning: {w}");
+                let _ = writeln!(out, "  warning: {}", escape_controls(w));
             }
             if stale {
                 let _ = writeln!(
@@ -210,7 +259,7 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
             }
             if changed > 0 {
                 for line in c.table(true).lines() {
-                    let _ = writeln!(out, "  {line}");
+                    let _ = writeln!(out, "  {}", escape_controls(line));
                 }
             }
         }
@@ -229,7 +278,21 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
             opts.dir.display()
         );
     } else if outcome.failed.is_empty() {
-        let _ = writeln!(out, "sim check: {} baselines passed", outcome.checked.len());
+        let n = outcome.checked.len();
+        let s = if n == 1 { "" } else { "s" };
+        let _ = if opts.names.is_empty() {
+            writeln!(
+                out,
+                "sim check: all {n} baseline{s} in {} passed",
+                opts.dir.display()
+            )
+        } else {
+            writeln!(
+                out,
+                "sim check: {n} selected baseline{s} passed (of {all_count} in {})",
+                opts.dir.display()
+            )
+        };
     } else {
         let dir = opts.dir.display();
         let first = &outcome.failed[0];

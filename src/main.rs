@@ -11,6 +11,8 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use sdsim::names::escape_controls;
+use sdsim::outdir;
 use sdsim::report::{self, Perf, RunArtifacts};
 use sdsim::scenario;
 use sdsim::time::US_PER_S;
@@ -239,11 +241,17 @@ fn compare(
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let result = cmp::compare(&b, &c, &policy);
+    let result = match cmp::compare_reports(&b, baseline, &c, candidate, &policy) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
     for w in &result.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", escape_controls(w));
     }
     let text = format!("{}{}", result.table(changed), result.verdict_line());
+    // Metric names come from the files: no control character reaches the terminal.
+    let text: Vec<_> = text.lines().map(escape_controls).collect();
+    let text = text.join("\n");
     if let Err(e) = writeln!(std::io::stdout(), "{text}") {
         return fail(&format!("writing to stdout: {e}"));
     }
@@ -269,9 +277,29 @@ fn wire(cmd: WireCmd) -> ExitCode {
     }
 }
 
+/// Prints `error: E` (control characters escaped: messages quote user input) and gives
+/// exit code 2.
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", escape_controls(&e.to_string()));
     ExitCode::from(2)
+}
+
+/// One stderr line when preparing an output directory cleaned up after killed runs.
+fn print_outdir_notes(p: &outdir::Prepared) {
+    if !p.notes().is_empty() {
+        eprintln!(
+            "{}: cleaned up after an interrupted earlier run: {}",
+            escape_controls(&p.path().display().to_string()),
+            p.notes().join("; ")
+        );
+    }
+}
+
+/// The warnings of a commit (an old output that could not be deleted), one line each.
+fn print_outdir_warnings(c: &outdir::Committed) {
+    for w in &c.warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn run(
@@ -290,11 +318,12 @@ fn run(
     let out = out.unwrap_or_else(|| {
         PathBuf::from("reports/runs").join(format!("{}-seed{}", sc.name, sc.seed))
     });
-    if out.exists() {
-        if let Err(e) = report::check_replaceable(&out) {
-            return fail(&e);
-        }
-    }
+    // Before simulating: refusals, lock, leftovers of killed runs, writability.
+    let prepared = match outdir::prepare(&out, &report::RUN_OUTPUT) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    print_outdir_notes(&prepared);
     let replay = report::replay_command(path, sc.seed, set);
     eprintln!(
         "{}: {} participants, protocol {:?}, seed {} (replay: {replay})",
@@ -327,7 +356,7 @@ fn run(
     let (outcome, report, verdict) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
+            fail(&format!("{}: {e}", path.display()));
             return ExitCode::from(e.exit_code());
         }
     };
@@ -352,8 +381,9 @@ fn run(
         scenario_toml: &loaded.toml,
         command: &replay,
     };
-    if let Err(e) = report::write_run_dir(&out, &artifacts) {
-        return fail(&e);
+    match report::write_run_into(prepared, &artifacts) {
+        Ok(c) => print_outdir_warnings(&c),
+        Err(e) => return fail(&e),
     }
     if !quiet {
         println!("{}", report::summary_table(&report));

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use sdsim::outdir;
 use sdsim::sweep::{self, output, Shard};
 
-use crate::fail;
+use crate::{fail, print_outdir_notes, print_outdir_warnings};
 
 /// `sim sweep` options.
 pub struct SweepArgs {
@@ -43,11 +44,6 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         };
         PathBuf::from("reports/sweeps").join(name)
     });
-    if out.exists() {
-        if let Err(e) = output::check_replaceable(&out) {
-            return fail(&e);
-        }
-    }
     let shard_note = match a.shard {
         Some(s) => format!(" (shard {s}: {} runs)", jobs.len()),
         None => String::new(),
@@ -82,6 +78,12 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
+    // Before running: refusals, lock, leftovers of killed runs, writability.
+    let prepared = match outdir::prepare(&out, &output::SWEEP_OUTPUT) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    print_outdir_notes(&prepared);
     let bar = if a.quiet {
         ProgressBar::hidden()
     } else {
@@ -127,8 +129,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     let rows = outcomes.into_iter().map(|o| o.row).collect();
     let result = sweep::SweepResult::new(&plan, a.shard, rows);
     let perf = output::SweepPerf::new(perf_rows, Some(wall), Some(threads));
-    if let Err(e) = sweep::write_dir(&out, &result, &perf) {
-        return fail(&e);
+    match sweep::write_into(prepared, &result, &perf) {
+        Ok(c) => print_outdir_warnings(&c),
+        Err(e) => return fail(&e),
     }
     if !a.quiet && result.shard.is_none() {
         println!("{}", result.summary_table());
@@ -169,8 +172,24 @@ pub fn merge(dirs: &[PathBuf], out: Option<PathBuf>, quiet: bool) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let out = out.unwrap_or_else(|| Path::new("reports/sweeps").join(&result.sweep));
-    if let Err(e) = sweep::write_dir(&out, &result, &perf) {
-        return fail(&e);
+    let prepared = match outdir::prepare(&out, &output::SWEEP_OUTPUT) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    // Replacing a directory that holds an input would delete the shard being merged.
+    for d in dirs {
+        if std::fs::canonicalize(d).is_ok_and(|d| d.starts_with(prepared.target())) {
+            return fail(&format!(
+                "{}: refusing to write the merged output there: it holds the input {}",
+                out.display(),
+                d.display()
+            ));
+        }
+    }
+    print_outdir_notes(&prepared);
+    match sweep::write_into(prepared, &result, &perf) {
+        Ok(c) => print_outdir_warnings(&c),
+        Err(e) => return fail(&e),
     }
     if !quiet {
         println!("{}", result.summary_table());

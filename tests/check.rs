@@ -209,3 +209,109 @@ fn committed_baselines_load() {
         assert_eq!(report["scenario"], loaded.scenario.name.as_str(), "{n}");
     }
 }
+
+#[test]
+fn a_baseline_directory_without_its_scenario_is_an_error() {
+    // `sim run .../churn-crash/scenario.toml --out .../churn-crash` used to delete the
+    // scenario, and `sim check` then skipped that baseline and said "5 baselines passed".
+    let tmp = setup();
+    assert_eq!(check(tmp.path(), &["--update"]).0, Some(0));
+    let (code, out, _) = check(tmp.path(), &[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("sim check: all 1 baseline in baselines passed"),
+        "{out}"
+    );
+    let (code, out, _) = check(tmp.path(), &["tiny"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("sim check: 1 selected baseline passed (of 1 in baselines)"),
+        "{out}"
+    );
+
+    // Hidden directories and files are not baselines.
+    std::fs::create_dir(tmp.path().join("baselines/.scratch")).expect("mkdir");
+    std::fs::write(tmp.path().join("baselines/README.md"), "notes").expect("write");
+    assert_eq!(check(tmp.path(), &[]).0, Some(0));
+
+    let ghost = tmp.path().join("baselines/ghost");
+    std::fs::create_dir(&ghost).expect("mkdir");
+    std::fs::copy(
+        tmp.path().join("baselines/tiny/report.json"),
+        ghost.join("report.json"),
+    )
+    .expect("copy");
+    for args in [&[][..], &["tiny"], &["--update"]] {
+        let (code, out, err) = check(tmp.path(), args);
+        assert_eq!(code, Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains("ghost: baseline without its scenario.toml"),
+            "{err}"
+        );
+        assert!(!err.contains("participants, seed"), "nothing runs: {err}");
+    }
+    std::fs::remove_dir_all(&ghost).expect("rm");
+
+    // The committed report of a selected baseline is checked before anything runs.
+    std::fs::remove_file(tmp.path().join("baselines/tiny/report.json")).expect("rm");
+    let (code, _, err) = check(tmp.path(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("tiny/report.json: missing"), "{err}");
+    assert!(!err.contains("participants, seed"), "nothing runs: {err}");
+}
+
+#[test]
+fn a_committed_baseline_that_cannot_be_compared_is_an_error() {
+    let tmp = setup();
+    assert_eq!(check(tmp.path(), &["--update"]).0, Some(0));
+    let recorded = std::fs::read(tmp.path().join("baselines/tiny/report.json")).expect("read");
+    let restore =
+        || std::fs::write(tmp.path().join("baselines/tiny/report.json"), &recorded).expect("write");
+
+    edit_report(tmp.path(), |v| v["summary"] = serde_json::json!({}));
+    let (code, out, err) = check(tmp.path(), &[]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("tiny/report.json: not a report: its \"summary\" holds no metric"),
+        "{err}"
+    );
+    assert!(!err.contains("participants, seed"), "nothing runs: {err}");
+
+    restore();
+    edit_report(tmp.path(), |v| {
+        v["summary"]["delivery_ratio"] = "1.0".into()
+    });
+    let (code, _, err) = check(tmp.path(), &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "tiny/report.json: not comparable: summary.delivery_ratio is the string \"1.0\""
+        ),
+        "{err}"
+    );
+
+    restore();
+    edit_report(tmp.path(), |v| {
+        v["summary"]["latency_ms"] = serde_json::Value::Null
+    });
+    let (code, _, err) = check(tmp.path(), &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("summary.latency_ms is null"), "{err}");
+
+    // A metric the committed report lacks is one added since: shown, not a failure.
+    restore();
+    edit_report(tmp.path(), |v| {
+        v["summary"]
+            .as_object_mut()
+            .expect("summary")
+            .remove("bytes_received");
+    });
+    let (code, out, err) = check(tmp.path(), &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("1 added"), "{out}");
+
+    // --update repairs any of these.
+    edit_report(tmp.path(), |v| v["summary"] = serde_json::json!({}));
+    assert_eq!(check(tmp.path(), &["--update"]).0, Some(0));
+    assert_eq!(check(tmp.path(), &[]).0, Some(0));
+}

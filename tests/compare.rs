@@ -271,3 +271,144 @@ fn a_real_report_equals_itself() {
         "{stdout}"
     );
 }
+
+/// `sim compare` exits 2 naming `file` and every needle.
+fn rejected(base: &Value, cand: &Value, extra: &[&str], needles: &[&str]) {
+    let (code, out, err) = compare(base, cand, extra);
+    assert_eq!(code, Some(2), "{out}{err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn an_empty_summary_is_an_error() {
+    // Was: exit 0 with "66 removed, 0 worse".
+    let good = report(1.0, 500.0, 1_000_000);
+    let mut empty = good.clone();
+    empty["summary"] = json!({});
+    let needle = "\"summary\" holds no metric";
+    rejected(
+        &good,
+        &empty,
+        &[],
+        &["error: cand.json: not a report: ", needle],
+    );
+    rejected(
+        &empty,
+        &good,
+        &[],
+        &["error: base.json: not a report: ", needle],
+    );
+    let mut no_numbers = good.clone();
+    no_numbers["summary"] = json!({ "latency_ms": {}, "store": { "strategy": "both" } });
+    rejected(&good, &no_numbers, &[], &["cand.json", needle]);
+}
+
+#[test]
+fn a_metric_that_is_not_a_number_is_an_error() {
+    let good = report(1.0, 500.0, 1_000_000);
+    let mut string = good.clone();
+    string["summary"]["delivery_ratio"] = json!("1.0");
+    rejected(
+        &good,
+        &string,
+        &[],
+        &["error: cand.json: not comparable: summary.delivery_ratio is the string \"1.0\" where base.json has a number"],
+    );
+    rejected(
+        &string,
+        &good,
+        &[],
+        &["error: base.json: not comparable: summary.delivery_ratio is the string \"1.0\" where cand.json has a number"],
+    );
+    let mut null = good.clone();
+    null["summary"]["latency_ms"] = Value::Null;
+    rejected(
+        &good,
+        &null,
+        &[],
+        &["cand.json: not comparable: summary.latency_ms is null where base.json has metrics under it"],
+    );
+    let mut inner_null = good.clone();
+    inner_null["summary"]["latency_ms"]["p99"] = Value::Null;
+    inner_null["summary"]["duplicates_delivered"] = json!(false);
+    rejected(
+        &good,
+        &inner_null,
+        &[],
+        &[
+            "summary.duplicates_delivered is the boolean false",
+            "summary.latency_ms.p99 is null",
+        ],
+    );
+    // An optional metric must still be a number when present.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tol = tmp.path().join("tol.toml");
+    std::fs::write(&tol, "[metrics]\n\"*\" = { optional = true }\n").expect("write");
+    rejected(
+        &good,
+        &null,
+        &["--tolerances", tol.to_str().expect("utf-8")],
+        &["summary.latency_ms is null"],
+    );
+    // Escape sequences in a report are shown escaped.
+    let mut evil = good.clone();
+    evil["summary"]["delivery_ratio"] = json!("\u{1b}]0;owned\u{7}\u{1b}[2J");
+    let (code, _, err) = compare(&good, &evil, &[]);
+    assert_eq!(code, Some(2));
+    assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}"), "{err}");
+}
+
+#[test]
+fn a_missing_metric_is_an_error_unless_it_may_be_absent() {
+    let good = report(1.0, 500.0, 1_000_000);
+    let mut lacking = good.clone();
+    let s = lacking["summary"].as_object_mut().expect("summary");
+    s.remove("bytes_sent");
+    s.remove("bytes_by_kind");
+    rejected(
+        &good,
+        &lacking,
+        &[],
+        &["cand.json: not comparable: 3 metrics of base.json missing: summary.bytes_by_kind.content; summary.bytes_by_kind.sync; summary.bytes_sent", "optional = true"],
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tol = tmp.path().join("tol.toml");
+    std::fs::write(&tol, "[metrics]\n\"bytes*\" = { optional = true }\n").expect("write");
+    let (code, out, err) = compare(
+        &good,
+        &lacking,
+        &["--tolerances", tol.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(verdict_of(&out, "bytes_sent").ends_with("removed"), "{out}");
+    // Added in the candidate (a newer report version): shown, never an error.
+    let (code, out, _) = compare(&lacking, &good, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(verdict_of(&out, "bytes_sent").ends_with("added"), "{out}");
+}
+
+#[test]
+fn optional_sections_may_be_absent_only_between_configurations() {
+    let mut churn = report(1.0, 500.0, 1_000_000);
+    churn["summary"]["churn"] = json!({ "crashes": 3, "left": 0 });
+    let plain = report(1.0, 500.0, 1_000_000);
+    // Same configuration: the candidate lost a section it should have.
+    rejected(
+        &churn,
+        &plain,
+        &[],
+        &["summary.churn.crashes", "summary.churn.left"],
+    );
+    // Two configurations (one with churn, one without): a normal comparison.
+    let mut other = plain.clone();
+    other["config_hash"] = json!("4567");
+    let (code, out, err) = compare(&churn, &other, &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        verdict_of(&out, "churn.crashes").ends_with("removed"),
+        "{out}"
+    );
+}

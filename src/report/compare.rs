@@ -1,10 +1,14 @@
 //! Comparing two `report.json` files metric by metric: `sim compare` and `sim check`.
 //!
 //! ```text
-//! load_report(BASELINE), load_report(CANDIDATE)     unreadable / invalid JSON / no summary: error (exit 2)
+//! load_report(BASELINE), load_report(CANDIDATE)     unreadable / invalid JSON / no summary
+//!                                                   or no number in it: error (exit 2)
 //! Policy::default() or Policy::from_file(TOML)      bad tolerance file: error (exit 2)
-//! compare(&baseline, &candidate, &policy)           every numeric leaf of `summary`, by dotted path
-//!   └ Comparison { rows, warnings }                 rows in path order; .regressions() > 0 => exit 1
+//! compare_reports(&baseline, .., &candidate, ..)
+//!   shape::check                                    a metric missing from the candidate or
+//!                                                   not a number in either: error (exit 2)
+//!   compare(&baseline, &candidate, &policy)         every numeric leaf of `summary`, by dotted path
+//!     └ Comparison { rows, warnings }               rows in path order; .regressions() > 0 => exit 1
 //! ```
 //!
 //! The comparison is generic: it walks the JSON `summary` object and compares every number
@@ -18,7 +22,10 @@
 //! Verdicts: a metric whose candidate value is worse than the baseline's by more than its
 //! tolerance is a regression ([`Verdict::Worse`]); any move in the good direction is
 //! [`Verdict::Better`]; a move in the bad direction within tolerance is [`Verdict::Within`];
-//! information-only metrics and metrics present in one report only are never regressions.
+//! information-only metrics are never regressions. A metric only in the candidate is
+//! [`Verdict::Added`] (a newer report version); one only in the baseline is an error
+//! ([`shape`]) unless it may be absent, then [`Verdict::Removed`]. A metric that is not a
+//! number in one of the reports (`"1.0"`, `null`) is an error.
 //!
 //! Reports of different scenarios (`config_hash` differs) still compare, with a warning:
 //! comparing two configurations (`--set protocol=none`, another causal history) is a normal
@@ -105,6 +112,8 @@ const fn rule(pattern: &'static str, direction: Direction, absolute: f64, relati
 
 use Direction::{Higher, Info, Lower};
 
+pub mod shape;
+
 /// The built-in rules, first match wins. The first block names the known metrics of
 /// `reports/README.md`; the second infers a direction for metrics not named here (new
 /// fields) from words in their path; whatever matches nothing is information only.
@@ -174,6 +183,12 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
+/// Sections of `summary` that exist only for some configurations (`churn`: scenarios with a
+/// `[churn]` schedule; `store`: scenarios with store nodes). When the two reports are of
+/// different configurations (`config_hash` differs), metrics under them may be missing from
+/// the candidate (row `removed`); for one configuration a missing metric is an error.
+pub const OPTIONAL_SECTIONS: &[&str] = &["churn.*", "store.*"];
+
 /// A user's override from a tolerance file; unset fields keep the built-in values.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +196,8 @@ pub struct Override {
     pub absolute: Option<f64>,
     pub relative: Option<f64>,
     pub direction: Option<Direction>,
+    /// The metric may be missing from the candidate (shown as `removed`, not an error).
+    pub optional: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +223,9 @@ pub struct Policy {
 pub struct Judgement {
     pub direction: Direction,
     pub tolerance: Tolerance,
+    /// The metric may be missing from the candidate (a tolerance file's `optional = true`);
+    /// false for every built-in rule.
+    pub optional: bool,
 }
 
 impl Policy {
@@ -271,6 +291,7 @@ impl Policy {
                     absolute: r.absolute,
                     relative: r.relative,
                 },
+                optional: false,
             })
             .unwrap_or(Judgement {
                 direction: Direction::Info,
@@ -278,6 +299,7 @@ impl Policy {
                     absolute: 0.0,
                     relative: 0.0,
                 },
+                optional: false,
             })
     }
 
@@ -302,6 +324,7 @@ impl Policy {
                     absolute: o.absolute.unwrap_or(base.tolerance.absolute),
                     relative: o.relative.unwrap_or(base.tolerance.relative),
                 },
+                optional: o.optional.unwrap_or(base.optional),
             },
         }
     }
@@ -316,11 +339,12 @@ pub enum CompareError {
     Invalid { path: PathBuf, message: String },
 }
 
-/// Reads a `report.json` (or any JSON object with a `summary` object).
+/// Reads a `report.json` (or any JSON object with a `summary` object holding at least one
+/// number).
 ///
 /// # Errors
-/// [`CompareError`] naming `path` when the file cannot be read, is not JSON, or has no
-/// `summary` object.
+/// [`CompareError`] naming `path` when the file cannot be read, is not JSON, has no
+/// `summary` object, or its `summary` holds no number (`{}`: nothing could be compared).
 pub fn load_report(path: &Path) -> Result<Value, CompareError> {
     let bytes = std::fs::read(path).map_err(|e| CompareError::Io {
         path: path.to_owned(),
@@ -336,7 +360,31 @@ pub fn load_report(path: &Path) -> Result<Value, CompareError> {
             message: "not a report: no \"summary\" object".into(),
         });
     }
+    if numeric_leaves(&v["summary"]).is_empty() {
+        return Err(CompareError::Invalid {
+            path: path.to_owned(),
+            message: "not a report: its \"summary\" holds no metric (no number)".into(),
+        });
+    }
     Ok(v)
+}
+
+/// [`shape::check`] (every metric a number in both reports; a metric of the baseline
+/// missing from the candidate only where allowed), then [`compare`]. `baseline_path` and
+/// `candidate_path` name the files in errors. What `sim compare` and `sim check` use.
+///
+/// # Errors
+/// [`CompareError::Invalid`] naming the file at fault and every metric path that is missing
+/// or not a number.
+pub fn compare_reports(
+    baseline: &Value,
+    baseline_path: &Path,
+    candidate: &Value,
+    candidate_path: &Path,
+    policy: &Policy,
+) -> Result<Comparison, CompareError> {
+    shape::check(baseline, baseline_path, candidate, candidate_path, policy)?;
+    Ok(compare(baseline, candidate, policy))
 }
 
 /// Every numeric leaf under `value`, keyed by its dotted path (`latency_ms.p99`); strings,
@@ -649,202 +697,4 @@ fn fmt_num(x: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn report(ratio: f64, p99: f64, bytes: u64) -> Value {
-        json!({
-            "config_hash": "abc",
-            "scenario": "x",
-            "summary": {
-                "delivery_ratio": ratio,
-                "latency_ms": { "count": 10, "p50": 50.0, "p99": p99 },
-                "bytes_sent": bytes,
-                "bytes_by_kind": { "sync": bytes / 2 },
-                "copies_lost": 3,
-                "duplicates_delivered": 0,
-            }
-        })
-    }
-
-    fn worst(b: &Value, c: &Value) -> Vec<String> {
-        compare(b, c, &Policy::builtin())
-            .regressions()
-            .map(|r| r.metric.clone())
-            .collect()
-    }
-
-    #[test]
-    fn glob_matches() {
-        assert!(glob("*latency_ms.*", "ack_latency_ms.p99"));
-        assert!(glob("*latency_ms.*", "latency_ms.p99"));
-        assert!(!glob("*latency_ms.*", "latency_ms"));
-        assert!(glob(
-            "repair.*_per_requested_message",
-            "repair.requests_per_requested_message"
-        ));
-        assert!(glob("copies_*", "copies_lost"));
-        assert!(!glob("copies_*", "churn.copies_to_offline"));
-        assert!(glob("a*b*c", "aXbYbZc"));
-        assert!(glob("*", ""));
-        assert!(!glob("a", "ab"));
-    }
-
-    #[test]
-    fn regressions_and_non_regressions() {
-        let base = report(1.0, 100.0, 1_000_000);
-        assert!(worst(&base, &base).is_empty());
-        assert_eq!(
-            worst(&base, &report(0.99, 100.0, 1_000_000)),
-            ["delivery_ratio"]
-        );
-        assert_eq!(
-            worst(&base, &report(1.0, 110.0, 1_000_000)),
-            ["latency_ms.p99"]
-        );
-        assert_eq!(
-            worst(&base, &report(1.0, 100.0, 1_100_000)),
-            ["bytes_by_kind.sync", "bytes_sent"]
-        );
-        // Within tolerance: ratio -0.0005, p99 +4 %, bytes +4 %.
-        let c = compare(&base, &report(0.9995, 104.0, 1_040_000), &Policy::builtin());
-        assert_eq!(c.regressions().count(), 0, "{}", c.table(false));
-        assert_eq!(c.count(Verdict::Within), 4);
-        // Improvements.
-        let c = compare(&report(0.9, 200.0, 2_000_000), &base, &Policy::builtin());
-        assert_eq!(c.regressions().count(), 0);
-        assert_eq!(c.count(Verdict::Better), 4);
-        assert!(!c.config_differs);
-    }
-
-    #[test]
-    fn info_added_removed_are_not_regressions() {
-        let base = report(1.0, 100.0, 1000);
-        let mut cand = base.clone();
-        cand["summary"]["copies_lost"] = json!(300);
-        cand["summary"]["store"] = json!({ "queries": 5, "query_latency_ms": { "p99": 9.0 } });
-        cand["summary"]["latency_ms"]
-            .as_object_mut()
-            .unwrap()
-            .remove("p50");
-        let c = compare(&base, &cand, &Policy::builtin());
-        assert_eq!(c.regressions().count(), 0, "{}", c.table(false));
-        let v = |m: &str| c.rows.iter().find(|r| r.metric == m).unwrap().verdict;
-        assert_eq!(v("copies_lost"), Verdict::Changed);
-        assert_eq!(v("store.queries"), Verdict::Added);
-        assert_eq!(v("latency_ms.p50"), Verdict::Removed);
-        // The new latency is judged by inference once both sides have it.
-        let mut cand2 = cand.clone();
-        cand2["summary"]["store"]["query_latency_ms"]["p99"] = json!(90.0);
-        assert_eq!(worst(&cand, &cand2), ["store.query_latency_ms.p99"]);
-    }
-
-    #[test]
-    fn inferred_directions() {
-        let d = |m: &str| Policy::builtin_rule(m).direction;
-        assert_eq!(d("delivery_ratio"), Higher);
-        assert_eq!(d("store.delivery_ratio_via_store"), Higher);
-        assert_eq!(d("latency_ms.p99"), Lower);
-        assert_eq!(d("latency_ms.count"), Info);
-        assert_eq!(d("bytes_by_kind.store"), Lower);
-        assert_eq!(d("uplink_bps_max"), Lower);
-        assert_eq!(d("repair.irretrievably_lost"), Lower);
-        assert_eq!(d("repair.messages_requested"), Info);
-        assert_eq!(d("store.queries_failed"), Lower);
-        assert_eq!(d("store.messages_lost"), Lower);
-        assert_eq!(d("copies_lost"), Info);
-        assert_eq!(d("messages_published"), Info);
-        assert_eq!(d("churn.crashes"), Info);
-    }
-
-    #[test]
-    fn config_hash_difference_is_a_warning() {
-        let base = report(1.0, 100.0, 1000);
-        let mut cand = base.clone();
-        cand["config_hash"] = json!("def");
-        let c = compare(&base, &cand, &Policy::builtin());
-        assert!(c.config_differs);
-        assert!(
-            c.warnings[0].contains("config_hash differs"),
-            "{:?}",
-            c.warnings
-        );
-        assert_eq!(c.regressions().count(), 0);
-    }
-
-    #[test]
-    fn tolerance_file_overrides() {
-        let p = Policy::from_toml(
-            r#"
-            [metrics]
-            "latency_ms.p99" = { relative = 0.5 }
-            "bytes*" = { relative = 0.0, absolute = 10.0 }
-            "bytes_by_kind.*" = { relative = 1.0 }
-            "copies_lost" = { direction = "lower" }
-            "#,
-            Path::new("tol.toml"),
-        )
-        .unwrap();
-        let j = p.judge("latency_ms.p99");
-        assert_eq!(j.tolerance.relative, 0.5);
-        assert_eq!(
-            j.tolerance.absolute, 1.0,
-            "unset field keeps the built-in value"
-        );
-        assert_eq!(p.judge("bytes_sent").tolerance.absolute, 10.0);
-        // The longer pattern wins.
-        assert_eq!(p.judge("bytes_by_kind.sync").tolerance.relative, 1.0);
-        assert_eq!(p.judge("copies_lost").direction, Lower);
-        let base = report(1.0, 100.0, 1000);
-        let c = compare(&base, &report(1.0, 140.0, 1000), &p);
-        assert_eq!(c.regressions().count(), 0);
-        let c = compare(&base, &report(1.0, 100.0, 1011), &p);
-        assert_eq!(
-            c.regressions().map(|r| &r.metric).collect::<Vec<_>>(),
-            ["bytes_sent"]
-        );
-    }
-
-    #[test]
-    fn bad_tolerance_files_name_the_file() {
-        for text in [
-            "[metrics]\nx = { relative = -1.0 }",
-            "[metrics]\nx = { relativ = 1.0 }",
-            "[metric]\n",
-            "[metrics]\nx = { direction = \"up\" }",
-            "not toml",
-        ] {
-            let e = Policy::from_toml(text, Path::new("tol.toml")).unwrap_err();
-            assert!(e.to_string().starts_with("tol.toml: "), "{e}");
-        }
-    }
-
-    #[test]
-    fn every_rule_is_documented() {
-        let readme = include_str!("../../reports/README.md");
-        for r in DEFAULT_RULES {
-            assert!(
-                readme.contains(&format!("`{}`", r.pattern)),
-                "rule {} missing from reports/README.md",
-                r.pattern
-            );
-        }
-    }
-
-    #[test]
-    fn table_and_numbers() {
-        let base = report(1.0, 100.0, 1000);
-        let c = compare(&base, &report(0.98, 100.5, 1000), &Policy::builtin());
-        let t = c.table(true);
-        assert!(t.contains("delivery_ratio"), "{t}");
-        assert!(t.contains("-0.02 (-2%)"), "{t}");
-        assert!(t.contains("WORSE"), "{t}");
-        assert!(!t.contains("bytes_sent"), "same rows hidden: {t}");
-        assert!(c.table(false).contains("bytes_sent"));
-        assert!(c.verdict_line().contains("regressions: delivery_ratio"));
-        assert_eq!(fmt_num(0.1 + 0.2), "0.3");
-        assert_eq!(fmt_num(5.0), "5");
-        assert_eq!(describe_change(0.0, 3.0), "+3");
-    }
-}
+mod tests;

@@ -1,8 +1,9 @@
 //! Reports: JSON/CSV writers, plots, `report.html`, the console summary, comparisons.
 //!
 //! [`Report::build`] turns a finished run ([`RunOutcome`]) into the figures of `report.json`;
-//! [`write_run_dir`] writes a run's whole output directory atomically (into a temporary
-//! sibling directory, renamed into place when complete). Every field is documented in
+//! [`write_run_dir`] writes a run's whole output directory through [`crate::outdir`] (into a
+//! temporary sibling directory, swapped into place when complete; only an output of a run is
+//! ever replaced, [`RUN_OUTPUT`]). Every field is documented in
 //! `reports/README.md`. Nothing here reads a clock: wall-clock figures go to `perf.json`
 //! through [`Perf`], never into `report.json`. [`compare`] judges one report against
 //! another (`sim compare`, `sim check`); [`html`] renders `report.html`.
@@ -20,6 +21,7 @@ use serde::Serialize;
 use crate::metrics::Recorder;
 use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
+use crate::outdir::{self, Committed, OutDirError, OutputKind, Prepared};
 use crate::scenario::{Protocol, Scenario};
 use crate::time::{SimTime, US_PER_S};
 
@@ -564,6 +566,8 @@ pub enum ReportError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error(transparent)]
+    OutDir(#[from] OutDirError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
@@ -790,51 +794,61 @@ pub struct RunArtifacts<'a> {
     pub command: &'a str,
 }
 
-/// An existing output directory is replaced only if it is empty or holds a previous run
-/// (a `report.json`), so `--out .` or a typo can never delete unrelated files.
-pub fn check_replaceable(dir: &Path) -> Result<(), ReportError> {
-    let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
-    if entries.next().is_none() || dir.join("report.json").is_file() {
-        return Ok(());
-    }
-    Err(ReportError::Io {
-        path: dir.to_owned(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "exists and is not a run directory (no report.json); refusing to replace it",
-        ),
-    })
+/// The files of a run's output directory (what [`write_run_files`] writes), for
+/// [`crate::outdir`]: a directory holding anything else is never replaced.
+pub const RUN_OUTPUT: OutputKind = OutputKind {
+    name: "run",
+    files: &[
+        "report.json",
+        "perf.json",
+        "messages.csv",
+        "nodes.csv",
+        "summary.txt",
+        "report.html",
+        "latency_cdf.png",
+        "latency_cdf.svg",
+        "delivery_over_time.png",
+        "delivery_over_time.svg",
+        "bytes_by_kind.png",
+        "bytes_by_kind.svg",
+        "bandwidth_per_participant.png",
+        "bandwidth_per_participant.svg",
+        "repair_per_gap.png",
+        "repair_per_gap.svg",
+    ],
+    subdirs: &[],
+};
+
+/// Writes a run's output directory `dir` safely: [`outdir::prepare`] (refusals, lock,
+/// leftovers of killed runs), the files into the temporary sibling, then
+/// [`outdir::Prepared::commit`]. The CLI calls the two steps itself so that the directory is
+/// checked before simulating; this is the one-call form for library users and tests.
+///
+/// # Errors
+/// [`ReportError::OutDir`] when the directory cannot be used or replaced; an I/O, CSV, plot
+/// or JSON error while writing (then the previous output is untouched).
+pub fn write_run_dir(dir: &Path, a: &RunArtifacts) -> Result<Committed, ReportError> {
+    let out = outdir::prepare(dir, &RUN_OUTPUT)?;
+    write_run_into(out, a)
 }
 
-/// Writes a run's output directory `dir` atomically: everything goes into a temporary
-/// sibling directory that replaces `dir` only once complete. On error nothing is left behind.
-pub fn write_run_dir(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let name = dir
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    let result = write_all(&tmp, a).and_then(|()| {
-        if dir.exists() {
-            check_replaceable(dir)?;
-            std::fs::remove_dir_all(dir).map_err(io_err(dir))?;
-        }
-        std::fs::rename(&tmp, dir).map_err(io_err(dir))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+/// Writes every file of a run into `out`'s temporary directory and commits it (see
+/// [`write_run_dir`]).
+///
+/// # Errors
+/// As [`write_run_dir`].
+pub fn write_run_into(out: Prepared, a: &RunArtifacts) -> Result<Committed, ReportError> {
+    write_run_files(out.temp(), a)?;
+    Ok(out.commit()?)
 }
 
-fn write_all(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
+/// Writes every file of a run into the existing directory `dir`: `report.json`,
+/// `perf.json`, `messages.csv`, `nodes.csv`, the plots (PNG and SVG), `summary.txt`,
+/// `report.html` (the names [`RUN_OUTPUT`] lists).
+///
+/// # Errors
+/// An I/O, CSV, plot or JSON error, naming the file.
+pub fn write_run_files(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> {
     write_json(&dir.join("report.json"), a.report)?;
     write_json(&dir.join("perf.json"), a.perf)?;
     write_messages_csv(&dir.join("messages.csv"), &a.outcome.recorder)?;

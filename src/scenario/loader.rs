@@ -115,6 +115,17 @@ pub fn load_str(
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if let Err(m) = crate::names::check_name(&scenario.name) {
+            return Err(ScenarioError::new(
+                origin,
+                ErrorKind::Invalid,
+                format!(
+                    "there is no `name` key, so the file name's stem would be the name, but it \
+                     {m}; add a `name` key"
+                ),
+            )
+            .with_key("name"));
+        }
     }
 
     validate(&scenario).map_err(|inv| ctx.error_at(&inv.key, ErrorKind::Invalid, inv.message))?;

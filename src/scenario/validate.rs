@@ -60,6 +60,13 @@ fn participant_in_range(key: String, id: u32, n: u32) -> Res {
 
 /// Checks every rule of `scenarios/README.md`; returns the first violation found.
 pub(crate) fn validate(s: &Scenario) -> Res {
+    // It becomes the directory reports/runs/<name>-seed<N>/. Empty only before the loader
+    // fills it from the file stem (and checks that).
+    if !s.name.is_empty() {
+        if let Err(m) = crate::names::check_name(&s.name) {
+            return bad("name", m);
+        }
+    }
     if s.participants == 0 {
         return bad("participants", "must be at least 1, got 0");
     }

@@ -36,7 +36,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use exec::{execute, jobs, Job, RowOutcome, Shard};
-pub use output::{merge, read_dir, write_dir, SweepResult};
+pub use output::{merge, read_dir, write_dir, write_into, SweepResult, SWEEP_OUTPUT};
 pub use spec::{load, Param, Plan, Point, SweepSpec};
 
 /// An error about a sweep file, a sweep output directory or a sweep run. Every one is bad

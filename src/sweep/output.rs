@@ -18,6 +18,7 @@ use super::exec::Shard;
 use super::spec::{self, Plan};
 use super::stats::{self, Stat};
 use super::SweepError;
+use crate::outdir::{self, Committed, OutDirError, OutputKind, Prepared};
 use crate::report::plot::sweep::{metric_vs_parameter, MeanPoint, MeanSeries, XAxis};
 
 /// Version of the `sweep.json` layout; bumped on any incompatible change.
@@ -507,52 +508,51 @@ fn list(items: &[String]) -> String {
     s
 }
 
-/// An existing output directory is replaced only if it is empty or holds a sweep output
-/// (a `sweep.json`), so `--out .` or a typo can never delete unrelated files.
-pub fn check_replaceable(dir: &Path) -> Result<(), SweepError> {
-    let mut entries = std::fs::read_dir(dir).map_err(io(dir))?;
-    if entries.next().is_none() || dir.join("sweep.json").is_file() {
-        return Ok(());
+/// The files of a sweep's output directory (whole, merged or shard), for
+/// [`crate::outdir`]: a directory holding anything else is never replaced.
+pub const SWEEP_OUTPUT: OutputKind = OutputKind {
+    name: "sweep",
+    files: &[
+        "sweep.json",
+        "sweep.csv",
+        "perf.json",
+        "sweep_points.csv",
+        "summary.txt",
+    ],
+    subdirs: &[("plots", &["png", "svg"])],
+};
+
+impl From<OutDirError> for SweepError {
+    fn from(e: OutDirError) -> SweepError {
+        SweepError::new(e.path(), e.message())
     }
-    Err(SweepError::new(
-        dir,
-        "exists and is not a sweep output (no sweep.json); refusing to replace it",
-    ))
 }
 
-/// Writes a sweep's output directory atomically (a temporary sibling renamed into place when
-/// complete; nothing left behind on error): `sweep.json`, `sweep.csv`, `perf.json`, and for a
-/// whole sweep also `sweep_points.csv`, `summary.txt` and `plots/`.
+/// Writes a sweep's output directory safely ([`crate::outdir`]: refusals, lock, leftovers
+/// of killed runs, a temporary sibling swapped into place when complete): `sweep.json`,
+/// `sweep.csv`, `perf.json`, and for a whole sweep also `sweep_points.csv`, `summary.txt`
+/// and `plots/`. The CLI prepares the directory itself before running; this is the one-call
+/// form.
 ///
 /// # Errors
-/// An I/O, CSV or plotting failure, naming the path.
-pub fn write_dir(dir: &Path, r: &SweepResult, perf: &SweepPerf) -> Result<(), SweepError> {
-    if dir.exists() {
-        check_replaceable(dir)?;
-    }
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let name = dir
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sweep".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let result = write_all(&tmp, r, perf).and_then(|()| {
-        if dir.exists() {
-            check_replaceable(dir)?;
-            std::fs::remove_dir_all(dir).map_err(io(dir))?;
-        }
-        std::fs::rename(&tmp, dir).map_err(io(dir))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+/// The directory cannot be used or replaced; an I/O, CSV or plotting failure, naming the
+/// path (then the previous output is untouched).
+pub fn write_dir(dir: &Path, r: &SweepResult, perf: &SweepPerf) -> Result<Committed, SweepError> {
+    write_into(outdir::prepare(dir, &SWEEP_OUTPUT)?, r, perf)
+}
+
+/// Writes a sweep's files into `out`'s temporary directory and commits it (see
+/// [`write_dir`]).
+///
+/// # Errors
+/// As [`write_dir`].
+pub fn write_into(
+    out: Prepared,
+    r: &SweepResult,
+    perf: &SweepPerf,
+) -> Result<Committed, SweepError> {
+    write_all(out.temp(), r, perf)?;
+    Ok(out.commit()?)
 }
 
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), SweepError> {
@@ -895,7 +895,8 @@ mod tests {
         let e = write_dir(tmp.path(), &r, &SweepPerf::new(vec![], None, None))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("not a sweep output"), "{e}");
+        assert!(e.contains("refusing to replace it"), "{e}");
+        assert!(e.contains("precious.txt"), "{e}");
         assert!(tmp.path().join("precious.txt").is_file());
     }
 

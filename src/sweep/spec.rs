@@ -380,21 +380,24 @@ impl File<'_, '_> {
                 )),
             }
         };
-        let name = match string("name")? {
-            Some(n) if n.trim().is_empty() || n.contains(['/', '\\']) => {
-                return Err(self.err(
-                    "name",
-                    self.line(&["name"]),
-                    "must be non-empty and contain no path separator",
-                ))
-            }
-            Some(n) => n,
-            None => self
-                .origin
+        let explicit = string("name")?;
+        let name = explicit.clone().unwrap_or_else(|| {
+            self.origin
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "sweep".into()),
-        };
+                .unwrap_or_else(|| "sweep".into())
+        });
+        // It becomes the directory reports/sweeps/<name>/.
+        if let Err(m) = crate::names::check_name(&name) {
+            let message = match explicit {
+                Some(_) => m,
+                None => format!(
+                    "there is no `name` key, so the file name's stem would be the name, but \
+                     it {m}; add a `name` key"
+                ),
+            };
+            return Err(self.err("name", self.line(&["name"]), message));
+        }
         let description = string("description")?.unwrap_or_default();
         let Some(base) = string("base")? else {
             return Err(self.err(
