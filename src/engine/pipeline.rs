@@ -327,7 +327,7 @@ impl World {
         bytes: Bytes,
         hint: Option<Bytes>,
     ) {
-        let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.participants());
+        let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.nodes());
         let mut copies = std::mem::take(&mut self.scratch);
         copies.clear();
         let members = &self.channels[channel as usize].members;

@@ -122,8 +122,10 @@ pub(crate) struct Links {
 }
 
 impl Links {
+    /// The link model of `sc` for its network nodes (participants, then dedicated service
+    /// nodes; classes and degradation windows name participants only).
     pub(crate) fn new(sc: &Scenario) -> Links {
-        let n = sc.participants;
+        let n = sc.network_nodes();
         let net = &sc.network;
         let classes: Vec<ClassParams> = sc
             .node_classes
@@ -183,7 +185,11 @@ impl Links {
                 .collect()
         };
         Links {
-            class_of: assign_classes(&sc.node_classes, n),
+            class_of: {
+                let mut c = assign_classes(&sc.node_classes, sc.participants);
+                c.resize(n as usize, None);
+                c
+            },
             classes,
             uplinks: vec![Uplink::default(); n as usize],
             downlink_free_at: vec![0; n as usize],

@@ -300,7 +300,10 @@ enum Overlay {
 
 /// The simulated transport of one run.
 pub struct Network {
+    /// Network nodes: the participants, then the dedicated service nodes (`[light]`).
     n: u32,
+    /// Per node: part of the relay mesh (false for light clients).
+    relay: Vec<bool>,
     overlay: Overlay,
     latency: LatencyModel,
     loss: f64,
@@ -322,14 +325,15 @@ impl Network {
     /// Builds the network of `scenario` (validated) with its loaded region matrix.
     pub fn new(scenario: &Scenario, regions: Option<&RegionMatrix>) -> Result<Network, NetError> {
         let n = scenario.participants;
-        let latency = LatencyModel::new(&scenario.network.latency, regions, n)?;
+        let nodes = scenario.network_nodes();
+        let latency = LatencyModel::new(&scenario.network.latency, regions, nodes)?;
         let partitions = scenario
             .partitions
             .iter()
             .map(|p| PartitionWindow {
                 start: p.start.as_micros(),
                 heal: p.heal.as_micros(),
-                group_of: partition_groups(p, n),
+                group_of: partition_groups(p, n, nodes),
                 isolated: match &p.isolate {
                     Some(ids) => {
                         let mut v = vec![false; n as usize];
@@ -348,21 +352,31 @@ impl Network {
                 },
             })
             .collect();
+        // Relay nodes: every participant but the light clients, then the dedicated service
+        // nodes (light clients reach the mesh through service nodes only).
+        let relay: Vec<u32> = (0..nodes)
+            .filter(|&i| i >= n || !scenario.is_light_client(i))
+            .collect();
         let overlay = match scenario.network.dissemination {
             Dissemination::Broadcast => Overlay::Broadcast,
-            Dissemination::Relay => Overlay::Flood(topology::random_regular(
-                n,
+            Dissemination::Relay => Overlay::Flood(topology::random_regular_on(
+                &relay,
+                nodes,
                 scenario.network.mesh_degree,
                 &mut stream(scenario.seed, StreamKind::Topology, 0),
             )),
             Dissemination::Ring => Overlay::Flood(topology::ring_with_skips(n)),
         };
-        if let Overlay::Flood(g) = &overlay {
-            let components = g
-                .components()
-                .into_iter()
-                .max()
-                .map_or(0, |c| c as usize + 1);
+        if let (Overlay::Flood(g), Some(&first)) = (&overlay, relay.first()) {
+            let comp = g.components();
+            let mut others: Vec<u32> = relay
+                .iter()
+                .map(|&v| comp[v as usize])
+                .filter(|&c| c != comp[first as usize])
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            let components = 1 + others.len();
             if components > 1 {
                 let name = match scenario.network.dissemination {
                     Dissemination::Ring => "ring",
@@ -372,26 +386,39 @@ impl Network {
             }
         }
         Ok(Network {
-            n,
+            n: nodes,
+            relay: {
+                let mut r = vec![false; nodes as usize];
+                for &v in &relay {
+                    r[v as usize] = true;
+                }
+                r
+            },
             overlay,
             latency,
             loss: scenario.network.loss,
             duplicate: scenario.network.duplicate,
             partitions,
             faults_end: scenario.duration.as_micros(),
-            rngs: (0..n)
+            rngs: (0..nodes)
                 .map(|i| stream(scenario.seed, StreamKind::NetFrom, i as u64))
                 .collect(),
-            traffic: vec![NodeTraffic::default(); n as usize],
+            traffic: vec![NodeTraffic::default(); nodes as usize],
             copies: CopyCounts::default(),
             links: links::Links::new(scenario),
             neighbours: Vec::new(),
         })
     }
 
-    /// Number of participants.
-    pub fn participants(&self) -> u32 {
+    /// Number of network nodes: the participants, then the dedicated service nodes of
+    /// `[light]` (a packet's seen-set covers them all).
+    pub fn nodes(&self) -> u32 {
         self.n
+    }
+
+    /// Whether `node` is in the relay mesh (false for light clients).
+    pub fn is_relay(&self, node: u32) -> bool {
+        self.relay[node as usize]
     }
 
     /// The overlay graph packets are flooded over (`None` for broadcast).
@@ -421,7 +448,9 @@ impl Network {
             now >= p.start
                 && now < p.heal
                 && p.group_of[a as usize] != p.group_of[b as usize]
-                && p.one_way_from.as_ref().is_none_or(|f| f[a as usize])
+                && p.one_way_from
+                    .as_ref()
+                    .is_none_or(|f| f.get(a as usize).copied().unwrap_or(false))
         })
     }
 
@@ -642,8 +671,34 @@ impl Network {
     }
 }
 
+/// Group index of every network node for one partition (see `scenario::Partition`): the
+/// participants `0..n` as the scenario says; the dedicated service nodes `n..nodes` split
+/// by the same `fractions` among themselves, or in the group of unlisted participants
+/// (`ids`, `isolate`).
+fn partition_groups(p: &crate::scenario::Partition, n: u32, nodes: u32) -> Vec<u16> {
+    let mut group_of = participant_groups(p, n);
+    let services = nodes - n;
+    if services > 0 {
+        let extra = match &p.fractions {
+            Some(_) => participant_groups(p, services),
+            None => vec![group_of_unlisted(p); services as usize],
+        };
+        group_of.extend(extra);
+    }
+    group_of
+}
+
+/// The group of participants an `ids` / `isolate` partition does not list.
+fn group_of_unlisted(p: &crate::scenario::Partition) -> u16 {
+    match (&p.isolate, &p.ids) {
+        (Some(isolated), _) => isolated.len() as u16,
+        (None, Some(ids)) => ids.len() as u16,
+        _ => 0,
+    }
+}
+
 /// Group index of every participant for one partition (see `scenario::Partition`).
-fn partition_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
+fn participant_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
     let mut group_of = vec![0u16; n as usize];
     if let Some(fractions) = &p.fractions {
         let mut next = 0u32;
@@ -693,7 +748,7 @@ fn one_way_senders(p: &crate::scenario::Partition, n: u32) -> Vec<bool> {
             }
         }
     } else {
-        let group_of = partition_groups(p, n);
+        let group_of = participant_groups(p, n);
         for (i, g) in group_of.iter().enumerate() {
             from[i] = *g == 0;
         }

@@ -21,16 +21,19 @@
 
 pub mod duration;
 pub mod error;
+pub mod light;
 pub mod loader;
 pub mod regions;
 pub mod types;
 mod validate;
+mod validate_light;
 
 #[cfg(test)]
 mod tests;
 
 pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
+pub use light::{Light, NetworkSwitch, ServiceOffline, ServiceOfflineMode};
 pub use loader::{config_hash, load, load_str, Loaded};
 pub use regions::RegionMatrix;
 pub use types::*;

@@ -231,7 +231,7 @@ fn semantic_validation() {
         ("[network]\nloss = 1.5\n", Some(4), &["network.loss: must be in [0, 1], got 1.5"]),
         ("[network]\nloss = -0.1\n", Some(4), &["network.loss: must be in [0, 1]"]),
         ("[network]\nloss = nan\n", Some(4), &["network.loss: must be in [0, 1], got NaN"]),
-        ("[network]\ndissemination = \"relay\"\nmesh_degree = 0\n", Some(5), &["network.mesh_degree: must be at least 2 with dissemination = \"relay\" (4 participants)"]),
+        ("[network]\ndissemination = \"relay\"\nmesh_degree = 0\n", Some(5), &["network.mesh_degree: must be at least 2 with dissemination = \"relay\" (4 relay nodes)"]),
         ("[network]\ndissemination = \"relay\"\nmesh_degree = 1\n", Some(5), &["network.mesh_degree: must be at least 2", "degree 1 cannot connect them"]),
         ("report_interval = \"0s\"\n", Some(3), &["report_interval: must be greater than 0s"]),
         ("[workload]\nrate_per_s = 0.0\n", Some(4), &["workload.rate_per_s: is 0 and there is no [[workload.publish]]"]),

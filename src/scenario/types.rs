@@ -75,6 +75,23 @@ pub struct Scenario {
     /// both or neither). Omitted from the resolved config when it is the default.
     #[serde(default, skip_serializing_if = "Retrieval::is_default")]
     pub retrieval: Retrieval,
+    /// `[light]`: light clients behind service nodes (see [`super::light`]). Default:
+    /// none (every participant is a relay or broadcast member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub light: Option<super::light::Light>,
+}
+
+impl Scenario {
+    /// Nodes of the network: the participants, then the dedicated service nodes of
+    /// `[light]`.
+    pub fn network_nodes(&self) -> u32 {
+        self.participants + self.light.as_ref().map_or(0, |l| l.service_nodes)
+    }
+
+    /// Whether participant `i` is a light client (`[light]`).
+    pub fn is_light_client(&self, i: u32) -> bool {
+        self.light.as_ref().is_some_and(|l| l.is_client(i))
+    }
 }
 
 pub fn default_seed() -> u64 {

@@ -38,8 +38,11 @@ pub(crate) struct Churn {
     /// `Some` when the scenario has churn.
     stats: Option<ChurnStats>,
     presence: Vec<Presence>,
-    /// `presence == Online`, for the re-grafting code.
+    /// Per network node: in the relay mesh and online, for the re-grafting code (light
+    /// clients never; dedicated service nodes always).
     online: Vec<bool>,
+    /// Per network node: a relay-mesh member (not a light client).
+    mesh_member: Vec<bool>,
     /// Open offline windows per participant (nested windows).
     offline_depth: Vec<u32>,
     /// A heal event (end of the workload) is still queued: the run cannot settle before.
@@ -56,6 +59,9 @@ impl Churn {
     pub fn new(sc: &Scenario, plan: &ChurnPlan) -> Churn {
         let n = sc.participants as usize;
         let active = sc.churn.is_active();
+        let mesh_member: Vec<bool> = (0..sc.network_nodes())
+            .map(|i| i >= sc.participants || !sc.is_light_client(i))
+            .collect();
         Churn {
             mode: sc.churn.mode,
             seed: sc.seed,
@@ -64,7 +70,8 @@ impl Churn {
                 ..ChurnStats::default()
             }),
             presence: vec![Presence::Online; n],
-            online: vec![true; n],
+            online: mesh_member.clone(),
+            mesh_member,
             offline_depth: vec![0; n],
             heal_pending: false,
             mesh_degree: sc.network.mesh_degree as usize,
@@ -115,6 +122,9 @@ impl Churn {
 /// Relay re-grafting after participant `i` went offline (`up = false`) or came back.
 fn regraft(w: &mut World, i: u32, up: bool) {
     let c = &mut w.churn;
+    if !c.mesh_member[i as usize] {
+        return; // a light client is not in the relay mesh
+    }
     let Some(rng) = c.regraft_rng.as_mut() else {
         return;
     };
@@ -200,7 +210,7 @@ pub(crate) fn go_up(
         return Ok(());
     }
     c.presence[idx] = Presence::Online;
-    c.online[idx] = true;
+    c.online[idx] = c.mesh_member[idx];
     regraft(w, i, true);
     if w.churn.mode == ChurnMode::Crash {
         if let Some(c) = w.churn.stats() {
@@ -240,7 +250,7 @@ pub(crate) fn join(
         return Ok(());
     }
     w.churn.presence[idx] = Presence::Online;
-    w.churn.online[idx] = true;
+    w.churn.online[idx] = w.churn.mesh_member[idx];
     if let Some(c) = w.churn.stats() {
         c.joined += 1;
     }
