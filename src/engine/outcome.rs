@@ -9,7 +9,7 @@ use rustc_hash::FxHasher;
 use super::pipeline::World;
 use crate::driver::Driver;
 use crate::metrics::trace::Trace;
-use crate::metrics::{RunOutcome, StopReason, StoreOutcome};
+use crate::metrics::{LightStats, RunOutcome, StopReason, StoreOutcome};
 use crate::time::SimTime;
 
 /// Figures of the run loop itself.
@@ -28,6 +28,7 @@ pub(crate) fn finish(
     mut w: World,
     figures: LoopFigures,
     store: Option<StoreOutcome>,
+    light: Option<LightStats>,
 ) -> RunOutcome {
     let final_log_len = w
         .parts
@@ -70,6 +71,7 @@ pub(crate) fn finish(
         churn,
         trace: figures.trace,
         store,
+        light,
     }
 }
 

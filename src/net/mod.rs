@@ -192,11 +192,18 @@ pub struct Packet {
     /// Its message hash when the run uses retrieval hints (store retrieval), computed once
     /// by the engine and handed to every receiving core.
     pub hint: Option<Bytes>,
+    /// The recorder's index of the content message it carries (content, resend, repair
+    /// response), or [`Packet::NO_MESSAGE`] (sync, unknown): tells the recorder how each
+    /// delivery arrived. Set by the engine; the network never reads it.
+    pub message: std::cell::Cell<u32>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
 }
 
 impl Packet {
+    /// [`Packet::message`] of a packet that carries no recorded content message.
+    pub const NO_MESSAGE: u32 = u32::MAX;
+
     /// A packet from `origin` on `channel` in a network of `n` participants.
     pub fn new(channel: u32, origin: u32, kind: TrafficKind, bytes: Bytes, n: u32) -> Rc<Packet> {
         Packet::with_hint(channel, origin, kind, bytes, None, n)
@@ -217,8 +224,15 @@ impl Packet {
             kind,
             bytes,
             hint,
+            message: std::cell::Cell::new(Packet::NO_MESSAGE),
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
         })
+    }
+
+    /// True if `p` has received the packet.
+    fn has_seen(&self, p: u32) -> bool {
+        let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
+        self.seen.borrow()[word] & bit != 0
     }
 
     /// Marks `p` as having received the packet; true if it had not before.
@@ -536,6 +550,79 @@ impl Network {
                 self.neighbours = neighbours;
             }
         }
+    }
+
+    /// A light client hands `packet` (its own) to a service node by LightPush: counted as one
+    /// transmission of its origin, which is marked as having it (the relay mesh never sends
+    /// it back). The request copy itself goes by [`Network::send_direct`].
+    pub fn originate(&mut self, packet: &Packet) {
+        packet.mark_seen(packet.origin);
+        self.traffic[packet.origin as usize].transmissions_by_kind[packet.kind.index()] += 1;
+    }
+
+    /// Service node `via` publishes `packet` (a light client's, received by LightPush) into
+    /// the relay mesh at `now`: one copy to each of its mesh neighbours, counted as relayed
+    /// bytes. Nothing happens if `via` already had the packet (a repeated LightPush of the
+    /// same message: the relay's seen-cache drops it). Returns false in that case.
+    pub fn relay_publish(&mut self, now: SimTime, packet: &Packet, via: u32, out: &mut Vec<Copy>) -> bool {
+        if !packet.mark_seen(via) {
+            return false;
+        }
+        let size = packet.bytes.len() as u64;
+        if let Overlay::Flood(g) = &self.overlay {
+            let mut neighbours = std::mem::take(&mut self.neighbours);
+            neighbours.clear();
+            neighbours.extend_from_slice(g.neighbours(via));
+            for &to in &neighbours {
+                self.send_copy(now, via, to, size, packet.kind, true, out);
+            }
+            self.neighbours = neighbours;
+        }
+        true
+    }
+
+    /// One copy of `size` bytes of `kind` on the direct link `from -> to` at `now` (a
+    /// LightPush request, a Filter push, a service answer): the same link model as a relay
+    /// hop (uplink queue, partitions, loss, latency, duplication), appended to `out` unless
+    /// dropped. `forwarded`: the bytes are someone else's packet (a Filter push).
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_direct(
+        &mut self,
+        now: SimTime,
+        from: u32,
+        to: u32,
+        size: u64,
+        kind: TrafficKind,
+        forwarded: bool,
+        out: &mut Vec<Copy>,
+    ) {
+        self.send_copy(now, from, to, size, kind, forwarded, out);
+    }
+
+    /// A small control message (a ping, a subscribe request, a service's answer) on the
+    /// direct link `from -> to` sent at `now`: its arrival time, or `None` if a partition
+    /// cuts the link or random loss drops it. Its bytes are not counted here (the role
+    /// that sends it counts them) and it skips the uplink queue (it is tiny).
+    pub fn control_arrival(&mut self, now: SimTime, from: u32, to: u32) -> Option<SimTime> {
+        if self.is_cut(now, from, to) {
+            return None;
+        }
+        let rng = &mut self.rngs[from as usize];
+        if self.loss > 0.0 && rng.random::<f64>() < self.loss {
+            return None;
+        }
+        let extra = self.links.extra(now, from, to, self.faults_end);
+        if extra.lost {
+            return None;
+        }
+        let rng = &mut self.rngs[from as usize];
+        Some(now + self.latency.sample_us(from, to, rng) + extra.latency_us)
+    }
+
+    /// Whether `p` has received `packet` (for the Filter service: it pushes a packet only
+    /// once per subscriber).
+    pub fn has_seen(&self, packet: &Packet, p: u32) -> bool {
+        packet.has_seen(p)
     }
 
     /// A copy of `packet` from `from` arrives at `to` at `now`. On the first receipt a flooding

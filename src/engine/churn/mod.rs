@@ -69,7 +69,8 @@ impl Churn {
                 windows: plan.windows.clone(),
                 ..ChurnStats::default()
             }),
-            presence: vec![Presence::Online; n],
+            // Every network node, so that `is_online` answers for service nodes too.
+            presence: vec![Presence::Online; sc.network_nodes() as usize],
             online: mesh_member.clone(),
             mesh_member,
             offline_depth: vec![0; n],
@@ -85,9 +86,21 @@ impl Churn {
         }
     }
 
-    /// True if participant `i` is online (receives, sends, times out).
+    /// True if network node `i` (a participant, or a dedicated service node) is online
+    /// (receives, sends, times out).
     pub fn is_online(&self, i: u32) -> bool {
         self.presence[i as usize] == Presence::Online
+    }
+
+    /// Marks dedicated service node `node` down or back (the light role's service-node
+    /// outages); copies reaching it meanwhile are dropped like copies to an offline
+    /// participant.
+    pub fn set_service_online(&mut self, node: u32, online: bool) {
+        self.presence[node as usize] = if online {
+            Presence::Online
+        } else {
+            Presence::Offline
+        };
     }
 
     /// True if participant `i` left for good (not compared in final logs).
@@ -182,7 +195,7 @@ pub(crate) fn go_down(w: &mut World, now: SimTime, i: u32, roles: &mut dyn RoleH
         w.churn.offline_depth[idx] = 1;
     }
     w.churn.online[idx] = false;
-    roles.participant_down(now, i);
+    roles.participant_down(w, now, i);
     // Bytes still queued in its uplink never leave, although its driver saw them sent.
     w.net.drop_uplink_queue(i, now);
     w.parts.suspend(i); // offline participants are not waited for
@@ -269,7 +282,7 @@ pub(crate) fn join(
 /// Errors: a driver failed.
 pub(crate) fn heal(w: &mut World, now: SimTime, roles: &mut dyn RoleHooks) -> Result<(), RunError> {
     w.churn.heal_pending = false;
-    for i in 0..w.churn.presence.len() as u32 {
+    for i in 0..w.parts.len() {
         if w.churn.presence[i as usize] == Presence::Offline {
             w.churn.offline_depth[i as usize] = 1;
             go_up(w, now, i, roles)?;
