@@ -154,7 +154,12 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
         outcome.checked.push(name.clone());
 
         if opts.update {
-            let before = std::fs::read_to_string(&report_path).ok();
+            let before = crate::io_limits::read_capped_string(
+                &report_path,
+                crate::io_limits::REPORT_BYTES,
+                "a report.json",
+            )
+            .ok();
             let what = match &before {
                 None => "recorded (new)".to_string(),
                 Some(b) if *b == text => "unchanged".to_string(),
@@ -177,7 +182,12 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
                 message: "missing: record it with `sim check --update`".into(),
             });
         }
-        let committed_text = std::fs::read_to_string(&report_path).unwrap_or_default();
+        let committed_text = crate::io_limits::read_capped_string(
+            &report_path,
+            crate::io_limits::REPORT_BYTES,
+            "a report.json",
+        )
+        .unwrap_or_default();
         let committed = compare::load_report(&report_path)?;
         let c = compare::compare(&committed, &fresh, &policy);
         let schema_differs = committed.get("schema_version") != fresh.get("schema_version");

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod determinism;
 pub mod engine;
+pub mod io_limits;
 pub mod metrics;
 pub mod net;
 pub mod report;

@@ -11,6 +11,7 @@ use super::error::{line_of, ErrorKind, ScenarioError};
 use super::regions::RegionMatrix;
 use super::types::Scenario;
 use super::validate::validate;
+use crate::io_limits::{self, read_capped_string};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,11 +38,11 @@ pub struct Loaded {
 /// Reads `path` and loads it with [`load_str`].
 ///
 /// # Errors
-/// [`ErrorKind::Io`] naming the file and the OS reason when it cannot be read (or is not
-/// UTF-8); otherwise whatever [`load_str`] reports.
+/// [`ErrorKind::Io`] naming the file and the OS reason when it cannot be read, is not UTF-8,
+/// or is larger than [`io_limits::SCENARIO_BYTES`]; otherwise whatever [`load_str`] reports.
 pub fn load(path: &Path, seed: Option<u64>, overrides: &[String]) -> Result<Loaded, ScenarioError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::new(path, ErrorKind::Io, format!("cannot read file: {e}")))?;
+    let source = read_capped_string(path, io_limits::SCENARIO_BYTES, "a scenario file")
+        .map_err(|e| ScenarioError::new(path, ErrorKind::Io, e.to_string()))?;
     load_str(&source, path, seed, overrides)
 }
 
@@ -128,13 +129,15 @@ pub fn load_str(
         None => None,
         Some(rel) => {
             let path = base_dir.join(rel);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                ctx.error_at(
-                    "network.latency.regions",
-                    ErrorKind::Io,
-                    format!("cannot read region matrix \"{}\": {e}", path.display()),
-                )
-            })?;
+            let text = read_capped_string(&path, io_limits::REGION_MATRIX_BYTES, "a region matrix")
+                .map_err(|e| {
+                    let what = if e.is_too_large() { "" } else { "cannot read " };
+                    ctx.error_at(
+                        "network.latency.regions",
+                        ErrorKind::Io,
+                        format!("{what}region matrix \"{}\": {}", path.display(), e.reason()),
+                    )
+                })?;
             Some(RegionMatrix::parse(&text, &path)?)
         }
     };

@@ -18,6 +18,7 @@ use super::exec::Shard;
 use super::spec::{self, Plan};
 use super::stats::{self, Stat};
 use super::SweepError;
+use crate::io_limits::{self, read_capped_json, JsonError};
 use crate::report::plot::sweep::{metric_vs_parameter, MeanPoint, MeanSeries, XAxis};
 
 /// Version of the `sweep.json` layout; bumped on any incompatible change.
@@ -334,10 +335,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
 /// Naming the file: unreadable, not JSON of this layout, or another `schema_version`.
 pub fn read_dir(dir: &Path) -> Result<SweepResult, SweepError> {
     let path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| SweepError::new(&path, format!("cannot read sweep output: {e}")))?;
-    let r: SweepResult = serde_json::from_str(&text)
-        .map_err(|e| SweepError::new(&path, format!("not a sweep output: {e}")))?;
+    let r: SweepResult = read_capped_json(&path, io_limits::SWEEP_OUTPUT_BYTES, "a sweep output")
+        .map_err(|e| {
+        SweepError::new(
+            &path,
+            match e {
+                JsonError::Read(e) if e.is_too_large() => e.reason(),
+                JsonError::Read(e) => format!("cannot read sweep output: {}", e.reason()),
+                JsonError::Parse(e) => format!("not a sweep output: {e}"),
+            },
+        )
+    })?;
     if r.schema_version != SCHEMA_VERSION {
         return Err(SweepError::new(
             &path,
@@ -483,9 +491,8 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(SweepResult, SweepPerf), SweepError> {
     let mut perf_rows = Vec::new();
     for d in dirs {
         let path = d.join("perf.json");
-        if let Some(p) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<SweepPerf>(&t).ok())
+        if let Ok(p) =
+            read_capped_json::<SweepPerf>(&path, io_limits::SWEEP_OUTPUT_BYTES, "a sweep output")
         {
             perf_rows.extend(p.rows);
         }

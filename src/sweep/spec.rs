@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
 use super::SweepError;
+use crate::io_limits::{self, read_capped_string};
 use crate::scenario::{self, error::line_of, Loaded};
 
 /// Metrics used when the sweep file names none.
@@ -133,8 +134,8 @@ impl Plan {
 /// # Errors
 /// A [`SweepError`] naming `path` when it cannot be read, else as [`load_str`].
 pub fn load(path: &Path) -> Result<Plan, SweepError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| SweepError::new(path, format!("cannot read file: {e}")))?;
+    let source = read_capped_string(path, io_limits::SWEEP_FILE_BYTES, "a sweep file")
+        .map_err(|e| SweepError::new(path, e.to_string()))?;
     load_str(&source, path)
 }
 
@@ -158,13 +159,20 @@ pub fn load_str(source: &str, origin: &Path) -> Result<Plan, SweepError> {
     let spec = file.spec(&table)?;
 
     let base_line = file.line(&["base"]);
-    let base_text = std::fs::read_to_string(&spec.base_path).map_err(|e| {
+    let base_text = read_capped_string(
+        &spec.base_path,
+        io_limits::SCENARIO_BYTES,
+        "a scenario file",
+    )
+    .map_err(|e| {
+        let what = if e.is_too_large() { "" } else { "cannot read " };
         file.err(
             "base",
             base_line,
             format!(
-                "cannot read base scenario \"{}\": {e}",
-                spec.base_path.display()
+                "{what}base scenario \"{}\": {}",
+                spec.base_path.display(),
+                e.reason()
             ),
         )
     })?;

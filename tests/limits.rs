@@ -1,0 +1,132 @@
+//! Resource bounds (issue 10, "Validated scenarios that abort or never end" and "Smaller
+//! gaps"): byte caps on every file read from user input, upper bounds of the scenario schema,
+//! the memory estimate and `--max-memory`, `--jobs` capped at the CPUs, abbreviated dry runs,
+//! and the reproducers of the smaller gaps. Nothing here allocates much: every refusal happens
+//! before anything is simulated.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::sim;
+
+/// A tiny valid scenario.
+const TINY: &str = "participants = 3\nduration = \"2s\"\n[workload]\npayload_bytes = 16\n\
+                    [network.latency]\ndistribution = { kind = \"constant\", value = \"10ms\" }\n";
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Exit code 2, no panic, and every needle in stderr.
+fn assert_usage_error(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} missing from: {err}");
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) {
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
+
+/// `/dev/zero` given as any file the tool reads exits 2 quickly, saying the file is too large
+/// instead of reading until memory runs out.
+#[cfg(unix)]
+#[test]
+fn dev_zero_as_any_input_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("regions.toml"),
+        "participants = 3\nduration = \"2s\"\n[network.latency]\nregions = \"/dev/zero\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("base-zero.toml"),
+        "base = \"/dev/zero\"\n[sweep]\nprotocol = [\"none\"]\n",
+    )
+    .unwrap();
+    // A sweep output and a baseline directory whose files are /dev/zero.
+    std::fs::create_dir(d.join("shard")).unwrap();
+    symlink("/dev/zero", &d.join("shard/sweep.json"));
+    // A committed report.json that is larger than the cap: a sparse file (no disk used), refused
+    // from its size without reading.
+    std::fs::create_dir_all(d.join("baselines/b")).unwrap();
+    std::fs::write(d.join("baselines/b/scenario.toml"), TINY).unwrap();
+    std::fs::File::create(d.join("baselines/b/report.json"))
+        .and_then(|f| f.set_len(65 << 20))
+        .unwrap();
+    let good = sim(&["run", "tiny.toml", "--quiet", "--out", "good"], d);
+    assert!(good.status.success(), "{}", stderr(&good));
+    let report = "good/report.json";
+
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["validate", "/dev/zero"],
+            "16 MiB (the limit for a scenario file)",
+        ),
+        (
+            &["run", "/dev/zero"],
+            "16 MiB (the limit for a scenario file)",
+        ),
+        (
+            &["validate", "regions.toml"],
+            "1 MiB (the limit for a region matrix)",
+        ),
+        (
+            &["sweep", "/dev/zero"],
+            "1 MiB (the limit for a sweep file)",
+        ),
+        (
+            &["sweep", "base-zero.toml", "--dry-run"],
+            "16 MiB (the limit for a scenario file)",
+        ),
+        (
+            &["compare", "/dev/zero", report],
+            "64 MiB (the limit for a report.json)",
+        ),
+        (
+            &["compare", report, "/dev/zero"],
+            "64 MiB (the limit for a report.json)",
+        ),
+        (
+            &["compare", report, report, "--tolerances", "/dev/zero"],
+            "1 MiB (the limit for a tolerance file)",
+        ),
+        (
+            &["wire", "decode", "@/dev/zero"],
+            "8 MiB (the limit for a wire message file)",
+        ),
+        (
+            &["wire", "encode", "@/dev/zero"],
+            "8 MiB (the limit for a wire message file)",
+        ),
+        (
+            &["check", "--dir", "baselines"],
+            "64 MiB (the limit for a report.json)",
+        ),
+        (
+            &["check", "--dir", "baselines", "--tolerances", "/dev/zero"],
+            "1 MiB (the limit for a tolerance file)",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = sim(args, d);
+        assert_usage_error(&out, &[needle, "refusing to read (is it the right file?)"]);
+        assert!(
+            stderr(&out).contains("/dev/zero") || stderr(&out).contains("b/report.json"),
+            "{args:?}: the file is not named: {}",
+            stderr(&out)
+        );
+    }
+    // A sweep output is parsed as it is read (it may be hundreds of MB): /dev/zero is not
+    // JSON at its first byte, so nothing is read past it.
+    let out = sim(&["merge", "shard"], d);
+    assert_usage_error(&out, &["shard/sweep.json", "not a sweep output"]);
+}
