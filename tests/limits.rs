@@ -130,3 +130,58 @@ fn dev_zero_as_any_input_file_is_refused() {
     let out = sim(&["merge", "shard"], d);
     assert_usage_error(&out, &["shard/sweep.json", "not a sweep output"]);
 }
+
+/// The reproducers of issue 10 that `sim validate` used to accept and `sim run` then aborted
+/// on (allocation failure) or ran until killed: now both exit 2 before simulating, naming the
+/// file, the key and the bound, and write nothing.
+#[test]
+fn absurd_values_exit_2_at_validate_and_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("never-ends.toml"),
+        format!("{TINY}[[workload.publish]]\nat = \"1s\"\nsender = 0\ncount = 4294967295\ninterval = \"0s\"\n"),
+    )
+    .unwrap();
+    let sets: &[(&str, &str)] = &[
+        ("participants=1000000000", "must be at most 1,000,000"),
+        ("participants=4294967295", "must be at most 1,000,000"),
+        ("sds.bloom_capacity=4294967295", "must be at most 1,000,000"),
+        ("store.nodes=100000000", "must be at most 1,000"),
+        ("report_interval=1us", "limit of 100,000"),
+        (
+            "workload.rate_per_s=1e308",
+            "must be at most 1,000,000 messages/s",
+        ),
+        (
+            "workload.payload_bytes=4294967295",
+            "must be at most 153,600",
+        ),
+    ];
+    for (set, needle) in sets {
+        for cmd in ["validate", "run"] {
+            let out = sim(
+                &[cmd, "tiny.toml", "--set", set, "--out", "out"]
+                    [..if cmd == "run" { 6 } else { 4 }],
+                d,
+            );
+            assert_usage_error(
+                &out,
+                &["tiny.toml", &format!("--set {set}"), needle, "Upper bounds"],
+            );
+            assert!(!d.join("out").exists(), "{cmd} {set}: output written");
+        }
+    }
+    for cmd in [
+        &["validate", "never-ends.toml"][..],
+        &["run", "never-ends.toml", "--out", "out"],
+    ] {
+        let out = sim(cmd, d);
+        assert_usage_error(
+            &out,
+            &["never-ends.toml: line 10: workload.publish.0.count: must be at most 10,000,000"],
+        );
+        assert!(!d.join("out").exists());
+    }
+}

@@ -419,6 +419,8 @@ fn tidy_type_message(msg: &str) -> String {
 fn display_value(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
+        // `1e308`, not 309 digits.
+        toml::Value::Float(f) if f.is_finite() && f.abs() >= 1e16 => format!("{f:e}"),
         other => other.to_string(),
     }
 }

@@ -19,6 +19,7 @@
 //! file, the line (when known), the key or `--set` argument, and what is wrong. Every key,
 //! its unit, default and valid range: `scenarios/README.md`.
 
+pub mod bounds;
 pub mod duration;
 pub mod error;
 pub mod loader;
@@ -26,6 +27,8 @@ pub mod regions;
 pub mod types;
 mod validate;
 
+#[cfg(test)]
+mod bounds_tests;
 #[cfg(test)]
 mod tests;
 
