@@ -276,3 +276,35 @@ fn readme_lists_every_bound() {
         );
     }
 }
+
+/// `--set seed=18446744073709551615` works like `--seed 18446744073709551615` (issue 10,
+/// "Smaller gaps"): TOML integers stop at i64::MAX.
+#[test]
+fn set_seed_takes_any_u64() {
+    let l = load_src(BASE, &["seed=18446744073709551615"]).expect("u64::MAX seed");
+    assert_eq!(l.scenario.seed, u64::MAX);
+    let via_flag = load_str(BASE, Path::new(ORIGIN), Some(u64::MAX), &[]).unwrap();
+    assert_eq!(l.scenario, via_flag.scenario);
+    assert_eq!(l.config_hash, via_flag.config_hash);
+    // Later overrides win, in order; --seed wins over all.
+    let l = load_src(BASE, &["seed=18446744073709551615", "seed=5"]).unwrap();
+    assert_eq!(l.scenario.seed, 5);
+    let l = load_src(BASE, &["seed=5", "seed=9223372036854775808"]).unwrap();
+    assert_eq!(l.scenario.seed, 9_223_372_036_854_775_808);
+    let l = load_str(
+        BASE,
+        Path::new(ORIGIN),
+        Some(3),
+        &["seed=18446744073709551615".into()],
+    );
+    assert_eq!(l.unwrap().scenario.seed, 3);
+    // Past u64 and non-numbers stay errors naming the --set.
+    let e = load_src(BASE, &["seed=18446744073709551616"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--set seed=18446744073709551616"), "{e}");
+    let e = load_src(BASE, &["seed=-1"]).unwrap_err().to_string();
+    assert!(e.contains("--set seed=-1"), "{e}");
+    let e = load_src(BASE, &["seed=\"5\""]).unwrap_err().to_string();
+    assert!(e.contains("--set seed=5"), "{e}");
+}

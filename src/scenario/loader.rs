@@ -60,6 +60,8 @@ pub fn load(path: &Path, seed: Option<u64>, overrides: &[String]) -> Result<Load
 /// are created. `VALUE` is parsed as a TOML value (`42`, `0.5`, `true`, `"x"`, `[0.5, 0.5]`,
 /// `{ kind = "constant", value = "5ms" }`) and taken as a plain string when it does not
 /// parse, so `protocol=none` and `duration=90s` work. Quoted keys are not supported.
+/// `seed=N` takes any u64, like `--seed` (TOML integers stop at 9223372036854775807; a larger
+/// seed is applied after deserializing, as `--seed` is, and is not in [`Loaded::toml`]).
 ///
 /// `origin` is only used in error messages and to resolve relative paths; it is not read.
 ///
@@ -77,8 +79,22 @@ pub fn load_str(
         toml::from_str(source).map_err(|e| syntax_error(origin, source, &e))?;
 
     let mut sets = Vec::with_capacity(overrides.len());
+    // `--set seed=N` with N above i64::MAX (TOML integers are i64): applied like `--seed`.
+    let mut big_seed = None;
     for raw in overrides {
         let set = Override::parse(raw).map_err(|msg| override_error(origin, raw, None, msg))?;
+        if set.path == ["seed"] {
+            big_seed = None;
+            let text = raw.split_once('=').map_or("", |(_, v)| v.trim());
+            if matches!(set.value, toml::Value::String(_))
+                && text.bytes().all(|b| b.is_ascii_digit())
+            {
+                if let Ok(seed) = text.parse::<u64>() {
+                    big_seed = Some(seed);
+                    continue;
+                }
+            }
+        }
         set.apply(&mut table)
             .map_err(|(key, msg)| override_error(origin, raw, Some(key), msg))?;
         sets.push(set);
@@ -108,6 +124,9 @@ pub fn load_str(
     };
     let mut scenario: Scenario = toml::from_str(text).map_err(|e| ctx.de_error(text, &e))?;
 
+    if let Some(seed) = big_seed {
+        scenario.seed = seed;
+    }
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
