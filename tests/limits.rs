@@ -185,3 +185,123 @@ fn absurd_values_exit_2_at_validate_and_run() {
         assert!(!d.join("out").exists());
     }
 }
+
+/// `--set seed=18446744073709551615` works like `--seed 18446744073709551615`.
+#[test]
+fn set_seed_takes_the_whole_u64_range() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    let max = "18446744073709551615";
+    let a = sim(
+        &[
+            "run",
+            "tiny.toml",
+            "--quiet",
+            "--set",
+            &format!("seed={max}"),
+            "--out",
+            "a",
+        ],
+        d,
+    );
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = sim(
+        &["run", "tiny.toml", "--quiet", "--seed", max, "--out", "b"],
+        d,
+    );
+    assert!(b.status.success(), "{}", stderr(&b));
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join(p)).unwrap()).unwrap()
+    };
+    let (ra, rb) = (read("a/report.json"), read("b/report.json"));
+    assert_eq!(ra["seed"], serde_json::json!(u64::MAX));
+    assert_eq!(ra["summary"], rb["summary"]);
+    assert_eq!(ra["config_hash"], rb["config_hash"]);
+    let v = sim(
+        &["validate", "tiny.toml", "--set", &format!("seed={max}")],
+        d,
+    );
+    assert!(v.status.success(), "{}", stderr(&v));
+}
+
+/// `sweep = 5` says the key has the wrong type; written after `[set]` it says where it went.
+#[test]
+fn sweep_key_of_the_wrong_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(d.join("s.toml"), "base = \"tiny.toml\"\nsweep = 5\n").unwrap();
+    let out = sim(&["sweep", "s.toml", "--dry-run"], d);
+    assert_usage_error(
+        &out,
+        &[
+            "s.toml: line 2: sweep: has the wrong type: expected a table",
+            "got integer 5",
+        ],
+    );
+    assert!(
+        !stderr(&out).contains("missing required table"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(
+        d.join("s.toml"),
+        "base = \"tiny.toml\"\n[set]\nparticipants = 4\nsweep = 5\n",
+    )
+    .unwrap();
+    let out = sim(&["sweep", "s.toml", "--dry-run"], d);
+    assert_usage_error(
+        &out,
+        &["s.toml: line 4: set.sweep: `sweep = 5` is inside [set]"],
+    );
+}
+
+/// `sim merge` checks each shard's own `shard` field: index 9 of 3 is refused, and so are rows
+/// that do not belong to the shard the file claims.
+#[test]
+fn merge_checks_each_shards_own_shard_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("s.toml"),
+        "base = \"tiny.toml\"\nseeds = 2\n[sweep]\nprotocol = [\"sds\", \"none\"]\n",
+    )
+    .unwrap();
+    for k in ["1", "2"] {
+        let out = sim(
+            &[
+                "sweep",
+                "s.toml",
+                "--quiet",
+                "--shard",
+                &format!("{k}/2"),
+                "--out",
+                &format!("s{k}"),
+            ],
+            d,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let ok = sim(&["merge", "s1", "s2", "--quiet", "--out", "m"], d);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+
+    let edit = |dir: &str, from: &str, to: &str| {
+        let p = d.join(dir).join("sweep.json");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{text}");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    };
+    let shard_field = |k: usize, n: usize| {
+        format!("\"shard\": {{\n    \"index\": {k},\n    \"count\": {n}\n  }}")
+    };
+    edit("s2", &shard_field(2, 2), &shard_field(9, 3));
+    let out = sim(&["merge", "s1", "s2", "--out", "m2"], d);
+    assert_usage_error(&out, &["s2/sweep.json", "shard 9/3 is not a valid shard"]);
+    // A valid K/N whose rows are another shard's.
+    edit("s2", &shard_field(9, 3), &shard_field(1, 2));
+    let out = sim(&["merge", "s1", "s2", "--out", "m2"], d);
+    assert_usage_error(&out, &["s2/sweep.json", "does not belong to shard 1/2"]);
+    assert!(!d.join("m2").exists());
+}

@@ -396,6 +396,9 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(SweepResult, SweepPerf), SweepError> {
     }
     let seeds = &first.seeds;
     let seed_pos: BTreeMap<u64, usize> = seeds.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    for (d, p) in &parts {
+        check_shard(d, p, &seed_pos)?;
+    }
     let total = first.points.len() * seeds.len();
     let mut owner: Vec<Option<&Path>> = vec![None; total];
     let mut rows = Vec::with_capacity(total);
@@ -498,6 +501,53 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(SweepResult, SweepPerf), SweepError> {
         }
     }
     Ok((merged, SweepPerf::new(perf_rows, None, None)))
+}
+
+/// A shard output's own `shard` field is a valid `K/N` and every row it holds belongs to it
+/// (row `r` to shard `K/N` iff `r mod N = K - 1`, [`Shard::holds`]).
+fn check_shard(
+    dir: &Path,
+    p: &SweepResult,
+    seed_pos: &BTreeMap<u64, usize>,
+) -> Result<(), SweepError> {
+    let Some(s) = p.shard else {
+        return Ok(());
+    };
+    let path = dir.join("sweep.json");
+    if s.count == 0 || s.index == 0 || s.index > s.count {
+        return Err(SweepError::new(
+            &path,
+            format!(
+                "shard {}/{} is not a valid shard (K/N with 1 <= K <= N); refusing to merge",
+                s.index, s.count
+            ),
+        ));
+    }
+    let shard = Shard {
+        index: s.index,
+        count: s.count,
+    };
+    for r in &p.rows {
+        // Rows outside the grid are reported by the caller.
+        let Some(&si) = seed_pos.get(&r.seed) else {
+            continue;
+        };
+        let row = r.point.saturating_mul(seed_pos.len()).saturating_add(si);
+        if !shard.holds(row) {
+            return Err(SweepError::new(
+                &path,
+                format!(
+                    "row {row} (point {} seed {}) does not belong to shard {shard} (it holds \
+                     the rows r with r mod {} = {}); refusing to merge",
+                    r.point,
+                    r.seed,
+                    shard.count,
+                    shard.index - 1
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn list(items: &[String]) -> String {
@@ -889,6 +939,25 @@ mod tests {
         let d = write_shard(tmp.path(), "d", &bad);
         let e = merge(&[a, d]).unwrap_err().to_string();
         assert!(e.contains("not in the sweep's grid"), "{e}");
+
+        // A shard's own `shard` field must be valid and match its rows.
+        let bad_index = write_shard(
+            tmp.path(),
+            "e",
+            &result(vec![row(0, 2, 2.0)], Some(ShardOut { index: 9, count: 3 })),
+        );
+        let e = merge(&[bad_index]).unwrap_err().to_string();
+        assert!(
+            e.contains("e/sweep.json") && e.contains("shard 9/3 is not a valid shard"),
+            "{e}"
+        );
+        let wrong_rows = write_shard(tmp.path(), "f", &result(vec![row(0, 1, 1.0)], s(2)));
+        let e = merge(&[wrong_rows]).unwrap_err().to_string();
+        assert!(
+            e.contains("f/sweep.json")
+                && e.contains("row 0 (point 0 seed 1) does not belong to shard 2/2"),
+            "{e}"
+        );
 
         let e = merge(&[tmp.path().join("nope")]).unwrap_err().to_string();
         assert!(e.contains("nope") && e.contains("sweep.json"), "{e}");

@@ -454,17 +454,33 @@ impl File<'_, '_> {
                     "sweep",
                     self.line(&["sweep"]),
                     format!(
-                        "expected a table of KEY = [values] or ranges, got {}",
+                        "has the wrong type: expected a table ([sweep] with KEY = [values] or \
+                         KEY = {{ from, to, step }}), got {} {other}",
                         other.type_str()
                     ),
                 ))
             }
             None => {
+                // `sweep = ...` written after the `[set]` header lands in [set].
+                if let Some(toml::Value::Table(set)) = table.get("set") {
+                    if let Some(v) = set.get("sweep") {
+                        return Err(self.err(
+                            "set.sweep",
+                            self.line(&["set", "sweep"]),
+                            format!(
+                                "`sweep = {v}` is inside [set] (TOML puts every key after a \
+                                 [table] header into that table), and the required [sweep] \
+                                 table is missing: write [sweep] with KEY = [values] or KEY = \
+                                 {{ from, to, step }}"
+                            ),
+                        ));
+                    }
+                }
                 return Err(self.err(
                     "sweep",
                     None,
                     "missing required table [sweep] (KEY = [values] or { from, to, step })",
-                ))
+                ));
             }
         };
         if sweep.is_empty() {
@@ -918,6 +934,9 @@ mod tests {
             ("[sweep]\nprotocol = [\"sds\"]\n", &["base", "missing"]),
             ("base = \"nope.toml\"\n[sweep]\nprotocol = [\"sds\"]\n", &["line 1", "base", "nope.toml"]),
             ("base = \"base.toml\"\n", &["sweep", "missing"]),
+            ("base = \"base.toml\"\nsweep = 5\n", &["line 2", "sweep: has the wrong type: expected a table", "got integer 5"]),
+            ("base = \"base.toml\"\nsweep = [1, 2]\n", &["line 2", "sweep: has the wrong type", "got array"]),
+            ("base = \"base.toml\"\n[set]\nparticipants = 5\nsweep = 5\n", &["line 4", "set.sweep: `sweep = 5` is inside [set]", "[sweep] table is missing"]),
             ("base = \"base.toml\"\n[sweep]\n", &["no key to sweep"]),
             ("base = \"base.toml\"\n[sweep]\nprotocol = []\n", &["line 3", "sweep.protocol", "empty"]),
             ("base = \"base.toml\"\n[sweep]\nprotocol = \"sds\"\n", &["sweep.protocol", "[set]"]),
