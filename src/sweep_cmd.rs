@@ -11,6 +11,9 @@ use sdsim::sweep::{self, output, Shard};
 
 use crate::fail;
 
+/// Rows a dry run lists; the rest are counted.
+const DRY_RUN_ROWS: usize = 20;
+
 /// `sim sweep` options.
 pub struct SweepArgs {
     pub file: PathBuf,
@@ -31,10 +34,18 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     };
     let spec = &plan.spec;
     let jobs = sweep::jobs(&plan, a.shard);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = match a.jobs {
         Some(0) => return fail(&"--jobs must be at least 1"),
+        Some(n) if n > cpus => {
+            eprintln!(
+                "--jobs {n} lowered to {cpus}, the number of CPUs (runs are single-threaded: \
+                 more threads than CPUs only add memory)"
+            );
+            cpus
+        }
         Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        None => cpus,
     };
     let out = a.out.clone().unwrap_or_else(|| {
         let name = match a.shard {
@@ -68,7 +79,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     );
     if a.dry_run {
         let mut text = String::new();
-        for job in &jobs {
+        for job in jobs.iter().take(DRY_RUN_ROWS) {
             let p = &plan.points[job.point];
             text.push_str(&format!(
                 "row {} point {} seed {}: {}\n",
@@ -76,6 +87,13 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
                 job.point,
                 job.seed,
                 output::point_label(&plan, p)
+            ));
+        }
+        if jobs.len() > DRY_RUN_ROWS {
+            text.push_str(&format!(
+                "... and {} more run(s) ({} in all)\n",
+                jobs.len() - DRY_RUN_ROWS,
+                jobs.len()
             ));
         }
         print!("{text}");

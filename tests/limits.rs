@@ -305,3 +305,91 @@ fn merge_checks_each_shards_own_shard_field() {
     assert_usage_error(&out, &["s2/sweep.json", "does not belong to shard 1/2"]);
     assert!(!d.join("m2").exists());
 }
+
+/// `--jobs` above the number of CPUs is lowered, with a message (it used to start 100,000
+/// threads).
+#[test]
+fn sweep_jobs_are_capped_at_the_cpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("s.toml"),
+        "base = \"tiny.toml\"\n[sweep]\nprotocol = [\"sds\", \"none\"]\n",
+    )
+    .unwrap();
+    let out = sim(
+        &[
+            "sweep", "s.toml", "--quiet", "--jobs", "100000", "--out", "o",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(
+        stderr(&out).contains(&format!(
+            "--jobs 100000 lowered to {cpus}, the number of CPUs"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let perf: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("o/perf.json")).unwrap()).unwrap();
+    assert_eq!(perf["threads"], serde_json::json!(cpus));
+    // Within the CPUs: used as given, nothing said.
+    let out = sim(
+        &["sweep", "s.toml", "--quiet", "--jobs", "1", "--out", "o1"],
+        d,
+    );
+    assert!(
+        out.status.success() && !stderr(&out).contains("lowered"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A dry run of a big grid prints the count and the first 20 rows, not every row; a grid over
+/// the limit is refused at once, before any point is loaded.
+#[test]
+fn dry_run_of_a_big_grid_lists_the_first_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("big.toml"),
+        "base = \"tiny.toml\"\n[sweep]\n\"sds.causal_history\" = { from = 1, to = 100, step = 1 }\n\
+         \"network.loss\" = { from = 0.0, to = 0.99, step = 0.01 }\n",
+    )
+    .unwrap();
+    let out = sim(&["sweep", "big.toml", "--dry-run"], d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr(&out).contains("10000 points x 1 seeds = 10000 runs"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout.lines().count(), 21, "{stdout}");
+    assert!(
+        stdout.starts_with("row 0 point 0 seed 1: sds.causal_history=1, network.loss=0.0\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("row 19 point 19 seed 1"), "{stdout}");
+    assert!(
+        stdout.ends_with("... and 9980 more run(s) (10000 in all)\n"),
+        "{stdout}"
+    );
+
+    std::fs::write(
+        d.join("huge.toml"),
+        "base = \"tiny.toml\"\n[sweep]\n\"sds.resend_interval\" = { from = 1, to = 1000, step = 1 }\n\
+         \"network.loss\" = { from = 0.0, to = 0.999, step = 0.001 }\n",
+    )
+    .unwrap();
+    let out = sim(&["sweep", "huge.toml", "--dry-run"], d);
+    assert_usage_error(
+        &out,
+        &["huge.toml: line 2: sweep: 1000000 runs (points × seeds) is more than the limit of 100000"],
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -74,6 +74,25 @@ pub fn load_str(
     seed: Option<u64>,
     overrides: &[String],
 ) -> Result<Loaded, ScenarioError> {
+    load_str_cached(source, origin, seed, overrides, &mut RegionCache::default())
+}
+
+/// Region matrices already read, by path: loading many variants of one scenario (the points
+/// of a sweep) reads and parses its matrix once.
+#[derive(Debug, Default)]
+pub struct RegionCache(std::collections::BTreeMap<PathBuf, RegionMatrix>);
+
+/// [`load_str`], taking region matrices from `cache` (and adding those it reads).
+///
+/// # Errors
+/// As [`load_str`].
+pub fn load_str_cached(
+    source: &str,
+    origin: &Path,
+    seed: Option<u64>,
+    overrides: &[String],
+    cache: &mut RegionCache,
+) -> Result<Loaded, ScenarioError> {
     let original = DeTable::parse(source).map_err(|e| syntax_error(origin, source, &e))?;
     let mut table: toml::Table =
         toml::from_str(source).map_err(|e| syntax_error(origin, source, &e))?;
@@ -146,6 +165,9 @@ pub fn load_str(
 
     let regions = match &scenario.network.latency.regions {
         None => None,
+        Some(rel) if cache.0.contains_key(&base_dir.join(rel)) => {
+            cache.0.get(&base_dir.join(rel)).cloned()
+        }
         Some(rel) => {
             let path = base_dir.join(rel);
             let text = read_capped_string(&path, io_limits::REGION_MATRIX_BYTES, "a region matrix")
@@ -157,7 +179,9 @@ pub fn load_str(
                         format!("{what}region matrix \"{}\": {}", path.display(), e.reason()),
                     )
                 })?;
-            Some(RegionMatrix::parse(&text, &path)?)
+            let matrix = RegionMatrix::parse(&text, &path)?;
+            cache.0.insert(path, matrix.clone());
+            Some(matrix)
         }
     };
 

@@ -34,7 +34,7 @@ mod tests;
 
 pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
-pub use loader::{config_hash, load, load_str, Loaded};
+pub use loader::{config_hash, load, load_str, load_str_cached, Loaded, RegionCache};
 pub use regions::RegionMatrix;
 pub use types::*;
 

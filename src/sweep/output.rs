@@ -179,7 +179,7 @@ impl SweepResult {
                     point: p.index,
                     values: plan.values_of(p).into_iter().map(json_value).collect(),
                     overrides: p.overrides.clone(),
-                    config_hash: p.loaded.config_hash.clone(),
+                    config_hash: p.config_hash.clone(),
                     stats: None,
                 })
                 .collect(),

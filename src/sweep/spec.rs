@@ -40,8 +40,10 @@ pub const DEFAULT_METRICS: [&str; 3] = ["delivery_ratio", "latency_ms.p99", "byt
 pub const MAX_VALUES: usize = 10_000;
 /// Most seeds per point.
 pub const MAX_SEEDS: usize = 10_000;
-/// Most runs (points × seeds) in one sweep.
-pub const MAX_RUNS: usize = 1_000_000;
+/// Most runs (points × seeds) in one sweep: every point is loaded and validated before
+/// anything runs (tens of µs each), every row is kept in memory and written to `sweep.json`
+/// (~3 KB each, read back by `sim merge` within `io_limits::SWEEP_OUTPUT_BYTES`).
+pub const MAX_RUNS: usize = 100_000;
 
 const TOP_KEYS: [&str; 7] = [
     "name",
@@ -87,7 +89,9 @@ pub struct Param {
     pub line: Option<usize>,
 }
 
-/// One point of the grid: a value per swept key and the scenario it gives.
+/// One point of the grid: a value per swept key. Its scenario was loaded and validated when
+/// the plan was made; [`Plan::load_point`] loads it again for a run (points keep no scenario,
+/// so a grid of many points of a large base scenario stays small).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     /// 0-based index in grid order.
@@ -96,8 +100,8 @@ pub struct Point {
     pub value_index: Vec<usize>,
     /// Every override applied to the base scenario: `[set]` then the swept keys.
     pub overrides: Vec<String>,
-    /// The base scenario with the overrides applied (seed: the base's; each run sets its own).
-    pub loaded: Loaded,
+    /// The point's scenario `config_hash` (see `scenario::Loaded::config_hash`).
+    pub config_hash: String,
 }
 
 /// A sweep ready to run: the spec, every point loaded and validated, and the sweep's hash.
@@ -105,6 +109,8 @@ pub struct Point {
 pub struct Plan {
     pub spec: SweepSpec,
     pub points: Vec<Point>,
+    /// The base scenario's text, as read when the plan was made (points are loaded from it).
+    pub base_text: String,
     /// Lowercase hex SHA-256 of the sweep's definition: crate version, name, seeds,
     /// metrics, `[set]`, swept keys and values, and every point's `config_hash` (which covers
     /// the resolved scenario, so an edited base scenario changes it too). Shards of one
@@ -113,6 +119,22 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The scenario of point `p`: the base text with the point's overrides (seed: the base's;
+    /// each run sets its own). Same as when the plan was made, unless the region matrix file
+    /// changed since.
+    ///
+    /// # Errors
+    /// A [`SweepError`] naming the sweep file and the point, with the loader's message.
+    pub fn load_point(&self, p: &Point) -> Result<Loaded, SweepError> {
+        scenario::load_str(&self.base_text, &self.spec.base_path, None, &p.overrides).map_err(|e| {
+            SweepError::new(
+                &self.spec.file,
+                format!("point {} ({}): {e}", p.index, p.overrides.join(", ")),
+            )
+            .at("sweep", None)
+        })
+    }
+
     /// Runs in the whole sweep: points × seeds.
     pub fn runs(&self) -> usize {
         self.points.len() * self.spec.seeds.len()
@@ -191,25 +213,32 @@ pub fn load_str(source: &str, origin: &Path) -> Result<Plan, SweepError> {
 
     let mut points = Vec::new();
     let mut index = vec![0usize; spec.params.len()];
+    let mut regions = scenario::RegionCache::default();
     loop {
         let mut overrides = spec.set.clone();
         for (p, &i) in spec.params.iter().zip(&index) {
             overrides.push(format!("{}={}", p.key, literal(&p.values[i])));
         }
-        let loaded = scenario::load_str(&base_text, &spec.base_path, None, &overrides)
-            .map_err(|e| point_error(&file, &spec, points.len(), &index, &e))?;
+        let loaded =
+            scenario::load_str_cached(&base_text, &spec.base_path, None, &overrides, &mut regions)
+                .map_err(|e| point_error(&file, &spec, points.len(), &index, &e))?;
         points.push(Point {
             index: points.len(),
             value_index: index.clone(),
             overrides,
-            loaded,
+            config_hash: loaded.config_hash,
         });
         // Odometer: the last key varies fastest.
         let mut k = spec.params.len();
         loop {
             if k == 0 {
                 let hash = hash(&spec, &points);
-                return Ok(Plan { spec, points, hash });
+                return Ok(Plan {
+                    spec,
+                    points,
+                    base_text,
+                    hash,
+                });
             }
             k -= 1;
             index[k] += 1;
@@ -293,7 +322,7 @@ fn hash(spec: &SweepSpec, points: &[Point]) -> String {
         "metrics": spec.metrics,
         "set": spec.set,
         "parameters": params,
-        "points": points.iter().map(|p| p.loaded.config_hash.as_str()).collect::<Vec<_>>(),
+        "points": points.iter().map(|p| p.config_hash.as_str()).collect::<Vec<_>>(),
     });
     let digest = Sha256::digest(def.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -874,8 +903,10 @@ mod tests {
                 "sds.causal_history=6"
             ]
         );
-        assert_eq!(p.loaded.scenario.sds.causal_history, 6);
-        assert_eq!(p.loaded.scenario.network.loss, 0.1);
+        let loaded = plan.load_point(p).expect("point loads");
+        assert_eq!(loaded.scenario.sds.causal_history, 6);
+        assert_eq!(loaded.scenario.network.loss, 0.1);
+        assert_eq!(loaded.config_hash, p.config_hash);
         assert_eq!(plan.spec.metrics, DEFAULT_METRICS);
         assert_eq!(plan.spec.name, "s");
     }
@@ -981,7 +1012,7 @@ mod tests {
         assert_eq!(plan.spec.metrics, ["bytes_sent", "run.end_s"]);
         assert_eq!(plan.spec.params[0].key, "sds.causal_history");
         for p in &plan.points {
-            assert_eq!(p.loaded.scenario.participants, 6);
+            assert_eq!(plan.load_point(p).unwrap().scenario.participants, 6);
         }
         // The hash depends on the definition, not on formatting.
         let again = load_in(
