@@ -18,6 +18,7 @@ const DRY_RUN_ROWS: usize = 20;
 pub struct SweepArgs {
     pub file: PathBuf,
     pub jobs: Option<usize>,
+    pub max_memory: Option<u64>,
     pub shard: Option<Shard>,
     pub out: Option<PathBuf>,
     pub check_determinism: bool,
@@ -77,6 +78,39 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         },
         &plan.hash[..12]
     );
+    // Memory: the largest runs, one per thread, at once.
+    let totals: Vec<u64> = jobs
+        .iter()
+        .map(|j| plan.points[j.point].memory_bytes)
+        .collect();
+    let worst = jobs
+        .iter()
+        .max_by_key(|j| plan.points[j.point].memory_bytes)
+        .map(|j| &plan.points[j.point]);
+    let at_once = threads.min(jobs.len()).max(1);
+    if let Some(w) = worst {
+        eprintln!(
+            "memory estimate: ~{} for the largest run (point {}), ~{} for {at_once} at once",
+            sdsim::budget::human(w.memory_bytes as f64),
+            w.index,
+            sdsim::budget::human(sdsim::budget::concurrent_bytes(&totals, at_once) as f64)
+        );
+    }
+    if !a.dry_run {
+        if let (Some((limit, source)), Some(w)) = (crate::memory_limit(a.max_memory), worst) {
+            if sdsim::budget::concurrent_bytes(&totals, at_once) > limit {
+                let estimate = match plan.load_point(w) {
+                    Ok(l) => sdsim::budget::estimate(&l),
+                    Err(e) => return fail(&e),
+                };
+                if let Err(e) =
+                    sdsim::budget::check_sweep(&estimate, &totals, threads, limit, source)
+                {
+                    return fail(&format!("{}: {e}", a.file.display()));
+                }
+            }
+        }
+    }
     if a.dry_run {
         let mut text = String::new();
         for job in jobs.iter().take(DRY_RUN_ROWS) {

@@ -393,3 +393,145 @@ fn dry_run_of_a_big_grid_lists_the_first_rows() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// `--max-memory` below the estimate refuses the run (exit 2, nothing simulated or written),
+/// naming the estimate, the limit and the part that drives it; `sim validate` prints the
+/// estimate.
+#[test]
+fn memory_estimate_over_the_limit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(
+        d.join("s.toml"),
+        "base = \"tiny.toml\"\n[sweep]\nprotocol = [\"sds\", \"none\"]\n",
+    )
+    .unwrap();
+
+    let out = sim(&["run", "tiny.toml", "--max-memory", "1M", "--out", "o"], d);
+    assert_usage_error(
+        &out,
+        &[
+            "tiny.toml: the run needs an estimated",
+            "MB of memory, more than the limit of 1.0 MB (--max-memory)",
+            "the largest part: participants = 3",
+            "Memory estimate",
+        ],
+    );
+    assert!(!d.join("o").exists());
+    let out = sim(
+        &[
+            "run",
+            "tiny.toml",
+            "--check-determinism",
+            "--max-memory",
+            "1M",
+            "--out",
+            "o",
+        ],
+        d,
+    );
+    assert_usage_error(&out, &["more than the limit of 1.0 MB"]);
+
+    let out = sim(
+        &[
+            "sweep",
+            "s.toml",
+            "--max-memory",
+            "1M",
+            "--jobs",
+            "1",
+            "--out",
+            "o",
+        ],
+        d,
+    );
+    assert_usage_error(
+        &out,
+        &[
+            "s.toml: the largest run of the sweep needs an estimated",
+            "limit of 1.0 MB (--max-memory)",
+        ],
+    );
+    assert!(!d.join("o").exists());
+    // A dry run reports the estimate and runs nothing, whatever the limit.
+    let out = sim(&["sweep", "s.toml", "--max-memory", "1M", "--dry-run"], d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("memory estimate: ~"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Enough memory (or none): it runs.
+    let out = sim(
+        &[
+            "run",
+            "tiny.toml",
+            "--quiet",
+            "--max-memory",
+            "8G",
+            "--out",
+            "o",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sim(
+        &[
+            "run",
+            "tiny.toml",
+            "--quiet",
+            "--max-memory",
+            "none",
+            "--out",
+            "o2",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A malformed size is a usage error.
+    let out = sim(&["run", "tiny.toml", "--max-memory", "8X"], d);
+    assert_usage_error(&out, &["invalid size \"8X\""]);
+
+    let out = sim(&["validate", "tiny.toml"], d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("memory estimate: ~") && stdout.contains("largest part"),
+        "{stdout}"
+    );
+}
+
+/// A validated scenario too big for the machine is refused by `sim run` before simulating,
+/// by default against the available memory (MemAvailable): a million participants of a
+/// relay mesh need hundreds of GB. The estimate is printed by `sim validate`.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_million_participants_exceed_the_available_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/large-group-100k.toml");
+    let set = ["--set", "participants=1000000"];
+    let out = sim(&["validate", base.to_str().unwrap(), set[0], set[1]], d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("GB"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = sim(
+        &["run", base.to_str().unwrap(), set[0], set[1], "--out", "o"],
+        d,
+    );
+    assert_usage_error(
+        &out,
+        &[
+            "the run needs an estimated",
+            "GB of memory",
+            "MemAvailable",
+            "participants = 1000000",
+        ],
+    );
+    assert!(!d.join("o").exists());
+}

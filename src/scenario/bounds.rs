@@ -1,5 +1,5 @@
 //! Upper bounds of every size and rate key of the scenario schema, checked by
-//! [`super::validate`] before anything else: a value `sim validate` accepts must run, not abort
+//! `scenario::validate` before anything else: a value `sim validate` accepts must run, not abort
 //! on an allocation or run until killed. Each bound is generous for research and has a reason;
 //! [`bounds`] lists them all with their reasons, as `scenarios/README.md` ("Upper bounds") does
 //! (a unit test keeps the two in step). Memory is the finer guard: the estimate of

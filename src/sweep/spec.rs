@@ -102,6 +102,8 @@ pub struct Point {
     pub overrides: Vec<String>,
     /// The point's scenario `config_hash` (see `scenario::Loaded::config_hash`).
     pub config_hash: String,
+    /// Estimated peak resident bytes of one run of the point (`budget::Estimate::total_bytes`).
+    pub memory_bytes: u64,
 }
 
 /// A sweep ready to run: the spec, every point loaded and validated, and the sweep's hash.
@@ -226,6 +228,7 @@ pub fn load_str(source: &str, origin: &Path) -> Result<Plan, SweepError> {
             index: points.len(),
             value_index: index.clone(),
             overrides,
+            memory_bytes: crate::budget::estimate(&loaded).total_bytes(),
             config_hash: loaded.config_hash,
         });
         // Odometer: the last key varies fastest.
