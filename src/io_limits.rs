@@ -7,7 +7,7 @@
 //! after `cap` bytes, in well under a second; a regular file whose size is known to exceed the
 //! cap is refused before reading.
 //!
-//! The caps (documented in `scenarios/README.md` and `reports/README.md`, "File size limits"):
+//! The caps (documented in `scenarios/README.md`, "File size limits"):
 //!
 //! | kind | cap | why |
 //! |---|---|---|
