@@ -19,6 +19,7 @@
 //! file, the line (when known), the key or `--set` argument, and what is wrong. Every key,
 //! its unit, default and valid range: `scenarios/README.md`.
 
+pub mod bounds;
 pub mod duration;
 pub mod error;
 pub mod light;
@@ -29,12 +30,14 @@ mod validate;
 mod validate_light;
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod tests;
 
 pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
 pub use light::{Light, NetworkSwitch, ServiceOffline, ServiceOfflineMode};
-pub use loader::{config_hash, load, load_str, Loaded};
+pub use loader::{config_hash, load, load_str, load_str_cached, Loaded, RegionCache};
 pub use regions::RegionMatrix;
 pub use types::*;
 

@@ -323,7 +323,7 @@ fn semantic_validation() {
             Some(6),
             &["partitions.0.ids: needs at least one non-empty group"],
         ),
-        ("[sds]\ncausal_history = 1001\n", Some(4), &["sds.causal_history: must be at most 1000, got 1001"]),
+        ("[sds]\ncausal_history = 1001\n", Some(4), &["sds.causal_history: must be at most 1,000 (the core rejects messages with more entries; scenarios/README.md, \"Upper bounds\"), got 1001"]),
         ("[sds]\npossible_acks_threshold = 0\n", Some(4), &["sds.possible_acks_threshold: must be at least 1"]),
         ("[sds]\nbloom_capacity = 0\n", Some(4), &["sds.bloom_capacity: must be at least 1"]),
         ("[sds]\nbloom_error_rate = 1.0\n", Some(4), &["sds.bloom_error_rate: must be in (0, 1), got 1"]),
@@ -518,7 +518,7 @@ fn override_errors() {
     let s = err(
         "participants = 4\nduration = \"60s\"\n[sds]\ncausal_history = 5000\n",
         &["seed=3"],
-        &["line 4: sds.causal_history: must be at most 1000"],
+        &["line 4: sds.causal_history: must be at most 1,000"],
     );
     assert!(!s.contains("--set"), "{s}");
 }
@@ -549,14 +549,14 @@ fn regions_file_errors() {
 #[test]
 fn canonical_durations_in_json_and_toml() {
     let l = load_src(
-        "participants = 4\nduration = \"1.5s\"\ndrain = \"5400s\"\nreport_interval = \"250us\"\n",
+        "participants = 4\nduration = \"1.5s\"\ndrain = \"5400s\"\nreport_interval = \"62500us\"\n",
         &[],
     )
     .unwrap();
     let json = serde_json::to_value(&l.scenario).unwrap();
     assert_eq!(json["duration"], "1500ms");
     assert_eq!(json["drain"], "90m");
-    assert_eq!(json["report_interval"], "250us");
+    assert_eq!(json["report_interval"], "62500us");
     // Full round trip through TOML.
     let text = toml::to_string(&l.scenario).unwrap();
     let back = load_src(&text, &[]).unwrap();

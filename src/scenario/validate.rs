@@ -1,5 +1,6 @@
 //! Semantic validation of a deserialized [`Scenario`]: ranges and cross-field rules that
-//! serde cannot express. The valid range of every key is listed in `scenarios/README.md`.
+//! serde cannot express. The valid range of every key is listed in `scenarios/README.md`;
+//! upper bounds of sizes and rates are checked first, by [`super::bounds`].
 
 use super::duration::SignedDuration;
 use super::duration::SimDuration;
@@ -67,6 +68,7 @@ pub(crate) fn validate(s: &Scenario) -> Res {
             return bad("name", m);
         }
     }
+    super::bounds::check(s)?;
     if s.participants == 0 {
         return bad("participants", "must be at least 1, got 0");
     }
@@ -260,12 +262,6 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     }
 
     let sds = &s.sds;
-    if sds.causal_history > 1000 {
-        return bad(
-            "sds.causal_history",
-            format!("must be at most 1000, got {}", sds.causal_history),
-        );
-    }
     if sds.possible_acks_threshold == 0 {
         return bad("sds.possible_acks_threshold", "must be at least 1, got 0");
     }

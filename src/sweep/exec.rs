@@ -149,7 +149,7 @@ pub fn execute(
 
 fn run_job(plan: &Plan, job: &Job, check: bool) -> Result<RowOutcome, SweepError> {
     let point = &plan.points[job.point];
-    let mut loaded = point.loaded.clone();
+    let mut loaded = plan.load_point(point)?;
     loaded.scenario.seed = job.seed;
     let started = Instant::now();
     let result = if check {

@@ -18,6 +18,7 @@ use super::exec::Shard;
 use super::spec::{self, Plan};
 use super::stats::{self, Stat};
 use super::SweepError;
+use crate::io_limits::{self, read_capped_json, JsonError};
 use crate::outdir::{self, Committed, OutDirError, OutputKind, Prepared};
 use crate::report::plot::sweep::{metric_vs_parameter, MeanPoint, MeanSeries, XAxis};
 
@@ -179,7 +180,7 @@ impl SweepResult {
                     point: p.index,
                     values: plan.values_of(p).into_iter().map(json_value).collect(),
                     overrides: p.overrides.clone(),
-                    config_hash: p.loaded.config_hash.clone(),
+                    config_hash: p.config_hash.clone(),
                     stats: None,
                 })
                 .collect(),
@@ -335,10 +336,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
 /// Naming the file: unreadable, not JSON of this layout, or another `schema_version`.
 pub fn read_dir(dir: &Path) -> Result<SweepResult, SweepError> {
     let path = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| SweepError::new(&path, format!("cannot read sweep output: {e}")))?;
-    let r: SweepResult = serde_json::from_str(&text)
-        .map_err(|e| SweepError::new(&path, format!("not a sweep output: {e}")))?;
+    let r: SweepResult = read_capped_json(&path, io_limits::SWEEP_OUTPUT_BYTES, "a sweep output")
+        .map_err(|e| {
+        SweepError::new(
+            &path,
+            match e {
+                JsonError::Read(e) if e.is_too_large() => e.reason(),
+                JsonError::Read(e) => format!("cannot read sweep output: {}", e.reason()),
+                JsonError::Parse(e) => format!("not a sweep output: {e}"),
+            },
+        )
+    })?;
     if r.schema_version != SCHEMA_VERSION {
         return Err(SweepError::new(
             &path,
@@ -389,6 +397,9 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(SweepResult, SweepPerf), SweepError> {
     }
     let seeds = &first.seeds;
     let seed_pos: BTreeMap<u64, usize> = seeds.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    for (d, p) in &parts {
+        check_shard(d, p, &seed_pos)?;
+    }
     let total = first.points.len() * seeds.len();
     let mut owner: Vec<Option<&Path>> = vec![None; total];
     let mut rows = Vec::with_capacity(total);
@@ -484,14 +495,60 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(SweepResult, SweepPerf), SweepError> {
     let mut perf_rows = Vec::new();
     for d in dirs {
         let path = d.join("perf.json");
-        if let Some(p) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<SweepPerf>(&t).ok())
+        if let Ok(p) =
+            read_capped_json::<SweepPerf>(&path, io_limits::SWEEP_OUTPUT_BYTES, "a sweep output")
         {
             perf_rows.extend(p.rows);
         }
     }
     Ok((merged, SweepPerf::new(perf_rows, None, None)))
+}
+
+/// A shard output's own `shard` field is a valid `K/N` and every row it holds belongs to it
+/// (row `r` to shard `K/N` iff `r mod N = K - 1`, [`Shard::holds`]).
+fn check_shard(
+    dir: &Path,
+    p: &SweepResult,
+    seed_pos: &BTreeMap<u64, usize>,
+) -> Result<(), SweepError> {
+    let Some(s) = p.shard else {
+        return Ok(());
+    };
+    let path = dir.join("sweep.json");
+    if s.count == 0 || s.index == 0 || s.index > s.count {
+        return Err(SweepError::new(
+            &path,
+            format!(
+                "shard {}/{} is not a valid shard (K/N with 1 <= K <= N); refusing to merge",
+                s.index, s.count
+            ),
+        ));
+    }
+    let shard = Shard {
+        index: s.index,
+        count: s.count,
+    };
+    for r in &p.rows {
+        // Rows outside the grid are reported by the caller.
+        let Some(&si) = seed_pos.get(&r.seed) else {
+            continue;
+        };
+        let row = r.point.saturating_mul(seed_pos.len()).saturating_add(si);
+        if !shard.holds(row) {
+            return Err(SweepError::new(
+                &path,
+                format!(
+                    "row {row} (point {} seed {}) does not belong to shard {shard} (it holds \
+                     the rows r with r mod {} = {}); refusing to merge",
+                    r.point,
+                    r.seed,
+                    shard.count,
+                    shard.index - 1
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn list(items: &[String]) -> String {
@@ -882,6 +939,25 @@ mod tests {
         let d = write_shard(tmp.path(), "d", &bad);
         let e = merge(&[a, d]).unwrap_err().to_string();
         assert!(e.contains("not in the sweep's grid"), "{e}");
+
+        // A shard's own `shard` field must be valid and match its rows.
+        let bad_index = write_shard(
+            tmp.path(),
+            "e",
+            &result(vec![row(0, 2, 2.0)], Some(ShardOut { index: 9, count: 3 })),
+        );
+        let e = merge(&[bad_index]).unwrap_err().to_string();
+        assert!(
+            e.contains("e/sweep.json") && e.contains("shard 9/3 is not a valid shard"),
+            "{e}"
+        );
+        let wrong_rows = write_shard(tmp.path(), "f", &result(vec![row(0, 1, 1.0)], s(2)));
+        let e = merge(&[wrong_rows]).unwrap_err().to_string();
+        assert!(
+            e.contains("f/sweep.json")
+                && e.contains("row 0 (point 0 seed 1) does not belong to shard 2/2"),
+            "{e}"
+        );
 
         let e = merge(&[tmp.path().join("nope")]).unwrap_err().to_string();
         assert!(e.contains("nope") && e.contains("sweep.json"), "{e}");

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
 use super::SweepError;
+use crate::io_limits::{self, read_capped_string};
 use crate::scenario::{self, error::line_of, Loaded};
 
 /// Metrics used when the sweep file names none.
@@ -39,8 +40,10 @@ pub const DEFAULT_METRICS: [&str; 3] = ["delivery_ratio", "latency_ms.p99", "byt
 pub const MAX_VALUES: usize = 10_000;
 /// Most seeds per point.
 pub const MAX_SEEDS: usize = 10_000;
-/// Most runs (points × seeds) in one sweep.
-pub const MAX_RUNS: usize = 1_000_000;
+/// Most runs (points × seeds) in one sweep: every point is loaded and validated before
+/// anything runs (tens of µs each), every row is kept in memory and written to `sweep.json`
+/// (~3 KB each, read back by `sim merge` within `io_limits::SWEEP_OUTPUT_BYTES`).
+pub const MAX_RUNS: usize = 100_000;
 
 const TOP_KEYS: [&str; 7] = [
     "name",
@@ -86,7 +89,9 @@ pub struct Param {
     pub line: Option<usize>,
 }
 
-/// One point of the grid: a value per swept key and the scenario it gives.
+/// One point of the grid: a value per swept key. Its scenario was loaded and validated when
+/// the plan was made; [`Plan::load_point`] loads it again for a run (points keep no scenario,
+/// so a grid of many points of a large base scenario stays small).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     /// 0-based index in grid order.
@@ -95,8 +100,10 @@ pub struct Point {
     pub value_index: Vec<usize>,
     /// Every override applied to the base scenario: `[set]` then the swept keys.
     pub overrides: Vec<String>,
-    /// The base scenario with the overrides applied (seed: the base's; each run sets its own).
-    pub loaded: Loaded,
+    /// The point's scenario `config_hash` (see `scenario::Loaded::config_hash`).
+    pub config_hash: String,
+    /// Estimated peak resident bytes of one run of the point (`budget::Estimate::total_bytes`).
+    pub memory_bytes: u64,
 }
 
 /// A sweep ready to run: the spec, every point loaded and validated, and the sweep's hash.
@@ -104,6 +111,8 @@ pub struct Point {
 pub struct Plan {
     pub spec: SweepSpec,
     pub points: Vec<Point>,
+    /// The base scenario's text, as read when the plan was made (points are loaded from it).
+    pub base_text: String,
     /// Lowercase hex SHA-256 of the sweep's definition: crate version, name, seeds,
     /// metrics, `[set]`, swept keys and values, and every point's `config_hash` (which covers
     /// the resolved scenario, so an edited base scenario changes it too). Shards of one
@@ -112,6 +121,22 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The scenario of point `p`: the base text with the point's overrides (seed: the base's;
+    /// each run sets its own). Same as when the plan was made, unless the region matrix file
+    /// changed since.
+    ///
+    /// # Errors
+    /// A [`SweepError`] naming the sweep file and the point, with the loader's message.
+    pub fn load_point(&self, p: &Point) -> Result<Loaded, SweepError> {
+        scenario::load_str(&self.base_text, &self.spec.base_path, None, &p.overrides).map_err(|e| {
+            SweepError::new(
+                &self.spec.file,
+                format!("point {} ({}): {e}", p.index, p.overrides.join(", ")),
+            )
+            .at("sweep", None)
+        })
+    }
+
     /// Runs in the whole sweep: points × seeds.
     pub fn runs(&self) -> usize {
         self.points.len() * self.spec.seeds.len()
@@ -133,8 +158,8 @@ impl Plan {
 /// # Errors
 /// A [`SweepError`] naming `path` when it cannot be read, else as [`load_str`].
 pub fn load(path: &Path) -> Result<Plan, SweepError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| SweepError::new(path, format!("cannot read file: {e}")))?;
+    let source = read_capped_string(path, io_limits::SWEEP_FILE_BYTES, "a sweep file")
+        .map_err(|e| SweepError::new(path, e.to_string()))?;
     load_str(&source, path)
 }
 
@@ -158,13 +183,20 @@ pub fn load_str(source: &str, origin: &Path) -> Result<Plan, SweepError> {
     let spec = file.spec(&table)?;
 
     let base_line = file.line(&["base"]);
-    let base_text = std::fs::read_to_string(&spec.base_path).map_err(|e| {
+    let base_text = read_capped_string(
+        &spec.base_path,
+        io_limits::SCENARIO_BYTES,
+        "a scenario file",
+    )
+    .map_err(|e| {
+        let what = if e.is_too_large() { "" } else { "cannot read " };
         file.err(
             "base",
             base_line,
             format!(
-                "cannot read base scenario \"{}\": {e}",
-                spec.base_path.display()
+                "{what}base scenario \"{}\": {}",
+                spec.base_path.display(),
+                e.reason()
             ),
         )
     })?;
@@ -183,25 +215,33 @@ pub fn load_str(source: &str, origin: &Path) -> Result<Plan, SweepError> {
 
     let mut points = Vec::new();
     let mut index = vec![0usize; spec.params.len()];
+    let mut regions = scenario::RegionCache::default();
     loop {
         let mut overrides = spec.set.clone();
         for (p, &i) in spec.params.iter().zip(&index) {
             overrides.push(format!("{}={}", p.key, literal(&p.values[i])));
         }
-        let loaded = scenario::load_str(&base_text, &spec.base_path, None, &overrides)
-            .map_err(|e| point_error(&file, &spec, points.len(), &index, &e))?;
+        let loaded =
+            scenario::load_str_cached(&base_text, &spec.base_path, None, &overrides, &mut regions)
+                .map_err(|e| point_error(&file, &spec, points.len(), &index, &e))?;
         points.push(Point {
             index: points.len(),
             value_index: index.clone(),
             overrides,
-            loaded,
+            memory_bytes: crate::budget::estimate(&loaded).total_bytes(),
+            config_hash: loaded.config_hash,
         });
         // Odometer: the last key varies fastest.
         let mut k = spec.params.len();
         loop {
             if k == 0 {
                 let hash = hash(&spec, &points);
-                return Ok(Plan { spec, points, hash });
+                return Ok(Plan {
+                    spec,
+                    points,
+                    base_text,
+                    hash,
+                });
             }
             k -= 1;
             index[k] += 1;
@@ -285,7 +325,7 @@ fn hash(spec: &SweepSpec, points: &[Point]) -> String {
         "metrics": spec.metrics,
         "set": spec.set,
         "parameters": params,
-        "points": points.iter().map(|p| p.loaded.config_hash.as_str()).collect::<Vec<_>>(),
+        "points": points.iter().map(|p| p.config_hash.as_str()).collect::<Vec<_>>(),
     });
     let digest = Sha256::digest(def.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -449,17 +489,33 @@ impl File<'_, '_> {
                     "sweep",
                     self.line(&["sweep"]),
                     format!(
-                        "expected a table of KEY = [values] or ranges, got {}",
+                        "has the wrong type: expected a table ([sweep] with KEY = [values] or \
+                         KEY = {{ from, to, step }}), got {} {other}",
                         other.type_str()
                     ),
                 ))
             }
             None => {
+                // `sweep = ...` written after the `[set]` header lands in [set].
+                if let Some(toml::Value::Table(set)) = table.get("set") {
+                    if let Some(v) = set.get("sweep") {
+                        return Err(self.err(
+                            "set.sweep",
+                            self.line(&["set", "sweep"]),
+                            format!(
+                                "`sweep = {v}` is inside [set] (TOML puts every key after a \
+                                 [table] header into that table), and the required [sweep] \
+                                 table is missing: write [sweep] with KEY = [values] or KEY = \
+                                 {{ from, to, step }}"
+                            ),
+                        ));
+                    }
+                }
                 return Err(self.err(
                     "sweep",
                     None,
                     "missing required table [sweep] (KEY = [values] or { from, to, step })",
-                ))
+                ));
             }
         };
         if sweep.is_empty() {
@@ -853,8 +909,10 @@ mod tests {
                 "sds.causal_history=6"
             ]
         );
-        assert_eq!(p.loaded.scenario.sds.causal_history, 6);
-        assert_eq!(p.loaded.scenario.network.loss, 0.1);
+        let loaded = plan.load_point(p).expect("point loads");
+        assert_eq!(loaded.scenario.sds.causal_history, 6);
+        assert_eq!(loaded.scenario.network.loss, 0.1);
+        assert_eq!(loaded.config_hash, p.config_hash);
         assert_eq!(plan.spec.metrics, DEFAULT_METRICS);
         assert_eq!(plan.spec.name, "s");
     }
@@ -913,6 +971,9 @@ mod tests {
             ("[sweep]\nprotocol = [\"sds\"]\n", &["base", "missing"]),
             ("base = \"nope.toml\"\n[sweep]\nprotocol = [\"sds\"]\n", &["line 1", "base", "nope.toml"]),
             ("base = \"base.toml\"\n", &["sweep", "missing"]),
+            ("base = \"base.toml\"\nsweep = 5\n", &["line 2", "sweep: has the wrong type: expected a table", "got integer 5"]),
+            ("base = \"base.toml\"\nsweep = [1, 2]\n", &["line 2", "sweep: has the wrong type", "got array"]),
+            ("base = \"base.toml\"\n[set]\nparticipants = 5\nsweep = 5\n", &["line 4", "set.sweep: `sweep = 5` is inside [set]", "[sweep] table is missing"]),
             ("base = \"base.toml\"\n[sweep]\n", &["no key to sweep"]),
             ("base = \"base.toml\"\n[sweep]\nprotocol = []\n", &["line 3", "sweep.protocol", "empty"]),
             ("base = \"base.toml\"\n[sweep]\nprotocol = \"sds\"\n", &["sweep.protocol", "[set]"]),
@@ -957,7 +1018,7 @@ mod tests {
         assert_eq!(plan.spec.metrics, ["bytes_sent", "run.end_s"]);
         assert_eq!(plan.spec.params[0].key, "sds.causal_history");
         for p in &plan.points {
-            assert_eq!(p.loaded.scenario.participants, 6);
+            assert_eq!(plan.load_point(p).unwrap().scenario.participants, 6);
         }
         // The hash depends on the definition, not on formatting.
         let again = load_in(
