@@ -100,7 +100,14 @@ pub(crate) trait RoleHooks {
 
     /// Network node `node` received `packet` for the first time at `now` (any node: relay
     /// participants, light clients, service nodes), before its member, if any, handles it.
-    fn on_first_receipt(&mut self, _w: &mut World, _now: SimTime, _node: u32, _packet: &Rc<Packet>) {}
+    fn on_first_receipt(
+        &mut self,
+        _w: &mut World,
+        _now: SimTime,
+        _node: u32,
+        _packet: &Rc<Packet>,
+    ) {
+    }
 
     /// Participant `i`'s `slot` was drained; `missing_changed` as returned by `on_event`.
     fn after_drain(
@@ -303,6 +310,10 @@ impl World {
         if receipt == Receipt::Duplicate {
             return Ok(());
         }
+        let m = packet.message.get();
+        if m != Packet::NO_MESSAGE && self.net.is_relay(to) {
+            self.rec.sender_view_mut(m).reached_mesh.get_or_insert(now);
+        }
         roles.on_first_receipt(self, now, to, &packet);
         let Some(slot) = self
             .parts
@@ -418,10 +429,6 @@ impl World {
         packet.message.set(message);
         if roles.take_transmit(self, now, &packet) {
             return;
-        }
-        if message != Packet::NO_MESSAGE {
-            let view = self.rec.sender_view_mut(message);
-            view.reached_mesh.get_or_insert(now);
         }
         // A relay participant that serves Filter pushes its own messages to subscribers.
         roles.on_first_receipt(self, now, from, &packet);
@@ -582,10 +589,9 @@ impl World {
                 roles.on_transmit(self, now, channel, i, kind, &bytes, h, &id);
             }
             let message = match kind {
-                TrafficKind::Content | TrafficKind::Resend | TrafficKind::RepairResponse => self
-                    .rec
-                    .lookup(channel, &id)
-                    .unwrap_or(Packet::NO_MESSAGE),
+                TrafficKind::Content | TrafficKind::Resend | TrafficKind::RepairResponse => {
+                    self.rec.lookup(channel, &id).unwrap_or(Packet::NO_MESSAGE)
+                }
                 _ => Packet::NO_MESSAGE,
             };
             self.transmit(

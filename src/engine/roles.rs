@@ -30,7 +30,12 @@ impl Roles {
     /// Hands a store event to the store role, the other roles watching.
     ///
     /// Errors: a driver failed while the store role fed it.
-    pub fn handle_store(&mut self, w: &mut World, now: SimTime, e: StoreEv) -> Result<(), RunError> {
+    pub fn handle_store(
+        &mut self,
+        w: &mut World,
+        now: SimTime,
+        e: StoreEv,
+    ) -> Result<(), RunError> {
         let Some(mut store) = self.store.take() else {
             return Ok(());
         };
@@ -43,7 +48,12 @@ impl Roles {
     /// watch).
     ///
     /// Errors: as [`LightRole::handle`].
-    pub fn handle_light(&mut self, w: &mut World, now: SimTime, e: LightEv) -> Result<(), RunError> {
+    pub fn handle_light(
+        &mut self,
+        w: &mut World,
+        now: SimTime,
+        e: LightEv,
+    ) -> Result<(), RunError> {
         match self.light.as_mut() {
             Some(l) => l.handle(w, now, e),
             None => Ok(()),

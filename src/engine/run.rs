@@ -12,11 +12,11 @@
 
 use super::churn::{self, plan::ChurnAction, plan::ChurnPlan, Churn};
 use super::event::Ev;
+use super::light::LightRole;
 use super::outcome::{self, LoopFigures};
 use super::participants::{Clocks, Participants};
 use super::pipeline::{RunError, World};
 use super::roles::Roles;
-use super::light::LightRole;
 use super::store::StoreRole;
 use super::workload::{build_channels, Workload};
 use crate::metrics::trace::Trace;

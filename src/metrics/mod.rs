@@ -25,8 +25,8 @@ pub mod outcome;
 pub mod trace;
 
 pub use outcome::{
-    ChannelSpec, ChurnStats, LightStats, RunOutcome, StopReason, StoreClientStats,
-    StoreNodeStats, StoreOutcome,
+    ChannelSpec, ChurnStats, LightStats, RunOutcome, StopReason, StoreClientStats, StoreNodeStats,
+    StoreOutcome,
 };
 
 use rustc_hash::FxHashMap;
@@ -73,9 +73,9 @@ pub struct MessageTruth {
 pub struct SenderView {
     /// The publisher is a light client (it sends by LightPush).
     pub light: bool,
-    /// When a copy of it (any transmission: first, resend, repair response) first entered
-    /// the relay mesh: at publication for relay senders, when a service node published it
-    /// for light clients. `None`: it never left its sender.
+    /// When a relay node (not its publisher, not the service node it was handed to) first
+    /// received a copy of it (any transmission: first, resend, repair response): it entered
+    /// the mesh. `None`: it never left its sender, or died with its service node.
     pub reached_mesh: Option<SimTime>,
     /// When a service node first accepted a LightPush request carrying it.
     pub lightpush_accepted: Option<SimTime>,
@@ -429,7 +429,8 @@ impl Recorder {
     pub fn set_arrival(&mut self, m: u32, to: u32, via: Via, filter: bool) {
         let t = &self.messages[m as usize];
         if let Some(pos) = self.position(t.channel, to) {
-            self.arrival[self.row[m as usize] + pos] = via as u8 | if filter { FILTER_BIT } else { 0 };
+            self.arrival[self.row[m as usize] + pos] =
+                via as u8 | if filter { FILTER_BIT } else { 0 };
         }
     }
 

@@ -564,7 +564,13 @@ impl Network {
     /// the relay mesh at `now`: one copy to each of its mesh neighbours, counted as relayed
     /// bytes. Nothing happens if `via` already had the packet (a repeated LightPush of the
     /// same message: the relay's seen-cache drops it). Returns false in that case.
-    pub fn relay_publish(&mut self, now: SimTime, packet: &Packet, via: u32, out: &mut Vec<Copy>) -> bool {
+    pub fn relay_publish(
+        &mut self,
+        now: SimTime,
+        packet: &Packet,
+        via: u32,
+        out: &mut Vec<Copy>,
+    ) -> bool {
         if !packet.mark_seen(via) {
             return false;
         }

@@ -229,7 +229,10 @@ fn uneven_fractions_assign_contiguous_blocks() {
         isolate: None,
         direction: Default::default(),
     };
-    assert_eq!(partition_groups(&p, 10, 10), vec![0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
+    assert_eq!(
+        partition_groups(&p, 10, 10),
+        vec![0, 0, 0, 1, 1, 1, 2, 2, 2, 2]
+    );
     assert_eq!(partition_groups(&p, 7, 7), vec![0, 0, 1, 1, 2, 2, 2]);
 }
 

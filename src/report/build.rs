@@ -98,6 +98,13 @@ impl Report {
                 end_s: secs(e),
             }));
         }
+        if let Some(l) = &out.light {
+            faults.extend(l.windows.iter().map(|&(s, e)| FaultWindow {
+                kind: "service-offline".into(),
+                start_s: secs(s),
+                end_s: secs(e),
+            }));
+        }
         if let Some(c) = &out.churn {
             faults.extend(c.windows.iter().map(|&(s, e)| FaultWindow {
                 kind: "churn".into(),
@@ -214,6 +221,8 @@ impl Report {
                     client: s.client.clone(),
                     nodes: s.nodes.clone(),
                 }),
+                delivered_via: super::light::delivered_via(out),
+                light: super::light::light_summary(scenario, out),
             },
             faults,
             delivery_over_time: delivery_over_time(

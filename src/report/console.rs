@@ -109,5 +109,35 @@ pub fn summary_table(r: &Report) -> String {
             ),
         );
     }
+    if let Some(l) = &s.light {
+        let t = &l.telemetry;
+        row(
+            "light: LightPush accepted / sent",
+            format!(
+                "{} / {} ({} given up, {} timeouts)",
+                l.stats.lightpush_accepted,
+                l.stats.lightpush_requests,
+                l.stats.lightpush_given_up,
+                l.stats.lightpush_timeouts
+            ),
+        );
+        row(
+            "light: Filter pushes (to disconnected)",
+            format!(
+                "{} ({})",
+                l.stats.filter_pushes, l.stats.filter_pushes_to_disconnected
+            ),
+        );
+        row(
+            "\"sent\" but not delivered to all",
+            format!(
+                "{} of {} ({} acknowledged, {} propagated)",
+                t.sent.not_delivered_to_all,
+                t.sent.messages,
+                t.acknowledged.not_delivered_to_all,
+                t.propagated.not_delivered_to_all
+            ),
+        );
+    }
     String::from_utf8(out).unwrap_or_default()
 }

@@ -246,6 +246,7 @@ pub fn render(page: &Page) -> Result<String, (std::path::PathBuf, std::io::Error
     }
 
     bandwidth_table(&mut h, r);
+    super::light::html_section(&mut h, r.summary.light.as_ref());
     faults_table(&mut h, r);
     worst_tables(&mut h, page.participants);
     metrics_table(&mut h, r);

@@ -22,6 +22,7 @@ mod console;
 mod csv_files;
 mod files;
 pub mod html;
+pub mod light;
 mod perf;
 pub mod plot;
 mod replay;

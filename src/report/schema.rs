@@ -101,6 +101,11 @@ pub struct Summary {
     /// Store figures; omitted when the scenario has no store nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<StoreSummary>,
+    /// Delivered pairs by the kind of copy that brought the message.
+    pub delivered_via: super::light::DeliveredVia,
+    /// Light-client figures and the telemetry-optimism table; omitted without `[light]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub light: Option<super::light::LightSummary>,
 }
 
 /// Store nodes and store-client figures (`summary.store`): the strategy, the client

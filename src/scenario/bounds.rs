@@ -28,6 +28,8 @@ pub const MAX_BLOOM_CAPACITY: u32 = 1_000_000;
 pub const MAX_CAUSAL_HISTORY: u32 = 1_000;
 /// Most store nodes.
 pub const MAX_STORE_NODES: u32 = 1_000;
+/// Most dedicated service nodes (`[light]`).
+pub const MAX_SERVICE_NODES: u32 = 100_000;
 /// Most direct conversations.
 pub const MAX_CONVERSATIONS: u32 = 1_000_000;
 /// Most points of the delivery-over-time series, `(duration + drain) / report_interval`.
@@ -101,6 +103,7 @@ pub fn bounds() -> Vec<Bound> {
         b("sds.resend_interval", ">= 1ms".into(), "the core counts whole ms: a shorter interval would be 0 ms (a lower bound: a rate)"),
         b("sds.sync.interval", ">= 1ms".into(), "as `sds.resend_interval`"),
         b("store.nodes", t(MAX_STORE_NODES.into()), "each store node receives and keeps a copy of every content message"),
+        b("light.service_nodes", t(MAX_SERVICE_NODES.into()), "each is a relay node of the network (per-node state and traffic counters), like a participant without a core; nwaku serves 100 Filter subscribers per node, so 10,000 cover a million light clients"),
         b("workload.direct.conversations", t(MAX_CONVERSATIONS.into()), "each conversation is a channel with two cores, each with its own bloom filter"),
         b("node_classes.N.uplink_bps", "1 Tbit/s".into(), "2.5x the fastest Ethernet standard (400 Gbit/s)"),
         b("node_classes.N.downlink_bps", "1 Tbit/s".into(), "as `uplink_bps`"),
@@ -193,6 +196,40 @@ pub(crate) fn check(s: &Scenario) -> Res {
         MAX_STORE_NODES.into(),
         "each keeps a copy of every content message",
     )?;
+    if let Some(l) = &s.light {
+        at_most(
+            "light.service_nodes",
+            l.service_nodes.into(),
+            MAX_SERVICE_NODES.into(),
+            "each is a relay node of the network",
+        )?;
+        list_len(
+            "light.service_offline",
+            l.service_offline.len(),
+            MAX_WINDOWS,
+            "entries",
+        )?;
+        list_len(
+            "light.network_switch",
+            l.network_switch.len(),
+            MAX_ENTRIES,
+            "entries",
+        )?;
+        list_len("light.service_ids", l.service_ids.len(), MAX_IDS, "ids")?;
+        if let Some(ids) = &l.ids {
+            list_len("light.ids", ids.len(), MAX_IDS, "ids")?;
+        }
+        for (i, w) in l.network_switch.iter().enumerate() {
+            if let Some(ids) = &w.ids {
+                list_len(
+                    format!("light.network_switch.{i}.ids"),
+                    ids.len(),
+                    MAX_IDS,
+                    "ids",
+                )?;
+            }
+        }
+    }
     lists(s)
 }
 

@@ -38,8 +38,10 @@ pub struct Light {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_ids: Vec<u32>,
     /// Filter subscriptions each light client keeps (js-waku Filter `numPeersToUse`, 2).
-    #[serde(default = "default_service_peers")]
-    pub service_peers: u32,
+    /// Default: 2, or the number of service nodes if there are fewer; an explicit value must
+    /// not exceed them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_peers: Option<u32>,
     /// Service nodes each LightPush request goes to (js-waku LightPush `numPeersToUse`, 1).
     #[serde(default = "default_lightpush_peers")]
     pub lightpush_peers: u32,
@@ -76,6 +78,20 @@ pub struct Light {
     /// "1s" }` (an assumption: one libp2p reconnect).
     #[serde(default = "default_reconnect")]
     pub reconnect: Distribution,
+    /// Name of a `[[node_classes]]` entry every light client belongs to (its access link:
+    /// bandwidth, extra latency, extra loss), overriding other class assignments. Default:
+    /// none (classes as `[[node_classes]]` assigns them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_class: Option<String>,
+    /// Uplink rate of the dedicated service nodes in bits/s (their relay copies and Filter
+    /// pushes queue behind it). Default: unlimited. With a limit, a service node that
+    /// restarts loses the relay copies still queued, although it already answered the
+    /// LightPush request ("sent" but lost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_uplink_bps: Option<u64>,
+    /// Downlink rate of the dedicated service nodes in bits/s. Default: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_downlink_bps: Option<u64>,
     /// `[[light.service_offline]]`: windows in which a service node is down.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_offline: Vec<ServiceOffline>,
@@ -131,9 +147,8 @@ pub struct NetworkSwitch {
     pub reconnect: Option<Distribution>,
 }
 
-pub fn default_service_peers() -> u32 {
-    2
-}
+/// js-waku Filter `numPeersToUse` default.
+pub const DEFAULT_SERVICE_PEERS: u32 = 2;
 pub fn default_lightpush_peers() -> u32 {
     1
 }
@@ -165,6 +180,18 @@ pub fn default_reconnect() -> Distribution {
 }
 
 impl Light {
+    /// Service nodes in all: the dedicated ones and `service_ids`.
+    pub fn service_count(&self) -> u32 {
+        self.service_nodes + self.service_ids.len() as u32
+    }
+
+    /// Filter subscriptions per client: `service_peers`, or by default 2 capped at the
+    /// number of service nodes.
+    pub fn effective_service_peers(&self) -> u32 {
+        self.service_peers
+            .unwrap_or(DEFAULT_SERVICE_PEERS.min(self.service_count().max(1)))
+    }
+
     /// Whether participant `i` (of `n`) is a light client.
     pub fn is_client(&self, i: u32) -> bool {
         match (&self.clients, &self.ids) {

@@ -645,6 +645,39 @@ fn readme_documents_every_key() {
         end: SimDuration::ZERO,
     });
     s.retrieval.strategy = Some(RetrievalStrategy::Both);
+    s.light = Some(crate::scenario::Light {
+        clients: Some(1),
+        ids: Some(vec![]),
+        service_nodes: 1,
+        service_ids: vec![0],
+        service_peers: Some(1),
+        lightpush_peers: 1,
+        lightpush_timeout: SimDuration::ZERO,
+        lightpush_retry_interval: SimDuration::ZERO,
+        lightpush_max_attempts: 0,
+        keep_alive_interval: SimDuration::ZERO,
+        pings_before_renewal: 0,
+        subscription_timeout: SimDuration::ZERO,
+        max_subscribers: 0,
+        reconnect: Distribution::Constant {
+            value: SimDuration::ZERO,
+        },
+        client_class: Some("x".into()),
+        service_uplink_bps: Some(1),
+        service_downlink_bps: Some(1),
+        service_offline: vec![crate::scenario::ServiceOffline {
+            node: 0,
+            start: SimDuration::ZERO,
+            end: SimDuration::ZERO,
+            mode: Default::default(),
+        }],
+        network_switch: vec![crate::scenario::NetworkSwitch {
+            ids: Some(vec![]),
+            fraction: Some(0.0),
+            at: SimDuration::ZERO,
+            reconnect: None,
+        }],
+    });
     s.sds.lost_timeout = Some(SimDuration::ZERO);
     s.sds.lost_policy = LostPolicyName::Drop;
     s.sds.bloom_rollover = BloomRolloverName::Rebuild;
@@ -702,7 +735,10 @@ fn readme_documents_every_key() {
     }
     // Tables and full dotted paths of the main schema are spelled out.
     let is_distribution_field = |k: &str| {
-        k.starts_with("distribution") || k.contains(".jitter.") || k.contains(".distribution.")
+        k.starts_with("distribution")
+            || k.contains(".jitter.")
+            || k.contains(".distribution.")
+            || k.contains(".reconnect.")
     };
     for key in keys.iter().filter(|k| !is_distribution_field(k)) {
         assert!(

@@ -665,10 +665,17 @@ fn node_classes(s: &Scenario) -> Res {
             (Some(_), Some(_)) => {
                 return bad(key("ids"), "give exactly one of fraction or ids, not both")
             }
+            // A class for the light clients (`light.client_class`) needs no members of its
+            // own.
+            (None, None)
+                if s.light
+                    .as_ref()
+                    .and_then(|l| l.client_class.as_ref())
+                    .is_some_and(|name| name == &c.name) => {}
             (None, None) => {
                 return bad(
                     format!("node_classes.{i}"),
-                    "give exactly one of fraction or ids",
+                    "give exactly one of fraction or ids (or name the class in light.client_class)",
                 )
             }
             (Some(f), None) => {

@@ -38,6 +38,14 @@ pub(super) fn light(s: &Scenario) -> Res {
             "must be \"relay\" with [light]: light clients reach the group through service nodes in the relay mesh",
         );
     }
+    if let Some(name) = &l.client_class {
+        if !s.node_classes.iter().any(|c| &c.name == name) {
+            return bad(
+                "light.client_class",
+                format!("names no [[node_classes]] entry (got {name:?})"),
+            );
+        }
+    }
     services(s, l)?;
     timing(l)?;
     faults(s, l)
@@ -71,20 +79,31 @@ fn services(s: &Scenario, l: &Light) -> Res {
             return bad(key, format!("participant {id} is listed more than once"));
         }
     }
-    if l.service_peers == 0 || l.service_peers > count {
-        return bad(
-            "light.service_peers",
-            format!("must be in 1..={count} (the service nodes), got {}", l.service_peers),
-        );
+    if let Some(p) = l.service_peers {
+        if p == 0 || p > count {
+            return bad(
+                "light.service_peers",
+                format!("must be in 1..={count} (the service nodes), got {p}"),
+            );
+        }
     }
-    if l.lightpush_peers == 0 || l.lightpush_peers > l.service_peers {
+    let peers = l.effective_service_peers();
+    if l.lightpush_peers == 0 || l.lightpush_peers > peers {
         return bad(
             "light.lightpush_peers",
             format!(
-                "must be in 1..={} (light.service_peers), got {}",
-                l.service_peers, l.lightpush_peers
+                "must be in 1..={peers} (light.service_peers), got {}",
+                l.lightpush_peers
             ),
         );
+    }
+    for (key, bps) in [
+        ("light.service_uplink_bps", l.service_uplink_bps),
+        ("light.service_downlink_bps", l.service_downlink_bps),
+    ] {
+        if bps == Some(0) {
+            return bad(key, "must be greater than 0 bits/s (omit it for no limit)");
+        }
     }
     if l.max_subscribers == 0 {
         return bad("light.max_subscribers", "must be at least 1, got 0");

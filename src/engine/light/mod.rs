@@ -23,10 +23,10 @@
 //!   `keep_alive_interval`; after `pings_before_renewal` failures in a row it replaces the
 //!   node; a closed connection replaces it at once (`onPeerDisconnected`), and after a
 //!   reconnection it subscribes again (`onPeerConnected`).
-//! - **The sender's view**: a service node's publication of a light client's message sets
-//!   `reached_mesh`, its acceptance `lightpush_accepted`, and the Filter push of the
-//!   client's own message back to it `propagated` (the Waku API's
-//!   `message:send-propagated`).
+//! - **The sender's view**: a service node's acceptance of a LightPush request sets
+//!   `lightpush_accepted`, the Filter push of the client's own message back to it
+//!   `propagated` (the Waku API's `message:send-propagated`); `reached_mesh` is set by the
+//!   pipeline when a relay node first receives a copy from the mesh.
 //!
 //! Simplifications (documented in `scenarios/README.md`): message sizes on the wire are the
 //! SDS bytes (no Waku envelope or protocol framing); control messages (pings, subscribe
@@ -62,7 +62,11 @@ const NONE: u32 = u32::MAX;
 /// The light role's events (inside [`Ev::Light`]).
 pub(crate) enum LightEv {
     /// Attempt `attempt` of LightPush request `req` reaches service `service`.
-    PushArrive { req: u32, attempt: u16, service: u32 },
+    PushArrive {
+        req: u32,
+        attempt: u16,
+        service: u32,
+    },
     /// The service's answer to attempt `attempt` of request `req` reaches the client.
     PushAnswer { req: u32, attempt: u16 },
     /// Attempt `attempt` of request `req` times out unless answered.
@@ -187,8 +191,10 @@ pub(crate) struct LightRole {
     services: Vec<Service>,
     /// Per network node: its service index, or `NONE`.
     service_of: Vec<u32>,
-    requests: Vec<Option<Request>>,
-    free: Vec<u32>,
+    /// Requests in progress by id (ids are never reused, so a stale event cannot match a
+    /// later request).
+    requests: BTreeMap<u32, Request>,
+    next_request: u32,
     service_peers: usize,
     lightpush_peers: usize,
     lightpush_timeout: SimTime,
@@ -243,9 +249,9 @@ impl LightRole {
             client_of: Vec::new(),
             services,
             service_of,
-            requests: Vec::new(),
-            free: Vec::new(),
-            service_peers: l.service_peers as usize,
+            requests: BTreeMap::new(),
+            next_request: 0,
+            service_peers: l.effective_service_peers() as usize,
             lightpush_peers: l.lightpush_peers as usize,
             lightpush_timeout: l.lightpush_timeout.as_micros(),
             retry_interval: l.lightpush_retry_interval.as_micros(),
@@ -269,13 +275,11 @@ impl LightRole {
         };
         for (c, &node) in ids.iter().enumerate() {
             client_of[node as usize] = c as u32;
-            let mut rng = stream(sc.seed, StreamKind::Light, u64::from(node));
-            // The service nodes it starts with: a seeded choice of `service_peers` of them.
-            let mut order: Vec<u32> = (0..role.services.len() as u32).collect();
-            for j in 0..role.service_peers.min(order.len()) {
-                let pick = rng.random_range(j..order.len());
-                order.swap(j, pick);
-            }
+            let rng = stream(sc.seed, StreamKind::Light, u64::from(node));
+            // The service nodes it starts with: spread evenly (client k takes services k,
+            // k + 1, ... mod S), as a deployment's service nodes share their clients.
+            let count = role.services.len() as u32;
+            let order: Vec<u32> = (0..count).map(|j| (c as u32 + j) % count).collect();
             let mut client = Client {
                 node,
                 peers: Vec::new(),
@@ -370,7 +374,7 @@ impl LightRole {
                 }
             }
             LightEv::PushRetry { req } => {
-                if self.requests[req as usize].is_some() {
+                if self.requests.contains_key(&req) {
                     self.attempt(w, now, req);
                 }
             }
@@ -424,21 +428,23 @@ impl LightRole {
 
     /// Whether attempt `attempt` of request `req` is still the one awaited.
     fn current(&self, req: u32, attempt: u16) -> bool {
-        self.requests[req as usize]
-            .as_ref()
+        self.requests
+            .get(&req)
             .is_some_and(|r| r.attempt == attempt)
     }
 
     /// Sends the next attempt of request `req` to the client's LightPush peers (all of them
     /// the first time, one on a retry), or fails it at once when the client has none.
     fn attempt(&mut self, w: &mut World, now: SimTime, req: u32) {
-        let r = self.requests[req as usize]
-            .as_mut()
-            .expect("live request");
+        let r = self.requests.get_mut(&req).expect("live request");
         r.attempt += 1;
         let attempt = r.attempt;
         let c = &self.clients[r.client as usize];
-        let fanout = if attempt == 1 { self.lightpush_peers } else { 1 };
+        let fanout = if attempt == 1 {
+            self.lightpush_peers
+        } else {
+            1
+        };
         let targets: Vec<u32> = if c.connected && w.churn.is_online(c.node) {
             c.peers.iter().copied().take(fanout).collect()
         } else {
@@ -449,9 +455,7 @@ impl LightRole {
             self.fail(w, now, req);
             return;
         }
-        let r = self.requests[req as usize]
-            .as_ref()
-            .expect("live request");
+        let r = self.requests.get(&req).expect("live request");
         let size = r.packet.bytes.len() as u64 + LIGHTPUSH_OVERHEAD_BYTES;
         let (from, kind) = (c.node, r.packet.kind);
         for s in targets {
@@ -459,7 +463,8 @@ impl LightRole {
             let mut copies = std::mem::take(&mut self.scratch);
             copies.clear();
             let to = self.services[s as usize].node;
-            w.net.send_direct(now, from, to, size, kind, false, &mut copies);
+            w.net
+                .send_direct(now, from, to, size, kind, false, &mut copies);
             if let Some(copy) = copies.first() {
                 w.queue.push(
                     copy.arrival,
@@ -480,9 +485,7 @@ impl LightRole {
 
     /// An attempt failed: retry after the retry interval, or give the request up.
     fn fail(&mut self, w: &mut World, now: SimTime, req: u32) {
-        let r = self.requests[req as usize]
-            .as_mut()
-            .expect("live request");
+        let r = self.requests.get_mut(&req).expect("live request");
         if r.retries_left > 0 {
             r.retries_left -= 1;
             // A later answer to the failed attempt no longer counts.
@@ -499,14 +502,13 @@ impl LightRole {
     }
 
     fn finish(&mut self, req: u32) {
-        self.requests[req as usize] = None;
-        self.free.push(req);
+        self.requests.remove(&req);
     }
 
     /// A LightPush request reaches service `s`: unless it is down, the service publishes the
     /// message into the relay mesh, pushes it to its own Filter subscribers, and answers.
     fn push_arrive(&mut self, w: &mut World, now: SimTime, req: u32, attempt: u16, s: u32) {
-        let Some(r) = self.requests[req as usize].as_ref() else {
+        let Some(r) = self.requests.get(&req) else {
             return; // answered or given up meanwhile; the service would still publish,
                     // but the message is already in the mesh or abandoned by its client
         };
@@ -522,10 +524,6 @@ impl LightRole {
         copies.clear();
         if w.net.relay_publish(now, &packet, via, &mut copies) {
             w.schedule_copies(&packet, &copies);
-            let m = packet.message.get();
-            if m != Packet::NO_MESSAGE {
-                w.rec.sender_view_mut(m).reached_mesh.get_or_insert(now);
-            }
             self.scratch = copies;
             self.fanout(w, now, s, &packet);
         } else {
@@ -546,7 +544,7 @@ impl LightRole {
         if !self.current(req, attempt) {
             return;
         }
-        let r = self.requests[req as usize].as_ref().expect("checked");
+        let r = self.requests.get(&req).expect("checked");
         let c = &self.clients[r.client as usize];
         if !c.connected || !w.churn.is_online(c.node) {
             return; // lost with the connection; the attempt times out
@@ -641,7 +639,10 @@ impl LightRole {
         let c = &self.clients[client as usize];
         let epoch = c.epoch;
         self.stats.control_bytes += FILTER_REQUEST_BYTES;
-        match w.net.control_arrival(now, c.node, self.services[s as usize].node) {
+        match w
+            .net
+            .control_arrival(now, c.node, self.services[s as usize].node)
+        {
             Some(at) => w.queue.push(
                 at,
                 Ev::Light(LightEv::PeerRequest {
@@ -725,7 +726,15 @@ impl LightRole {
 
     /// A ping or subscribe outcome reaches `client`: success clears the peer's failures;
     /// `pings_before_renewal` failures in a row replace it.
-    fn peer_answer(&mut self, w: &mut World, now: SimTime, client: u32, s: u32, epoch: u32, ok: bool) {
+    fn peer_answer(
+        &mut self,
+        w: &mut World,
+        now: SimTime,
+        client: u32,
+        s: u32,
+        epoch: u32,
+        ok: bool,
+    ) {
         let c = &mut self.clients[client as usize];
         if c.epoch != epoch || !c.connected {
             return;
@@ -881,16 +890,9 @@ impl RoleHooks for LightRole {
             attempt: 0,
             retries_left: self.max_retries,
         };
-        let req = match self.free.pop() {
-            Some(k) => {
-                self.requests[k as usize] = Some(r);
-                k
-            }
-            None => {
-                self.requests.push(Some(r));
-                (self.requests.len() - 1) as u32
-            }
-        };
+        let req = self.next_request;
+        self.next_request = self.next_request.wrapping_add(1);
+        self.requests.insert(req, r);
         self.attempt(w, now, req);
         true
     }
@@ -914,12 +916,9 @@ impl RoleHooks for LightRole {
         let client = self.client_of.get(i as usize).copied().unwrap_or(NONE);
         if client != NONE {
             self.disconnect(client);
-            for k in 0..self.requests.len() {
-                if self.requests[k].as_ref().is_some_and(|r| r.client == client) {
-                    self.stats.lightpush_interrupted += 1;
-                    self.finish(k as u32);
-                }
-            }
+            let before = self.requests.len();
+            self.requests.retain(|_, r| r.client != client);
+            self.stats.lightpush_interrupted += (before - self.requests.len()) as u64;
         }
     }
 

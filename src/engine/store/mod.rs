@@ -405,7 +405,16 @@ impl StoreRole {
             _ => false,
         };
         if more {
-            w.drain(now, i, slot, false, &mut With { role: &mut *self, rest })?;
+            w.drain(
+                now,
+                i,
+                slot,
+                false,
+                &mut With {
+                    role: &mut *self,
+                    rest,
+                },
+            )?;
             settle_store_input(w, i, &held);
             self.send_request(w, now, id);
             return Ok(());
@@ -418,7 +427,16 @@ impl StoreRole {
             client.last_successful_query = now;
         }
         let connect = std::mem::take(&mut client.connect_pending);
-        w.drain(now, i, slot, false, &mut With { role: &mut *self, rest })?;
+        w.drain(
+            now,
+            i,
+            slot,
+            false,
+            &mut With {
+                role: &mut *self,
+                rest,
+            },
+        )?;
         settle_store_input(w, i, &held);
         if connect {
             self.query_on_connect(w, now, i, slot);
