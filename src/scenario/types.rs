@@ -11,8 +11,8 @@
 //! each re-exported here (every schema type is `scenario::types::X` and `scenario::X`):
 //! `workload.rs` (`[workload]`), `network.rs` (`[network]`, `[[node_classes]]`,
 //! `[[partitions]]`), `churn.rs` (`[churn]`), `store.rs` (`[store]`, `[retrieval]`). The
-//! schema names only `duration`: it never loads, validates or runs a scenario (`loader.rs`,
-//! `validate.rs`, `bounds.rs`, the engine).
+//! schema names `duration` for its values and never loads, validates or runs a scenario
+//! (`loader.rs`, `validate.rs`, `bounds.rs`, the engine).
 
 mod churn;
 mod network;
