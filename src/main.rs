@@ -201,6 +201,7 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out, quiet } => sweep_cmd::merge(&dirs, out, quiet),
         Command::Validate { scenario, set } => match scenario::load(&scenario, None, &set) {
             Ok(l) => {
+                print_advice(&scenario, &l.scenario);
                 println!(
                     "{}: ok ({} participants, protocol {:?}, config_hash {})",
                     scenario.display(),
@@ -352,6 +353,13 @@ fn memory_limit(flag: Option<u64>) -> Option<(u64, sdsim::budget::LimitSource)> 
     }
 }
 
+/// Prints the scenario's warnings about settings known to lose messages (stderr).
+fn print_advice(path: &std::path::Path, sc: &scenario::Scenario) {
+    for a in scenario::advice(sc) {
+        eprintln!("warning: {}: {a}", path.display());
+    }
+}
+
 fn run(
     path: &std::path::Path,
     seed: Option<u64>,
@@ -381,6 +389,7 @@ fn run(
         Err(e) => return fail(&e),
     };
     print_outdir_notes(&prepared);
+    print_advice(path, sc);
     let replay = report::replay_command(path, sc.seed, set);
     eprintln!(
         "{}: {} participants, protocol {:?}, seed {} (replay: {replay})",

@@ -156,7 +156,7 @@ fn report_html_is_self_contained_and_complete() {
         .expect("summary table");
     let summary_text = text_of(summary);
     assert!(
-        summary_text.contains("delivery ratio (after drain)"),
+        summary_text.contains("delivery ratio (end of run)"),
         "{summary_text}"
     );
     let ratio = report["summary"]["delivery_ratio"].as_f64().expect("ratio");

@@ -22,6 +22,7 @@
 //!   participant is that dependency's publisher.
 
 pub mod outcome;
+pub mod recovery;
 pub mod trace;
 
 pub use outcome::{

@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use super::schema::{
-    ChurnSummary, DeliveryPoint, FaultWindow, Percentiles, QueueSummary, RepairSummary, Report,
+    ChurnSummary, DeliveryPoint, Percentiles, QueueSummary, RepairSummary, Report,
     RunInfo, StoreSummary, Summary, SCHEMA_VERSION,
 };
 use super::units::{ratio, ratio_or_zero, round3, secs};
-use crate::metrics::{Recorder, RunOutcome};
+use crate::metrics::{Recorder, RunOutcome, StopReason};
 use crate::net::TrafficKind;
 use crate::scenario::{Protocol, Scenario};
 use crate::time::{SimTime, US_PER_S};
@@ -81,37 +81,7 @@ impl Report {
         let counters = rec.counters();
         let requested = msgs.iter().filter(|m| m.repair_requests > 0).count() as u64;
 
-        let mut faults: Vec<FaultWindow> = out
-            .network
-            .partition_windows()
-            .into_iter()
-            .map(|(s, e)| FaultWindow {
-                kind: "partition".into(),
-                start_s: secs(s),
-                end_s: secs(e),
-            })
-            .collect();
-        if let Some(st) = &out.store {
-            faults.extend(st.windows.iter().map(|&(s, e)| FaultWindow {
-                kind: "store-offline".into(),
-                start_s: secs(s),
-                end_s: secs(e),
-            }));
-        }
-        if let Some(l) = &out.light {
-            faults.extend(l.windows.iter().map(|&(s, e)| FaultWindow {
-                kind: "service-offline".into(),
-                start_s: secs(s),
-                end_s: secs(e),
-            }));
-        }
-        if let Some(c) = &out.churn {
-            faults.extend(c.windows.iter().map(|&(s, e)| FaultWindow {
-                kind: "churn".into(),
-                start_s: secs(s),
-                end_s: secs(e),
-            }));
-        }
+        let (faults, recovery) = super::faults::faults_and_recovery(scenario, out);
 
         Report {
             schema_version: SCHEMA_VERSION,
@@ -130,6 +100,7 @@ impl Report {
                 drain_used_s: secs(out.end.saturating_sub(workload_end)),
                 stop_reason: out.stop_reason.name().into(),
                 simulated_events: out.events,
+                warnings: warnings(scenario, out, expected - rec.delivered_pairs()),
             },
             summary: Summary {
                 messages_published: msgs.len() as u64,
@@ -223,6 +194,7 @@ impl Report {
                 }),
                 delivered_via: super::light::delivered_via(out),
                 light: super::light::light_summary(scenario, out),
+                recovery,
             },
             faults,
             delivery_over_time: delivery_over_time(
@@ -233,6 +205,35 @@ impl Report {
             config: scenario.clone(),
         }
     }
+}
+
+/// `run.warnings`: the scenario's [`crate::scenario::advice`], then what the stop left
+/// unfinished (`missing` expected deliveries, messages in incoming buffers).
+fn warnings(scenario: &Scenario, out: &RunOutcome, missing: u64) -> Vec<String> {
+    let mut w: Vec<String> = crate::scenario::advice(scenario)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let buffered: u64 = out.final_incoming_buffer.iter().map(|&x| x as u64).sum();
+    if missing == 0 && buffered == 0 {
+        return w;
+    }
+    let what = format!(
+        "{missing} expected deliveries missing and {buffered} messages in incoming buffers"
+    );
+    match out.stop_reason {
+        StopReason::DrainLimit => w.push(format!(
+            "stopped at the drain limit (drain = {} s) with {what}: the delivery ratio is \
+             not final; a longer `drain` may deliver more",
+            secs(scenario.drain.as_micros())
+        )),
+        StopReason::NoEvents => w.push(format!(
+            "nothing was left to happen (no timer, nothing in flight) with {what}: these \
+             deliveries can never happen"
+        )),
+        StopReason::Settled => {}
+    }
+    w
 }
 
 /// The delivery-over-time series in buckets of `interval` µs up to `end`.

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use super::schema::Report;
-use super::units::{human_bps, human_bytes};
+use super::units::{human_bps, human_bytes, human_recovery};
 
 /// The console summary table of a report.
 pub fn summary_table(r: &Report) -> String {
@@ -26,7 +26,7 @@ pub fn summary_table(r: &Report) -> String {
     );
     row("messages published", s.messages_published.to_string());
     row(
-        "delivery ratio (after drain)",
+        "delivery ratio (end of run)",
         format!(
             "{:.6}  ({} / {})",
             s.delivery_ratio, s.delivered, s.expected_deliveries
@@ -138,6 +138,38 @@ pub fn summary_table(r: &Report) -> String {
                 t.propagated.not_delivered_to_all
             ),
         );
+    }
+    const SHOWN: usize = 8;
+    for f in r.faults.iter().take(SHOWN) {
+        row(
+            &format!("recovery after {} {}-{} s", f.kind, f.start_s, f.end_s),
+            format!(
+                "99% {}, 100% {}  ({} of {} undelivered at its end)",
+                human_recovery(f.recovery_99_s),
+                human_recovery(f.recovery_100_s),
+                f.pairs_undelivered_at_end,
+                f.pairs_before_end
+            ),
+        );
+    }
+    if r.faults.len() > SHOWN {
+        row(
+            "",
+            format!("... {} more fault windows in report.json", r.faults.len() - SHOWN),
+        );
+    }
+    if let Some(rc) = &s.recovery {
+        row(
+            &format!("recovery after the last fault ({} s)", rc.faults_end_s),
+            format!(
+                "99% {}, 100% {}",
+                human_recovery(rc.recovery_99_s),
+                human_recovery(rc.recovery_100_s)
+            ),
+        );
+    }
+    for w in &r.run.warnings {
+        let _ = writeln!(out, "  warning: {w}");
     }
     String::from_utf8(out).unwrap_or_default()
 }

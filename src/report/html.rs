@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::compare::{numeric_leaves, Direction, Policy};
-use super::units::{human_bps, human_bytes, ratio};
+use super::units::{human_bps, human_bytes, human_recovery, ratio};
 use super::{Percentiles, Report, RunArtifacts};
 use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
@@ -319,7 +319,7 @@ fn summary_table(h: &mut String, r: &Report) {
     h.push_str("<table class=\"summary\">\n");
     row(
         h,
-        "delivery ratio (after drain)",
+        "delivery ratio (end of run)",
         &format!(
             "{:.6}  ({} / {})",
             s.delivery_ratio, s.delivered, s.expected_deliveries
@@ -504,14 +504,39 @@ fn faults_table(h: &mut String, r: &Report) {
         h.push_str("<p>No partitions or churn windows.</p>\n");
         return;
     }
-    h.push_str("<table>\n<tr><th>kind</th><th>start (s)</th><th>end (s)</th></tr>\n");
+    h.push_str(
+        "<p>Recovery: time from a window's end until 99% / all of the deliveries expected of \
+         messages published before that end were made (\"never\": not within the run).</p>\n",
+    );
+    h.push_str(
+        "<table>\n<tr><th>kind</th><th>start (s)</th><th>end (s)</th>\
+         <th>undelivered at end</th><th>recovery 99%</th><th>recovery 100%</th></tr>\n",
+    );
     for f in &r.faults {
+        let never = f.recovery_100_s.is_none();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr{}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            if never { " class=\"bad\"" } else { "" },
             escape(&f.kind),
             f.start_s,
-            f.end_s
+            f.end_s,
+            f.pairs_undelivered_at_end,
+            f.pairs_before_end,
+            human_recovery(f.recovery_99_s),
+            human_recovery(f.recovery_100_s),
+        );
+    }
+    if let Some(rc) = &r.summary.recovery {
+        let _ = writeln!(
+            h,
+            "<tr><td><b>after the last fault</b></td><td></td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            rc.faults_end_s,
+            rc.pairs_undelivered_at_faults_end,
+            human_recovery(rc.recovery_99_s),
+            human_recovery(rc.recovery_100_s),
         );
     }
     h.push_str("</table>\n");

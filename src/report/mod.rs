@@ -9,7 +9,7 @@
 //! another (`sim compare`, `sim check`); [`html`] renders `report.html`.
 //!
 //! Modules: `schema` (the types of `report.json`), `build` (a report from a `RunOutcome`),
-//! `units` (rounding and human units), `csv_files` (`messages.csv`, `nodes.csv`),
+//! `units` (rounding and human units), `faults` (fault windows and recovery times), `csv_files` (`messages.csv`, `nodes.csv`),
 //! `run_plots` (what each chart of a run shows; [`plot`] draws it), `console` (the summary
 //! table), `run_dir` (the run's output directory), `files` (errors, JSON, atomic files),
 //! `perf` (`perf.json`), `replay` (the reproducing command). The public items are re-exported
@@ -20,6 +20,7 @@ mod build;
 pub mod compare;
 mod console;
 mod csv_files;
+mod faults;
 mod files;
 pub mod html;
 pub mod light;
@@ -37,7 +38,7 @@ pub use perf::{peak_rss_bytes, Perf};
 pub use replay::{replay_command, shell_quote};
 pub use run_dir::{write_run_dir, write_run_files, write_run_into, RunArtifacts, RUN_OUTPUT};
 pub use schema::{
-    ChurnSummary, DeliveryPoint, FaultWindow, Percentiles, QueueSummary, RepairSummary, Report,
-    RunInfo, StoreSummary, Summary, SCHEMA_VERSION,
+    ChurnSummary, DeliveryPoint, FaultWindow, Percentiles, QueueSummary, RecoverySummary,
+    RepairSummary, Report, RunInfo, StoreSummary, Summary, SCHEMA_VERSION,
 };
 pub use units::human_bytes;

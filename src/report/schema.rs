@@ -42,6 +42,12 @@ pub struct RunInfo {
     pub drain_used_s: f64,
     pub stop_reason: String,
     pub simulated_events: u64,
+    /// What makes this run's figures less than final, in plain words: settings known to
+    /// lose messages (`crate::scenario::advice`, `key: message`) and, when the run stopped
+    /// at its drain limit (or ran out of events) with expected deliveries missing or
+    /// messages still in incoming buffers, how many. Empty for a run that settled with
+    /// nothing to warn about.
+    pub warnings: Vec<String>,
 }
 
 /// Headline figures.
@@ -106,6 +112,9 @@ pub struct Summary {
     /// Light-client figures and the telemetry-optimism table; omitted without `[light]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub light: Option<super::light::LightSummary>,
+    /// Recovery after the last fault window; omitted without fault windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoverySummary>,
 }
 
 /// Store nodes and store-client figures (`summary.store`): the strategy, the client
@@ -229,12 +238,42 @@ impl Percentiles {
     }
 }
 
-/// A fault window shown in reports and shaded in plots.
+/// A fault window shown in reports and shaded in plots, with the group's recovery after it
+/// (definitions: [`crate::metrics::recovery`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct FaultWindow {
+    /// `partition`, `degradation`, `store-offline`, `service-offline` or `churn`.
     pub kind: String,
     pub start_s: f64,
     pub end_s: f64,
+    /// Expected pairs of messages published before `end_s`.
+    pub pairs_before_end: u64,
+    /// Of them, pairs not delivered by `end_s`.
+    pub pairs_undelivered_at_end: u64,
+    /// Seconds from `end_s` until 99% of those pairs were delivered (0: already at the
+    /// end; `null`: never within the run).
+    pub recovery_99_s: Option<f64>,
+    /// Seconds from `end_s` until all of them were delivered (`null`: never).
+    pub recovery_100_s: Option<f64>,
+}
+
+/// `summary.recovery`: the recovery after the end of the last fault window, over every
+/// message published before it (omitted without fault windows).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoverySummary {
+    /// End of the last fault window (s).
+    pub faults_end_s: f64,
+    /// Expected pairs of messages published before it, not delivered by then.
+    pub pairs_undelivered_at_faults_end: u64,
+    /// Seconds from `faults_end_s` until 99% of those pairs were delivered (`null`: never).
+    pub recovery_99_s: Option<f64>,
+    /// Seconds from `faults_end_s` until all of them were delivered (`null`: never).
+    pub recovery_100_s: Option<f64>,
+    /// 1 if 99% was never reached within the run, else 0 (a sweep's mean of it is the
+    /// share of runs that never recovered).
+    pub never_99: u64,
+    /// 1 if 100% was never reached within the run, else 0.
+    pub never_100: u64,
 }
 
 /// One point of the delivery-over-time series (bucket end `t_s`).

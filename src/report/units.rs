@@ -72,6 +72,26 @@ pub(super) fn human_bps(bps: f64) -> String {
     format!("{v:.2} {}", units[u])
 }
 
+/// A recovery time in seconds for people: `never` for `None`, else [`human_secs`].
+pub(super) fn human_recovery(s: Option<f64>) -> String {
+    s.map_or_else(|| "never".to_owned(), human_secs)
+}
+
+/// Seconds for people: `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
+pub(super) fn human_secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1_000.0)
+    } else if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7_200.0 {
+        let t = s.round() as u64;
+        format!("{} min {:02} s", t / 60, t % 60)
+    } else {
+        let t = (s / 60.0).round() as u64;
+        format!("{} h {:02} min", t / 60, t % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +101,10 @@ mod tests {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(18_858), "18.86 KB");
         assert_eq!(human_bps(2_500_000.0), "2.50 Mbit/s");
+        assert_eq!(human_secs(0.85), "850 ms");
+        assert_eq!(human_secs(12.34), "12.3 s");
+        assert_eq!(human_secs(245.0), "4 min 05 s");
+        assert_eq!(human_secs(7_380.0), "2 h 03 min");
+        assert_eq!(human_recovery(None), "never");
     }
 }

@@ -38,7 +38,7 @@ fn absurd_values_are_refused_with_key_line_and_bound() {
         ("participants = 4294967295\nduration = \"60s\"\n", 1, "participants=4294967295", "participants", &["must be at most 1,000,000"]),
         ("participants = 4\nduration = \"60s\"\n[sds]\nbloom_capacity = 4294967295\n", 4, "sds.bloom_capacity=4294967295", "sds.bloom_capacity", &["must be at most 1,000,000"]),
         ("participants = 4\nduration = \"60s\"\n[store]\nnodes = 100000000\n", 4, "store.nodes=100000000", "store.nodes", &["must be at most 1,000"]),
-        ("participants = 4\nduration = \"60s\"\nreport_interval = \"1us\"\n", 3, "report_interval=1us", "report_interval", &["gives 60,000,000 points", "limit of 100,000", "use report_interval >= 600us"]),
+        ("participants = 4\nduration = \"60s\"\nreport_interval = \"1us\"\n", 3, "report_interval=1us", "report_interval", &["gives 3,660,000,000 points", "duration + drain = 61m", "limit of 100,000", "use report_interval >= 36600us"]),
         ("participants = 4\nduration = \"60s\"\n[workload]\nrate_per_s = 1e308\n", 4, "workload.rate_per_s=1e308", "workload.rate_per_s", &["must be at most 1,000,000 messages/s", "Upper bounds"]),
         ("participants = 4\nduration = \"60s\"\n[workload]\npayload_bytes = 4294967295\n", 4, "workload.payload_bytes=4294967295", "workload.payload_bytes", &["must be at most 153,600", "150 KiB"]),
         ("participants = 4\nduration = \"60s\"\n[workload.direct]\nconversations = 2000000\nrate_per_s = 1.0\n", 4, "workload.direct.conversations=2000000", "workload.direct.conversations", &["must be at most 1,000,000"]),

@@ -19,6 +19,7 @@
 //! file, the line (when known), the key or `--set` argument, and what is wrong. Every key,
 //! its unit, default and valid range: `scenarios/README.md`.
 
+pub mod advice;
 pub mod bounds;
 pub mod duration;
 pub mod error;
@@ -34,6 +35,7 @@ mod bounds_tests;
 #[cfg(test)]
 mod tests;
 
+pub use advice::{advice, Advice};
 pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
 pub use light::{Light, NetworkSwitch, ServiceOffline, ServiceOfflineMode};

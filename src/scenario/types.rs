@@ -49,8 +49,12 @@ pub struct Scenario {
     /// Length of the workload phase (messages are published only in it).
     pub duration: SimDuration,
     /// Upper bound of the drain phase after the workload: faults heal, no new messages,
-    /// protocol timers keep running until every participant is quiescent. Default 0s.
-    #[serde(default)]
+    /// protocol timers keep running, and the run stops as soon as it is settled (every
+    /// expected delivery made, every participant quiescent, nothing in flight) or when the
+    /// bound passes. Default 60m: long enough for js-waku's 10 resends 30 s apart and
+    /// several SDS-R rounds (T_max 120 s) after the last fault, so that a minimal scenario
+    /// reports a final delivery ratio; `"0s"` stops at the end of the workload.
+    #[serde(default = "default_drain")]
     pub drain: SimDuration,
     /// Unix time in ms at simulated time 0 (participants' wall clocks start here).
     /// Default 1_700_000_000_000 (2023-11-14T22:13:20Z).
@@ -115,6 +119,9 @@ impl Scenario {
 
 pub fn default_seed() -> u64 {
     1
+}
+pub fn default_drain() -> SimDuration {
+    SimDuration::from_secs(3_600)
 }
 pub fn default_epoch_unix_ms() -> u64 {
     1_700_000_000_000
