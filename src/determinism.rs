@@ -42,12 +42,25 @@ pub fn check(
     loaded: &scenario::Loaded,
     progress: &mut dyn FnMut(usize, SimTime),
 ) -> Result<(RunOutcome, report::Report, Check), crate::SimError> {
-    let (first, first_report) = crate::simulate_traced(loaded, &mut |t| progress(0, t))?;
+    check_observed(loaded, &crate::engine::run::Observe::default(), progress)
+}
+
+/// As [`check`], both runs recording what `observe` asks for (returned with the second).
+///
+/// Errors: as [`check`].
+pub fn check_observed(
+    loaded: &scenario::Loaded,
+    observe: &crate::engine::run::Observe,
+    progress: &mut dyn FnMut(usize, SimTime),
+) -> Result<(RunOutcome, report::Report, Check), crate::SimError> {
+    let (first, first_report) =
+        crate::simulate_observed(loaded, observe, true, &mut |t| progress(0, t))?;
     let first_trace = first.trace.clone().unwrap_or_default();
     let first_json = report_text(&first_report);
     let events = first.events;
     drop(first);
-    let (second, second_report) = crate::simulate_traced(loaded, &mut |t| progress(1, t))?;
+    let (second, second_report) =
+        crate::simulate_observed(loaded, observe, true, &mut |t| progress(1, t))?;
     let second_trace = second.trace.clone().unwrap_or_default();
     let divergence = compare(
         &first_trace,

@@ -72,9 +72,28 @@ pub fn simulate_traced(
     loaded: &scenario::Loaded,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<(RunOutcome, report::Report), SimError> {
-    let sim = Simulation::new(&loaded.scenario, loaded.regions.as_ref())?.with_trace();
+    simulate_observed(loaded, &engine::run::Observe::default(), true, progress)
+}
+
+/// Like [`simulate`], recording what `observe` asks for ([`RunOutcome::message_trace`],
+/// [`RunOutcome::timeseries`]; the report is the same as without) and, if `traced`, the
+/// event hash of [`simulate_traced`].
+///
+/// Errors: as [`simulate`].
+pub fn simulate_observed(
+    loaded: &scenario::Loaded,
+    observe: &engine::run::Observe,
+    traced: bool,
+    progress: &mut dyn FnMut(SimTime),
+) -> Result<(RunOutcome, report::Report), SimError> {
+    let sc = &loaded.scenario;
+    let mut sim = Simulation::new(sc, loaded.regions.as_ref())?
+        .observe(observe, sc.report_interval.as_micros());
+    if traced {
+        sim = sim.with_trace();
+    }
     let outcome = sim.run(progress)?;
-    let report = report::Report::build(&loaded.scenario, &loaded.config_hash, &outcome);
+    let report = report::Report::build(sc, &loaded.config_hash, &outcome);
     Ok((outcome, report))
 }
 

@@ -11,6 +11,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use sdsim::engine::run::Observe;
 use sdsim::names::escape_controls;
 use sdsim::outdir;
 use sdsim::report::{self, Perf, RunArtifacts};
@@ -54,6 +55,18 @@ enum Command {
         /// `none`). Default: the available memory (MemAvailable).
         #[arg(long, value_name = "SIZE", value_parser = sdsim::budget::parse_size)]
         max_memory: Option<u64>,
+        /// Also write deliveries.csv: one row per expected delivery (message, receiver,
+        /// publish and delivery time, how it arrived).
+        #[arg(long)]
+        deliveries: bool,
+        /// Also write timeseries.csv: every participant every report_interval (delivered,
+        /// buffered, bytes up/down, online).
+        #[arg(long)]
+        timeseries: bool,
+        /// Also write message_trace.csv: every event in the life of one message (its id
+        /// from messages.csv, a hex prefix of it, or a scripted label).
+        #[arg(long, value_name = "ID")]
+        trace_message: Option<String>,
     },
     /// Run a parameter sweep (a base scenario, a grid of overrides, seeds) in parallel.
     Sweep {
@@ -170,14 +183,24 @@ fn main() -> ExitCode {
             quiet,
             check_determinism,
             max_memory,
+            deliveries,
+            timeseries,
+            trace_message,
         } => run(
             &scenario,
             seed,
             &set,
             out,
-            quiet,
-            check_determinism,
-            max_memory,
+            RunFlags {
+                quiet,
+                check_determinism,
+                max_memory,
+                deliveries,
+                observe: Observe {
+                    trace_message,
+                    timeseries,
+                },
+            },
         ),
         Command::Sweep {
             sweep,
@@ -360,19 +383,66 @@ fn print_advice(path: &std::path::Path, sc: &scenario::Scenario) {
     }
 }
 
+/// `sim run`'s flags besides the scenario, seed, overrides and output directory.
+struct RunFlags {
+    quiet: bool,
+    check_determinism: bool,
+    max_memory: Option<u64>,
+    deliveries: bool,
+    observe: Observe,
+}
+
+/// Checks `--trace-message` before simulating: a scripted label of the scenario, or a hex
+/// message id (or a prefix of one, at least 4 digits).
+fn check_trace_target(
+    path: &std::path::Path,
+    sc: &scenario::Scenario,
+    t: &str,
+) -> Result<(), String> {
+    let labelled = sc
+        .workload
+        .publish
+        .iter()
+        .filter_map(|p| p.label.as_deref())
+        .any(|l| {
+            t == l
+                || t.strip_prefix(l)
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|k| k.parse::<u32>().is_ok())
+        });
+    if labelled || (t.len() >= 4 && t.chars().all(|c| c.is_ascii_hexdigit())) {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: --trace-message {t:?}: not a scripted label of this scenario nor a hex message id \
+         (or a prefix of one, at least 4 digits); message ids are in messages.csv of a run",
+        path.display()
+    ))
+}
+
 fn run(
     path: &std::path::Path,
     seed: Option<u64>,
     set: &[String],
     out: Option<PathBuf>,
-    quiet: bool,
-    check_determinism: bool,
-    max_memory: Option<u64>,
+    flags: RunFlags,
 ) -> ExitCode {
+    let RunFlags {
+        quiet,
+        check_determinism,
+        max_memory,
+        deliveries,
+        observe,
+    } = flags;
     let loaded = match scenario::load(path, seed, set) {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
+    if let Some(t) = &observe.trace_message {
+        if let Err(e) = check_trace_target(path, &loaded.scenario, t) {
+            return fail(&e);
+        }
+    }
     if let Some((limit, source)) = memory_limit(max_memory) {
         let estimate = sdsim::budget::estimate(&loaded);
         if let Err(e) = sdsim::budget::check(&estimate, limit, source) {
@@ -411,12 +481,15 @@ fn run(
     };
     let started = Instant::now();
     let result = if check_determinism {
-        sdsim::determinism::check(&loaded, &mut |i, t| {
+        sdsim::determinism::check_observed(&loaded, &observe, &mut |i, t| {
             bar.set_position(i as u64 * total_s + t / US_PER_S)
         })
         .map(|(o, r, c)| (o, r, Some(c)))
     } else {
-        sdsim::simulate(&loaded, &mut |t| bar.set_position(t / US_PER_S)).map(|(o, r)| (o, r, None))
+        sdsim::simulate_observed(&loaded, &observe, false, &mut |t| {
+            bar.set_position(t / US_PER_S)
+        })
+        .map(|(o, r)| (o, r, None))
     };
     bar.finish_and_clear();
     let (outcome, report, verdict) = match result {
@@ -446,6 +519,7 @@ fn run(
         perf: &perf,
         scenario_toml: &loaded.toml,
         command: &replay,
+        deliveries,
     };
     match report::write_run_into(prepared, &artifacts) {
         Ok(c) => print_outdir_warnings(&c),
@@ -465,6 +539,31 @@ fn run(
             .map(report::human_bytes)
             .unwrap_or_else(|| "n/a".into())
     );
+    if let Some(t) = &outcome.message_trace {
+        if t.id.is_empty() {
+            eprintln!(
+                "error: {}: --trace-message {:?}: no message of this run has this id, id prefix \
+                 or label (see messages.csv in {}); no message_trace.csv written",
+                path.display(),
+                t.target,
+                out.display()
+            );
+            return ExitCode::from(2);
+        }
+        eprintln!(
+            "traced message {} ({} events) in message_trace.csv{}",
+            t.id,
+            t.lines.len(),
+            if t.also_matched > 0 {
+                format!(
+                    "; the prefix also matched {} later messages",
+                    t.also_matched
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     match verdict {
         None => ExitCode::SUCCESS,
         Some(c) if c.ok() => {

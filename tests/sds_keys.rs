@@ -184,6 +184,7 @@ fn nodes_csv_has_loss_and_queue_columns() {
             perf: &perf,
             scenario_toml: &loaded.toml,
             command: "sim run (test)",
+            deliveries: false,
         },
     )
     .expect("write");

@@ -104,6 +104,12 @@ pub trait Driver {
     /// Messages held in the incoming buffer, waiting for dependencies.
     fn incoming_buffer_len(&self) -> usize;
 
+    /// Own messages in the outgoing buffer (sent, not yet acknowledged), for time series;
+    /// `None` when the implementation does not say.
+    fn outgoing_buffer_len(&self) -> Option<usize> {
+        None
+    }
+
     /// The built-in core behind this driver, for tests and tools that inspect its final
     /// state; `None` for other implementations.
     fn into_core(self: Box<Self>) -> Option<sds::Channel> {

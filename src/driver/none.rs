@@ -127,6 +127,10 @@ impl Driver for NoneDriver {
     fn incoming_buffer_len(&self) -> usize {
         0
     }
+
+    fn outgoing_buffer_len(&self) -> Option<usize> {
+        Some(0) // nothing is ever kept for resending
+    }
 }
 
 #[cfg(test)]

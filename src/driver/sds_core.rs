@@ -70,6 +70,10 @@ impl Driver for sds::Channel {
         self.pending().incoming_buffer
     }
 
+    fn outgoing_buffer_len(&self) -> Option<usize> {
+        Some(self.pending().outgoing_buffer)
+    }
+
     fn into_core(self: Box<Self>) -> Option<sds::Channel> {
         Some(*self)
     }

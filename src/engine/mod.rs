@@ -27,6 +27,7 @@
 pub mod churn;
 mod event;
 pub mod light;
+mod observe;
 mod outcome;
 mod participants;
 pub mod pipeline;

@@ -72,6 +72,8 @@ pub(crate) fn finish(
         trace: figures.trace,
         store,
         light,
+        message_trace: None,
+        timeseries: None,
     }
 }
 

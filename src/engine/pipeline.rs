@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 
 use super::churn::Churn;
 use super::event::{Ev, InFlight};
+use super::observe::MessageWatch;
 use super::participants::Participants;
 use super::queue::EventQueue;
 use crate::driver::{DriverFailure, Sent};
@@ -161,6 +162,8 @@ pub(crate) struct World {
     /// Copies a participant received but could not deliver yet (incoming buffer): (its id,
     /// message index) -> how the copy arrived, until the message is delivered.
     held: FxHashMap<(u32, u32), (Via, bool)>,
+    /// The message `--trace-message` follows (`None`: not asked for).
+    pub watch: Option<Box<MessageWatch>>,
 }
 
 /// The input being fed to a driver, for arrival bookkeeping ([`Via`]).
@@ -210,6 +213,7 @@ impl World {
             pending_publication: None,
             input: Input::NONE,
             held: FxHashMap::default(),
+            watch: None,
         }
     }
 
@@ -284,29 +288,66 @@ impl World {
             };
             if !self.net.copy_alive(&on_wire) {
                 self.in_flight -= 1;
+                self.watch_copy(
+                    now,
+                    &copy,
+                    "copy-never-left",
+                    "its sender went offline before its uplink sent it".into(),
+                );
                 return Ok(());
             }
             let size = copy.packet.bytes.len() as u64;
             let wait = self.net.downlink_delay(copy.to, now, size);
             if wait > 0 {
+                self.watch_copy(
+                    now,
+                    &copy,
+                    "copy-queued-downlink",
+                    format!("handed over after {wait} µs"),
+                );
                 copy.handed_over = true;
                 self.queue.push(now + wait, Ev::Arrive(copy));
                 return Ok(());
             }
         }
+        self.in_flight -= 1;
+        if !self.churn.is_online(copy.to) {
+            self.churn.copy_to_offline();
+            self.watch_copy(
+                now,
+                &copy,
+                "copy-to-offline",
+                "dropped: the receiver is offline".into(),
+            );
+            return Ok(()); // neither delivered nor forwarded
+        }
         let InFlight {
             packet, to, from, ..
         } = copy;
-        self.in_flight -= 1;
-        if !self.churn.is_online(to) {
-            self.churn.copy_to_offline();
-            return Ok(()); // neither delivered nor forwarded
-        }
         let mut forwards = std::mem::take(&mut self.scratch);
         forwards.clear();
         let receipt = self.net.on_arrival(now, to, from, &packet, &mut forwards);
         self.schedule_copies(&packet, &forwards);
         self.scratch = forwards;
+        if let Some(w) = self
+            .watch
+            .as_deref_mut()
+            .filter(|w| w.follows(packet.message.get()))
+        {
+            let (event, detail) = match receipt {
+                Receipt::First => ("arrived", "first copy at this node"),
+                Receipt::Duplicate => ("arrived-duplicate", "dropped by the seen-cache"),
+            };
+            w.line(
+                now,
+                event,
+                Some(to),
+                Some(from),
+                Some(packet.kind),
+                detail.into(),
+            );
+            w.take_net_notes(&mut self.net);
+        }
         if receipt == Receipt::Duplicate {
             return Ok(());
         }
@@ -337,8 +378,26 @@ impl World {
             fallback: Via::None,
         };
         let result = self.drain(now, to, slot, false, roles);
-        self.settle_input(to);
+        self.settle_input(now, to);
         result
+    }
+
+    /// A trace line about `copy` when it carries the followed message.
+    fn watch_copy(&mut self, now: SimTime, copy: &InFlight, event: &'static str, detail: String) {
+        if let Some(w) = self
+            .watch
+            .as_deref_mut()
+            .filter(|w| w.follows(copy.packet.message.get()))
+        {
+            w.line(
+                now,
+                event,
+                Some(copy.to),
+                Some(copy.from),
+                Some(copy.packet.kind),
+                detail,
+            );
+        }
     }
 
     /// Remembers that participant `to` holds a copy of message `m` it could not deliver yet,
@@ -351,12 +410,26 @@ impl World {
 
     /// After participant `to` drained the input: if the input's message was neither
     /// delivered nor had been before, it waits in the incoming buffer; remember how it came.
-    pub fn settle_input(&mut self, to: u32) {
+    pub fn settle_input(&mut self, now: SimTime, to: u32) {
         let input = std::mem::replace(&mut self.input, Input::NONE);
         if input.message != Packet::NO_MESSAGE
             && !input.delivered
             && self.rec.awaits(input.message, to)
         {
+            if let Some(w) = self
+                .watch
+                .as_deref_mut()
+                .filter(|w| w.follows(input.message))
+            {
+                w.line(
+                    now,
+                    "held",
+                    Some(to),
+                    None,
+                    None,
+                    "in the incoming buffer, waiting for dependencies".into(),
+                );
+            }
             self.held
                 .entry((to, input.message))
                 .or_insert((input.via, input.filter));
@@ -427,7 +500,29 @@ impl World {
     ) {
         let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.nodes());
         packet.message.set(message);
+        let watched = self.watch.as_ref().is_some_and(|w| w.follows(message));
+        if let Some(w) = self.watch.as_deref_mut().filter(|_| watched) {
+            let size = packet.bytes.len();
+            w.line(
+                now,
+                "sent",
+                Some(from),
+                None,
+                Some(kind),
+                format!("{size} bytes"),
+            );
+        }
         if roles.take_transmit(self, now, &packet) {
+            if let Some(w) = self.watch.as_deref_mut().filter(|_| watched) {
+                w.line(
+                    now,
+                    "handed-to-role",
+                    Some(from),
+                    None,
+                    Some(kind),
+                    "LightPush".into(),
+                );
+            }
             return;
         }
         // A relay participant that serves Filter pushes its own messages to subscribers.
@@ -438,6 +533,9 @@ impl World {
         self.net.publish(now, &packet, members, &mut copies);
         self.schedule_copies(&packet, &copies);
         self.scratch = copies;
+        if let Some(w) = self.watch.as_deref_mut().filter(|_| watched) {
+            w.take_net_notes(&mut self.net);
+        }
     }
 
     /// Queues an arrival event for every copy of `packet` (each counted in flight).
@@ -494,8 +592,12 @@ impl World {
                         .flat_map(|m| m.causal_history.iter().map(|h| h.message_id.as_str()))
                         .collect();
                     let m = self.rec.publish(&id, channel, sender, now, &deps);
-                    self.rec.set_label(m, label);
                     let lamport = decoded.as_ref().and_then(|d| d.lamport_timestamp);
+                    if let Some(w) = self.watch.as_deref_mut() {
+                        let (net, l) = (&mut self.net, label.as_deref());
+                        w.on_publish(net, now, m, &id, l, sender, lamport, deps.len());
+                    }
+                    self.rec.set_label(m, label);
                     self.rec.set_lamport(m, lamport);
                 }
             }
@@ -517,6 +619,9 @@ impl World {
         let mut missing_changed = false;
         while let Some(ev) = driver.poll_event() {
             missing_changed |= roles.on_event(i, slot, &ev);
+            if let Some(w) = self.watch.as_deref_mut() {
+                w.on_core_event(now, i, &ev);
+            }
             match ev {
                 sds::Event::Delivered { message_id, .. } => {
                     if let Some(m) = self.rec.deliver(channel, &message_id, i, now) {
@@ -529,6 +634,9 @@ impl World {
                             (self.input.fallback, false)
                         };
                         self.rec.set_arrival(m, i, via, filter);
+                        if let Some(w) = self.watch.as_deref_mut().filter(|w| w.follows(m)) {
+                            w.on_delivered(now, i, via, filter);
+                        }
                     }
                 }
                 sds::Event::Acknowledged { message_id } => {

@@ -13,6 +13,7 @@
 use super::churn::{self, plan::ChurnAction, plan::ChurnPlan, Churn};
 use super::event::Ev;
 use super::light::LightRole;
+use super::observe::{MessageWatch, Sampler};
 use super::outcome::{self, LoopFigures};
 use super::participants::{Clocks, Participants};
 use super::pipeline::{RunError, World};
@@ -36,6 +37,18 @@ pub struct Simulation {
     drain_end: SimTime,
     /// Running hash of the events (`--check-determinism`); `None` unless enabled.
     trace: Option<Box<Trace>>,
+    /// Per-participant time series (`--timeseries`); `None` unless enabled.
+    sampler: Option<Box<Sampler>>,
+}
+
+/// What to observe in a run besides the report (opt-in; never changes the run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observe {
+    /// Follow this message (an id, a hex prefix of one, or a scripted label):
+    /// [`RunOutcome::message_trace`].
+    pub trace_message: Option<String>,
+    /// Sample every participant each `report_interval`: [`RunOutcome::timeseries`].
+    pub timeseries: bool,
 }
 
 impl Simulation {
@@ -106,6 +119,7 @@ impl Simulation {
             workload_end,
             drain_end: workload_end + sc.drain.as_micros(),
             trace: None,
+            sampler: None,
         })
     }
 
@@ -118,6 +132,18 @@ impl Simulation {
     /// for `--check-determinism`. Off by default; costs one branch per event when off.
     pub fn with_trace(mut self) -> Simulation {
         self.trace = Some(Box::default());
+        self
+    }
+
+    /// Records what `observe` asks for ([`Observe`]).
+    pub fn observe(mut self, observe: &Observe, report_interval: SimTime) -> Simulation {
+        if let Some(t) = &observe.trace_message {
+            self.world.watch = Some(Box::new(MessageWatch::new(t)));
+        }
+        if observe.timeseries {
+            let n = self.world.parts.nodes.len() as u32;
+            self.sampler = Some(Box::new(Sampler::new(report_interval, n)));
+        }
         self
     }
 
@@ -138,6 +164,9 @@ impl Simulation {
                 now = self.drain_end;
                 break StopReason::DrainLimit;
             }
+            if let Some(s) = self.sampler.as_deref_mut().filter(|s| t >= s.next) {
+                s.until(&self.world, t);
+            }
             now = t;
             events += 1;
             if let Some(trace) = self.trace.as_deref_mut() {
@@ -147,6 +176,9 @@ impl Simulation {
                 progress(now);
             }
             self.dispatch(now, ev)?;
+            if let Some(w) = self.world.watch.as_deref_mut() {
+                w.take_net_notes(&mut self.world.net); // copies sent by node roles
+            }
             peak_pending = peak_pending.max(self.world.queue.len());
             if self.settled(now) {
                 break StopReason::Settled;
@@ -163,7 +195,12 @@ impl Simulation {
             peak_pending_events: peak_pending,
             trace: self.trace.map(|t| *t),
         };
-        Ok(outcome::finish(self.world, figures, store, light))
+        let timeseries = self.sampler.map(|s| s.finish(&self.world, now));
+        let message_trace = self.world.watch.take().map(|w| w.finish());
+        let mut out = outcome::finish(self.world, figures, store, light);
+        out.timeseries = timeseries;
+        out.message_trace = message_trace;
+        Ok(out)
     }
 
     /// Hands `ev` to its owner.

@@ -21,6 +21,7 @@
 //!   listed in its causal history (the dependencies SDS promises to respect), unless the
 //!   participant is that dependency's publisher.
 
+pub mod observe;
 pub mod outcome;
 pub mod recovery;
 pub mod trace;

@@ -207,4 +207,8 @@ pub struct RunOutcome {
     pub store: Option<StoreOutcome>,
     /// Light-client figures; `None` without `[light]`.
     pub light: Option<LightStats>,
+    /// The traced message (`--trace-message`); `None` when not asked for.
+    pub message_trace: Option<super::observe::MessageTrace>,
+    /// Per-participant time series (`--timeseries`); `None` when not asked for.
+    pub timeseries: Option<super::observe::Timeseries>,
 }

@@ -71,7 +71,7 @@ pub fn recovery_after(rec: &Recorder, ends: &[SimTime]) -> Vec<Recovery> {
             };
             continue;
         }
-        let delivered_by_end = tree.prefix(times.partition_point(|&t| t <= end)) as u64;
+        let delivered_by_end = tree.prefix(times.partition_point(|&t| t <= end));
         let at = |k: u64| -> Option<SimTime> {
             let t = times[tree.kth(k)];
             (t != SimTime::MAX).then(|| t.saturating_sub(end))
@@ -160,7 +160,10 @@ mod tests {
         }
         let kth: Vec<usize> = (1..=6).map(|k| f.kth(k)).collect();
         assert_eq!(kth, [0, 0, 2, 4, 4, 4]);
-        assert_eq!((f.prefix(0), f.prefix(1), f.prefix(3), f.prefix(5)), (0, 2, 3, 6));
+        assert_eq!(
+            (f.prefix(0), f.prefix(1), f.prefix(3), f.prefix(5)),
+            (0, 2, 3, 6)
+        );
     }
 
     #[test]

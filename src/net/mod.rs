@@ -25,7 +25,9 @@
 
 pub mod latency;
 pub mod links;
+mod partitions;
 pub mod topology;
+pub mod watch;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,6 +42,9 @@ use crate::time::SimTime;
 
 pub use latency::{LatencyModel, Sampler};
 pub use topology::Graph;
+
+use partitions::{one_way_senders, partition_groups, PartitionWindow};
+use watch::{CopyFate, CopyNote, LossCause};
 
 /// What a transmission is, as told by its sender (for per-kind accounting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -269,24 +274,6 @@ pub struct Copy {
     pub epoch: u32,
 }
 
-/// A partition window with each participant's group.
-#[derive(Debug, Clone)]
-struct PartitionWindow {
-    start: SimTime,
-    heal: SimTime,
-    group_of: Vec<u16>,
-    /// One-way: only copies sent by these participants (to another group) are cut.
-    one_way_from: Option<Vec<bool>>,
-    /// `isolate` partitions: per participant, true if isolated (empty otherwise).
-    isolated: Vec<bool>,
-}
-
-impl PartitionWindow {
-    fn isolated(&self, node: u32) -> bool {
-        self.isolated.get(node as usize).copied().unwrap_or(false)
-    }
-}
-
 /// Errors building a network from a scenario (already validated by `scenario::load`, so these
 /// indicate an inconsistent caller).
 #[derive(Debug, thiserror::Error)]
@@ -333,6 +320,13 @@ pub struct Network {
     /// Scratch list of the overlay neighbours being sent to (kept to avoid an allocation
     /// per forwarded packet).
     neighbours: Vec<u32>,
+    /// The watched message ([`Packet::message`]; [`Packet::NO_MESSAGE`]: none), see
+    /// [`watch`].
+    watch: u32,
+    /// The packet being sent carries the watched message.
+    watching: bool,
+    /// Notes on the watched message's copies not yet taken by the engine.
+    notes: Vec<CopyNote>,
 }
 
 impl Network {
@@ -421,6 +415,9 @@ impl Network {
             copies: CopyCounts::default(),
             links: links::Links::new(scenario),
             neighbours: Vec::new(),
+            watch: Packet::NO_MESSAGE,
+            watching: false,
+            notes: Vec::new(),
         })
     }
 
@@ -493,6 +490,41 @@ impl Network {
         self.links.downlink_bps(node)
     }
 
+    /// Notes the fate of every copy of packets carrying message `m` ([`Packet::message`])
+    /// from now on (see [`watch`]); take them with [`Network::take_notes`].
+    pub fn watch_message(&mut self, m: u32) {
+        self.watch = m;
+    }
+
+    /// Appends the notes taken since the last call to `out` (in the order decided).
+    pub fn take_notes(&mut self, out: &mut Vec<CopyNote>) {
+        out.append(&mut self.notes);
+    }
+
+    fn watch_packet(&mut self, packet: &Packet) {
+        self.watching = self.watch != Packet::NO_MESSAGE && packet.message.get() == self.watch;
+    }
+
+    #[cold]
+    fn note(
+        &mut self,
+        at: SimTime,
+        from: u32,
+        to: u32,
+        kind: TrafficKind,
+        forwarded: bool,
+        fate: CopyFate,
+    ) {
+        self.notes.push(CopyNote {
+            at,
+            from,
+            to,
+            kind,
+            forwarded,
+            fate,
+        });
+    }
+
     /// Engine hook, called when a copy comes off the wire (at `copy.arrival`), before
     /// [`Network::downlink_delay`]: false if the copy never left its sender because it was
     /// still queued in the sender's uplink when [`Network::drop_uplink_queue`] was called
@@ -529,6 +561,7 @@ impl Network {
     /// members are reached by flooding). Surviving copies are appended to `out`.
     pub fn publish(&mut self, now: SimTime, packet: &Packet, members: &[u32], out: &mut Vec<Copy>) {
         let origin = packet.origin;
+        self.watch_packet(packet);
         packet.mark_seen(origin);
         self.traffic[origin as usize].transmissions_by_kind[packet.kind.index()] += 1;
         let size = packet.bytes.len() as u64;
@@ -574,6 +607,7 @@ impl Network {
         if !packet.mark_seen(via) {
             return false;
         }
+        self.watch_packet(packet);
         let size = packet.bytes.len() as u64;
         if let Overlay::Flood(g) = &self.overlay {
             let mut neighbours = std::mem::take(&mut self.neighbours);
@@ -602,6 +636,7 @@ impl Network {
         forwarded: bool,
         out: &mut Vec<Copy>,
     ) {
+        self.watching = false;
         self.send_copy(now, from, to, size, kind, forwarded, out);
     }
 
@@ -650,6 +685,7 @@ impl Network {
             self.copies.redundant += 1;
             return Receipt::Duplicate;
         }
+        self.watch_packet(packet);
         if let Overlay::Flood(g) = &self.overlay {
             let mut neighbours = std::mem::take(&mut self.neighbours);
             neighbours.clear();
@@ -685,14 +721,22 @@ impl Network {
         self.copies.sent += 1;
         let (departure, epoch) = self.links.enqueue_uplink(from, now, size, t);
         let ge_lost = self.links.ge_step(from);
+        let watching = self.watching;
+        let note = |net: &mut Network, fate: CopyFate| {
+            if watching {
+                net.note(now, from, to, kind, forwarded, fate);
+            }
+        };
         if self.is_cut(departure, from, to) {
             self.copies.partitioned += 1;
+            note(self, CopyFate::Cut);
             return;
         }
         let rng = &mut self.rngs[from as usize];
         if self.loss > 0.0 && rng.random::<f64>() < self.loss {
             self.copies.lost += 1;
             self.traffic[from as usize].copies_lost += 1;
+            note(self, CopyFate::Lost(LossCause::Bernoulli));
             return;
         }
         if ge_lost {
@@ -701,6 +745,7 @@ impl Network {
             let t = &mut self.traffic[from as usize];
             t.copies_lost += 1;
             t.copies_lost_gilbert_elliott += 1;
+            note(self, CopyFate::Lost(LossCause::GilbertElliott));
             return;
         }
         let extra = self.links.extra(departure, from, to, self.faults_end);
@@ -708,29 +753,35 @@ impl Network {
             self.copies.lost += 1;
             self.copies.lost_extra += 1;
             self.traffic[from as usize].copies_lost += 1;
+            note(self, CopyFate::Lost(LossCause::Extra));
             return;
         }
         let rng = &mut self.rngs[from as usize];
         let delay = self.latency.sample_us(from, to, rng) + extra.latency_us;
+        let arrival = departure + delay;
         out.push(Copy {
             to,
             from,
-            arrival: departure + delay,
+            arrival,
             departure,
             epoch,
         });
         // Duplication is drawn only when configured, so other scenarios' streams are
         // unchanged by its existence.
-        if self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate {
-            let delay = self.latency.sample_us(from, to, rng) + extra.latency_us;
+        let duplicate = self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate;
+        let second =
+            duplicate.then(|| departure + self.latency.sample_us(from, to, rng) + extra.latency_us);
+        note(self, CopyFate::OnWire { departure, arrival });
+        if let Some(arrival) = second {
             self.copies.duplicated += 1;
             out.push(Copy {
                 to,
                 from,
-                arrival: departure + delay,
+                arrival,
                 departure,
                 epoch,
             });
+            note(self, CopyFate::Duplicated { arrival });
         }
     }
 
@@ -762,91 +813,6 @@ impl Network {
     pub fn sample_latency_us(&self, from: u32, to: u32, rng: &mut impl Rng) -> u64 {
         self.latency.sample_us(from, to, rng)
     }
-}
-
-/// Group index of every network node for one partition (see `scenario::Partition`): the
-/// participants `0..n` as the scenario says; the dedicated service nodes `n..nodes` split
-/// by the same `fractions` among themselves, or in the group of unlisted participants
-/// (`ids`, `isolate`).
-fn partition_groups(p: &crate::scenario::Partition, n: u32, nodes: u32) -> Vec<u16> {
-    let mut group_of = participant_groups(p, n);
-    let services = nodes - n;
-    if services > 0 {
-        let extra = match &p.fractions {
-            Some(_) => participant_groups(p, services),
-            None => vec![group_of_unlisted(p); services as usize],
-        };
-        group_of.extend(extra);
-    }
-    group_of
-}
-
-/// The group of participants an `ids` / `isolate` partition does not list.
-fn group_of_unlisted(p: &crate::scenario::Partition) -> u16 {
-    match (&p.isolate, &p.ids) {
-        (Some(isolated), _) => isolated.len() as u16,
-        (None, Some(ids)) => ids.len() as u16,
-        _ => 0,
-    }
-}
-
-/// Group index of every participant for one partition (see `scenario::Partition`).
-fn participant_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
-    let mut group_of = vec![0u16; n as usize];
-    if let Some(fractions) = &p.fractions {
-        let mut next = 0u32;
-        for (g, f) in fractions.iter().enumerate() {
-            let size = if g + 1 == fractions.len() {
-                n - next
-            } else {
-                ((f * n as f64).floor() as u32).min(n - next)
-            };
-            for id in next..next + size {
-                group_of[id as usize] = g as u16;
-            }
-            next += size;
-        }
-    } else if let Some(isolated) = &p.isolate {
-        // Each isolated participant alone; everyone else one group.
-        let rest = isolated.len() as u16;
-        group_of.iter_mut().for_each(|g| *g = rest);
-        for (g, &id) in isolated.iter().enumerate() {
-            if let Some(slot) = group_of.get_mut(id as usize) {
-                *slot = g as u16;
-            }
-        }
-    } else if let Some(ids) = &p.ids {
-        // Participants listed nowhere form one extra group.
-        let rest = ids.len() as u16;
-        group_of.iter_mut().for_each(|g| *g = rest);
-        for (g, members) in ids.iter().enumerate() {
-            for &id in members {
-                if let Some(slot) = group_of.get_mut(id as usize) {
-                    *slot = g as u16;
-                }
-            }
-        }
-    }
-    group_of
-}
-
-/// Senders whose copies a one-way partition cuts: the isolated participants (`isolate`),
-/// else the first group (`fractions`, `ids`).
-fn one_way_senders(p: &crate::scenario::Partition, n: u32) -> Vec<bool> {
-    let mut from = vec![false; n as usize];
-    if let Some(isolated) = &p.isolate {
-        for &id in isolated {
-            if let Some(slot) = from.get_mut(id as usize) {
-                *slot = true;
-            }
-        }
-    } else {
-        let group_of = participant_groups(p, n);
-        for (i, g) in group_of.iter().enumerate() {
-            from[i] = *g == 0;
-        }
-    }
-    from
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::schema::{
-    ChurnSummary, DeliveryPoint, Percentiles, QueueSummary, RepairSummary, Report,
-    RunInfo, StoreSummary, Summary, SCHEMA_VERSION,
+    ChurnSummary, DeliveryPoint, Percentiles, QueueSummary, RepairSummary, Report, RunInfo,
+    StoreSummary, Summary, SCHEMA_VERSION,
 };
 use super::units::{ratio, ratio_or_zero, round3, secs};
 use crate::metrics::{Recorder, RunOutcome, StopReason};

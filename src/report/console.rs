@@ -155,7 +155,10 @@ pub fn summary_table(r: &Report) -> String {
     if r.faults.len() > SHOWN {
         row(
             "",
-            format!("... {} more fault windows in report.json", r.faults.len() - SHOWN),
+            format!(
+                "... {} more fault windows in report.json",
+                r.faults.len() - SHOWN
+            ),
         );
     }
     if let Some(rc) = &s.recovery {

@@ -9,7 +9,8 @@
 //! another (`sim compare`, `sim check`); [`html`] renders `report.html`.
 //!
 //! Modules: `schema` (the types of `report.json`), `build` (a report from a `RunOutcome`),
-//! `units` (rounding and human units), `faults` (fault windows and recovery times), `csv_files` (`messages.csv`, `nodes.csv`),
+//! `units` (rounding and human units), `faults` (fault windows and recovery times), `csv_files` (`messages.csv`, `nodes.csv`), `exports` (the opt-in `deliveries.csv`,
+//! `timeseries.csv`, `message_trace.csv`),
 //! `run_plots` (what each chart of a run shows; [`plot`] draws it), `console` (the summary
 //! table), `run_dir` (the run's output directory), `files` (errors, JSON, atomic files),
 //! `perf` (`perf.json`), `replay` (the reproducing command). The public items are re-exported
@@ -20,6 +21,7 @@ mod build;
 pub mod compare;
 mod console;
 mod csv_files;
+mod exports;
 mod faults;
 mod files;
 pub mod html;

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::console::summary_table;
 use super::csv_files::{write_messages_csv, write_nodes_csv};
+use super::exports::{write_deliveries_csv, write_message_trace_csv, write_timeseries_csv};
 use super::files::{io_err, write_json, ReportError};
 use super::html;
 use super::perf::Perf;
@@ -29,6 +30,8 @@ pub struct RunArtifacts<'a> {
     pub scenario_toml: &'a str,
     /// The command that reproduces the run ([`super::replay_command`]), shown in `report.html`.
     pub command: &'a str,
+    /// Write `deliveries.csv` (`sim run --deliveries`).
+    pub deliveries: bool,
 }
 
 /// The files of a run's output directory (what [`write_run_files`] writes), for
@@ -42,6 +45,9 @@ pub const RUN_OUTPUT: OutputKind = OutputKind {
         "nodes.csv",
         "summary.txt",
         "report.html",
+        "deliveries.csv",
+        "timeseries.csv",
+        "message_trace.csv",
         "latency_cdf.png",
         "latency_cdf.svg",
         "delivery_over_time.png",
@@ -81,7 +87,8 @@ pub fn write_run_into(out: Prepared, a: &RunArtifacts) -> Result<Committed, Repo
 
 /// Writes every file of a run into the existing directory `dir`: `report.json`,
 /// `perf.json`, `messages.csv`, `nodes.csv`, the plots (PNG and SVG), `summary.txt`,
-/// `report.html` (the names [`RUN_OUTPUT`] lists).
+/// `report.html`, and the opt-in exports asked for (`deliveries.csv`, `timeseries.csv`,
+/// `message_trace.csv`): the names [`RUN_OUTPUT`] lists.
 ///
 /// # Errors
 /// An I/O, CSV, plot or JSON error, naming the file.
@@ -93,6 +100,20 @@ pub fn write_run_files(dir: &Path, a: &RunArtifacts) -> Result<(), ReportError> 
     write_plots(dir, a.report, &a.outcome.recorder)?;
     let participants = html::participant_stats(a.outcome, a.regions);
     write_distribution_plots(dir, a.report, &a.outcome.recorder, &participants)?;
+    if a.deliveries {
+        write_deliveries_csv(&dir.join("deliveries.csv"), &a.outcome.recorder)?;
+    }
+    if let Some(ts) = &a.outcome.timeseries {
+        write_timeseries_csv(&dir.join("timeseries.csv"), ts)?;
+    }
+    if let Some(t) = a
+        .outcome
+        .message_trace
+        .as_ref()
+        .filter(|t| !t.id.is_empty())
+    {
+        write_message_trace_csv(&dir.join("message_trace.csv"), t)?;
+    }
     let summary = summary_table(a.report);
     std::fs::write(dir.join("summary.txt"), &summary).map_err(io_err(dir))?;
     let page = html::Page {

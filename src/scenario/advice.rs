@@ -100,7 +100,10 @@ mod tests {
         let toml = "participants = 5\nduration = \"1m\"\n[sds]\ncausal_history = 2\n\
                     [[partitions]]\nstart = \"10s\"\nheal = \"20s\"\nfractions = [0.5, 0.5]\n";
         let a = advice(&load(toml));
-        let h = a.iter().find(|a| a.key == "sds.causal_history").expect("warned");
+        let h = a
+            .iter()
+            .find(|a| a.key == "sds.causal_history")
+            .expect("warned");
         assert!(h.message.contains("Finding 1"), "{h}");
         // Without faults or loss nothing can be lost: no warning.
         let quiet = "participants = 5\nduration = \"1m\"\n[sds]\ncausal_history = 2\n";
@@ -111,6 +114,8 @@ mod tests {
     fn sync_off_with_loss_is_warned() {
         let toml = "participants = 5\nduration = \"1m\"\n[network]\nloss = 0.01\n\
                     [sds.sync]\npolicy = \"off\"\n";
-        assert!(advice(&load(toml)).iter().any(|a| a.key == "sds.sync.policy"));
+        assert!(advice(&load(toml))
+            .iter()
+            .any(|a| a.key == "sds.sync.policy"));
     }
 }
