@@ -66,7 +66,7 @@ fn flatten(v: &serde_json::Value, prefix: &str, out: &mut BTreeMap<String, serde
 const PROBE: &str = r#"
 participants = 3
 duration = "2s"
-drain = "10s"
+drain = "10m"
 [workload]
 rate_per_s = 2.0
 payload_bytes = 16
@@ -117,6 +117,9 @@ mod tests {
             "store.queries_by_hash",
             "run.end_s",
             "run.simulated_events",
+            "recovery.recovery_99_s",
+            "recovery.recovery_100_s",
+            "recovery.never_100",
         ] {
             assert!(known.contains(m), "{m} not in {known:?}");
         }
