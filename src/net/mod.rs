@@ -23,6 +23,7 @@
 //! wire (the sender cannot know it will be lost or cut off), `bytes_received` every copy that
 //! arrives.
 
+mod counters;
 pub mod latency;
 pub mod links;
 mod partitions;
@@ -40,146 +41,12 @@ use crate::rng::{stream, StreamKind};
 use crate::scenario::{Dissemination, PartitionDirection, RegionMatrix, Scenario};
 use crate::time::SimTime;
 
+pub use counters::{CopyCounts, NodeTraffic, TrafficKind};
 pub use latency::{LatencyModel, Sampler};
 pub use topology::Graph;
 
 use partitions::{one_way_senders, partition_groups, PartitionWindow};
 use watch::{CopyFate, CopyNote, LossCause};
-
-/// What a transmission is, as told by its sender (for per-kind accounting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TrafficKind {
-    /// First broadcast of a content message.
-    Content,
-    /// Eager-push re-broadcast of an unacknowledged content message.
-    Resend,
-    /// Sync message (SDS: empty content, causal history and bloom filter).
-    Sync,
-    /// SDS-R repair response: re-broadcast of a requested message.
-    RepairResponse,
-    /// Ephemeral message.
-    Ephemeral,
-}
-
-impl TrafficKind {
-    /// All kinds, in report order.
-    pub const ALL: [TrafficKind; 5] = [
-        TrafficKind::Content,
-        TrafficKind::Resend,
-        TrafficKind::Sync,
-        TrafficKind::RepairResponse,
-        TrafficKind::Ephemeral,
-    ];
-
-    /// Snake-case name used as a key in reports (`bytes_by_kind.repair_response`).
-    pub fn name(self) -> &'static str {
-        match self {
-            TrafficKind::Content => "content",
-            TrafficKind::Resend => "resend",
-            TrafficKind::Sync => "sync",
-            TrafficKind::RepairResponse => "repair_response",
-            TrafficKind::Ephemeral => "ephemeral",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// Per-participant traffic counters (bytes and copies).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NodeTraffic {
-    /// Bytes put on the wire by this participant, per [`TrafficKind`] of the packet (index =
-    /// `kind as usize`), its own packets and relayed ones alike.
-    pub bytes_sent_by_kind: [u64; 5],
-    /// Packets this participant originated (one per send, not per copy), per kind.
-    pub transmissions_by_kind: [u64; 5],
-    /// Of `bytes_sent_by_kind`, bytes of other participants' packets that it relayed.
-    pub bytes_forwarded: u64,
-    /// Bytes of copies that arrived at this participant.
-    pub bytes_received: u64,
-    /// Copies that arrived at this participant.
-    pub copies_received: u64,
-    /// Of `bytes_received`, bytes of copies of packets it had already received (relay
-    /// duplicates, network duplication).
-    pub bytes_received_duplicate: u64,
-    /// Copies that went through this participant's limited uplink (node class
-    /// `uplink_bps`); 0 without a limit.
-    pub uplink_queued_copies: u64,
-    /// Sum over those copies of the time (µs) each waited behind earlier copies before its
-    /// own serialization began.
-    pub uplink_queue_delay_total_us: u64,
-    /// Largest such wait (µs).
-    pub uplink_queue_delay_max_us: u64,
-    /// Copies that went through this participant's limited downlink (`downlink_bps`).
-    pub downlink_queued_copies: u64,
-    /// Sum over those copies of the time (µs) each waited, after coming off the wire, for
-    /// earlier copies to be handed over before its own serialization began.
-    pub downlink_queue_delay_total_us: u64,
-    /// Largest such wait (µs).
-    pub downlink_queue_delay_max_us: u64,
-    /// Copies this participant put on the wire that random loss dropped (all of
-    /// [`CopyCounts::lost`]'s causes, counted at the sender).
-    pub copies_lost: u64,
-    /// Of `copies_lost`, copies dropped by this participant's Gilbert-Elliott chain.
-    pub copies_lost_gilbert_elliott: u64,
-}
-
-impl NodeTraffic {
-    /// Total bytes sent over all kinds.
-    pub fn bytes_sent(&self) -> u64 {
-        self.bytes_sent_by_kind.iter().sum()
-    }
-    /// Bytes sent of one kind.
-    pub fn bytes_sent_of(&self, kind: TrafficKind) -> u64 {
-        self.bytes_sent_by_kind[kind.index()]
-    }
-    /// Mean uplink queueing delay in µs over the copies that went through a limited
-    /// uplink (0 if none).
-    pub fn uplink_queue_delay_mean_us(&self) -> f64 {
-        mean(self.uplink_queue_delay_total_us, self.uplink_queued_copies)
-    }
-    /// Mean downlink queueing delay in µs over the copies handed over through a limited
-    /// downlink (0 if none).
-    pub fn downlink_queue_delay_mean_us(&self) -> f64 {
-        mean(
-            self.downlink_queue_delay_total_us,
-            self.downlink_queued_copies,
-        )
-    }
-}
-
-fn mean(total: u64, count: u64) -> f64 {
-    if count == 0 {
-        0.0
-    } else {
-        total as f64 / count as f64
-    }
-}
-
-/// Group-wide copy counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CopyCounts {
-    /// Copies put on the wire (every hop).
-    pub sent: u64,
-    /// Copies dropped by random loss: `network.loss`, Gilbert-Elliott, node-class,
-    /// degradation-window and link-override loss.
-    pub lost: u64,
-    /// Of `lost`, copies dropped by the Gilbert-Elliott chain.
-    pub lost_gilbert_elliott: u64,
-    /// Of `lost`, copies dropped by node-class, degradation-window or link-override loss.
-    pub lost_extra: u64,
-    /// Copies still in their sender's uplink queue when it went offline
-    /// ([`Network::drop_uplink_queue`]): counted as sent, never left.
-    pub dropped_in_queue: u64,
-    /// Copies dropped because sender and receiver were on different sides of a partition.
-    pub partitioned: u64,
-    /// Extra copies created by duplication (`network.duplicate`).
-    pub duplicated: u64,
-    /// Copies that arrived at a participant that already had the packet.
-    pub redundant: u64,
-}
 
 /// A packet: one transmission by its origin, flooded or fanned out by the network. Shared by
 /// every copy in flight (`Rc`); the payload bytes are shared further with the cores that keep
