@@ -21,6 +21,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod implementation;
 pub mod loader;
 pub mod regions;
 pub mod types;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::duration::{SignedDuration, SimDuration};
+pub use super::implementation::{ExternalParams, ImplementationName};
 
 /// One simulation scenario, after parsing and defaults; validated by [`super::load`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -518,6 +519,14 @@ pub struct SdsParams {
     /// `RollingBloomFilter.clean`).
     #[serde(default, skip_serializing_if = "BloomRolloverName::is_default")]
     pub bloom_rollover: BloomRolloverName,
+    /// Which implementation runs the participants (`scenario::implementation`): `sdsim`
+    /// (default), `js-waku-0.0.8` or `external`. Omitted from the resolved config when
+    /// default.
+    #[serde(default, skip_serializing_if = "ImplementationName::is_default")]
+    pub implementation: ImplementationName,
+    /// `[sds.external]`: the adapter program and the call limit. Omitted when default.
+    #[serde(default, skip_serializing_if = "ExternalParams::is_default")]
+    pub external: ExternalParams,
 }
 
 /// `sds.lost_policy` (`sds::LostPolicy`).
@@ -590,6 +599,8 @@ impl Default for SdsParams {
             lost_timeout: None,
             lost_policy: LostPolicyName::default(),
             bloom_rollover: BloomRolloverName::default(),
+            implementation: ImplementationName::default(),
+            external: ExternalParams::default(),
         }
     }
 }
