@@ -128,6 +128,25 @@ enum Command {
         #[command(subcommand)]
         cmd: WireCmd,
     },
+    /// Work with adapters (SDS implementations in other programs, docs/adapter-protocol.md).
+    Adapter {
+        #[command(subcommand)]
+        cmd: AdapterCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdapterCmd {
+    /// Run the conformance suite against an adapter: `sim adapter check -- PROG ARGS...`.
+    /// Prints pass/FAIL per check; exit 0 if all pass, 1 if any fails.
+    Check {
+        /// Wall-clock limit of one call to the adapter.
+        #[arg(long, default_value = "30s", value_name = "DURATION")]
+        timeout: String,
+        /// The adapter program and its arguments (after `--`).
+        #[arg(last = true, required = true, value_name = "PROG ARGS")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -216,7 +235,32 @@ fn main() -> ExitCode {
             }
         }
         Command::Wire { cmd } => wire(cmd),
+        Command::Adapter {
+            cmd: AdapterCmd::Check { timeout, command },
+        } => adapter_check(&timeout, &command),
     }
+}
+
+#[cfg(target_os = "linux")]
+fn adapter_check(timeout: &str, command: &[String]) -> ExitCode {
+    let timeout = match timeout.parse::<scenario::SimDuration>() {
+        Ok(t) if !t.is_zero() => std::time::Duration::from_micros(t.as_micros()),
+        Ok(_) => return fail(&"--timeout must be greater than 0s"),
+        Err(e) => return fail(&format!("--timeout: {e}")),
+    };
+    let mut out = std::io::stdout();
+    match sdsim::driver::external::check::run(command, timeout, &mut out) {
+        Ok(results) if results.iter().all(|o| o.informational || o.result.is_ok()) => {
+            ExitCode::SUCCESS
+        }
+        Ok(_) => ExitCode::from(1),
+        Err(e) => fail(&format!("writing to stdout: {e}")),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn adapter_check(_timeout: &str, _command: &[String]) -> ExitCode {
+    fail(&"adapters need Linux")
 }
 
 fn compare(

@@ -13,6 +13,8 @@
 //!
 //! Linux only (`poll(2)` on the pipes and `PR_SET_PDEATHSIG` through `rustix`).
 
+#[cfg(target_os = "linux")]
+pub mod check;
 pub mod protocol;
 
 #[cfg(target_os = "linux")]
