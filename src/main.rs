@@ -400,7 +400,11 @@ fn run(
     let (outcome, report, verdict) = match result {
         Ok(r) => r,
         Err(e) => {
-            fail(&format!("{}: {e}", path.display()));
+            // A failed adapter's message ends with its stderr lines: keep the line breaks,
+            // escape everything else.
+            let text = format!("{}: {e}", path.display());
+            let lines: Vec<_> = text.lines().map(escape_controls).collect();
+            eprintln!("error: {}", lines.join("\n"));
             return ExitCode::from(e.exit_code());
         }
     };

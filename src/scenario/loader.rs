@@ -106,6 +106,7 @@ pub fn load_str(
         regenerated.as_str()
     };
     let mut scenario: Scenario = toml::from_str(text).map_err(|e| ctx.de_error(text, &e))?;
+    super::profile::apply(&mut scenario, &table);
 
     if let Some(seed) = seed {
         scenario.seed = seed;

@@ -650,6 +650,7 @@ fn readme_documents_every_key() {
     s.sds.bloom_rollover = BloomRolloverName::Rebuild;
     s.sds.implementation = ImplementationName::External;
     s.sds.external.command = vec!["x".into()];
+    s.sds.profile = Some(ProfileName::Spec);
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);
     for skew in [

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::duration::{SignedDuration, SimDuration};
 pub use super::implementation::{ExternalParams, ImplementationName};
+pub use super::profile::ProfileName;
 
 /// One simulation scenario, after parsing and defaults; validated by [`super::load`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -527,6 +528,10 @@ pub struct SdsParams {
     /// `[sds.external]`: the adapter program and the call limit. Omitted when default.
     #[serde(default, skip_serializing_if = "ExternalParams::is_default")]
     pub external: ExternalParams,
+    /// Every SDS default set to one implementation's (`scenario::profile`); explicit keys
+    /// override. Implied by `implementation = "js-waku-0.0.8"`. Omitted when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileName>,
 }
 
 /// `sds.lost_policy` (`sds::LostPolicy`).
@@ -601,6 +606,7 @@ impl Default for SdsParams {
             bloom_rollover: BloomRolloverName::default(),
             implementation: ImplementationName::default(),
             external: ExternalParams::default(),
+            profile: None,
         }
     }
 }
