@@ -112,6 +112,71 @@ fn reference_adapter_gives_the_built_in_report_direct_channels_and_skew() {
     );
 }
 
+#[test]
+fn a_mixed_group_with_the_reference_adapter_gives_the_built_in_report() {
+    // Half the participants (every odd id) through the adapter, half in process: the same
+    // core either way, so the same report.
+    let base: Vec<String> = ["participants=8", "duration=3m", "drain=20m"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let direct = comparable(&load("partition.toml", &base));
+    let mut mixed = base.clone();
+    mixed.extend([
+        "sds.mix.0.implementation=external".to_string(),
+        "sds.mix.0.fraction=0.5".to_string(),
+        format!("sds.external.command=[{ADAPTER:?}]"),
+    ]);
+    assert!(direct == comparable(&load("partition.toml", &mixed)));
+    let mut by_ids = base;
+    by_ids.extend([
+        "sds.mix.0.implementation=external".to_string(),
+        "sds.mix.0.ids=[0, 3, 4]".to_string(),
+        format!("sds.external.command=[{ADAPTER:?}]"),
+    ]);
+    assert!(direct == comparable(&load("partition.toml", &by_ids)));
+}
+
+#[test]
+fn mix_entries_are_checked() {
+    let bad = |sets: &[&str], key: &str, what: &str| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let e = scenario::load(&shipped("partition.toml"), None, &sets)
+            .err()
+            .unwrap_or_else(|| panic!("{sets:?} should be refused"));
+        let e = e.to_string();
+        assert!(e.contains(key) && e.contains(what), "{e}");
+    };
+    bad(
+        &["sds.mix.0.implementation=sdsim"],
+        "sds.mix.0",
+        "exactly one of fraction, class, ids",
+    );
+    bad(
+        &["sds.mix.0.implementation=sdsim", "sds.mix.0.fraction=1.5"],
+        "sds.mix.0.fraction",
+        "(0, 1]",
+    );
+    bad(
+        &[
+            "sds.mix.0.implementation=sdsim",
+            "sds.mix.0.class=\"phones\"",
+        ],
+        "sds.mix.0.class",
+        "names no [[node_classes]]",
+    );
+    bad(
+        &["sds.mix.0.implementation=sdsim", "sds.mix.0.ids=[999]"],
+        "sds.mix.0.ids",
+        "out of range",
+    );
+    bad(
+        &["sds.mix.0.implementation=external", "sds.mix.0.ids=[1]"],
+        "sds.external.command",
+        "required",
+    );
+}
+
 /// A failed run: its error message (after `error: `) and exit code, and the output
 /// directory it was given must not exist.
 fn failed_run(overrides: &[String]) -> (String, i32) {

@@ -143,28 +143,47 @@ impl DriverFactory {
             })
             .collect();
         let channel_ids: Vec<String> = channels.iter().map(|c| c.id.clone()).collect();
-        let backend = match (sc.protocol, sc.sds.implementation) {
-            (Protocol::None, _) => Backend::None,
-            (Protocol::Sds, ImplementationName::Sdsim) => Backend::Builtin,
-            (Protocol::Sds, imp) => {
-                let fail = |reason: String| RunError {
-                    participant: 0,
-                    channel: channel_ids.first().cloned().unwrap_or_default(),
-                    time_s: 0.0,
-                    request: "hello",
-                    reason,
-                };
-                let spec = adapter_spec(sc, imp).map_err(fail)?;
-                Backend::External(Adapter::start(&spec).map_err(|f| fail(f.0))?)
-            }
-        };
+        let implementation_of = implementation_of(sc);
+        let mut used: Vec<ImplementationName> = Vec::new();
+        let backend_of: Vec<u8> = implementation_of
+            .iter()
+            .map(|imp| match used.iter().position(|u| u == imp) {
+                Some(k) => k as u8,
+                None => {
+                    used.push(*imp);
+                    (used.len() - 1) as u8
+                }
+            })
+            .collect();
+        let mut backends = Vec::with_capacity(used.len());
+        for (k, imp) in used.iter().enumerate() {
+            backends.push(match (sc.protocol, imp) {
+                (Protocol::None, _) => Backend::None,
+                (Protocol::Sds, ImplementationName::Sdsim) => Backend::Builtin,
+                (Protocol::Sds, imp) => {
+                    let first = backend_of
+                        .iter()
+                        .position(|&b| b as usize == k)
+                        .unwrap_or(0);
+                    let fail = |reason: String| RunError {
+                        participant: first as u32,
+                        channel: channel_ids.first().cloned().unwrap_or_default(),
+                        time_s: 0.0,
+                        request: "hello",
+                        reason,
+                    };
+                    let spec = adapter_spec(sc, *imp).map_err(fail)?;
+                    Backend::External(Adapter::start(&spec).map_err(|f| fail(f.0))?)
+                }
+            });
+        }
         Ok(DriverFactory {
             seed: sc.seed,
             configs,
             channel_ids,
             members: channels.iter().map(|c| c.members.len() as u32).collect(),
-            backends: vec![backend],
-            backend_of: vec![0; sc.participants as usize],
+            backends,
+            backend_of,
         })
     }
 
@@ -234,6 +253,25 @@ impl DriverFactory {
             reason: f.0,
         }
     }
+}
+
+/// The implementation of every participant: the first `[[sds.mix]]` entry naming it, else
+/// `sds.implementation`.
+fn implementation_of(sc: &Scenario) -> Vec<ImplementationName> {
+    let classes = crate::net::links::assign_classes(&sc.node_classes, sc.participants);
+    (0..sc.participants)
+        .map(|i| {
+            sc.sds
+                .mix
+                .iter()
+                .find(|m| match &m.class {
+                    Some(name) => classes[i as usize]
+                        .is_some_and(|c| sc.node_classes[c as usize].name == *name),
+                    None => m.names(i),
+                })
+                .map_or(sc.sds.implementation, |m| m.implementation)
+        })
+        .collect()
 }
 
 /// How to start the adapter of `imp` (not `sdsim`).

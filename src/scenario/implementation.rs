@@ -80,7 +80,49 @@ impl ExternalParams {
     }
 }
 
-/// The rules of `sds.implementation` and `[sds.external]`.
+/// `[[sds.mix]]`: participants that run another implementation than `sds.implementation`.
+/// Exactly one of `fraction`, `class`, `ids` says which; the first entry that names a
+/// participant decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixEntry {
+    /// The implementation they run.
+    pub implementation: ImplementationName,
+    /// A share of the participants in (0, 1], spread evenly over the ids: participant `i` is
+    /// in it when `floor((i + 1) * fraction) > floor(i * fraction)` (0.5: every odd id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    /// The members of the `[[node_classes]]` entry of this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Explicit participant ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<u32>>,
+}
+
+impl MixEntry {
+    /// Whether participant `i` is named by `fraction` or `ids` (classes are resolved by the
+    /// engine, which knows their members).
+    pub fn names(&self, i: u32) -> bool {
+        if let Some(f) = self.fraction {
+            return ((f64::from(i) + 1.0) * f).floor() > (f64::from(i) * f).floor();
+        }
+        self.ids.as_ref().is_some_and(|ids| ids.contains(&i))
+    }
+}
+
+/// Every implementation the scenario uses (`sds.implementation` and `[[sds.mix]]`).
+pub fn implementations_used(s: &Scenario) -> Vec<ImplementationName> {
+    let mut used = vec![s.sds.implementation];
+    for m in &s.sds.mix {
+        if !used.contains(&m.implementation) {
+            used.push(m.implementation);
+        }
+    }
+    used
+}
+
+/// The rules of `sds.implementation`, `[sds.external]` and `[[sds.mix]]`.
 pub(crate) fn validate(s: &Scenario) -> Result<(), Invalid> {
     let bad = |key: &str, message: String| {
         Err(Invalid {
@@ -88,8 +130,52 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), Invalid> {
             message,
         })
     };
+    for (k, m) in s.sds.mix.iter().enumerate() {
+        let key = |f: &str| format!("sds.mix.{k}.{f}");
+        let given = [m.fraction.is_some(), m.class.is_some(), m.ids.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return bad(
+                &format!("sds.mix.{k}"),
+                "needs exactly one of fraction, class, ids".into(),
+            );
+        }
+        if let Some(f) = m.fraction {
+            if !(f > 0.0 && f <= 1.0) {
+                return bad(&key("fraction"), format!("must be in (0, 1], got {f}"));
+            }
+        }
+        if let Some(c) = &m.class {
+            if !s.node_classes.iter().any(|nc| nc.name == *c) {
+                return bad(
+                    &key("class"),
+                    format!("names no [[node_classes]] entry: {c:?}"),
+                );
+            }
+        }
+        if let Some(ids) = &m.ids {
+            if ids.is_empty() {
+                return bad(&key("ids"), "must name at least one participant".into());
+            }
+            if let Some(i) = ids.iter().find(|&&i| i >= s.participants) {
+                return bad(
+                    &key("ids"),
+                    format!(
+                        "participant {i} is out of range (participants = {})",
+                        s.participants
+                    ),
+                );
+            }
+        }
+        if s.protocol == Protocol::None {
+            return bad(
+                &key("implementation"),
+                "protocol = \"none\" runs no SDS implementation".into(),
+            );
+        }
+    }
     let imp = s.sds.implementation;
     let ext = &s.sds.external;
+    let uses_external = implementations_used(s).contains(&ImplementationName::External);
     if s.protocol == Protocol::None && imp.is_adapter() {
         return bad(
             "sds.implementation",
@@ -100,21 +186,21 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), Invalid> {
         );
     }
     match imp {
-        ImplementationName::External if ext.command.is_empty() => {
+        _ if uses_external && ext.command.is_empty() => {
             return bad(
                 "sds.external.command",
-                "is required with sds.implementation = \"external\" (the adapter program and \
+                "is required with the implementation \"external\" (the adapter program and \
                  its arguments, e.g. [\"python3\", \"adapter.py\"])"
                     .into(),
             );
         }
-        ImplementationName::External if ext.command[0].is_empty() => {
+        _ if uses_external && ext.command[0].is_empty() => {
             return bad(
                 "sds.external.command",
                 "names an empty program (its first element is \"\")".into(),
             );
         }
-        ImplementationName::External => {}
+        _ if uses_external => {}
         _ if !ext.command.is_empty() => {
             return bad(
                 "sds.external.command",

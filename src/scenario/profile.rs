@@ -2,8 +2,8 @@
 //! (scenarios/README.md, "`sds.profile`"). Keys the scenario (or `--set`) gives explicitly
 //! keep their values; the resolved values are in the report's `config`.
 //!
-//! `sds.implementation = "js-waku-0.0.8"` implies `sds.profile = "js-waku-0.0.8"` unless a
-//! profile is named, so that the adapter gets parameters its code can honour (its message
+//! `sds.implementation = "js-waku-0.0.8"` (also for part of the participants, `[[sds.mix]]`)
+//! implies `sds.profile = "js-waku-0.0.8"` unless a profile is named, so that the adapter gets parameters its code can honour (its message
 //! ids, for one, are always the payload's SHA-256).
 //!
 //! Sources (file:line at the commits of CONFORMANCE.md): js-waku `@waku/sds` 0.0.8
@@ -349,10 +349,9 @@ fn given(table: &toml::Table, key: &str) -> bool {
 /// Applies the scenario's profile (named, or implied by `sds.implementation`) to every key
 /// `table` does not give; records an implied profile in `sds.profile`.
 pub(crate) fn apply(s: &mut Scenario, table: &toml::Table) {
-    let profile = s.sds.profile.or(match s.sds.implementation {
-        ImplementationName::JsWaku008 => Some(ProfileName::JsWaku008),
-        _ => None,
-    });
+    let js =
+        super::implementation::implementations_used(s).contains(&ImplementationName::JsWaku008);
+    let profile = s.sds.profile.or(js.then_some(ProfileName::JsWaku008));
     let Some(profile) = profile else { return };
     s.sds.profile = Some(profile);
     for d in profile.defaults() {

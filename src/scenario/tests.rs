@@ -651,6 +651,12 @@ fn readme_documents_every_key() {
     s.sds.implementation = ImplementationName::External;
     s.sds.external.command = vec!["x".into()];
     s.sds.profile = Some(ProfileName::Spec);
+    s.sds.mix.push(MixEntry {
+        implementation: ImplementationName::Sdsim,
+        fraction: Some(0.5),
+        class: Some("x".into()),
+        ids: Some(vec![0]),
+    });
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);
     for skew in [

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::duration::{SignedDuration, SimDuration};
-pub use super::implementation::{ExternalParams, ImplementationName};
+pub use super::implementation::{ExternalParams, ImplementationName, MixEntry};
 pub use super::profile::ProfileName;
 
 /// One simulation scenario, after parsing and defaults; validated by [`super::load`].
@@ -532,6 +532,10 @@ pub struct SdsParams {
     /// override. Implied by `implementation = "js-waku-0.0.8"`. Omitted when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileName>,
+    /// `[[sds.mix]]`: participants running another implementation (mixed groups). Omitted
+    /// when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixEntry>,
 }
 
 /// `sds.lost_policy` (`sds::LostPolicy`).
@@ -607,6 +611,7 @@ impl Default for SdsParams {
             implementation: ImplementationName::default(),
             external: ExternalParams::default(),
             profile: None,
+            mix: Vec::new(),
         }
     }
 }
