@@ -180,8 +180,15 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
                 message: "missing: record it with `sim check --update`".into(),
             });
         } else {
-            let text = std::fs::read_to_string(&report_path).unwrap_or_default();
-            Some((text, compare::load_report(&report_path)?))
+            // load_report first: it refuses a file over io_limits::REPORT_BYTES.
+            let report = compare::load_report(&report_path)?;
+            let text = crate::io_limits::read_capped_string(
+                &report_path,
+                crate::io_limits::REPORT_BYTES,
+                "a report.json",
+            )
+            .unwrap_or_default();
+            Some((text, report))
         };
         inputs.push((name, scenario_path, report_path, loaded, committed));
     }
@@ -207,7 +214,12 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Outcome, CheckError> {
         outcome.checked.push(name.clone());
 
         if opts.update {
-            let before = std::fs::read_to_string(&report_path).ok();
+            let before = crate::io_limits::read_capped_string(
+                &report_path,
+                crate::io_limits::REPORT_BYTES,
+                "a report.json",
+            )
+            .ok();
             let what = match &before {
                 None => "recorded (new)".to_string(),
                 Some(b) if *b == text => "unchanged".to_string(),

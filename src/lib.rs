@@ -4,10 +4,12 @@
 //! entry point from code is [`simulate`]: a loaded scenario in, the run's outcome and its
 //! report out.
 
+pub mod budget;
 pub mod check;
 pub mod determinism;
 pub mod driver;
 pub mod engine;
+pub mod io_limits;
 pub mod metrics;
 pub mod names;
 pub mod net;

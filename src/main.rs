@@ -50,14 +50,24 @@ enum Command {
         /// difference print the first simulated time where the runs differ and exit 1.
         #[arg(long)]
         check_determinism: bool,
+        /// Refuse to run (exit 2) when the run's estimated memory exceeds SIZE (8G, 500M,
+        /// `none`). Default: the available memory (MemAvailable).
+        #[arg(long, value_name = "SIZE", value_parser = sdsim::budget::parse_size)]
+        max_memory: Option<u64>,
     },
     /// Run a parameter sweep (a base scenario, a grid of overrides, seeds) in parallel.
     Sweep {
         /// Sweep file (TOML): base scenario, grid of swept keys, seeds, metrics.
         sweep: PathBuf,
-        /// Worker threads. Default: one per core. Results do not depend on it.
+        /// Worker threads. Default: one per core; at most the number of CPUs. Results do not
+        /// depend on it.
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
+        /// Refuse to run (exit 2) when the runs going at once (the largest points, one per
+        /// thread) need more estimated memory than SIZE (8G, 500M, `none`). Default: the
+        /// available memory (MemAvailable).
+        #[arg(long, value_name = "SIZE", value_parser = sdsim::budget::parse_size)]
+        max_memory: Option<u64>,
         /// Run only the K-th (1-based) of N interleaved slices of the runs; merge the
         /// shards' directories with `sim merge`.
         #[arg(long, value_name = "K/N")]
@@ -178,7 +188,16 @@ fn main() -> ExitCode {
             out,
             quiet,
             check_determinism,
-        } => run(&scenario, seed, &set, out, quiet, check_determinism),
+            max_memory,
+        } => run(
+            &scenario,
+            seed,
+            &set,
+            out,
+            quiet,
+            check_determinism,
+            max_memory,
+        ),
         Command::Sweep {
             sweep,
             jobs,
@@ -187,9 +206,11 @@ fn main() -> ExitCode {
             check_determinism,
             dry_run,
             quiet,
+            max_memory,
         } => sweep_cmd::sweep(sweep_cmd::SweepArgs {
             file: sweep,
             jobs,
+            max_memory,
             shard,
             out,
             check_determinism,
@@ -206,6 +227,16 @@ fn main() -> ExitCode {
                     l.scenario.protocol,
                     l.config_hash
                 );
+                let estimate = sdsim::budget::estimate(&l);
+                let available = match sdsim::budget::available_memory_bytes() {
+                    Some(a) if estimate.total_bytes() > a => format!(
+                        "; more than the {} available now: `sim run` would refuse it",
+                        sdsim::budget::human(a as f64)
+                    ),
+                    Some(a) => format!("; {} available now", sdsim::budget::human(a as f64)),
+                    None => String::new(),
+                };
+                println!("memory estimate: {}{available}", estimate.summary());
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),
@@ -346,6 +377,25 @@ fn print_outdir_warnings(c: &outdir::Committed) {
     }
 }
 
+/// The memory limit of `--max-memory`, else the available memory; `None` (no limit, with a
+/// warning) when neither is known.
+fn memory_limit(flag: Option<u64>) -> Option<(u64, sdsim::budget::LimitSource)> {
+    use sdsim::budget::{available_memory_bytes, LimitSource};
+    match flag {
+        Some(b) => Some((b, LimitSource::Flag)),
+        None => match available_memory_bytes() {
+            Some(b) => Some((b, LimitSource::Available)),
+            None => {
+                eprintln!(
+                    "warning: cannot read MemAvailable from /proc/meminfo: no memory limit \
+                     (set one with --max-memory)"
+                );
+                None
+            }
+        },
+    }
+}
+
 fn run(
     path: &std::path::Path,
     seed: Option<u64>,
@@ -353,11 +403,18 @@ fn run(
     out: Option<PathBuf>,
     quiet: bool,
     check_determinism: bool,
+    max_memory: Option<u64>,
 ) -> ExitCode {
     let loaded = match scenario::load(path, seed, set) {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
+    if let Some((limit, source)) = memory_limit(max_memory) {
+        let estimate = sdsim::budget::estimate(&loaded);
+        if let Err(e) = sdsim::budget::check(&estimate, limit, source) {
+            return fail(&format!("{}: {e}", path.display()));
+        }
+    }
     let sc = &loaded.scenario;
     let out = out.unwrap_or_else(|| {
         PathBuf::from("reports/runs").join(format!("{}-seed{}", sc.name, sc.seed))

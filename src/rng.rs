@@ -36,6 +36,10 @@ pub enum StreamKind {
     ClockSkew = 9,
     /// Store traffic: latency draws of store copies, queries and responses (id 0).
     Store = 10,
+    /// Light clients (`[light]`): id `i` the choices of light client `i` (service peers,
+    /// replacements, reconnection delays, keep-alive phase); id `1 << 40` network-switch
+    /// `fraction` draws. Only drawn with `[light]`.
+    Light = 11,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).

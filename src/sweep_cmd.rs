@@ -12,10 +12,14 @@ use sdsim::sweep::{self, output, Shard};
 
 use crate::{fail, print_outdir_notes, print_outdir_warnings};
 
+/// Rows a dry run lists; the rest are counted.
+const DRY_RUN_ROWS: usize = 20;
+
 /// `sim sweep` options.
 pub struct SweepArgs {
     pub file: PathBuf,
     pub jobs: Option<usize>,
+    pub max_memory: Option<u64>,
     pub shard: Option<Shard>,
     pub out: Option<PathBuf>,
     pub check_determinism: bool,
@@ -32,10 +36,18 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     };
     let spec = &plan.spec;
     let jobs = sweep::jobs(&plan, a.shard);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = match a.jobs {
         Some(0) => return fail(&"--jobs must be at least 1"),
+        Some(n) if n > cpus => {
+            eprintln!(
+                "--jobs {n} lowered to {cpus}, the number of CPUs (runs are single-threaded: \
+                 more threads than CPUs only add memory)"
+            );
+            cpus
+        }
         Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        None => cpus,
     };
     let out = a.out.clone().unwrap_or_else(|| {
         let name = match a.shard {
@@ -62,9 +74,42 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         },
         &plan.hash[..12]
     );
+    // Memory: the largest runs, one per thread, at once.
+    let totals: Vec<u64> = jobs
+        .iter()
+        .map(|j| plan.points[j.point].memory_bytes)
+        .collect();
+    let worst = jobs
+        .iter()
+        .max_by_key(|j| plan.points[j.point].memory_bytes)
+        .map(|j| &plan.points[j.point]);
+    let at_once = threads.min(jobs.len()).max(1);
+    if let Some(w) = worst {
+        eprintln!(
+            "memory estimate: ~{} for the largest run (point {}), ~{} for {at_once} at once",
+            sdsim::budget::human(w.memory_bytes as f64),
+            w.index,
+            sdsim::budget::human(sdsim::budget::concurrent_bytes(&totals, at_once) as f64)
+        );
+    }
+    if !a.dry_run {
+        if let (Some((limit, source)), Some(w)) = (crate::memory_limit(a.max_memory), worst) {
+            if sdsim::budget::concurrent_bytes(&totals, at_once) > limit {
+                let estimate = match plan.load_point(w) {
+                    Ok(l) => sdsim::budget::estimate(&l),
+                    Err(e) => return fail(&e),
+                };
+                if let Err(e) =
+                    sdsim::budget::check_sweep(&estimate, &totals, threads, limit, source)
+                {
+                    return fail(&format!("{}: {e}", a.file.display()));
+                }
+            }
+        }
+    }
     if a.dry_run {
         let mut text = String::new();
-        for job in &jobs {
+        for job in jobs.iter().take(DRY_RUN_ROWS) {
             let p = &plan.points[job.point];
             text.push_str(&format!(
                 "row {} point {} seed {}: {}\n",
@@ -72,6 +117,13 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
                 job.point,
                 job.seed,
                 output::point_label(&plan, p)
+            ));
+        }
+        if jobs.len() > DRY_RUN_ROWS {
+            text.push_str(&format!(
+                "... and {} more run(s) ({} in all)\n",
+                jobs.len() - DRY_RUN_ROWS,
+                jobs.len()
             ));
         }
         print!("{text}");

@@ -160,6 +160,14 @@ pub enum WireJsonError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// An `@path` argument whose file is larger than [`crate::io_limits::WIRE_FILE_BYTES`].
+    #[error("{path}: {reason}")]
+    TooLarge {
+        /// The path as given.
+        path: String,
+        /// `larger than 8 MiB ...`.
+        reason: String,
+    },
     /// The core rejected the bytes or the message (malformed protobuf, no valid kind).
     #[error("{0}")]
     Wire(WireError),
@@ -347,10 +355,22 @@ pub fn encode_from_json(text: &[u8]) -> Result<String, WireJsonError> {
     Ok(to_hex(&wire::encode(&from_json(json)?)))
 }
 
+/// Reads an `@FILE` argument, at most [`crate::io_limits::WIRE_FILE_BYTES`].
 fn read_file(path: &str) -> Result<Vec<u8>, WireJsonError> {
-    std::fs::read(Path::new(path)).map_err(|source| WireJsonError::File {
-        path: path.to_owned(),
-        source,
+    crate::io_limits::read_capped(
+        Path::new(path),
+        crate::io_limits::WIRE_FILE_BYTES,
+        "a wire message file",
+    )
+    .map_err(|e| match e {
+        crate::io_limits::ReadError::Io(source) => WireJsonError::File {
+            path: path.to_owned(),
+            source,
+        },
+        other => WireJsonError::TooLarge {
+            path: path.to_owned(),
+            reason: other.reason(),
+        },
     })
 }
 

@@ -369,3 +369,70 @@ fn bursty_loss_small_counts_gilbert_elliott_losses_in_bursts() {
     );
     assert!(s.delivery_ratio >= 0.995, "{why}");
 }
+
+/// `light-dm.toml` at full size (0.2 s): SDS delivers everything the phones' telemetry
+/// called sent; without it, some of those never arrive, some even "propagated".
+#[test]
+fn light_dm_sds_closes_the_gap_that_sent_hides() {
+    let (_, sds) = run("light-dm.toml", &[]);
+    let why = replay("light-dm.toml", &[]);
+    sane(&sds, &why);
+    assert_eq!(sds.summary.delivery_ratio, 1.0, "{why}");
+    assert_eq!(sds.run.stop_reason, "settled", "{why}");
+    let l = sds.summary.light.as_ref().expect("light");
+    assert_eq!(l.telemetry.sent.not_delivered_to_all, 0, "{why}");
+    assert!(sds.summary.delivered_via.resend > 50, "{why}");
+    assert!(l.stats.lightpush_no_peer > 0 && l.stats.filter_pushes_to_disconnected > 0);
+
+    let over = ["protocol=none"];
+    let (_, none) = run("light-dm.toml", &over);
+    let why = replay("light-dm.toml", &over);
+    assert!(none.summary.delivery_ratio < 0.97, "{why}");
+    let t = &none.summary.light.as_ref().expect("light").telemetry;
+    assert!(t.sent.not_delivered_to_all > 50, "{why}");
+    assert!(t.propagated.not_delivered_to_all > 50, "{why}");
+    assert!(t.causes.lost_in_filter_gap > 50, "{why}");
+
+    let over = ["store.nodes=1", "retrieval.strategy=both"];
+    let (_, both) = run("light-dm.toml", &over);
+    assert_eq!(
+        both.summary.delivery_ratio,
+        1.0,
+        "{}",
+        replay("light-dm.toml", &over)
+    );
+    assert!(both.summary.delivered_via.store > 50);
+}
+
+/// `light-group.toml` at a tenth of its size with trickle sync (the full file takes about a
+/// minute): SDS reaches 1.0; LightPush and Filter alone leave messages the senders saw
+/// "propagated" missing receivers on the lossy light links.
+#[test]
+fn light_group_small_sds_repairs_what_filter_loses() {
+    let small = [
+        "participants=60",
+        "light.clients=50",
+        "light.service_nodes=2",
+        "duration=3m",
+        "light.service_offline.0.node=1",
+        "light.service_offline.0.start=60s",
+        "light.service_offline.0.end=120s",
+        "sds.sync.policy=trickle",
+    ];
+    let (_, sds) = run("light-group.toml", &small);
+    let why = replay("light-group.toml", &small);
+    sane(&sds, &why);
+    assert_eq!(sds.summary.delivery_ratio, 1.0, "{why}");
+    let l = sds.summary.light.as_ref().expect("light");
+    assert_eq!(l.stats.clients, 50);
+    assert!(l.stats.subscriptions_lost_restart > 0, "{why}");
+    assert_eq!(l.telemetry.sent.not_delivered_to_all, 0, "{why}");
+
+    let mut over = small.to_vec();
+    over.push("protocol=none");
+    let (_, none) = run("light-group.toml", &over);
+    let why = replay("light-group.toml", &over);
+    assert!(none.summary.delivery_ratio < 1.0, "{why}");
+    let t = &none.summary.light.as_ref().expect("light").telemetry;
+    assert!(t.propagated.not_delivered_to_all > 0, "{why}");
+}

@@ -1,10 +1,11 @@
 //! The events of the run's queue. Each kind belongs to one owner, which handles it:
 //! the workload (`Publish`, `Direct`, `Scripted`), the pipeline (`Arrive`, `Timer`), churn
-//! (`Churn`, `HealChurn`) and the store role (`Store`).
+//! (`Churn`, `HealChurn`), the store role (`Store`) and the light-client role (`Light`).
 
 use std::rc::Rc;
 
 use super::churn::plan::ChurnAction;
+use super::light::LightEv;
 use super::store::StoreEv;
 use crate::metrics::trace::Trace;
 use crate::net::Packet;
@@ -32,6 +33,8 @@ pub(crate) enum Ev {
     HealChurn,
     /// An event of the store role (store nodes and the participants' store clients).
     Store(StoreEv),
+    /// An event of the light-client role (LightPush, Filter, service nodes).
+    Light(LightEv),
 }
 
 /// A copy of a packet in flight, as the event queue holds it (its arrival time is the
@@ -79,6 +82,7 @@ impl Ev {
             Ev::Churn { node, action } => [ids(6, *node, *action as u32), 0],
             Ev::HealChurn => [7, 0],
             Ev::Store(e) => e.trace_words(),
+            Ev::Light(e) => e.trace_words(),
         }
     }
 }

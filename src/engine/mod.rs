@@ -26,6 +26,7 @@
 
 pub mod churn;
 mod event;
+pub mod light;
 mod outcome;
 mod participants;
 pub mod pipeline;

@@ -9,7 +9,7 @@ use rustc_hash::FxHasher;
 use super::pipeline::{RunError, World};
 use crate::driver::Driver;
 use crate::metrics::trace::Trace;
-use crate::metrics::{RunOutcome, StopReason, StoreOutcome};
+use crate::metrics::{LightStats, RunOutcome, StopReason, StoreOutcome};
 use crate::time::SimTime;
 
 /// Figures of the run loop itself.
@@ -31,6 +31,7 @@ pub(crate) fn finish(
     mut w: World,
     figures: LoopFigures,
     store: Option<StoreOutcome>,
+    light: Option<LightStats>,
 ) -> Result<RunOutcome, RunError> {
     for i in 0..w.parts.nodes.len() {
         for slot in 0..w.parts.nodes[i].slots.len() {
@@ -80,6 +81,7 @@ pub(crate) fn finish(
         churn,
         trace: figures.trace,
         store,
+        light,
     })
 }
 

@@ -25,13 +25,14 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 
 use super::churn::Churn;
 use super::event::{Ev, InFlight};
 use super::participants::Participants;
 use super::queue::EventQueue;
 use crate::driver::{DriverFailure, Sent};
-use crate::metrics::{ChannelSpec, Recorder};
+use crate::metrics::{ChannelSpec, Recorder, Via};
 use crate::net::{Copy, Network, Packet, Receipt, TrafficKind};
 use crate::sds;
 use crate::time::{SimTime, US_PER_S};
@@ -91,6 +92,23 @@ pub(crate) trait RoleHooks {
     ) {
     }
 
+    /// A role may take over a transmission of participant `from` instead of the network
+    /// (a light client sends by LightPush): returns true if it did.
+    fn take_transmit(&mut self, _w: &mut World, _now: SimTime, _packet: &Rc<Packet>) -> bool {
+        false
+    }
+
+    /// Network node `node` received `packet` for the first time at `now` (any node: relay
+    /// participants, light clients, service nodes), before its member, if any, handles it.
+    fn on_first_receipt(
+        &mut self,
+        _w: &mut World,
+        _now: SimTime,
+        _node: u32,
+        _packet: &Rc<Packet>,
+    ) {
+    }
+
     /// Participant `i`'s `slot` was drained; `missing_changed` as returned by `on_event`.
     fn after_drain(
         &mut self,
@@ -103,7 +121,7 @@ pub(crate) trait RoleHooks {
     }
 
     /// Participant `i` went offline (or left) at `now`.
-    fn participant_down(&mut self, _now: SimTime, _i: u32) {}
+    fn participant_down(&mut self, _w: &mut World, _now: SimTime, _i: u32) {}
 
     /// Participant `i` is back at `now` (`fresh`: with fresh drivers after a crash or join).
     ///
@@ -138,6 +156,37 @@ pub(crate) struct World {
     /// Id, sender and label of a publication whose content transmission has not been
     /// drained yet.
     pending_publication: Option<(String, u32, Option<String>)>,
+    /// The copy being handed to a driver, to tell the recorder how deliveries arrived.
+    pub input: Input,
+    /// Copies a participant received but could not deliver yet (incoming buffer): (its id,
+    /// message index) -> how the copy arrived, until the message is delivered.
+    held: FxHashMap<(u32, u32), (Via, bool)>,
+}
+
+/// The input being fed to a driver, for arrival bookkeeping ([`Via`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Input {
+    /// The recorder index of the message the input carries ([`Packet::NO_MESSAGE`]: none).
+    pub message: u32,
+    /// The kind of copy it is.
+    pub via: Via,
+    /// It came through a Filter push.
+    pub filter: bool,
+    /// Its message was delivered by this input.
+    pub delivered: bool,
+    /// How deliveries of other messages not seen before arrived (store answers: `Store`).
+    pub fallback: Via,
+}
+
+impl Input {
+    /// No copy being handed over (timers, publications).
+    pub const NONE: Input = Input {
+        message: Packet::NO_MESSAGE,
+        via: Via::None,
+        filter: false,
+        delivered: false,
+        fallback: Via::None,
+    };
 }
 
 impl World {
@@ -159,6 +208,8 @@ impl World {
             in_flight: 0,
             scratch: Vec::new(),
             pending_publication: None,
+            input: Input::NONE,
+            held: FxHashMap::default(),
         }
     }
 
@@ -259,15 +310,57 @@ impl World {
         if receipt == Receipt::Duplicate {
             return Ok(());
         }
-        let Some(slot) = self.parts.nodes[to as usize].slot_of(packet.channel) else {
-            return Ok(()); // a relay that is not a member of the packet's channel
+        let m = packet.message.get();
+        if m != Packet::NO_MESSAGE && self.net.is_relay(to) {
+            self.rec.sender_view_mut(m).reached_mesh.get_or_insert(now);
+        }
+        roles.on_first_receipt(self, now, to, &packet);
+        let Some(slot) = self
+            .parts
+            .nodes
+            .get(to as usize)
+            .and_then(|n| n.slot_of(packet.channel))
+        else {
+            return Ok(()); // a relay (or service node) that is not a member of the channel
         };
         let now_ms = self.parts.clocks.now_ms(to, now);
         let driver = &mut self.parts.slot_mut(to, slot).driver;
         if let Err(f) = driver.receive(now_ms, packet.bytes.clone(), packet.hint.clone()) {
             return Err(self.failure(now, to, slot, "receive", f));
         }
-        self.drain(now, to, slot, false, roles)
+        self.input = Input {
+            message: packet.message.get(),
+            via: via_of(packet.kind),
+            // Light clients get copies only through Filter pushes.
+            filter: !self.net.is_relay(to),
+            delivered: false,
+            fallback: Via::None,
+        };
+        let result = self.drain(now, to, slot, false, roles);
+        self.settle_input(to);
+        result
+    }
+
+    /// Remembers that participant `to` holds a copy of message `m` it could not deliver yet,
+    /// which arrived `via` (through a Filter push if `filter`); the first such copy counts.
+    pub fn note_held(&mut self, to: u32, m: u32, via: Via, filter: bool) {
+        if self.rec.awaits(m, to) {
+            self.held.entry((to, m)).or_insert((via, filter));
+        }
+    }
+
+    /// After participant `to` drained the input: if the input's message was neither
+    /// delivered nor had been before, it waits in the incoming buffer; remember how it came.
+    pub fn settle_input(&mut self, to: u32) {
+        let input = std::mem::replace(&mut self.input, Input::NONE);
+        if input.message != Packet::NO_MESSAGE
+            && !input.delivered
+            && self.rec.awaits(input.message, to)
+        {
+            self.held
+                .entry((to, input.message))
+                .or_insert((input.via, input.filter));
+        }
     }
 
     /// Step 5: the timer of participant `node`'s `slot` for deadline `at_ms` fires (stale
@@ -317,7 +410,10 @@ impl World {
         Ok(())
     }
 
-    /// Step 3: puts `bytes` of `kind` from participant `from` on the wire in `channel`.
+    /// Step 3: puts `bytes` of `kind` from participant `from` on the wire in `channel` (or
+    /// hands them to a role that takes them: LightPush). `message`: the recorder's index
+    /// of the content message they carry.
+    #[allow(clippy::too_many_arguments)]
     pub fn transmit(
         &mut self,
         now: SimTime,
@@ -326,8 +422,16 @@ impl World {
         kind: TrafficKind,
         bytes: Bytes,
         hint: Option<Bytes>,
+        message: u32,
+        roles: &mut dyn RoleHooks,
     ) {
-        let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.participants());
+        let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.nodes());
+        packet.message.set(message);
+        if roles.take_transmit(self, now, &packet) {
+            return;
+        }
+        // A relay participant that serves Filter pushes its own messages to subscribers.
+        roles.on_first_receipt(self, now, from, &packet);
         let mut copies = std::mem::take(&mut self.scratch);
         copies.clear();
         let members = &self.channels[channel as usize].members;
@@ -336,7 +440,8 @@ impl World {
         self.scratch = copies;
     }
 
-    fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
+    /// Queues an arrival event for every copy of `packet` (each counted in flight).
+    pub fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
         for c in copies {
             self.in_flight += 1;
             self.queue.push(
@@ -414,7 +519,17 @@ impl World {
             missing_changed |= roles.on_event(i, slot, &ev);
             match ev {
                 sds::Event::Delivered { message_id, .. } => {
-                    self.rec.deliver(channel, &message_id, i, now)
+                    if let Some(m) = self.rec.deliver(channel, &message_id, i, now) {
+                        let (via, filter) = if m == self.input.message {
+                            self.input.delivered = true;
+                            (self.input.via, self.input.filter)
+                        } else if let Some(a) = self.held.remove(&(i, m)) {
+                            a
+                        } else {
+                            (self.input.fallback, false)
+                        };
+                        self.rec.set_arrival(m, i, via, filter);
+                    }
                 }
                 sds::Event::Acknowledged { message_id } => {
                     self.rec.acknowledged(channel, &message_id, now)
@@ -473,6 +588,12 @@ impl World {
             if let Some(h) = &hash {
                 roles.on_transmit(self, now, channel, i, kind, &bytes, h, &id);
             }
+            let message = match kind {
+                TrafficKind::Content | TrafficKind::Resend | TrafficKind::RepairResponse => {
+                    self.rec.lookup(channel, &id).unwrap_or(Packet::NO_MESSAGE)
+                }
+                _ => Packet::NO_MESSAGE,
+            };
             self.transmit(
                 now,
                 channel,
@@ -480,10 +601,22 @@ impl World {
                 kind,
                 bytes,
                 if hints_on { hash } else { None },
+                message,
+                roles,
             );
         }
         roles.after_drain(self, now, i, slot, missing_changed);
         Ok(())
+    }
+}
+
+/// How a delivered message arrived, by the kind of the copy that brought it.
+pub(crate) fn via_of(kind: TrafficKind) -> Via {
+    match kind {
+        TrafficKind::Content => Via::Content,
+        TrafficKind::Resend => Via::Resend,
+        TrafficKind::RepairResponse => Via::RepairResponse,
+        TrafficKind::Sync | TrafficKind::Ephemeral => Via::None,
     }
 }
 

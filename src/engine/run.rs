@@ -12,6 +12,7 @@
 
 use super::churn::{self, plan::ChurnAction, plan::ChurnPlan, Churn};
 use super::event::Ev;
+use super::light::LightRole;
 use super::outcome::{self, LoopFigures};
 use super::participants::{Clocks, Participants};
 use super::pipeline::{RunError, World};
@@ -62,6 +63,7 @@ impl Simulation {
         let slots: Vec<usize> = world.parts.nodes.iter().map(|n| n.slots.len()).collect();
         let mut roles = Roles {
             store: StoreRole::new(sc, &slots, &mut world.queue),
+            light: LightRole::new(sc, &plan.absent, &mut world.queue)?,
         };
         // Late joiners are absent from the start (no timers, no mesh links).
         for i in 0..n {
@@ -152,6 +154,7 @@ impl Simulation {
         };
         progress(now);
         let store = self.roles.store.as_ref().map(|s| s.outcome());
+        let light = self.roles.light.as_ref().map(|l| l.outcome());
         let figures = LoopFigures {
             end: now,
             workload_end: self.workload_end,
@@ -160,7 +163,7 @@ impl Simulation {
             peak_pending_events: peak_pending,
             trace: self.trace.map(|t| *t),
         };
-        outcome::finish(self.world, figures, store)
+        outcome::finish(self.world, figures, store, light)
     }
 
     /// Hands `ev` to its owner.
@@ -182,10 +185,8 @@ impl Simulation {
                 ChurnAction::Join => churn::join(w, now, node, roles),
             },
             Ev::HealChurn => churn::heal(w, now, roles),
-            Ev::Store(e) => match roles.store.as_mut() {
-                Some(s) => s.handle(w, now, e),
-                None => Ok(()),
-            },
+            Ev::Store(e) => roles.handle_store(w, now, e),
+            Ev::Light(e) => roles.handle_light(w, now, e),
         }
     }
 

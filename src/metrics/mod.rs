@@ -25,7 +25,8 @@ pub mod outcome;
 pub mod trace;
 
 pub use outcome::{
-    ChannelSpec, ChurnStats, RunOutcome, StopReason, StoreClientStats, StoreNodeStats, StoreOutcome,
+    ChannelSpec, ChurnStats, LightStats, RunOutcome, StopReason, StoreClientStats, StoreNodeStats,
+    StoreOutcome,
 };
 
 use rustc_hash::FxHashMap;
@@ -60,7 +61,75 @@ pub struct MessageTruth {
     pub label: Option<String>,
     /// Lamport timestamp it was sent with (SDS; `None` for the `none` baseline).
     pub lamport_timestamp: Option<u64>,
+    /// The sender-side milestones a client shows or reports (`[light]` senders; see
+    /// [`SenderView`]).
+    pub sender: SenderView,
 }
+
+/// What the publisher of a message could know about it, next to the ground truth: the
+/// milestones of js-waku's ReliableChannel and the Waku API (`message-sent`, LightPush
+/// accepted, `send-propagated`; SDS acknowledgements are [`MessageTruth::acknowledged`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SenderView {
+    /// The publisher is a light client (it sends by LightPush).
+    pub light: bool,
+    /// When a relay node (not its publisher, not the service node it was handed to) first
+    /// received a copy of it (any transmission: first, resend, repair response): it entered
+    /// the mesh. `None`: it never left its sender, or died with its service node.
+    pub reached_mesh: Option<SimTime>,
+    /// When a service node first accepted a LightPush request carrying it.
+    pub lightpush_accepted: Option<SimTime>,
+    /// When the publisher first received it back through its own Filter subscription
+    /// (the Waku API's `message:send-propagated`).
+    pub propagated: Option<SimTime>,
+}
+
+/// How a delivered message reached its receiver: the kind of the copy that brought it (the
+/// copy itself, not the one that released it from the incoming buffer). Stored per
+/// (message, receiver) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Via {
+    /// Not delivered (or not known).
+    None = 0,
+    /// Its first broadcast (the original content transmission).
+    Content = 1,
+    /// An eager-push resend by its publisher.
+    Resend = 2,
+    /// An SDS-R repair response.
+    RepairResponse = 3,
+    /// A store query's answer.
+    Store = 4,
+}
+
+impl Via {
+    /// Every kind, in report order.
+    pub const ALL: [Via; 4] = [Via::Content, Via::Resend, Via::RepairResponse, Via::Store];
+
+    /// Snake-case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::None => "none",
+            Via::Content => "content",
+            Via::Resend => "resend",
+            Via::RepairResponse => "repair_response",
+            Via::Store => "store",
+        }
+    }
+
+    fn from_u8(v: u8) -> Via {
+        match v & !FILTER_BIT {
+            1 => Via::Content,
+            2 => Via::Resend,
+            3 => Via::RepairResponse,
+            4 => Via::Store,
+            _ => Via::None,
+        }
+    }
+}
+
+/// Set in a pair's arrival byte when the copy came through a Filter push (light client).
+const FILTER_BIT: u8 = 0x80;
 
 /// Group-wide protocol event counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,6 +173,9 @@ pub struct Recorder {
     row: Vec<usize>,
     /// Delivery times, `NEVER` if not delivered.
     delivered: Vec<SimTime>,
+    /// Per pair, parallel to `delivered`: how the delivered message arrived ([`Via`] with
+    /// [`FILTER_BIT`]), 0 if unknown or not delivered.
+    arrival: Vec<u8>,
     expected: u64,
     duplicates: u64,
     causal_violations: u64,
@@ -144,6 +216,7 @@ impl Recorder {
             index: vec![FxHashMap::default(); channels],
             row: Vec::new(),
             delivered: Vec::new(),
+            arrival: Vec::new(),
             expected: 0,
             duplicates: 0,
             causal_violations: 0,
@@ -251,11 +324,13 @@ impl Recorder {
             repair_responses: 0,
             label: None,
             lamport_timestamp: None,
+            sender: SenderView::default(),
         });
         self.row.push(self.delivered.len());
         let members = &self.members[channel as usize];
         self.delivered
             .extend(std::iter::repeat_n(NEVER, members.len()));
+        self.arrival.extend(std::iter::repeat_n(0, members.len()));
         let mut receivers = 0u32;
         for &p in members {
             let i = p as usize;
@@ -293,19 +368,20 @@ impl Recorder {
     }
 
     /// Records delivery of `id` (published in `channel`) to the application of participant
-    /// `to` at `at`.
-    pub fn deliver(&mut self, channel: u32, id: &str, to: u32, at: SimTime) {
+    /// `to` at `at`. Returns the message's index when this is the pair's first delivery
+    /// (then [`Recorder::set_arrival`] may say how it came).
+    pub fn deliver(&mut self, channel: u32, id: &str, to: u32, at: SimTime) -> Option<u32> {
         let Some(m) = self.lookup(channel, id) else {
             self.counters.unknown_deliveries += 1;
-            return;
+            return None;
         };
         let truth = &self.messages[m as usize];
         if truth.publisher == to {
-            return; // a participant never delivers its own message; ignore defensively
+            return None; // a participant never delivers its own message; ignore defensively
         }
         let Some(pos) = self.position(truth.channel, to) else {
             self.counters.unknown_deliveries += 1; // not a member of the channel
-            return;
+            return None;
         };
         let slot = self.row[m as usize] + pos;
         if self.delivered[slot] != NEVER {
@@ -319,11 +395,11 @@ impl Recorder {
                 // First delivery by this incarnation of a restarted core.
                 self.redelivered.insert((m, to), at);
                 self.redeliveries += 1;
-                return;
+                return None;
             }
             self.duplicates += 1;
             self.per_node_duplicates[to as usize] += 1;
-            return;
+            return None;
         }
         for &d in &truth.deps {
             let dep = &self.messages[d as usize];
@@ -345,6 +421,40 @@ impl Recorder {
         } else {
             self.unexpected_deliveries += 1;
         }
+        Some(m)
+    }
+
+    /// Records how message `m` reached participant `to` (its first delivery): `via` the kind
+    /// of the copy that brought it, `filter` true if that copy was a Filter push.
+    pub fn set_arrival(&mut self, m: u32, to: u32, via: Via, filter: bool) {
+        let t = &self.messages[m as usize];
+        if let Some(pos) = self.position(t.channel, to) {
+            self.arrival[self.row[m as usize] + pos] =
+                via as u8 | if filter { FILTER_BIT } else { 0 };
+        }
+    }
+
+    /// How message `m` reached participant `to`: the kind of the copy and whether it came
+    /// through a Filter push (`(Via::None, false)` if not delivered or not known).
+    pub fn arrival(&self, m: u32, to: u32) -> (Via, bool) {
+        let t = &self.messages[m as usize];
+        match self.position(t.channel, to) {
+            Some(pos) => {
+                let a = self.arrival[self.row[m as usize] + pos];
+                (Via::from_u8(a), a & FILTER_BIT != 0)
+            }
+            None => (Via::None, false),
+        }
+    }
+
+    /// The sender-side milestones of message `m`, to update.
+    pub fn sender_view_mut(&mut self, m: u32) -> &mut SenderView {
+        &mut self.messages[m as usize].sender
+    }
+
+    /// True if participant `to` is expected to deliver message `m` and has not yet.
+    pub fn awaits(&self, m: u32, to: u32) -> bool {
+        self.is_expected(m, to) && self.delivery(m, to).is_none()
     }
 
     /// Records the publisher's acknowledgement of `id` in `channel` (first one counts).

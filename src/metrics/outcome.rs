@@ -116,6 +116,57 @@ pub struct StoreOutcome {
     pub windows: Vec<(SimTime, SimTime)>,
 }
 
+/// Light-client figures of a run (`[light]`), over all light clients and service nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LightStats {
+    /// Light clients.
+    pub clients: u64,
+    /// Service nodes (dedicated and relay participants that serve).
+    pub service_nodes: u64,
+    /// LightPush request copies sent (every attempt, every target).
+    pub lightpush_requests: u64,
+    /// Requests a service node accepted (one per request, the first acceptance).
+    pub lightpush_accepted: u64,
+    /// Attempts that found no connected service node (client disconnected or none left).
+    pub lightpush_no_peer: u64,
+    /// Attempts with no answer within `light.lightpush_timeout`.
+    pub lightpush_timeouts: u64,
+    /// Retries scheduled after a failed attempt.
+    pub lightpush_retries: u64,
+    /// Requests given up after the last retry failed (the message never left by LightPush).
+    pub lightpush_given_up: u64,
+    /// Requests abandoned because their client went to sleep, crashed or left.
+    pub lightpush_interrupted: u64,
+    /// Filter pushes sent by service nodes (copies, including those lost on the link).
+    pub filter_pushes: u64,
+    /// Pushes not sent because the subscriber was disconnected or asleep at that moment.
+    pub filter_pushes_to_disconnected: u64,
+    /// Subscriptions a service node dropped for want of a ping within
+    /// `light.subscription_timeout`.
+    pub subscriptions_expired: u64,
+    /// Subscriptions lost when their service node restarted.
+    pub subscriptions_lost_restart: u64,
+    /// Subscribe requests sent.
+    pub subscribe_requests: u64,
+    /// Subscribe requests a full service node refused (`light.max_subscribers`).
+    pub subscribe_refused: u64,
+    /// Pings sent.
+    pub pings: u64,
+    /// Pings that failed (no answer, or the service node no longer had the subscription).
+    pub pings_failed: u64,
+    /// Service nodes a client replaced (failed pings or subscribe, a closed connection).
+    pub peer_renewals: u64,
+    /// Network switches that started.
+    pub network_switches: u64,
+    /// Reconnections (after a network switch or waking up).
+    pub reconnects: u64,
+    /// Bytes of pings, subscribe requests and the service nodes' answers.
+    pub control_bytes: u64,
+    /// Service-node outage windows as `(start, effective end)` in µs (for reports).
+    #[serde(skip)]
+    pub windows: Vec<(SimTime, SimTime)>,
+}
+
 /// What a finished run hands to the report.
 pub struct RunOutcome {
     /// Ground truth: publications, deliveries, acknowledgements, protocol counters.
@@ -154,4 +205,6 @@ pub struct RunOutcome {
     pub trace: Option<Trace>,
     /// Store figures; `None` without store nodes.
     pub store: Option<StoreOutcome>,
+    /// Light-client figures; `None` without `[light]`.
+    pub light: Option<LightStats>,
 }

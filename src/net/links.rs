@@ -122,10 +122,12 @@ pub(crate) struct Links {
 }
 
 impl Links {
+    /// The link model of `sc` for its network nodes (participants, then dedicated service
+    /// nodes; classes and degradation windows name participants only).
     pub(crate) fn new(sc: &Scenario) -> Links {
-        let n = sc.participants;
+        let n = sc.network_nodes();
         let net = &sc.network;
-        let classes: Vec<ClassParams> = sc
+        let mut classes: Vec<ClassParams> = sc
             .node_classes
             .iter()
             .map(|c| ClassParams {
@@ -183,7 +185,36 @@ impl Links {
                 .collect()
         };
         Links {
-            class_of: assign_classes(&sc.node_classes, n),
+            class_of: {
+                let mut c = assign_classes(&sc.node_classes, sc.participants);
+                c.resize(n as usize, None);
+                // Light clients may all be in one class; dedicated service nodes get the
+                // access link of `[light]`, if any.
+                if let Some(l) = sc.light.as_ref() {
+                    let class = l
+                        .client_class
+                        .as_ref()
+                        .and_then(|name| sc.node_classes.iter().position(|c| &c.name == name));
+                    if let Some(k) = class {
+                        for id in l.client_ids(sc.participants) {
+                            c[id as usize] = Some(k as u16);
+                        }
+                    }
+                    if l.service_uplink_bps.is_some() || l.service_downlink_bps.is_some() {
+                        let k = classes.len() as u16;
+                        classes.push(ClassParams {
+                            uplink_bps: l.service_uplink_bps,
+                            downlink_bps: l.service_downlink_bps,
+                            extra_latency_us: 0,
+                            loss: 0.0,
+                        });
+                        for slot in &mut c[sc.participants as usize..] {
+                            *slot = Some(k);
+                        }
+                    }
+                }
+                c
+            },
             classes,
             uplinks: vec![Uplink::default(); n as usize],
             downlink_free_at: vec![0; n as usize],

@@ -192,11 +192,18 @@ pub struct Packet {
     /// Its message hash when the run uses retrieval hints (store retrieval), computed once
     /// by the engine and handed to every receiving core.
     pub hint: Option<Bytes>,
+    /// The recorder's index of the content message it carries (content, resend, repair
+    /// response), or [`Packet::NO_MESSAGE`] (sync, unknown): tells the recorder how each
+    /// delivery arrived. Set by the engine; the network never reads it.
+    pub message: std::cell::Cell<u32>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
 }
 
 impl Packet {
+    /// [`Packet::message`] of a packet that carries no recorded content message.
+    pub const NO_MESSAGE: u32 = u32::MAX;
+
     /// A packet from `origin` on `channel` in a network of `n` participants.
     pub fn new(channel: u32, origin: u32, kind: TrafficKind, bytes: Bytes, n: u32) -> Rc<Packet> {
         Packet::with_hint(channel, origin, kind, bytes, None, n)
@@ -217,8 +224,15 @@ impl Packet {
             kind,
             bytes,
             hint,
+            message: std::cell::Cell::new(Packet::NO_MESSAGE),
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
         })
+    }
+
+    /// True if `p` has received the packet.
+    fn has_seen(&self, p: u32) -> bool {
+        let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
+        self.seen.borrow()[word] & bit != 0
     }
 
     /// Marks `p` as having received the packet; true if it had not before.
@@ -300,7 +314,10 @@ enum Overlay {
 
 /// The simulated transport of one run.
 pub struct Network {
+    /// Network nodes: the participants, then the dedicated service nodes (`[light]`).
     n: u32,
+    /// Per node: part of the relay mesh (false for light clients).
+    relay: Vec<bool>,
     overlay: Overlay,
     latency: LatencyModel,
     loss: f64,
@@ -322,14 +339,15 @@ impl Network {
     /// Builds the network of `scenario` (validated) with its loaded region matrix.
     pub fn new(scenario: &Scenario, regions: Option<&RegionMatrix>) -> Result<Network, NetError> {
         let n = scenario.participants;
-        let latency = LatencyModel::new(&scenario.network.latency, regions, n)?;
+        let nodes = scenario.network_nodes();
+        let latency = LatencyModel::new(&scenario.network.latency, regions, nodes)?;
         let partitions = scenario
             .partitions
             .iter()
             .map(|p| PartitionWindow {
                 start: p.start.as_micros(),
                 heal: p.heal.as_micros(),
-                group_of: partition_groups(p, n),
+                group_of: partition_groups(p, n, nodes),
                 isolated: match &p.isolate {
                     Some(ids) => {
                         let mut v = vec![false; n as usize];
@@ -348,21 +366,31 @@ impl Network {
                 },
             })
             .collect();
+        // Relay nodes: every participant but the light clients, then the dedicated service
+        // nodes (light clients reach the mesh through service nodes only).
+        let relay: Vec<u32> = (0..nodes)
+            .filter(|&i| i >= n || !scenario.is_light_client(i))
+            .collect();
         let overlay = match scenario.network.dissemination {
             Dissemination::Broadcast => Overlay::Broadcast,
-            Dissemination::Relay => Overlay::Flood(topology::random_regular(
-                n,
+            Dissemination::Relay => Overlay::Flood(topology::random_regular_on(
+                &relay,
+                nodes,
                 scenario.network.mesh_degree,
                 &mut stream(scenario.seed, StreamKind::Topology, 0),
             )),
             Dissemination::Ring => Overlay::Flood(topology::ring_with_skips(n)),
         };
-        if let Overlay::Flood(g) = &overlay {
-            let components = g
-                .components()
-                .into_iter()
-                .max()
-                .map_or(0, |c| c as usize + 1);
+        if let (Overlay::Flood(g), Some(&first)) = (&overlay, relay.first()) {
+            let comp = g.components();
+            let mut others: Vec<u32> = relay
+                .iter()
+                .map(|&v| comp[v as usize])
+                .filter(|&c| c != comp[first as usize])
+                .collect();
+            others.sort_unstable();
+            others.dedup();
+            let components = 1 + others.len();
             if components > 1 {
                 let name = match scenario.network.dissemination {
                     Dissemination::Ring => "ring",
@@ -372,26 +400,39 @@ impl Network {
             }
         }
         Ok(Network {
-            n,
+            n: nodes,
+            relay: {
+                let mut r = vec![false; nodes as usize];
+                for &v in &relay {
+                    r[v as usize] = true;
+                }
+                r
+            },
             overlay,
             latency,
             loss: scenario.network.loss,
             duplicate: scenario.network.duplicate,
             partitions,
             faults_end: scenario.duration.as_micros(),
-            rngs: (0..n)
+            rngs: (0..nodes)
                 .map(|i| stream(scenario.seed, StreamKind::NetFrom, i as u64))
                 .collect(),
-            traffic: vec![NodeTraffic::default(); n as usize],
+            traffic: vec![NodeTraffic::default(); nodes as usize],
             copies: CopyCounts::default(),
             links: links::Links::new(scenario),
             neighbours: Vec::new(),
         })
     }
 
-    /// Number of participants.
-    pub fn participants(&self) -> u32 {
+    /// Number of network nodes: the participants, then the dedicated service nodes of
+    /// `[light]` (a packet's seen-set covers them all).
+    pub fn nodes(&self) -> u32 {
         self.n
+    }
+
+    /// Whether `node` is in the relay mesh (false for light clients).
+    pub fn is_relay(&self, node: u32) -> bool {
+        self.relay[node as usize]
     }
 
     /// The overlay graph packets are flooded over (`None` for broadcast).
@@ -421,7 +462,9 @@ impl Network {
             now >= p.start
                 && now < p.heal
                 && p.group_of[a as usize] != p.group_of[b as usize]
-                && p.one_way_from.as_ref().is_none_or(|f| f[a as usize])
+                && p.one_way_from
+                    .as_ref()
+                    .is_none_or(|f| f.get(a as usize).copied().unwrap_or(false))
         })
     }
 
@@ -507,6 +550,85 @@ impl Network {
                 self.neighbours = neighbours;
             }
         }
+    }
+
+    /// A light client hands `packet` (its own) to a service node by LightPush: counted as one
+    /// transmission of its origin, which is marked as having it (the relay mesh never sends
+    /// it back). The request copy itself goes by [`Network::send_direct`].
+    pub fn originate(&mut self, packet: &Packet) {
+        packet.mark_seen(packet.origin);
+        self.traffic[packet.origin as usize].transmissions_by_kind[packet.kind.index()] += 1;
+    }
+
+    /// Service node `via` publishes `packet` (a light client's, received by LightPush) into
+    /// the relay mesh at `now`: one copy to each of its mesh neighbours, counted as relayed
+    /// bytes. Nothing happens if `via` already had the packet (a repeated LightPush of the
+    /// same message: the relay's seen-cache drops it). Returns false in that case.
+    pub fn relay_publish(
+        &mut self,
+        now: SimTime,
+        packet: &Packet,
+        via: u32,
+        out: &mut Vec<Copy>,
+    ) -> bool {
+        if !packet.mark_seen(via) {
+            return false;
+        }
+        let size = packet.bytes.len() as u64;
+        if let Overlay::Flood(g) = &self.overlay {
+            let mut neighbours = std::mem::take(&mut self.neighbours);
+            neighbours.clear();
+            neighbours.extend_from_slice(g.neighbours(via));
+            for &to in &neighbours {
+                self.send_copy(now, via, to, size, packet.kind, true, out);
+            }
+            self.neighbours = neighbours;
+        }
+        true
+    }
+
+    /// One copy of `size` bytes of `kind` on the direct link `from -> to` at `now` (a
+    /// LightPush request, a Filter push, a service answer): the same link model as a relay
+    /// hop (uplink queue, partitions, loss, latency, duplication), appended to `out` unless
+    /// dropped. `forwarded`: the bytes are someone else's packet (a Filter push).
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_direct(
+        &mut self,
+        now: SimTime,
+        from: u32,
+        to: u32,
+        size: u64,
+        kind: TrafficKind,
+        forwarded: bool,
+        out: &mut Vec<Copy>,
+    ) {
+        self.send_copy(now, from, to, size, kind, forwarded, out);
+    }
+
+    /// A small control message (a ping, a subscribe request, a service's answer) on the
+    /// direct link `from -> to` sent at `now`: its arrival time, or `None` if a partition
+    /// cuts the link or random loss drops it. Its bytes are not counted here (the role
+    /// that sends it counts them) and it skips the uplink queue (it is tiny).
+    pub fn control_arrival(&mut self, now: SimTime, from: u32, to: u32) -> Option<SimTime> {
+        if self.is_cut(now, from, to) {
+            return None;
+        }
+        let rng = &mut self.rngs[from as usize];
+        if self.loss > 0.0 && rng.random::<f64>() < self.loss {
+            return None;
+        }
+        let extra = self.links.extra(now, from, to, self.faults_end);
+        if extra.lost {
+            return None;
+        }
+        let rng = &mut self.rngs[from as usize];
+        Some(now + self.latency.sample_us(from, to, rng) + extra.latency_us)
+    }
+
+    /// Whether `p` has received `packet` (for the Filter service: it pushes a packet only
+    /// once per subscriber).
+    pub fn has_seen(&self, packet: &Packet, p: u32) -> bool {
+        packet.has_seen(p)
     }
 
     /// A copy of `packet` from `from` arrives at `to` at `now`. On the first receipt a flooding
@@ -642,8 +764,34 @@ impl Network {
     }
 }
 
+/// Group index of every network node for one partition (see `scenario::Partition`): the
+/// participants `0..n` as the scenario says; the dedicated service nodes `n..nodes` split
+/// by the same `fractions` among themselves, or in the group of unlisted participants
+/// (`ids`, `isolate`).
+fn partition_groups(p: &crate::scenario::Partition, n: u32, nodes: u32) -> Vec<u16> {
+    let mut group_of = participant_groups(p, n);
+    let services = nodes - n;
+    if services > 0 {
+        let extra = match &p.fractions {
+            Some(_) => participant_groups(p, services),
+            None => vec![group_of_unlisted(p); services as usize],
+        };
+        group_of.extend(extra);
+    }
+    group_of
+}
+
+/// The group of participants an `ids` / `isolate` partition does not list.
+fn group_of_unlisted(p: &crate::scenario::Partition) -> u16 {
+    match (&p.isolate, &p.ids) {
+        (Some(isolated), _) => isolated.len() as u16,
+        (None, Some(ids)) => ids.len() as u16,
+        _ => 0,
+    }
+}
+
 /// Group index of every participant for one partition (see `scenario::Partition`).
-fn partition_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
+fn participant_groups(p: &crate::scenario::Partition, n: u32) -> Vec<u16> {
     let mut group_of = vec![0u16; n as usize];
     if let Some(fractions) = &p.fractions {
         let mut next = 0u32;
@@ -693,7 +841,7 @@ fn one_way_senders(p: &crate::scenario::Partition, n: u32) -> Vec<bool> {
             }
         }
     } else {
-        let group_of = partition_groups(p, n);
+        let group_of = participant_groups(p, n);
         for (i, g) in group_of.iter().enumerate() {
             from[i] = *g == 0;
         }

@@ -28,7 +28,7 @@ fn bcast(
     kind: TrafficKind,
     out: &mut Vec<Copy>,
 ) {
-    let n = net.participants();
+    let n = net.nodes();
     let packet = Packet::new(0, from, kind, Bytes::from(vec![0u8; size]), n);
     let members: Vec<u32> = (0..n).collect();
     net.publish(now, &packet, &members, out);
@@ -229,8 +229,11 @@ fn uneven_fractions_assign_contiguous_blocks() {
         isolate: None,
         direction: Default::default(),
     };
-    assert_eq!(partition_groups(&p, 10), vec![0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
-    assert_eq!(partition_groups(&p, 7), vec![0, 0, 1, 1, 2, 2, 2]);
+    assert_eq!(
+        partition_groups(&p, 10, 10),
+        vec![0, 0, 0, 1, 1, 1, 2, 2, 2, 2]
+    );
+    assert_eq!(partition_groups(&p, 7, 7), vec![0, 0, 1, 1, 2, 2, 2]);
 }
 
 #[test]
@@ -252,7 +255,7 @@ fn same_seed_same_draws() {
 /// Floods one packet from `origin` through `net` to completion (arrival order), returning
 /// which participants received it and how many copies arrived in all.
 fn flood(net: &mut Network, origin: u32) -> (Vec<bool>, u64) {
-    let n = net.participants();
+    let n = net.nodes();
     let packet = Packet::new(0, origin, TrafficKind::Content, Bytes::from_static(b"x"), n);
     let mut got = vec![false; n as usize];
     got[origin as usize] = true;
@@ -339,7 +342,7 @@ fn sc_toml(n: u32, extra: &str) -> Scenario {
 /// Sends `count` single copies `from -> to` (a two-member broadcast) at `now`; returns, per
 /// copy, whether it survived.
 fn survivals(net: &mut Network, now: SimTime, from: u32, to: u32, count: usize) -> Vec<bool> {
-    let n = net.participants();
+    let n = net.nodes();
     let mut out = Vec::new();
     (0..count)
         .map(|_| {

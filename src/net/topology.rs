@@ -157,6 +157,25 @@ pub fn random_regular(n: u32, d: u32, rng: &mut impl Rng) -> Graph {
     g
 }
 
+/// [`random_regular`] on the vertices listed in `on` (ascending) of a graph with `n`
+/// vertices; the others stay isolated (light clients are not in the relay mesh). Equal to
+/// `random_regular(n, d, rng)` when `on` is `0..n`.
+pub fn random_regular_on(on: &[u32], n: u32, d: u32, rng: &mut impl Rng) -> Graph {
+    let sub = random_regular(on.len() as u32, d, rng);
+    if on.len() == n as usize {
+        return sub;
+    }
+    let mut g = Graph::empty(n);
+    for v in 0..on.len() as u32 {
+        for &w in sub.neighbours(v) {
+            if v < w {
+                g.add_edge(on[v as usize], on[w as usize]);
+            }
+        }
+    }
+    g
+}
+
 /// The pairing-model graph of [`random_regular`], before its components are joined.
 fn random_regular_unchecked(n: u32, d: u32, rng: &mut impl Rng) -> Graph {
     let mut g = Graph::empty(n);

@@ -38,6 +38,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::io_limits::{self, read_capped, read_capped_string, ReadError};
+
 /// Which way a metric should move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -247,10 +249,8 @@ impl Policy {
     /// [`CompareError`] naming the file when it cannot be read, is not valid TOML, has an
     /// unknown key, or a tolerance that is negative or not finite.
     pub fn from_file(path: &Path) -> Result<Policy, CompareError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CompareError::Io {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let text = read_capped_string(path, io_limits::TOLERANCES_BYTES, "a tolerance file")
+            .map_err(|e| read_error(path, e))?;
         Policy::from_toml(&text, path)
     }
 
@@ -339,17 +339,30 @@ pub enum CompareError {
     Invalid { path: PathBuf, message: String },
 }
 
+/// A capped read's failure as a [`CompareError`] naming `path`.
+fn read_error(path: &Path, e: ReadError) -> CompareError {
+    if e.is_too_large() {
+        CompareError::Invalid {
+            path: path.to_owned(),
+            message: e.reason(),
+        }
+    } else {
+        CompareError::Io {
+            path: path.to_owned(),
+            message: e.reason(),
+        }
+    }
+}
+
 /// Reads a `report.json` (or any JSON object with a `summary` object holding at least one
-/// number).
+/// number), at most [`io_limits::REPORT_BYTES`].
 ///
 /// # Errors
 /// [`CompareError`] naming `path` when the file cannot be read, is not JSON, has no
 /// `summary` object, or its `summary` holds no number (`{}`: nothing could be compared).
 pub fn load_report(path: &Path) -> Result<Value, CompareError> {
-    let bytes = std::fs::read(path).map_err(|e| CompareError::Io {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
+    let bytes = read_capped(path, io_limits::REPORT_BYTES, "a report.json")
+        .map_err(|e| read_error(path, e))?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| CompareError::Invalid {
         path: path.to_owned(),
         message: format!("not valid JSON: {e}"),

@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::compare::{numeric_leaves, Direction, Policy};
-use super::{human_bps, human_bytes, Percentiles, Report, RunArtifacts};
+use super::units::{human_bps, human_bytes, ratio};
+use super::{Percentiles, Report, RunArtifacts};
 use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
 
@@ -89,7 +90,7 @@ pub fn participant_stats(out: &RunOutcome, regions: &[String]) -> Vec<Participan
                 region: regions.get(i).cloned().unwrap_or_default(),
                 expected,
                 delivered,
-                delivery_ratio: super::ratio(delivered, expected),
+                delivery_ratio: ratio(delivered, expected),
                 latency_ms: Percentiles::from_us(&mut l),
                 bytes_sent: t.map_or(0, |t| t.bytes_sent()),
                 bytes_received: t.map_or(0, |t| t.bytes_received),
@@ -245,6 +246,7 @@ pub fn render(page: &Page) -> Result<String, (std::path::PathBuf, std::io::Error
     }
 
     bandwidth_table(&mut h, r);
+    super::light::html_section(&mut h, r.summary.light.as_ref());
     faults_table(&mut h, r);
     worst_tables(&mut h, page.participants);
     metrics_table(&mut h, r);

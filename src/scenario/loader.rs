@@ -11,6 +11,7 @@ use super::error::{line_of, ErrorKind, ScenarioError};
 use super::regions::RegionMatrix;
 use super::types::Scenario;
 use super::validate::validate;
+use crate::io_limits::{self, read_capped_string};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,11 +38,11 @@ pub struct Loaded {
 /// Reads `path` and loads it with [`load_str`].
 ///
 /// # Errors
-/// [`ErrorKind::Io`] naming the file and the OS reason when it cannot be read (or is not
-/// UTF-8); otherwise whatever [`load_str`] reports.
+/// [`ErrorKind::Io`] naming the file and the OS reason when it cannot be read, is not UTF-8,
+/// or is larger than [`io_limits::SCENARIO_BYTES`]; otherwise whatever [`load_str`] reports.
 pub fn load(path: &Path, seed: Option<u64>, overrides: &[String]) -> Result<Loaded, ScenarioError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::new(path, ErrorKind::Io, format!("cannot read file: {e}")))?;
+    let source = read_capped_string(path, io_limits::SCENARIO_BYTES, "a scenario file")
+        .map_err(|e| ScenarioError::new(path, ErrorKind::Io, e.to_string()))?;
     load_str(&source, path, seed, overrides)
 }
 
@@ -59,6 +60,8 @@ pub fn load(path: &Path, seed: Option<u64>, overrides: &[String]) -> Result<Load
 /// are created. `VALUE` is parsed as a TOML value (`42`, `0.5`, `true`, `"x"`, `[0.5, 0.5]`,
 /// `{ kind = "constant", value = "5ms" }`) and taken as a plain string when it does not
 /// parse, so `protocol=none` and `duration=90s` work. Quoted keys are not supported.
+/// `seed=N` takes any u64, like `--seed` (TOML integers stop at 9223372036854775807; a larger
+/// seed is applied after deserializing, as `--seed` is, and is not in [`Loaded::toml`]).
 ///
 /// `origin` is only used in error messages and to resolve relative paths; it is not read.
 ///
@@ -71,13 +74,46 @@ pub fn load_str(
     seed: Option<u64>,
     overrides: &[String],
 ) -> Result<Loaded, ScenarioError> {
+    load_str_cached(source, origin, seed, overrides, &mut RegionCache::default())
+}
+
+/// Region matrices already read, by path: loading many variants of one scenario (the points
+/// of a sweep) reads and parses its matrix once.
+#[derive(Debug, Default)]
+pub struct RegionCache(std::collections::BTreeMap<PathBuf, RegionMatrix>);
+
+/// [`load_str`], taking region matrices from `cache` (and adding those it reads).
+///
+/// # Errors
+/// As [`load_str`].
+pub fn load_str_cached(
+    source: &str,
+    origin: &Path,
+    seed: Option<u64>,
+    overrides: &[String],
+    cache: &mut RegionCache,
+) -> Result<Loaded, ScenarioError> {
     let original = DeTable::parse(source).map_err(|e| syntax_error(origin, source, &e))?;
     let mut table: toml::Table =
         toml::from_str(source).map_err(|e| syntax_error(origin, source, &e))?;
 
     let mut sets = Vec::with_capacity(overrides.len());
+    // `--set seed=N` with N above i64::MAX (TOML integers are i64): applied like `--seed`.
+    let mut big_seed = None;
     for raw in overrides {
         let set = Override::parse(raw).map_err(|msg| override_error(origin, raw, None, msg))?;
+        if set.path == ["seed"] {
+            big_seed = None;
+            let text = raw.split_once('=').map_or("", |(_, v)| v.trim());
+            if matches!(set.value, toml::Value::String(_))
+                && text.bytes().all(|b| b.is_ascii_digit())
+            {
+                if let Ok(seed) = text.parse::<u64>() {
+                    big_seed = Some(seed);
+                    continue;
+                }
+            }
+        }
         set.apply(&mut table)
             .map_err(|(key, msg)| override_error(origin, raw, Some(key), msg))?;
         sets.push(set);
@@ -108,6 +144,9 @@ pub fn load_str(
     let mut scenario: Scenario = toml::from_str(text).map_err(|e| ctx.de_error(text, &e))?;
     super::profile::apply(&mut scenario, &table);
 
+    if let Some(seed) = big_seed {
+        scenario.seed = seed;
+    }
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
@@ -138,16 +177,23 @@ pub fn load_str(
 
     let regions = match &scenario.network.latency.regions {
         None => None,
+        Some(rel) if cache.0.contains_key(&base_dir.join(rel)) => {
+            cache.0.get(&base_dir.join(rel)).cloned()
+        }
         Some(rel) => {
             let path = base_dir.join(rel);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                ctx.error_at(
-                    "network.latency.regions",
-                    ErrorKind::Io,
-                    format!("cannot read region matrix \"{}\": {e}", path.display()),
-                )
-            })?;
-            Some(RegionMatrix::parse(&text, &path)?)
+            let text = read_capped_string(&path, io_limits::REGION_MATRIX_BYTES, "a region matrix")
+                .map_err(|e| {
+                    let what = if e.is_too_large() { "" } else { "cannot read " };
+                    ctx.error_at(
+                        "network.latency.regions",
+                        ErrorKind::Io,
+                        format!("{what}region matrix \"{}\": {}", path.display(), e.reason()),
+                    )
+                })?;
+            let matrix = RegionMatrix::parse(&text, &path)?;
+            cache.0.insert(path, matrix.clone());
+            Some(matrix)
         }
     };
 
@@ -428,6 +474,8 @@ fn tidy_type_message(msg: &str) -> String {
 fn display_value(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
+        // `1e308`, not 309 digits.
+        toml::Value::Float(f) if f.is_finite() && f.abs() >= 1e16 => format!("{f:e}"),
         other => other.to_string(),
     }
 }

@@ -20,21 +20,27 @@
 //! file, the line (when known), the key or `--set` argument, and what is wrong. Every key,
 //! its unit, default and valid range: `scenarios/README.md`.
 
+pub mod bounds;
 pub mod duration;
 pub mod error;
 pub mod implementation;
+pub mod light;
 pub mod loader;
 pub mod profile;
 pub mod regions;
 pub mod types;
 mod validate;
+mod validate_light;
 
+#[cfg(test)]
+mod bounds_tests;
 #[cfg(test)]
 mod tests;
 
 pub use duration::{DurationError, SignedDuration, SimDuration};
 pub use error::{ErrorKind, ScenarioError};
-pub use loader::{config_hash, load, load_str, Loaded};
+pub use light::{Light, NetworkSwitch, ServiceOffline, ServiceOfflineMode};
+pub use loader::{config_hash, load, load_str, load_str_cached, Loaded, RegionCache};
 pub use regions::RegionMatrix;
 pub use types::*;
 

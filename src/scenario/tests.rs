@@ -231,7 +231,7 @@ fn semantic_validation() {
         ("[network]\nloss = 1.5\n", Some(4), &["network.loss: must be in [0, 1], got 1.5"]),
         ("[network]\nloss = -0.1\n", Some(4), &["network.loss: must be in [0, 1]"]),
         ("[network]\nloss = nan\n", Some(4), &["network.loss: must be in [0, 1], got NaN"]),
-        ("[network]\ndissemination = \"relay\"\nmesh_degree = 0\n", Some(5), &["network.mesh_degree: must be at least 2 with dissemination = \"relay\" (4 participants)"]),
+        ("[network]\ndissemination = \"relay\"\nmesh_degree = 0\n", Some(5), &["network.mesh_degree: must be at least 2 with dissemination = \"relay\" (4 relay nodes)"]),
         ("[network]\ndissemination = \"relay\"\nmesh_degree = 1\n", Some(5), &["network.mesh_degree: must be at least 2", "degree 1 cannot connect them"]),
         ("report_interval = \"0s\"\n", Some(3), &["report_interval: must be greater than 0s"]),
         ("[workload]\nrate_per_s = 0.0\n", Some(4), &["workload.rate_per_s: is 0 and there is no [[workload.publish]]"]),
@@ -323,7 +323,7 @@ fn semantic_validation() {
             Some(6),
             &["partitions.0.ids: needs at least one non-empty group"],
         ),
-        ("[sds]\ncausal_history = 1001\n", Some(4), &["sds.causal_history: must be at most 1000, got 1001"]),
+        ("[sds]\ncausal_history = 1001\n", Some(4), &["sds.causal_history: must be at most 1,000 (the core rejects messages with more entries; scenarios/README.md, \"Upper bounds\"), got 1001"]),
         ("[sds]\npossible_acks_threshold = 0\n", Some(4), &["sds.possible_acks_threshold: must be at least 1"]),
         ("[sds]\nbloom_capacity = 0\n", Some(4), &["sds.bloom_capacity: must be at least 1"]),
         ("[sds]\nbloom_error_rate = 1.0\n", Some(4), &["sds.bloom_error_rate: must be in (0, 1), got 1"]),
@@ -518,7 +518,7 @@ fn override_errors() {
     let s = err(
         "participants = 4\nduration = \"60s\"\n[sds]\ncausal_history = 5000\n",
         &["seed=3"],
-        &["line 4: sds.causal_history: must be at most 1000"],
+        &["line 4: sds.causal_history: must be at most 1,000"],
     );
     assert!(!s.contains("--set"), "{s}");
 }
@@ -549,14 +549,14 @@ fn regions_file_errors() {
 #[test]
 fn canonical_durations_in_json_and_toml() {
     let l = load_src(
-        "participants = 4\nduration = \"1.5s\"\ndrain = \"5400s\"\nreport_interval = \"250us\"\n",
+        "participants = 4\nduration = \"1.5s\"\ndrain = \"5400s\"\nreport_interval = \"62500us\"\n",
         &[],
     )
     .unwrap();
     let json = serde_json::to_value(&l.scenario).unwrap();
     assert_eq!(json["duration"], "1500ms");
     assert_eq!(json["drain"], "90m");
-    assert_eq!(json["report_interval"], "250us");
+    assert_eq!(json["report_interval"], "62500us");
     // Full round trip through TOML.
     let text = toml::to_string(&l.scenario).unwrap();
     let back = load_src(&text, &[]).unwrap();
@@ -645,6 +645,39 @@ fn readme_documents_every_key() {
         end: SimDuration::ZERO,
     });
     s.retrieval.strategy = Some(RetrievalStrategy::Both);
+    s.light = Some(crate::scenario::Light {
+        clients: Some(1),
+        ids: Some(vec![]),
+        service_nodes: 1,
+        service_ids: vec![0],
+        service_peers: Some(1),
+        lightpush_peers: 1,
+        lightpush_timeout: SimDuration::ZERO,
+        lightpush_retry_interval: SimDuration::ZERO,
+        lightpush_max_attempts: 0,
+        keep_alive_interval: SimDuration::ZERO,
+        pings_before_renewal: 0,
+        subscription_timeout: SimDuration::ZERO,
+        max_subscribers: 0,
+        reconnect: Distribution::Constant {
+            value: SimDuration::ZERO,
+        },
+        client_class: Some("x".into()),
+        service_uplink_bps: Some(1),
+        service_downlink_bps: Some(1),
+        service_offline: vec![crate::scenario::ServiceOffline {
+            node: 0,
+            start: SimDuration::ZERO,
+            end: SimDuration::ZERO,
+            mode: Default::default(),
+        }],
+        network_switch: vec![crate::scenario::NetworkSwitch {
+            ids: Some(vec![]),
+            fraction: Some(0.0),
+            at: SimDuration::ZERO,
+            reconnect: None,
+        }],
+    });
     s.sds.lost_timeout = Some(SimDuration::ZERO);
     s.sds.lost_policy = LostPolicyName::Drop;
     s.sds.bloom_rollover = BloomRolloverName::Rebuild;
@@ -711,7 +744,10 @@ fn readme_documents_every_key() {
     }
     // Tables and full dotted paths of the main schema are spelled out.
     let is_distribution_field = |k: &str| {
-        k.starts_with("distribution") || k.contains(".jitter.") || k.contains(".distribution.")
+        k.starts_with("distribution")
+            || k.contains(".jitter.")
+            || k.contains(".distribution.")
+            || k.contains(".reconnect.")
     };
     for key in keys.iter().filter(|k| !is_distribution_field(k)) {
         assert!(

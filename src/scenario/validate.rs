@@ -1,5 +1,6 @@
 //! Semantic validation of a deserialized [`Scenario`]: ranges and cross-field rules that
-//! serde cannot express. The valid range of every key is listed in `scenarios/README.md`.
+//! serde cannot express. The valid range of every key is listed in `scenarios/README.md`;
+//! upper bounds of sizes and rates are checked first, by [`super::bounds`].
 
 use super::duration::SignedDuration;
 use super::duration::SimDuration;
@@ -12,16 +13,16 @@ pub(crate) struct Invalid {
     pub message: String,
 }
 
-type Res = Result<(), Invalid>;
+pub(super) type Res = Result<(), Invalid>;
 
-fn bad(key: impl Into<String>, message: impl Into<String>) -> Res {
+pub(super) fn bad(key: impl Into<String>, message: impl Into<String>) -> Res {
     Err(Invalid {
         key: key.into(),
         message: message.into(),
     })
 }
 
-fn positive(key: &str, d: SimDuration) -> Res {
+pub(super) fn positive(key: &str, d: SimDuration) -> Res {
     if d.is_zero() {
         return bad(key, "must be greater than 0s");
     }
@@ -29,7 +30,7 @@ fn positive(key: &str, d: SimDuration) -> Res {
 }
 
 /// `start` (a time since run start) must fall inside the workload (`< duration`).
-fn in_workload(key: String, start: SimDuration, duration: SimDuration) -> Res {
+pub(super) fn in_workload(key: String, start: SimDuration, duration: SimDuration) -> Res {
     if start >= duration {
         return bad(
             key,
@@ -40,7 +41,7 @@ fn in_workload(key: String, start: SimDuration, duration: SimDuration) -> Res {
 }
 
 /// A window's `end` must come after its `start`.
-fn after_start(key: String, start: SimDuration, end: SimDuration) -> Res {
+pub(super) fn after_start(key: String, start: SimDuration, end: SimDuration) -> Res {
     if end <= start {
         return bad(key, format!("must be after start ({start}), got {end}"));
     }
@@ -48,7 +49,7 @@ fn after_start(key: String, start: SimDuration, end: SimDuration) -> Res {
 }
 
 /// Participant id `id` must be `< n`.
-fn participant_in_range(key: String, id: u32, n: u32) -> Res {
+pub(super) fn participant_in_range(key: String, id: u32, n: u32) -> Res {
     if id >= n {
         return bad(
             key,
@@ -67,6 +68,7 @@ pub(crate) fn validate(s: &Scenario) -> Res {
             return bad("name", m);
         }
     }
+    super::bounds::check(s)?;
     if s.participants == 0 {
         return bad("participants", "must be at least 1, got 0");
     }
@@ -119,12 +121,16 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     // A relay mesh must be connected: with D = 0 nobody forwards anything, and with D = 1
     // the mesh is a matching (pairs that only hear each other). D >= 2 is joined into one
     // component (net::topology::connect).
-    if n.dissemination == Dissemination::Relay && s.participants > 2 && n.mesh_degree < 2 {
+    let relay_nodes = s.network_nodes()
+        - s.light
+            .as_ref()
+            .map_or(0, |l| l.client_ids(s.participants).len() as u32);
+    if n.dissemination == Dissemination::Relay && relay_nodes > 2 && n.mesh_degree < 2 {
         return bad(
             "network.mesh_degree",
             format!(
-                "must be at least 2 with dissemination = \"relay\" ({} participants): a mesh of degree {} cannot connect them",
-                s.participants, n.mesh_degree
+                "must be at least 2 with dissemination = \"relay\" ({} relay nodes): a mesh of degree {} cannot connect them",
+                relay_nodes, n.mesh_degree
             ),
         );
     }
@@ -256,12 +262,6 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     }
 
     let sds = &s.sds;
-    if sds.causal_history > 1000 {
-        return bad(
-            "sds.causal_history",
-            format!("must be at most 1000, got {}", sds.causal_history),
-        );
-    }
     if sds.possible_acks_threshold == 0 {
         return bad("sds.possible_acks_threshold", "must be at least 1, got 0");
     }
@@ -315,7 +315,8 @@ pub(crate) fn validate(s: &Scenario) -> Res {
     churn(s)?;
     clock_skew(s)?;
     direct(s)?;
-    store(s)
+    store(s)?;
+    super::validate_light::light(s)
 }
 
 fn direct(s: &Scenario) -> Res {
@@ -411,7 +412,7 @@ fn store(s: &Scenario) -> Res {
 }
 
 /// Participant ids in `ids` are in range; `key` names the list.
-fn nonempty_ids_in_range(key: &str, ids: &[u32], n: u32) -> Res {
+pub(super) fn nonempty_ids_in_range(key: &str, ids: &[u32], n: u32) -> Res {
     if ids.is_empty() {
         return bad(key, "needs at least one participant id");
     }
@@ -532,7 +533,7 @@ fn clock_skew(s: &Scenario) -> Res {
     Ok(())
 }
 
-fn distribution(key: &str, d: &Distribution) -> Res {
+pub(super) fn distribution(key: &str, d: &Distribution) -> Res {
     match d {
         Distribution::Constant { .. } => Ok(()),
         Distribution::Uniform { min, max } => {
@@ -570,7 +571,7 @@ fn distribution(key: &str, d: &Distribution) -> Res {
     }
 }
 
-fn probability(key: &str, x: f64) -> Res {
+pub(super) fn probability(key: &str, x: f64) -> Res {
     if !(0.0..=1.0).contains(&x) {
         return bad(key, format!("must be in [0, 1], got {x}"));
     }
@@ -578,7 +579,7 @@ fn probability(key: &str, x: f64) -> Res {
 }
 
 /// Every id `< participants` and listed at most once.
-fn ids_in_range(key: &str, ids: &[u32], participants: u32) -> Res {
+pub(super) fn ids_in_range(key: &str, ids: &[u32], participants: u32) -> Res {
     let mut seen = std::collections::BTreeSet::new();
     for id in ids {
         if *id >= participants {
@@ -665,10 +666,17 @@ fn node_classes(s: &Scenario) -> Res {
             (Some(_), Some(_)) => {
                 return bad(key("ids"), "give exactly one of fraction or ids, not both")
             }
+            // A class for the light clients (`light.client_class`) needs no members of its
+            // own.
+            (None, None)
+                if s.light
+                    .as_ref()
+                    .and_then(|l| l.client_class.as_ref())
+                    .is_some_and(|name| name == &c.name) => {}
             (None, None) => {
                 return bad(
                     format!("node_classes.{i}"),
-                    "give exactly one of fraction or ids",
+                    "give exactly one of fraction or ids (or name the class in light.client_class)",
                 )
             }
             (Some(f), None) => {

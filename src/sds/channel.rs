@@ -1,11 +1,20 @@
 //! The SDS channel state machine (PROTOCOL.md §2 and §3): one participant's view of one
 //! channel. Sans-IO: time comes in as `now_ms`, randomness from the construction seed, bytes
 //! go out through [`Channel::poll_transmit`].
+//!
+//! This module holds the [`Channel`] state, its construction, the drive loop's inputs
+//! (`send`, `send_ephemeral`, `handle_message`, `handle_timeout`, `mark_dependencies_met`)
+//! and outputs (`poll_*`), and delivery. The parts live in submodules, each an `impl Channel`
+//! over the fields it owns: `output` (transmissions, events, errors), `log` (local log, SDS-R
+//! store, bloom filter, remembered ids), `outgoing` (outgoing buffer, acknowledgements,
+//! resends), `incoming` (incoming buffer, lost timeout, sweep), `sds_r` (repair buffers),
+//! `sync` (sync timer and messages), `inspect` (read-only views). Like all of `sds`, it names
+//! nothing else in the crate, reads no clock and does no I/O (`tests/tidy.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
@@ -18,222 +27,24 @@ use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError
 
 mod incoming;
 mod inspect;
+mod log;
+mod outgoing;
+mod output;
 mod sds_r;
+mod sync;
 
 pub use inspect::{
     BufferedMessage, IncomingRepairEntry, LoggedMessage, OutgoingMessage, OutgoingRepairEntry,
     Pending,
 };
+pub use output::{Buffer, Event, SendError, Transmit, TransmitKind};
 
-/// Why [`Channel::send`] / [`Channel::send_ephemeral`] refused a payload. Nothing was queued
-/// and no state changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// Content must be non-empty: an empty payload would encode as a sync message (js-waku
-    /// `pushOutgoingMessage` throws likewise).
-    #[error("payload is empty")]
-    EmptyPayload,
-    /// Payload longer than `Config::max_content_bytes`.
-    #[error("payload of {len} bytes exceeds the limit of {max} bytes")]
-    PayloadTooLarge {
-        /// Payload length in bytes.
-        len: usize,
-        /// The configured limit in bytes.
-        max: usize,
-    },
-    /// Under `MessageIdRule::PayloadSha256`, the id of this payload is already in the local
-    /// log, the incoming buffer or the outgoing buffer.
-    #[error("message id {0} is already in use")]
-    DuplicateMessageId(String),
-}
+use log::{FifoSet, Held, LogEntry};
+use outgoing::OutgoingEntry;
+use sync::SyncState;
 
-/// What a [`Transmit`] carries (for per-kind bandwidth accounting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TransmitKind {
-    /// A new content message from [`Channel::send`].
-    Content,
-    /// A sync message (timer, repair-request carrier, or [`Channel::send_sync`]).
-    Sync,
-    /// An unchanged re-broadcast of an unacknowledged own content message.
-    Resend,
-    /// An SDS-R re-broadcast of a stored message (own or received), bytes unchanged.
-    RepairResponse,
-    /// An ephemeral message from [`Channel::send_ephemeral`].
-    Ephemeral,
-}
-
-/// Bytes to broadcast on the channel's transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit {
-    /// Why these bytes go out.
-    pub kind: TransmitKind,
-    /// Id of the encoded message (a sync's id is not unique across participants' restarts).
-    pub message_id: String,
-    /// The encoded `SdsMessage`.
-    pub bytes: Bytes,
-    /// Number of SDS-R repair request entries attached (0 for resends and repair responses,
-    /// whose bytes are re-broadcast unchanged).
-    pub repair_requests: u32,
-}
-
-/// A bounded collection of the channel, named in [`Event::Evicted`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Buffer {
-    /// The local log (`Config::local_log_capacity`; lowest (Lamport, id) first). The id
-    /// moves to the delivered-id set.
-    LocalLog,
-    /// Ids remembered after leaving the log (`Config::delivered_ids_capacity`; oldest
-    /// first). Once evicted, a re-sent copy of the id would be delivered again.
-    DeliveredIds,
-    /// Ids declared met by `mark_dependencies_met` (`Config::local_log_capacity`; oldest
-    /// first).
-    MetIds,
-    /// Ids declared irretrievably lost (`Config::delivered_ids_capacity`; oldest first).
-    LostIds,
-    /// The incoming buffer (`Config::incoming_buffer_capacity` and
-    /// `incoming_buffer_per_sender`; highest (Lamport, id) first).
-    IncomingBuffer,
-    /// The outgoing buffer (`Config::outgoing_buffer_capacity`; oldest first; followed by
-    /// `Event::NotAcknowledged`).
-    OutgoingBuffer,
-    /// SDS-R outgoing repair buffer (`RepairConfig::buffer_capacity`; when a new entry comes
-    /// to a full buffer, the held entry with the latest T_req is evicted first, as js-waku).
-    /// The id stays tracked and is scheduled again by a later incoming sweep.
-    OutgoingRepairBuffer,
-    /// SDS-R incoming repair buffer (`RepairConfig::buffer_capacity`; latest T_resp first).
-    IncomingRepairBuffer,
-    /// SDS-R message store (`Config::message_store_capacity`; oldest stored first).
-    MessageStore,
-}
-
-/// Something the application (or the simulator's observer) should know.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// A content message was delivered, after all its causal dependencies (PROTOCOL.md §2
-    /// "Receive pipeline"). Emitted at most once per id.
-    Delivered {
-        /// Id of the delivered message.
-        message_id: String,
-        /// Its sender.
-        sender_id: String,
-        /// Its Lamport timestamp.
-        lamport_timestamp: u64,
-        /// Its content (shares the received buffer).
-        content: Bytes,
-        /// Ids of its causal history, oldest first.
-        causal_history: Vec<String>,
-    },
-    /// An ephemeral message was received (no ordering, no dedupe: delivered on receipt).
-    EphemeralDelivered {
-        /// Its id.
-        message_id: String,
-        /// Its sender.
-        sender_id: String,
-        /// Its content.
-        content: Bytes,
-    },
-    /// A received message (content or sync) names dependencies this participant neither has
-    /// delivered nor holds. Re-emitted for buffered messages at every incoming sweep
-    /// (js-waku `sweepIncomingBuffer`). Fetch them (store query by hint) and call
-    /// [`Channel::mark_dependencies_met`], or let SDS-R repair them.
-    MissingDependencies {
-        /// Id of the message that names them.
-        message_id: String,
-        /// The missing entries (id, retrieval hint, sender), in causal-history order.
-        missing: Vec<HistoryEntry>,
-    },
-    /// An own content message was acknowledged: named in a received causal history, or
-    /// matched by `possible_acks_threshold` received bloom filters. It left the outgoing buffer.
-    Acknowledged {
-        /// Id of the own message.
-        message_id: String,
-    },
-    /// An own content message matched a received bloom filter; `count` hits so far, below the
-    /// threshold.
-    PossiblyAcknowledged {
-        /// Id of the own message.
-        message_id: String,
-        /// Hits so far (1-based).
-        count: u32,
-    },
-    /// Gave up on an own content message after `max_resends` re-broadcasts (or evicted from a
-    /// full outgoing buffer). Never reported as sent or acknowledged.
-    NotAcknowledged {
-        /// Id of the own message.
-        message_id: String,
-    },
-    /// One SDS-R repair request entry was attached to an outgoing message.
-    RepairRequestSent {
-        /// The requested id.
-        message_id: String,
-    },
-    /// A received message carried a repair request entry.
-    RepairRequestReceived {
-        /// The requested id.
-        message_id: String,
-        /// Participant that asked.
-        from: String,
-    },
-    /// A stored message was re-broadcast as an SDS-R repair response.
-    RepairResponseSent {
-        /// The re-broadcast id.
-        message_id: String,
-    },
-    /// A missing dependency is declared irretrievably lost, at most once per id (while the id
-    /// is remembered in the bounded lost-id set), by whichever comes first: SDS-R gave up
-    /// after `max_requests_per_message` rounds and a further T_max without an answer, or a
-    /// buffered message naming it waited `Config::lost_timeout_ms`. Only the latter resolves
-    /// waiting messages (by `Config::lost_policy`); after an SDS-R give-up they keep waiting
-    /// for the lost timeout, `mark_dependencies_met` or the message itself. No further repair
-    /// requests are made for a lost id; if it still arrives, it is delivered normally.
-    IrretrievablyLost {
-        /// The missing id.
-        message_id: String,
-    },
-    /// Something was evicted from a full bounded collection (see [`Buffer`] for each rule).
-    Evicted {
-        /// Which collection.
-        buffer: Buffer,
-        /// The evicted id.
-        message_id: String,
-    },
-    /// A buffered message was dropped without delivery because its dependencies were
-    /// declared irretrievably lost and `Config::lost_policy` is `LostPolicy::Drop` (js-waku
-    /// `InMessageLost`). Its id is not remembered: a later copy is handled afresh.
-    DroppedLost {
-        /// The dropped message's id.
-        message_id: String,
-    },
-}
-
-/// See `Channel::held`.
-#[derive(Debug, Clone, Default)]
-struct Held {
-    /// Lamport timestamp, while the id is in the local log.
-    lamport: Option<u64>,
-    /// The message's original bytes, while the id is in the SDS-R store.
-    bytes: Option<Bytes>,
-}
-
-/// What a causal-history entry needs besides the id; kept for the newest
-/// `causal_history_size` log entries only (see `Channel::recent`).
-#[derive(Debug, Clone)]
-struct LogEntry {
-    sender_id: String,
-    retrieval_hint: Option<Bytes>,
-}
-
-#[derive(Debug, Clone)]
-struct OutgoingEntry {
-    id: MessageId,
-    message_id: String,
-    bytes: Bytes,
-    bits: Vec<u64>,
-    possible_acks: u32,
-    resends: u32,
-    next_resend_ms: u64,
-}
-
+/// A received content message on its way to delivery: held in the incoming buffer while a
+/// dependency is unmet.
 #[derive(Debug, Clone)]
 struct Buffered {
     id: MessageId,
@@ -251,63 +62,12 @@ struct Buffered {
     timed_out: bool,
 }
 
+/// A tracked missing id (SDS-R): request rounds so far, and the last time it was tracked,
+/// requested or scheduled (the incoming sweep waits T_max after it).
 #[derive(Debug, Clone)]
 struct MissingDep {
     rounds: u32,
     last_activity_ms: u64,
-}
-
-/// A bounded set with first-in-first-out eviction (the set is only looked up, never
-/// iterated; the order is a `VecDeque`).
-#[derive(Debug, Clone, Default)]
-struct FifoSet {
-    set: FxHashSet<MessageId>,
-    order: VecDeque<MessageId>,
-}
-
-impl FifoSet {
-    fn contains(&self, id: &MessageId) -> bool {
-        !self.set.is_empty() && self.set.contains(id)
-    }
-
-    /// Inserts `id`; returns false if already present. Evicts the oldest beyond `capacity`
-    /// (at least 1) and reports it through `evicted`.
-    fn insert(&mut self, id: &MessageId, capacity: usize, mut evicted: impl FnMut(String)) -> bool {
-        if !self.set.insert(id.clone()) {
-            return false;
-        }
-        self.order.push_back(id.clone());
-        while self.order.len() > capacity.max(1) {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-                evicted(old.to_string());
-            }
-        }
-        true
-    }
-}
-
-#[derive(Debug, Clone)]
-enum SyncState {
-    Off,
-    Periodic {
-        interval_ms: u64,
-        next_ms: u64,
-    },
-    Trickle {
-        i_min_ms: u64,
-        i_max_ms: u64,
-        k: u32,
-        i_ms: u64,
-        start_ms: u64,
-        t_ms: u64,
-        heard: u32,
-        fired: bool,
-    },
-    ReliableChannel {
-        interval_ms: u64,
-        next_ms: u64,
-    },
 }
 
 /// A (Lamport timestamp, id) or (deadline, id) ordering key.
@@ -392,6 +152,7 @@ pub struct Channel {
     events: VecDeque<Event>,
 }
 
+/// Lowercase hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -432,38 +193,7 @@ impl Channel {
         seed: u64,
     ) -> Channel {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let sync = match config.sync {
-            SyncPolicy::Off
-            | SyncPolicy::Periodic { interval_ms: 0 }
-            | SyncPolicy::ReliableChannel { interval_ms: 0 } => SyncState::Off,
-            SyncPolicy::ReliableChannel { interval_ms } => SyncState::ReliableChannel {
-                interval_ms,
-                next_ms: now_ms.saturating_add(rng.random_range(0..interval_ms)),
-            },
-            SyncPolicy::Periodic { interval_ms } => SyncState::Periodic {
-                interval_ms,
-                next_ms: now_ms.saturating_add(rng.random_range(0..interval_ms)),
-            },
-            SyncPolicy::Trickle {
-                i_min_ms,
-                i_max_ms,
-                k,
-            } => {
-                let i_min_ms = i_min_ms.max(1);
-                let i_max_ms = i_max_ms.max(i_min_ms);
-                let t_ms = trickle_t(&mut rng, now_ms, i_min_ms);
-                SyncState::Trickle {
-                    i_min_ms,
-                    i_max_ms,
-                    k,
-                    i_ms: i_min_ms,
-                    start_ms: now_ms,
-                    t_ms,
-                    heard: 0,
-                    fired: false,
-                }
-            }
-        };
+        let sync = SyncState::new(config.sync, &mut rng, now_ms);
         let params = BloomParams::new(config.bloom_capacity, config.bloom_error_rate);
         let limits = Limits {
             max_message_bytes: config.max_message_bytes,
@@ -519,22 +249,7 @@ impl Channel {
     /// Next Unix ms at which [`Channel::handle_timeout`] must be called (may be <= now: call it
     /// at once); `None` when no timer is pending.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let sync = match &self.sync {
-            SyncState::Off => None,
-            SyncState::Periodic { next_ms, .. } => Some(*next_ms),
-            SyncState::Trickle {
-                i_ms,
-                start_ms,
-                t_ms,
-                fired,
-                ..
-            } => Some(if *fired {
-                start_ms.saturating_add(*i_ms)
-            } else {
-                *t_ms
-            }),
-            SyncState::ReliableChannel { next_ms, .. } => Some(*next_ms),
-        };
+        let sync = self.sync.deadline();
         let resend = self.outgoing.iter().map(|e| e.next_resend_ms).min();
         let request = self.out_repair_order.first().map(|(t, _)| *t);
         let response = self.in_repair_order.first().map(|(t, _)| *t);
@@ -583,29 +298,9 @@ impl Channel {
         let own = self.participant_id.clone();
         self.log_insert(&id, ts, own, None);
         self.store_insert(&id, bytes.clone());
-        if self.outgoing.len() >= self.config.outgoing_buffer_capacity.max(1) {
-            if let Some(evicted) = self.outgoing.pop_front() {
-                self.outgoing_ids.remove(&evicted.id);
-                self.events.push_back(Event::Evicted {
-                    buffer: Buffer::OutgoingBuffer,
-                    message_id: evicted.message_id.clone(),
-                });
-                self.events.push_back(Event::NotAcknowledged {
-                    message_id: evicted.message_id,
-                });
-            }
-        }
+        // Re-arming the sync timer and the outgoing buffer touch disjoint state.
         self.reliable_channel_restart(now_ms, 1, 1);
-        self.outgoing_ids.insert(id.clone());
-        self.outgoing.push_back(OutgoingEntry {
-            id,
-            message_id: message_id.clone(),
-            bytes: bytes.clone(),
-            bits,
-            possible_acks: 0,
-            resends: 0,
-            next_resend_ms: now_ms.saturating_add(self.config.resend_interval_ms),
-        });
+        self.push_outgoing(now_ms, id, message_id.clone(), bytes.clone(), bits);
         self.transmits.push_back(Transmit {
             kind: TransmitKind::Content,
             message_id: message_id.clone(),
@@ -643,68 +338,6 @@ impl Channel {
             repair_requests: 0,
         });
         Ok(message_id)
-    }
-
-    /// Sends a sync message now (outside the sync timer): empty content, current causal
-    /// history and bloom filter, Lamport bumped like a send, due repair requests attached.
-    /// Nothing is sent (and `None` returned) when the local log is empty and no repair request
-    /// is due (js-waku `pushOutgoingSyncMessage` tests the causal history instead, which only
-    /// differs with `causal_history_size` 0, where js-waku never syncs and this still carries
-    /// the bloom filter). Returns the sync's id:
-    /// `sync-` + 16 hex digits of SHA-256(participant id ‖ Lamport BE), unique per
-    /// participant because the Lamport clock only grows.
-    pub fn send_sync(&mut self, now_ms: u64) -> Option<String> {
-        let has_due = self
-            .out_repair_order
-            .first()
-            .is_some_and(|(t, _)| *t <= now_ms);
-        if self.log_order.is_empty() && !has_due {
-            return None;
-        }
-        self.lamport = now_ms.max(self.lamport.saturating_add(1));
-        let mut h = Sha256::new();
-        h.update(self.participant_id.as_bytes());
-        h.update(self.lamport.to_be_bytes());
-        let message_id = format!("sync-{}", hex(&h.finalize()[..8]));
-        let repair_request = self.take_due_requests(now_ms);
-        let count = repair_request.len() as u32;
-        let message = SdsMessage {
-            sender_id: self.participant_id.clone(),
-            message_id: message_id.clone(),
-            channel_id: self.channel_id.clone(),
-            lamport_timestamp: Some(self.lamport),
-            causal_history: self.causal_history(),
-            bloom_filter: Some(self.bloom.to_bytes()),
-            repair_request,
-            content: None,
-        };
-        self.transmits.push_back(Transmit {
-            kind: TransmitKind::Sync,
-            message_id: message_id.clone(),
-            bytes: wire::encode(&message),
-            repair_requests: count,
-        });
-        Some(message_id)
-    }
-
-    /// Sets the retrieval hint of a message in the local log (typically an own sent message,
-    /// once the transport knows it: a real client sets the Waku message hash after
-    /// publishing, as js-waku's reliable channel does with `retrievalHint`). Later causal
-    /// histories carry it, so receivers missing the message can fetch it from a store
-    /// (`Event::MissingDependencies` reports it). Messages already sent keep the history they
-    /// were sent with. Returns false (and changes nothing) if `message_id` is not in the log.
-    /// Received messages get theirs from `handle_message`'s `retrieval_hint` argument; this
-    /// replaces it.
-    pub fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> bool {
-        let id = MessageId::new(message_id);
-        let Some(lamport) = self.held.get(&id).and_then(|h| h.lamport) else {
-            return false;
-        };
-        // Only the newest entries can still be named by a causal history (see `recent`).
-        if let Some(entry) = self.recent.get_mut(&(lamport, id)) {
-            entry.retrieval_hint = Some(hint);
-        }
-        true
     }
 
     /// Handles bytes received from the transport at `now_ms`; `retrieval_hint` (e.g. a Waku
@@ -826,8 +459,8 @@ impl Channel {
                 self.deliver(buffered);
                 self.release(vec![id]);
             }
-        } else if let SyncState::Trickle { heard, .. } = &mut self.sync {
-            *heard = heard.saturating_add(1);
+        } else {
+            self.trickle_heard();
         }
         if inconsistent {
             self.trickle_reset(now_ms);
@@ -839,7 +472,8 @@ impl Channel {
 
     /// Runs every timer due at `now_ms`, in this order: due repair responses; resends (never
     /// acknowledged before possibly acknowledged, oldest first) and give-ups; lost timeouts of
-    /// buffered messages (oldest deadline first); the incoming sweep; the sync timer; then, while repair requests are due, a sync carrying them.
+    /// buffered messages (oldest deadline first); the incoming sweep; the sync timer; then,
+    /// while repair requests are due, a sync carrying them.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.respond_due(now_ms);
         self.resend_due(now_ms);
@@ -907,6 +541,7 @@ impl Channel {
 
     // ---- internals ----
 
+    /// Refuses an empty payload or one over `max_content_bytes`.
     fn check_payload(&self, payload: &Bytes) -> Result<(), SendError> {
         if payload.is_empty() {
             return Err(SendError::EmptyPayload);
@@ -920,179 +555,13 @@ impl Channel {
         Ok(())
     }
 
+    /// The SDS-R configuration, if SDS-R is on.
     fn repair_config(&self) -> Option<RepairConfig> {
         self.config.repair
     }
 
-    fn dep_met(&self, id: &MessageId) -> bool {
-        self.in_log(id) || self.externally_met.contains(id) || self.delivered.contains(id)
-    }
-
-    /// Adds an id to the bloom filter; under `BloomRollover::Rebuild`, rebuilds it from the
-    /// newest 80% of capacity once more than 120% of capacity ids were inserted.
-    fn bloom_add(&mut self, id: &MessageId, bits: &[u64]) {
-        self.bloom.insert_bits(bits);
-        if self.config.bloom_rollover != BloomRollover::Rebuild {
-            return;
-        }
-        self.bloom_ids.push_back(id.clone());
-        let capacity = self.config.bloom_capacity.max(1);
-        let max = capacity.saturating_mul(120) / 100;
-        if self.bloom_ids.len() <= max.max(1) {
-            return;
-        }
-        let keep = capacity.saturating_mul(80) / 100;
-        let drop = self.bloom_ids.len().saturating_sub(keep);
-        self.bloom_ids.drain(..drop);
-        let params = *self.bloom.params();
-        let mut fresh = BloomFilter::new(params);
-        for kept in &self.bloom_ids {
-            fresh.insert_bits(&kept.with_str(|id| params.bit_indexes(id)));
-        }
-        self.bloom = fresh;
-    }
-
-    /// `SyncPolicy::ReliableChannel`: re-arm the sync timer at `now + u · interval · num/den`.
-    fn reliable_channel_restart(&mut self, now_ms: u64, num: u64, den: u64) {
-        if let SyncState::ReliableChannel {
-            interval_ms,
-            next_ms,
-        } = &mut self.sync
-        {
-            let span = interval_ms.saturating_mul(num) / den.max(1);
-            let offset = if span > 0 {
-                self.rng.random_range(0..span)
-            } else {
-                0
-            };
-            *next_ms = now_ms.saturating_add(offset);
-        }
-    }
-
-    fn is_known(&self, id: &MessageId) -> bool {
-        self.dep_met(id) || self.incoming_ids.contains_key(id)
-    }
-
-    /// The newest `causal_history_size` log entries, oldest first.
-    fn causal_history(&self) -> Vec<HistoryEntry> {
-        let mut history: Vec<HistoryEntry> = self
-            .recent
-            .iter()
-            .rev()
-            .take(self.config.causal_history_size)
-            .map(|((_, id), e)| HistoryEntry {
-                message_id: id.to_string(),
-                retrieval_hint: e.retrieval_hint.clone(),
-                sender_id: Some(e.sender_id.clone()),
-            })
-            .collect();
-        history.reverse();
-        history
-    }
-
-    fn log_insert(
-        &mut self,
-        id: &MessageId,
-        lamport: u64,
-        sender_id: String,
-        retrieval_hint: Option<Bytes>,
-    ) {
-        let held = self.held.entry(id.clone()).or_default();
-        if held.lamport.is_some() {
-            return;
-        }
-        held.lamport = Some(lamport);
-        let key = (lamport, id.clone());
-        // The key is new (the id was not in the log). Usually the newest: append; else
-        // insert at its sorted position.
-        if self.log_order.back().is_none_or(|last| *last < key) {
-            self.log_order.push_back(key.clone());
-        } else {
-            let at = self.log_order.partition_point(|k| *k < key);
-            self.log_order.insert(at, key.clone());
-        }
-        // `recent` stays the newest `causal_history_size` entries of the log.
-        let n = self.config.causal_history_size;
-        let newest = self.recent.len() < n
-            || self
-                .recent
-                .first_key_value()
-                .is_some_and(|(oldest, _)| *oldest < key);
-        if newest {
-            let entry = LogEntry {
-                sender_id,
-                retrieval_hint,
-            };
-            self.recent.insert(key, entry);
-            if self.recent.len() > n {
-                self.recent.pop_first();
-            }
-        }
-        while self.log_order.len() > self.config.local_log_capacity.max(1) {
-            let Some(old_key) = self.log_order.pop_front() else {
-                break;
-            };
-            // In `recent` only when the log holds no more than `causal_history_size` entries.
-            self.recent.remove(&old_key);
-            let old = old_key.1;
-            self.release_held(&old, |h| h.lamport = None);
-            let events = &mut self.events;
-            events.push_back(Event::Evicted {
-                buffer: Buffer::LocalLog,
-                message_id: old.to_string(),
-            });
-            self.delivered
-                .insert(&old, self.config.delivered_ids_capacity, |gone| {
-                    events.push_back(Event::Evicted {
-                        buffer: Buffer::DeliveredIds,
-                        message_id: gone,
-                    })
-                });
-        }
-    }
-
-    fn in_log(&self, id: &MessageId) -> bool {
-        self.held.get(id).is_some_and(|h| h.lamport.is_some())
-    }
-
-    /// The stored bytes of `id` (SDS-R store).
-    fn stored(&self, id: &MessageId) -> Option<&Bytes> {
-        self.held.get(id).and_then(|h| h.bytes.as_ref())
-    }
-
-    /// Applies `leave` (clearing the log or store part) to `id`'s entry in `held`, and drops
-    /// the entry once it is in neither.
-    fn release_held(&mut self, id: &MessageId, leave: impl FnOnce(&mut Held)) {
-        if let Some(h) = self.held.get_mut(id) {
-            leave(h);
-            if h.lamport.is_none() && h.bytes.is_none() {
-                self.held.remove(id);
-            }
-        }
-    }
-
-    fn store_insert(&mut self, id: &MessageId, bytes: Bytes) {
-        if self.config.repair.is_none() {
-            return;
-        }
-        let held = self.held.entry(id.clone()).or_default();
-        if held.bytes.is_some() {
-            return;
-        }
-        held.bytes = Some(bytes);
-        self.store_order.push_back(id.clone());
-        while self.store_order.len() > self.config.message_store_capacity.max(1) {
-            let Some(old) = self.store_order.pop_front() else {
-                break;
-            };
-            self.release_held(&old, |h| h.bytes = None);
-            self.events.push_back(Event::Evicted {
-                buffer: Buffer::MessageStore,
-                message_id: old.to_string(),
-            });
-        }
-    }
-
+    /// Delivers `b`: Lamport clock, local log and SDS-R store updated, no longer missing or
+    /// requested, `Event::Delivered`. Waiting messages are released by the caller.
     fn deliver(&mut self, b: Buffered) {
         self.lamport = self.lamport.max(b.lamport);
         self.log_insert(&b.id, b.lamport, b.sender_id.clone(), b.retrieval_hint);
@@ -1107,194 +576,6 @@ impl Channel {
             causal_history: b.causal_history.into_iter().map(|e| e.message_id).collect(),
         });
     }
-
-    /// Acknowledgements carried by `message`, whose causal-history ids are `history`.
-    fn review_acks(&mut self, message: &SdsMessage, history: &[MessageId]) {
-        for (e, id) in message.causal_history.iter().zip(history) {
-            if !self.outgoing_ids.remove(id) {
-                continue;
-            }
-            if let Some(pos) = self
-                .outgoing
-                .iter()
-                .position(|o| o.message_id == e.message_id)
-            {
-                if let Some(o) = self.outgoing.remove(pos) {
-                    self.events.push_back(Event::Acknowledged {
-                        message_id: o.message_id,
-                    });
-                }
-            }
-        }
-        let Some(filter) = &message.bloom_filter else {
-            return;
-        };
-        let params = *self.bloom.params();
-        if filter.len() != params.byte_len() {
-            return;
-        }
-        let threshold = self.config.possible_acks_threshold;
-        let mut i = 0;
-        while i < self.outgoing.len() {
-            let o = &mut self.outgoing[i];
-            if bloom::serialized_contains(&params, filter, &o.bits) != Some(true) {
-                i += 1;
-                continue;
-            }
-            let count = o.possible_acks.saturating_add(1);
-            if count >= threshold {
-                if let Some(o) = self.outgoing.remove(i) {
-                    self.outgoing_ids.remove(&o.id);
-                    self.events.push_back(Event::Acknowledged {
-                        message_id: o.message_id,
-                    });
-                }
-            } else {
-                o.possible_acks = count;
-                self.events.push_back(Event::PossiblyAcknowledged {
-                    message_id: o.message_id.clone(),
-                    count,
-                });
-                i += 1;
-            }
-        }
-    }
-
-    fn resend_due(&mut self, now_ms: u64) {
-        let due = |e: &OutgoingEntry| e.next_resend_ms <= now_ms;
-        let mut order: Vec<usize> = (0..self.outgoing.len())
-            .filter(|&i| due(&self.outgoing[i]))
-            .collect();
-        // Unacknowledged before possibly acknowledged (js-waku `sweepOutgoingBuffer`); stable.
-        order.sort_by_key(|&i| self.outgoing[i].possible_acks > 0);
-        let mut give_up = Vec::new();
-        for i in order {
-            let interval = self.config.resend_interval_ms;
-            let e = &mut self.outgoing[i];
-            if e.resends >= self.config.max_resends {
-                give_up.push(e.message_id.clone());
-                continue;
-            }
-            e.resends += 1;
-            e.next_resend_ms = now_ms.saturating_add(interval);
-            self.transmits.push_back(Transmit {
-                kind: TransmitKind::Resend,
-                message_id: e.message_id.clone(),
-                bytes: e.bytes.clone(),
-                repair_requests: 0,
-            });
-        }
-        if !give_up.is_empty() {
-            let gone: BTreeSet<&str> = give_up.iter().map(String::as_str).collect();
-            self.outgoing
-                .retain(|e| !gone.contains(e.message_id.as_str()));
-        }
-        for id in give_up {
-            self.outgoing_ids.remove(&MessageId::new(&id));
-            self.events
-                .push_back(Event::NotAcknowledged { message_id: id });
-        }
-    }
-
-    fn sync_timer(&mut self, now_ms: u64) {
-        match &mut self.sync {
-            SyncState::Off => {}
-            SyncState::Periodic {
-                interval_ms,
-                next_ms,
-            } => {
-                if *next_ms > now_ms {
-                    return;
-                }
-                let periods = (now_ms - *next_ms) / *interval_ms + 1;
-                *next_ms = next_ms.saturating_add(periods.saturating_mul(*interval_ms));
-                self.send_sync(now_ms);
-            }
-            SyncState::Trickle { .. } => self.trickle_timer(now_ms),
-            SyncState::ReliableChannel { next_ms, .. } => {
-                if *next_ms > now_ms {
-                    return;
-                }
-                self.send_sync(now_ms);
-                self.reliable_channel_restart(now_ms, 2, 1);
-            }
-        }
-    }
-
-    fn trickle_timer(&mut self, now_ms: u64) {
-        let mut send = false;
-        if let SyncState::Trickle {
-            i_max_ms,
-            k,
-            i_ms,
-            start_ms,
-            t_ms,
-            heard,
-            fired,
-            ..
-        } = &mut self.sync
-        {
-            loop {
-                if !*fired && *t_ms <= now_ms {
-                    *fired = true;
-                    let end = start_ms.saturating_add(*i_ms);
-                    if *heard < *k && now_ms < end {
-                        send = true;
-                    }
-                }
-                let end = start_ms.saturating_add(*i_ms);
-                if !(*fired && end <= now_ms) {
-                    break;
-                }
-                // Interval over: double it (capped); after a long pause start from now.
-                *i_ms = i_ms.saturating_mul(2).min(*i_max_ms);
-                *start_ms = if now_ms >= end.saturating_add(*i_ms) {
-                    now_ms
-                } else {
-                    end
-                };
-                *heard = 0;
-                *fired = false;
-                *t_ms = trickle_t(&mut self.rng, *start_ms, *i_ms);
-            }
-        }
-        if send {
-            self.send_sync(now_ms);
-        }
-    }
-
-    fn trickle_reset(&mut self, now_ms: u64) {
-        if let SyncState::Trickle {
-            i_min_ms,
-            i_ms,
-            start_ms,
-            t_ms,
-            heard,
-            fired,
-            ..
-        } = &mut self.sync
-        {
-            if *i_ms == *i_min_ms {
-                return;
-            }
-            *i_ms = *i_min_ms;
-            *start_ms = now_ms;
-            *heard = 0;
-            *fired = false;
-            *t_ms = trickle_t(&mut self.rng, now_ms, *i_min_ms);
-        }
-    }
-}
-
-/// A Trickle fire time in `[start + I/2, start + I)`.
-fn trickle_t(rng: &mut ChaCha8Rng, start_ms: u64, i_ms: u64) -> u64 {
-    let half = i_ms / 2;
-    let offset = if half < i_ms {
-        rng.random_range(half..i_ms)
-    } else {
-        half
-    };
-    start_ms.saturating_add(offset)
 }
 
 #[cfg(test)]

@@ -1,67 +1,21 @@
-//! Running a sweep's rows: shard selection, the rayon pool, one run (or two, with
+//! Running a sweep's rows: the jobs of a shard, the rayon pool, one run (or two, with
 //! `--check-determinism`) per row, the metrics of each run's report.
 //!
-//! Row `r` of a sweep is `(point r / S, seed index r mod S)` for `S` seeds: rows are ordered by
-//! point, then by seed as listed. Shard `K/N` (1-based `K`) holds the rows with
-//! `r mod N = K − 1`: interleaved, so that expensive points (e.g. the largest group) are spread
-//! over all shards.
+//! Names the plan (`spec`), the row types (`row`) and the shard (`shard`); never the outputs.
+//! [`Shard`], [`metrics_of`] and [`known_metrics`] are re-exported here for their former
+//! paths.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::output::{Row, RowPerf};
+use super::error::SweepError;
+pub use super::row::{known_metrics, metrics_of};
+use super::row::{Row, RowPerf};
+pub use super::shard::Shard;
 use super::spec::Plan;
-use super::SweepError;
 use crate::determinism;
-use crate::report::Report;
-
-/// `--shard K/N`: the K-th (1-based) of N interleaved slices of a sweep's rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// 1..=count.
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Shard {
-    /// Whether row `r` belongs to this shard.
-    pub fn holds(&self, row: usize) -> bool {
-        row % self.count == self.index - 1
-    }
-}
-
-impl FromStr for Shard {
-    type Err = String;
-
-    /// `K/N` with `1 <= K <= N`.
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || {
-            format!(
-                "invalid shard \"{s}\": expected K/N with 1 <= K <= N, e.g. 2/8 \
-                 (K is 1-based: use $((SLURM_ARRAY_TASK_ID+1)) or $((JOB_COMPLETION_INDEX+1)) \
-                 for 0-based indexes)"
-            )
-        };
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let k: usize = k.trim().parse().map_err(|_| bad())?;
-        let n: usize = n.trim().parse().map_err(|_| bad())?;
-        if n == 0 || k == 0 || k > n {
-            return Err(bad());
-        }
-        Ok(Shard { index: k, count: n })
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
 
 /// One run of a sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +103,7 @@ pub fn execute(
 
 fn run_job(plan: &Plan, job: &Job, check: bool) -> Result<RowOutcome, SweepError> {
     let point = &plan.points[job.point];
-    let mut loaded = point.loaded.clone();
+    let mut loaded = plan.load_point(point)?;
     loaded.scenario.seed = job.seed;
     let started = Instant::now();
     let result = if check {
@@ -187,124 +141,4 @@ fn run_job(plan: &Plan, job: &Job, check: bool) -> Result<RowOutcome, SweepError
         },
         determinism: verdict,
     })
-}
-
-/// Every numeric field of `report.json`'s `summary` (named by its dotted path below
-/// `summary`: `delivery_ratio`, `latency_ms.p99`, `bytes_by_kind.sync`) and `run`
-/// (`run.end_s`, `run.simulated_events`). Integers stay integers.
-pub fn metrics_of(report: &Report) -> BTreeMap<String, serde_json::Number> {
-    let mut out = BTreeMap::new();
-    // Serializing the report's plain structs cannot fail.
-    let v = serde_json::to_value(report).unwrap_or_default();
-    if let Some(s) = v.get("summary") {
-        flatten(s, "", &mut out);
-    }
-    if let Some(r) = v.get("run") {
-        flatten(r, "run.", &mut out);
-    }
-    out
-}
-
-fn flatten(v: &serde_json::Value, prefix: &str, out: &mut BTreeMap<String, serde_json::Number>) {
-    match v {
-        serde_json::Value::Number(n) => {
-            out.insert(prefix.trim_end_matches('.').to_string(), n.clone());
-        }
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                flatten(v, &format!("{prefix}{k}."), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A tiny scenario whose report has every optional section (churn, store), run once to learn
-/// the metric names (see [`known_metrics`]). Keep it exercising every optional `summary` table.
-const PROBE: &str = r#"
-participants = 3
-duration = "2s"
-drain = "10s"
-[workload]
-rate_per_s = 2.0
-payload_bytes = 16
-[network.latency]
-distribution = { kind = "constant", value = "10ms" }
-[churn]
-[[churn.offline]]
-ids = [1]
-start = "500ms"
-end = "1s"
-[store]
-nodes = 1
-"#;
-
-/// The names [`metrics_of`] gives, learned from a tiny probe run (a few milliseconds, once
-/// per process): what a sweep's `metrics` may name.
-pub fn known_metrics() -> &'static BTreeSet<String> {
-    static KNOWN: OnceLock<BTreeSet<String>> = OnceLock::new();
-    KNOWN.get_or_init(|| {
-        let probe = crate::scenario::load_str(PROBE, std::path::Path::new("probe.toml"), None, &[]);
-        match probe
-            .ok()
-            .and_then(|l| crate::simulate(&l, &mut |_| {}).ok())
-        {
-            Some((_, report)) => metrics_of(&report).into_keys().collect(),
-            None => BTreeSet::new(),
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shard_parsing() {
-        assert_eq!("2/8".parse::<Shard>(), Ok(Shard { index: 2, count: 8 }));
-        for bad in ["0/2", "3/2", "1/0", "x/2", "2", "1/2/3", ""] {
-            let e = bad.parse::<Shard>().unwrap_err();
-            assert!(e.contains("K/N"), "{e}");
-        }
-    }
-
-    #[test]
-    fn shards_partition_the_rows() {
-        let n = 3;
-        let mut seen = [0; 10];
-        for k in 1..=n {
-            let s = Shard { index: k, count: n };
-            for (r, c) in seen.iter_mut().enumerate() {
-                if s.holds(r) {
-                    *c += 1;
-                }
-            }
-        }
-        assert!(seen.iter().all(|&c| c == 1));
-    }
-
-    #[test]
-    fn probe_knows_the_documented_metrics() {
-        let known = known_metrics();
-        for m in [
-            "delivery_ratio",
-            "delivery_ratio_workload_end",
-            "latency_ms.p99",
-            "latency_ms.p50",
-            "bytes_sent",
-            "bytes_by_kind.sync",
-            "bytes_by_kind.repair_response",
-            "repair.requests_sent",
-            "churn.offline_events",
-            "store.queries_by_hash",
-            "run.end_s",
-            "run.simulated_events",
-        ] {
-            assert!(known.contains(m), "{m} not in {known:?}");
-        }
-        assert!(
-            !known.contains("run.stop_reason"),
-            "strings are not metrics"
-        );
-    }
 }

@@ -27,61 +27,24 @@
 //! The sweep file format, the metric names and the output files are documented in
 //! `scenarios/README.md` ("Sweep files") and `reports/README.md` ("Sweeps").
 
+//!
+//! Modules, each naming only those above it in this list (`tests/tidy.rs` checks there is no
+//! circle): `error` ([`SweepError`]), `shard` ([`Shard`]), `stats` (mean and interval), `row`
+//! (one run's metrics and the metric names), `spec` (the sweep file and its grid), `exec`
+//! (running rows), `output` (the result, its files, merging). This file only declares and
+//! re-exports.
+
+pub mod error;
 pub mod exec;
 pub mod output;
+pub mod row;
+pub mod shard;
 pub mod spec;
 pub mod stats;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-pub use exec::{execute, jobs, Job, RowOutcome, Shard};
+pub use error::SweepError;
+pub use exec::{execute, jobs, Job, RowOutcome};
 pub use output::{merge, read_dir, write_dir, write_into, SweepResult, SWEEP_OUTPUT};
+pub use row::{Row, RowPerf};
+pub use shard::Shard;
 pub use spec::{load, Param, Plan, Point, SweepSpec};
-
-/// An error about a sweep file, a sweep output directory or a sweep run. Every one is bad
-/// input or an I/O failure: the CLI exits 2.
-///
-/// `Display` is one line: `FILE: [line N: ][KEY: ]WHAT`, e.g.
-/// `scenarios/sweeps/loss.toml: line 9: sweep.network.loss: step must be > 0, got -1`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub struct SweepError {
-    /// The sweep file, or the output directory / shard the error is about.
-    pub file: PathBuf,
-    /// 1-based line in `file`, when known.
-    pub line: Option<usize>,
-    /// The key in the sweep file (`sweep.network.loss`, `seeds`), when there is one.
-    pub key: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl SweepError {
-    pub(crate) fn new(file: &Path, message: impl Into<String>) -> SweepError {
-        SweepError {
-            file: file.to_path_buf(),
-            line: None,
-            key: None,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn at(mut self, key: impl Into<String>, line: Option<usize>) -> SweepError {
-        self.key = Some(key.into());
-        self.line = line;
-        self
-    }
-}
-
-impl fmt::Display for SweepError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, "line {line}: ")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, "{key}: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}

@@ -38,8 +38,11 @@ pub(crate) struct Churn {
     /// `Some` when the scenario has churn.
     stats: Option<ChurnStats>,
     presence: Vec<Presence>,
-    /// `presence == Online`, for the re-grafting code.
+    /// Per network node: in the relay mesh and online, for the re-grafting code (light
+    /// clients never; dedicated service nodes always).
     online: Vec<bool>,
+    /// Per network node: a relay-mesh member (not a light client).
+    mesh_member: Vec<bool>,
     /// Open offline windows per participant (nested windows).
     offline_depth: Vec<u32>,
     /// A heal event (end of the workload) is still queued: the run cannot settle before.
@@ -56,6 +59,9 @@ impl Churn {
     pub fn new(sc: &Scenario, plan: &ChurnPlan) -> Churn {
         let n = sc.participants as usize;
         let active = sc.churn.is_active();
+        let mesh_member: Vec<bool> = (0..sc.network_nodes())
+            .map(|i| i >= sc.participants || !sc.is_light_client(i))
+            .collect();
         Churn {
             mode: sc.churn.mode,
             seed: sc.seed,
@@ -63,8 +69,10 @@ impl Churn {
                 windows: plan.windows.clone(),
                 ..ChurnStats::default()
             }),
-            presence: vec![Presence::Online; n],
-            online: vec![true; n],
+            // Every network node, so that `is_online` answers for service nodes too.
+            presence: vec![Presence::Online; sc.network_nodes() as usize],
+            online: mesh_member.clone(),
+            mesh_member,
             offline_depth: vec![0; n],
             heal_pending: false,
             mesh_degree: sc.network.mesh_degree as usize,
@@ -78,9 +86,21 @@ impl Churn {
         }
     }
 
-    /// True if participant `i` is online (receives, sends, times out).
+    /// True if network node `i` (a participant, or a dedicated service node) is online
+    /// (receives, sends, times out).
     pub fn is_online(&self, i: u32) -> bool {
         self.presence[i as usize] == Presence::Online
+    }
+
+    /// Marks dedicated service node `node` down or back (the light role's service-node
+    /// outages); copies reaching it meanwhile are dropped like copies to an offline
+    /// participant.
+    pub fn set_service_online(&mut self, node: u32, online: bool) {
+        self.presence[node as usize] = if online {
+            Presence::Online
+        } else {
+            Presence::Offline
+        };
     }
 
     /// True if participant `i` left for good (not compared in final logs).
@@ -115,6 +135,9 @@ impl Churn {
 /// Relay re-grafting after participant `i` went offline (`up = false`) or came back.
 fn regraft(w: &mut World, i: u32, up: bool) {
     let c = &mut w.churn;
+    if !c.mesh_member[i as usize] {
+        return; // a light client is not in the relay mesh
+    }
     let Some(rng) = c.regraft_rng.as_mut() else {
         return;
     };
@@ -172,7 +195,7 @@ pub(crate) fn go_down(w: &mut World, now: SimTime, i: u32, roles: &mut dyn RoleH
         w.churn.offline_depth[idx] = 1;
     }
     w.churn.online[idx] = false;
-    roles.participant_down(now, i);
+    roles.participant_down(w, now, i);
     // Bytes still queued in its uplink never leave, although its driver saw them sent.
     w.net.drop_uplink_queue(i, now);
     w.parts.suspend(i); // offline participants are not waited for
@@ -200,7 +223,7 @@ pub(crate) fn go_up(
         return Ok(());
     }
     c.presence[idx] = Presence::Online;
-    c.online[idx] = true;
+    c.online[idx] = c.mesh_member[idx];
     regraft(w, i, true);
     if w.churn.mode == ChurnMode::Crash {
         if let Some(c) = w.churn.stats() {
@@ -240,7 +263,7 @@ pub(crate) fn join(
         return Ok(());
     }
     w.churn.presence[idx] = Presence::Online;
-    w.churn.online[idx] = true;
+    w.churn.online[idx] = w.churn.mesh_member[idx];
     if let Some(c) = w.churn.stats() {
         c.joined += 1;
     }
@@ -259,7 +282,7 @@ pub(crate) fn join(
 /// Errors: a driver failed.
 pub(crate) fn heal(w: &mut World, now: SimTime, roles: &mut dyn RoleHooks) -> Result<(), RunError> {
     w.churn.heal_pending = false;
-    for i in 0..w.churn.presence.len() as u32 {
+    for i in 0..w.parts.len() {
         if w.churn.presence[i as usize] == Presence::Offline {
             w.churn.offline_depth[i as usize] = 1;
             go_up(w, now, i, roles)?;

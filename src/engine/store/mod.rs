@@ -30,9 +30,10 @@ use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
 
 use super::event::{trace_ids, Ev};
-use super::pipeline::{RoleHooks, RunError, World};
+use super::pipeline::{Input, RoleHooks, RunError, World};
 use super::queue::EventQueue;
-use crate::metrics::{StoreClientStats, StoreOutcome};
+use super::roles::{Roles, With};
+use crate::metrics::{StoreClientStats, StoreOutcome, Via};
 use crate::net::TrafficKind;
 use crate::rng::{stream, StreamKind};
 use crate::scenario::{Protocol, QueryOnConnect, RetrievalStrategy, Scenario};
@@ -202,10 +203,17 @@ impl StoreRole {
         }
     }
 
-    /// Handles one of the role's events at `now`.
+    /// Handles one of the role's events at `now`; `rest` are the other roles, which watch
+    /// the participants it feeds.
     ///
     /// Errors: a participant's driver failed while handed a reply.
-    pub fn handle(&mut self, w: &mut World, now: SimTime, ev: StoreEv) -> Result<(), RunError> {
+    pub fn handle(
+        &mut self,
+        w: &mut World,
+        now: SimTime,
+        ev: StoreEv,
+        rest: &mut Roles,
+    ) -> Result<(), RunError> {
         match ev {
             StoreEv::Ingest { store, msg } => self.ingest(now, store, *msg),
             StoreEv::Request { query, seq } => self.request(w, now, query, seq),
@@ -214,7 +222,7 @@ impl StoreRole {
                 seq,
                 page,
                 handed_over,
-            } => return self.reply(w, now, query, seq, *page, handed_over),
+            } => return self.reply(w, now, query, seq, *page, handed_over, rest),
             StoreEv::Timeout { query, seq } => self.timed_out(w, now, query, seq),
             StoreEv::Up { store } => self.store_up(w, now, store),
             StoreEv::MissingTick { node, slot, at } => {
@@ -315,6 +323,7 @@ impl StoreRole {
         );
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn reply(
         &mut self,
         w: &mut World,
@@ -323,6 +332,7 @@ impl StoreRole {
         seq: u32,
         page: Page,
         handed_over: bool,
+        rest: &mut Roles,
     ) -> Result<(), RunError> {
         let Some(q) = self.queries.get_mut(&id).filter(|q| q.seq == seq) else {
             return Ok(()); // the client gave up on this sending
@@ -349,10 +359,15 @@ impl StoreRole {
         if !w.churn.is_online(i) {
             return Ok(()); // participant_down already dropped the query
         }
-        // Hand every message to the driver, oldest first, with its hash as retrieval hint.
+        // Hand every message to the driver, oldest first, with its hash as retrieval hint;
+        // what they deliver arrived from the store.
         let now_ms = w.parts.clocks.now_ms(i, now);
         let channel = w.parts.nodes[i as usize].slots[slot].channel;
         let client = &mut self.clients[i as usize][slot];
+        w.input = Input {
+            fallback: Via::Store,
+            ..Input::NONE
+        };
         for m in &page.messages {
             self.stats.messages_retrieved += 1;
             if let Some(mi) = w.rec.lookup(channel, &m.message_id) {
@@ -366,7 +381,13 @@ impl StoreRole {
                 return Err(w.failure(now, i, slot, "receive", f));
             }
         }
-        // Next page, or done.
+        // Next page, or done. The drain below delivers what the page completed; what stays
+        // buffered came from the store.
+        let held: Vec<u32> = page
+            .messages
+            .iter()
+            .filter_map(|m| w.rec.lookup(channel, &m.message_id))
+            .collect();
         let q = self.queries.get_mut(&id).expect("query checked above");
         if let QueryKind::ByHash(asked) = &q.kind {
             if page.messages.len() < asked.len() {
@@ -384,7 +405,17 @@ impl StoreRole {
             _ => false,
         };
         if more {
-            w.drain(now, i, slot, false, self)?;
+            w.drain(
+                now,
+                i,
+                slot,
+                false,
+                &mut With {
+                    role: &mut *self,
+                    rest,
+                },
+            )?;
+            settle_store_input(w, i, &held);
             self.send_request(w, now, id);
             return Ok(());
         }
@@ -396,7 +427,17 @@ impl StoreRole {
             client.last_successful_query = now;
         }
         let connect = std::mem::take(&mut client.connect_pending);
-        w.drain(now, i, slot, false, self)?;
+        w.drain(
+            now,
+            i,
+            slot,
+            false,
+            &mut With {
+                role: &mut *self,
+                rest,
+            },
+        )?;
+        settle_store_input(w, i, &held);
         if connect {
             self.query_on_connect(w, now, i, slot);
         }
@@ -534,6 +575,15 @@ impl StoreRole {
     }
 }
 
+/// After a store answer was drained: the answer's messages participant `i` still waits for
+/// are buffered, and came from the store.
+fn settle_store_input(w: &mut World, i: u32, messages: &[u32]) {
+    w.input = Input::NONE;
+    for &m in messages {
+        w.note_held(i, m, Via::Store, false);
+    }
+}
+
 impl RoleHooks for StoreRole {
     /// Store nodes keep content messages, resends and repair responses (one hash per
     /// distinct message on the wire).
@@ -632,7 +682,7 @@ impl RoleHooks for StoreRole {
     }
 
     /// Its store queries are dropped and its retriever stops until it is back.
-    fn participant_down(&mut self, now: SimTime, i: u32) {
+    fn participant_down(&mut self, _w: &mut World, now: SimTime, i: u32) {
         self.last_offline[i as usize] = now;
         for (slot, client) in self.clients[i as usize].iter_mut().enumerate() {
             if let Some(q) = client.in_flight.take() {

@@ -2,11 +2,16 @@
 //! interval as a bar, one line per combination of the other parameters' values.
 //!
 //! Same style and guarantees as the run charts of the parent module (PNG and SVG, embedded
-//! font, Okabe-Ito colours, legend below the plot, no panic on any input, deterministic SVG).
+//! font, Okabe-Ito colours, legend below the plot, no panic on any input, deterministic SVG),
+//! drawn with the same scaffolding (`canvas`, `legend`, `render`).
+//!
 //! The x axis carries one tick per swept value: its position is the value itself (linear),
 //! its log10 (when [`XAxis::Numeric::log`]), or its index (categorical values such as
 //! `protocol`). Series are drawn a few pixels apart so that their interval bars do not hide
 //! each other.
+//!
+//! May touch: the drawing area handed in by `render`. May not touch: files, the sweep's
+//! runs or statistics (the caller hands in means and intervals).
 
 use std::path::Path;
 
@@ -14,11 +19,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{
-    anchored, fmt_sig, human_bytes, no_data_note, render, series_color, start_canvas, text_style,
-    with_legend, Chart, LegendEntry, Msg, PlotError, Swatch, DESC_PX, GRID_BOLD, GRID_LIGHT,
-    LABEL_PX,
+use super::canvas::{
+    anchored, cartesian, mesh, no_data_note, series_color, start_canvas, Msg, GRID_LIGHT, LABEL_PX,
 };
+use super::format::{fmt_sig, human_bytes};
+use super::legend::{no_data_label, series_legend, with_legend, Swatch};
+use super::render::{render, Chart, PlotError};
 
 /// How the swept values are laid out on the x axis.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,33 +196,23 @@ const CAP_PX: i32 = 5;
 impl Chart for SweepChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let area = start_canvas(root, &self.title)?;
-        let entries: Vec<LegendEntry> = if self.lines.len() > 1 {
-            self.lines
-                .iter()
-                .enumerate()
-                .map(|(i, (label, pts))| LegendEntry {
-                    text: if pts.is_empty() {
-                        format!("{label} (no data)")
-                    } else {
-                        label.clone()
-                    },
-                    color: series_color(i),
-                    swatch: Swatch::Line,
-                })
-                .collect()
+        let entries = if self.lines.len() > 1 {
+            let texts = self.lines.iter().map(|(label, pts)| {
+                if pts.is_empty() {
+                    no_data_label(label)
+                } else {
+                    label.clone()
+                }
+            });
+            series_legend(texts, Swatch::Line)
         } else {
             Vec::new()
         };
         let plot = with_legend(&area, &entries)?;
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(18)
-            .margin_right(40)
-            .x_label_area_size(64)
-            .y_label_area_size(100)
+        let mut chart = cartesian(&plot, 100)
             .build_cartesian_2d(self.x.clone(), self.y.clone())
             .msg()?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
             .x_labels(0)
             .y_labels(10)
@@ -224,10 +220,6 @@ impl Chart for SweepChart {
             .y_label_formatter(&|v| self.y_label(*v))
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .label_style(text_style(LABEL_PX))
-            .axis_desc_style(text_style(DESC_PX))
-            .bold_line_style(GRID_BOLD)
-            .light_line_style(GRID_LIGHT)
             .draw()
             .msg()?;
 
@@ -314,14 +306,8 @@ impl Chart for SweepChart {
 
 #[cfg(test)]
 mod tests {
+    use super::super::render::{assert_written, with_suffix};
     use super::*;
-
-    fn check(base: &Path) {
-        for ext in ["png", "svg"] {
-            let p = super::super::with_suffix(base, ext);
-            assert!(p.is_file(), "{} missing", p.display());
-        }
-    }
 
     #[test]
     fn normal_empty_degenerate() {
@@ -399,7 +385,7 @@ mod tests {
         for (name, x, series) in cases {
             let base = dir.path().join(name);
             metric_vs_parameter(&base, "t", "x", "y", name == "log", x, &series).unwrap();
-            check(&base);
+            assert_written(&base);
         }
     }
 
@@ -428,7 +414,7 @@ mod tests {
         for i in 0..2 {
             let base = dir.path().join(format!("r{i}"));
             metric_vs_parameter(&base, "t", "x", "y", false, &x, &s).unwrap();
-            out.push(std::fs::read(super::super::with_suffix(&base, "svg")).unwrap());
+            out.push(std::fs::read(with_suffix(&base, "svg")).unwrap());
         }
         assert_eq!(out[0], out[1]);
     }

@@ -1,0 +1,85 @@
+//! Numbers as reports write them: the rounding that keeps `report.json` stable (ms to µs,
+//! seconds to ms, ratios to 1e-6) and the human units of the console summary and
+//! `report.html` (bytes and bit rates in decimal units).
+//!
+//! Pure functions; may touch nothing else.
+
+use crate::time::{SimTime, US_PER_S};
+
+/// µs to ms, rounded to µs.
+pub(super) fn ms(us: u64) -> f64 {
+    round3(us as f64 / 1_000.0)
+}
+
+/// Simulated µs to s, rounded to ms.
+pub(super) fn secs(us: SimTime) -> f64 {
+    round3(us as f64 / US_PER_S as f64)
+}
+
+/// Rounded to 3 decimals.
+pub(super) fn round3(x: f64) -> f64 {
+    (x * 1_000.0).round() / 1_000.0
+}
+
+/// Rounded to 6 decimals (ratios).
+pub(super) fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// `a / b` rounded to 1e-6; 1 when `b` is 0 (nothing expected, nothing missed).
+pub(super) fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        1.0
+    } else {
+        round6(a as f64 / b as f64)
+    }
+}
+
+/// `a / b` rounded to 1e-6; 0 when `b` is 0 (a rate per item of an empty set).
+pub(super) fn ratio_or_zero(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        round6(a as f64 / b as f64)
+    }
+}
+
+/// `1234567` -> `"1.23 MB"` (powers of 1000).
+pub fn human_bytes(b: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.2} {}", units[u])
+    }
+}
+
+/// Bits per second in decimal units with two decimals: `2.50 Mbit/s`.
+pub(super) fn human_bps(bps: f64) -> String {
+    let units = ["bit/s", "kbit/s", "Mbit/s", "Gbit/s"];
+    let mut v = bps;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", units[u])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(18_858), "18.86 KB");
+        assert_eq!(human_bps(2_500_000.0), "2.50 Mbit/s");
+    }
+}

@@ -1,0 +1,253 @@
+//! What a [`Channel`] has (PROTOCOL.md §2 "Local log", "Causal history", "Bloom filter"):
+//! the local log (ordered by (Lamport, id), with the sender and retrieval hint of the newest
+//! `causal_history_size` entries for causal histories), the SDS-R message store, the bloom
+//! filter (with its rebuild rollover), and the bounded sets of ids remembered after leaving
+//! the log, marked met or declared lost ([`FifoSet`]). Rules and their sources are in
+//! `Channel`'s and `Config`'s docs.
+//!
+//! May touch: those collections, and the event queue for their evictions. May not touch: the
+//! outgoing and incoming buffers (only read, for duplicates), SDS-R repair buffers, timers,
+//! transmissions.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use rustc_hash::FxHashSet;
+
+use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId};
+
+/// See `Channel::held`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Held {
+    /// Lamport timestamp, while the id is in the local log.
+    pub(super) lamport: Option<u64>,
+    /// The message's original bytes, while the id is in the SDS-R store.
+    pub(super) bytes: Option<Bytes>,
+}
+
+/// What a causal-history entry needs besides the id; kept for the newest
+/// `causal_history_size` log entries only (see `Channel::recent`).
+#[derive(Debug, Clone)]
+pub(super) struct LogEntry {
+    sender_id: String,
+    retrieval_hint: Option<Bytes>,
+}
+
+/// A bounded set with first-in-first-out eviction (the set is only looked up, never
+/// iterated; the order is a `VecDeque`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct FifoSet {
+    set: FxHashSet<MessageId>,
+    order: VecDeque<MessageId>,
+}
+
+impl FifoSet {
+    /// Whether `id` is in the set.
+    pub(super) fn contains(&self, id: &MessageId) -> bool {
+        !self.set.is_empty() && self.set.contains(id)
+    }
+
+    /// Inserts `id`; returns false if already present. Evicts the oldest beyond `capacity`
+    /// (at least 1) and reports it through `evicted`.
+    pub(super) fn insert(
+        &mut self,
+        id: &MessageId,
+        capacity: usize,
+        mut evicted: impl FnMut(String),
+    ) -> bool {
+        if !self.set.insert(id.clone()) {
+            return false;
+        }
+        self.order.push_back(id.clone());
+        while self.order.len() > capacity.max(1) {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+                evicted(old.to_string());
+            }
+        }
+        true
+    }
+}
+
+impl Channel {
+    /// Sets the retrieval hint of a message in the local log (typically an own sent message,
+    /// once the transport knows it: a real client sets the Waku message hash after
+    /// publishing, as js-waku's reliable channel does with `retrievalHint`). Later causal
+    /// histories carry it, so receivers missing the message can fetch it from a store
+    /// (`Event::MissingDependencies` reports it). Messages already sent keep the history they
+    /// were sent with. Returns false (and changes nothing) if `message_id` is not in the log.
+    /// Received messages get theirs from `handle_message`'s `retrieval_hint` argument; this
+    /// replaces it.
+    pub fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> bool {
+        let id = MessageId::new(message_id);
+        let Some(lamport) = self.held.get(&id).and_then(|h| h.lamport) else {
+            return false;
+        };
+        // Only the newest entries can still be named by a causal history (see `recent`).
+        if let Some(entry) = self.recent.get_mut(&(lamport, id)) {
+            entry.retrieval_hint = Some(hint);
+        }
+        true
+    }
+
+    /// Whether a dependency on `id` is met: in the local log, marked met, or delivered and
+    /// remembered after leaving the log.
+    pub(super) fn dep_met(&self, id: &MessageId) -> bool {
+        self.in_log(id) || self.externally_met.contains(id) || self.delivered.contains(id)
+    }
+
+    /// Whether `id` is a duplicate: its dependency is met or it waits in the incoming buffer.
+    pub(super) fn is_known(&self, id: &MessageId) -> bool {
+        self.dep_met(id) || self.incoming_ids.contains_key(id)
+    }
+
+    /// Whether `id` is in the local log.
+    pub(super) fn in_log(&self, id: &MessageId) -> bool {
+        self.held.get(id).is_some_and(|h| h.lamport.is_some())
+    }
+
+    /// The stored bytes of `id` (SDS-R store).
+    pub(super) fn stored(&self, id: &MessageId) -> Option<&Bytes> {
+        self.held.get(id).and_then(|h| h.bytes.as_ref())
+    }
+
+    /// The newest `causal_history_size` log entries, oldest first.
+    pub(super) fn causal_history(&self) -> Vec<HistoryEntry> {
+        let mut history: Vec<HistoryEntry> = self
+            .recent
+            .iter()
+            .rev()
+            .take(self.config.causal_history_size)
+            .map(|((_, id), e)| HistoryEntry {
+                message_id: id.to_string(),
+                retrieval_hint: e.retrieval_hint.clone(),
+                sender_id: Some(e.sender_id.clone()),
+            })
+            .collect();
+        history.reverse();
+        history
+    }
+
+    /// Adds a delivered or sent message to the local log (no-op if there), keeps `recent` the
+    /// newest `causal_history_size` entries, and evicts the lowest (Lamport, id) beyond
+    /// `local_log_capacity` into the delivered-id set.
+    pub(super) fn log_insert(
+        &mut self,
+        id: &MessageId,
+        lamport: u64,
+        sender_id: String,
+        retrieval_hint: Option<Bytes>,
+    ) {
+        let held = self.held.entry(id.clone()).or_default();
+        if held.lamport.is_some() {
+            return;
+        }
+        held.lamport = Some(lamport);
+        let key = (lamport, id.clone());
+        // The key is new (the id was not in the log). Usually the newest: append; else
+        // insert at its sorted position.
+        if self.log_order.back().is_none_or(|last| *last < key) {
+            self.log_order.push_back(key.clone());
+        } else {
+            let at = self.log_order.partition_point(|k| *k < key);
+            self.log_order.insert(at, key.clone());
+        }
+        // `recent` stays the newest `causal_history_size` entries of the log.
+        let n = self.config.causal_history_size;
+        let newest = self.recent.len() < n
+            || self
+                .recent
+                .first_key_value()
+                .is_some_and(|(oldest, _)| *oldest < key);
+        if newest {
+            let entry = LogEntry {
+                sender_id,
+                retrieval_hint,
+            };
+            self.recent.insert(key, entry);
+            if self.recent.len() > n {
+                self.recent.pop_first();
+            }
+        }
+        while self.log_order.len() > self.config.local_log_capacity.max(1) {
+            let Some(old_key) = self.log_order.pop_front() else {
+                break;
+            };
+            // In `recent` only when the log holds no more than `causal_history_size` entries.
+            self.recent.remove(&old_key);
+            let old = old_key.1;
+            self.release_held(&old, |h| h.lamport = None);
+            let events = &mut self.events;
+            events.push_back(Event::Evicted {
+                buffer: Buffer::LocalLog,
+                message_id: old.to_string(),
+            });
+            self.delivered
+                .insert(&old, self.config.delivered_ids_capacity, |gone| {
+                    events.push_back(Event::Evicted {
+                        buffer: Buffer::DeliveredIds,
+                        message_id: gone,
+                    })
+                });
+        }
+    }
+
+    /// Applies `leave` (clearing the log or store part) to `id`'s entry in `held`, and drops
+    /// the entry once it is in neither.
+    pub(super) fn release_held(&mut self, id: &MessageId, leave: impl FnOnce(&mut Held)) {
+        if let Some(h) = self.held.get_mut(id) {
+            leave(h);
+            if h.lamport.is_none() && h.bytes.is_none() {
+                self.held.remove(id);
+            }
+        }
+    }
+
+    /// Keeps `bytes` in the SDS-R store for repair responses (only with SDS-R), evicting the
+    /// oldest beyond `message_store_capacity`.
+    pub(super) fn store_insert(&mut self, id: &MessageId, bytes: Bytes) {
+        if self.config.repair.is_none() {
+            return;
+        }
+        let held = self.held.entry(id.clone()).or_default();
+        if held.bytes.is_some() {
+            return;
+        }
+        held.bytes = Some(bytes);
+        self.store_order.push_back(id.clone());
+        while self.store_order.len() > self.config.message_store_capacity.max(1) {
+            let Some(old) = self.store_order.pop_front() else {
+                break;
+            };
+            self.release_held(&old, |h| h.bytes = None);
+            self.events.push_back(Event::Evicted {
+                buffer: Buffer::MessageStore,
+                message_id: old.to_string(),
+            });
+        }
+    }
+
+    /// Adds an id to the bloom filter; under `BloomRollover::Rebuild`, rebuilds it from the
+    /// newest 80% of capacity once more than 120% of capacity ids were inserted.
+    pub(super) fn bloom_add(&mut self, id: &MessageId, bits: &[u64]) {
+        self.bloom.insert_bits(bits);
+        if self.config.bloom_rollover != BloomRollover::Rebuild {
+            return;
+        }
+        self.bloom_ids.push_back(id.clone());
+        let capacity = self.config.bloom_capacity.max(1);
+        let max = capacity.saturating_mul(120) / 100;
+        if self.bloom_ids.len() <= max.max(1) {
+            return;
+        }
+        let keep = capacity.saturating_mul(80) / 100;
+        let drop = self.bloom_ids.len().saturating_sub(keep);
+        self.bloom_ids.drain(..drop);
+        let params = *self.bloom.params();
+        let mut fresh = BloomFilter::new(params);
+        for kept in &self.bloom_ids {
+            fresh.insert_bits(&kept.with_str(|id| params.bit_indexes(id)));
+        }
+        self.bloom = fresh;
+    }
+}
