@@ -445,6 +445,7 @@ fn run(
         b
     };
     let started = Instant::now();
+    let calls_before = sdsim::driver::external::calls_on_this_thread();
     let result = if check_determinism {
         sdsim::determinism::check(&loaded, &mut |i, t| {
             bar.set_position(i as u64 * total_s + t / US_PER_S)
@@ -466,6 +467,7 @@ fn run(
         }
     };
     let wall = started.elapsed().as_secs_f64();
+    let calls = sdsim::driver::external::calls_on_this_thread();
     let simulated_s = outcome.end as f64 / US_PER_S as f64;
     let perf = Perf {
         wall_time_s: wall,
@@ -476,6 +478,9 @@ fn run(
         sim_to_wall_ratio: simulated_s * runs as f64 / wall.max(1e-9),
         peak_pending_events: outcome.peak_pending_events,
         peak_rss_bytes: report::peak_rss_bytes(),
+        adapter_calls: calls.calls - calls_before.calls,
+        adapter_call_wall_s: (calls.wall - calls_before.wall).as_secs_f64(),
+        adapter_calls_per_s: (calls.calls - calls_before.calls) as f64 / wall.max(1e-9),
     };
     let regions = sdsim::participant_regions(&loaded);
     let artifacts = RunArtifacts {
@@ -504,6 +509,12 @@ fn run(
             .map(report::human_bytes)
             .unwrap_or_else(|| "n/a".into())
     );
+    if perf.adapter_calls > 0 {
+        eprintln!(
+            "adapter: {} calls ({:.0} calls/s), {:.2} s wall inside them",
+            perf.adapter_calls, perf.adapter_calls_per_s, perf.adapter_call_wall_s
+        );
+    }
     match verdict {
         None => ExitCode::SUCCESS,
         Some(c) if c.ok() => {

@@ -20,10 +20,10 @@ pub mod protocol;
 #[cfg(target_os = "linux")]
 mod process;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -57,6 +57,27 @@ pub struct Adapter {
     #[cfg(target_os = "linux")]
     process: process::Process,
     info: AdapterInfo,
+}
+
+/// Adapter calls made on one thread and the wall time spent in them (request written to
+/// reply read, so the adapter's own work plus the pipe transfers). Wall-clock figures for
+/// `perf.json`, never for results.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CallStats {
+    /// Calls (requests answered or failed), the handshake included.
+    pub calls: u64,
+    /// Wall time spent in them.
+    pub wall: Duration,
+}
+
+thread_local! {
+    static CALLS: Cell<CallStats> = const { Cell::new(CallStats { calls: 0, wall: Duration::ZERO }) };
+}
+
+/// The adapter calls made on this thread so far (a run's are the difference of two readings
+/// around it: `sim run` simulates on its main thread).
+pub fn calls_on_this_thread() -> CallStats {
+    CALLS.with(|c| c.get())
 }
 
 /// An adapter shared by the drivers of its instances.
@@ -123,7 +144,15 @@ impl Adapter {
     /// Errors: see [`Adapter::start`]; any failure of the call.
     #[cfg(target_os = "linux")]
     pub fn call(&mut self, body: Body) -> Result<pb::reply::Body, DriverFailure> {
-        self.process.call(body).map_err(DriverFailure)
+        let started = Instant::now();
+        let reply = self.process.call(body).map_err(DriverFailure);
+        CALLS.with(|c| {
+            let mut s = c.get();
+            s.calls += 1;
+            s.wall += started.elapsed();
+            c.set(s);
+        });
+        reply
     }
 
     #[cfg(not(target_os = "linux"))]
