@@ -15,7 +15,7 @@ mb = lambda b: f"{b / 1e6:.1f}"
 for s in scenarios:
     print(f"\n#### {s} (20 participants)\n")
     print("| run | delivery after drain | at workload end | latency p50 / p99 ms | dup. | causal viol. "
-          "| ack. undelivered | resends | repair req. / resp. | content / sync / resend / repair MB | settled | wall s |")
+          "| ack. undelivered | resends | repair req. / resp. (resp. per gap) | content / sync / resend / repair MB | settled | wall s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for v in variants:
         d = out / f"{s}-{v}"
@@ -33,7 +33,7 @@ for s in scenarios:
             f"| {lat.get('p50', 0):.0f} / {lat.get('p99', 0):.0f} | {m['duplicates_delivered']} "
             f"| {m['causal_violations']} | {m['acknowledged_undelivered']} "
             f"| {m['transmissions_by_kind']['resend']} "
-            f"| {rep['requests_sent']} / {rep['responses_sent']} "
+            f"| {rep['requests_sent']} / {rep['responses_sent']} ({rep['responses_per_requested_message']:.2f}) "
             f"| {mb(b['content'])} / {mb(b['sync'])} / {mb(b['resend'])} / {mb(b['repair_response'])} "
             f"| {stop} | {p['wall_time_s']:.1f} |"
         )
