@@ -423,6 +423,11 @@ fn given(table: &toml::Table, key: &str) -> bool {
 
 /// Applies the scenario's profile (named, or implied by `sds.implementation`) to every key
 /// `table` does not give; records an implied profile in `sds.profile`.
+///
+/// The one place where SDS defaults are resolved from a profile (called by the loader after
+/// `--set`, before validation). The profile used when a scenario names none is chosen in the
+/// first lines: to give every scenario without `sds.profile` one implementation's defaults,
+/// change the `or(..)` there (and the "default" column of `scenarios/README.md`).
 pub(crate) fn apply(s: &mut Scenario, table: &toml::Table) {
     let js =
         super::implementation::implementations_used(s).contains(&ImplementationName::JsWaku008);
