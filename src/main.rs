@@ -151,6 +151,25 @@ enum Command {
         #[command(subcommand)]
         cmd: WireCmd,
     },
+    /// Work with adapters (SDS implementations in other programs, docs/adapter-protocol.md).
+    Adapter {
+        #[command(subcommand)]
+        cmd: AdapterCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdapterCmd {
+    /// Run the conformance suite against an adapter: `sim adapter check -- PROG ARGS...`.
+    /// Prints pass/FAIL per check; exit 0 if all pass, 1 if any fails.
+    Check {
+        /// Wall-clock limit of one call to the adapter.
+        #[arg(long, default_value = "30s", value_name = "DURATION")]
+        timeout: String,
+        /// The adapter program and its arguments (after `--`).
+        #[arg(last = true, required = true, value_name = "PROG ARGS")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -271,7 +290,32 @@ fn main() -> ExitCode {
             }
         }
         Command::Wire { cmd } => wire(cmd),
+        Command::Adapter {
+            cmd: AdapterCmd::Check { timeout, command },
+        } => adapter_check(&timeout, &command),
     }
+}
+
+#[cfg(target_os = "linux")]
+fn adapter_check(timeout: &str, command: &[String]) -> ExitCode {
+    let timeout = match timeout.parse::<scenario::SimDuration>() {
+        Ok(t) if !t.is_zero() => std::time::Duration::from_micros(t.as_micros()),
+        Ok(_) => return fail(&"--timeout must be greater than 0s"),
+        Err(e) => return fail(&format!("--timeout: {e}")),
+    };
+    let mut out = std::io::stdout();
+    match sdsim::driver::external::check::run(command, timeout, &mut out) {
+        Ok(results) if results.iter().all(|o| o.informational || o.result.is_ok()) => {
+            ExitCode::SUCCESS
+        }
+        Ok(_) => ExitCode::from(1),
+        Err(e) => fail(&format!("writing to stdout: {e}")),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn adapter_check(_timeout: &str, _command: &[String]) -> ExitCode {
+    fail(&"adapters need Linux")
 }
 
 fn compare(
@@ -480,6 +524,7 @@ fn run(
         b
     };
     let started = Instant::now();
+    let calls_before = sdsim::driver::external::calls_on_this_thread();
     let result = if check_determinism {
         sdsim::determinism::check_observed(&loaded, &observe, &mut |i, t| {
             bar.set_position(i as u64 * total_s + t / US_PER_S)
@@ -495,11 +540,16 @@ fn run(
     let (outcome, report, verdict) = match result {
         Ok(r) => r,
         Err(e) => {
-            fail(&format!("{}: {e}", path.display()));
+            // A failed adapter's message ends with its stderr lines: keep the line breaks,
+            // escape everything else.
+            let text = format!("{}: {e}", path.display());
+            let lines: Vec<_> = text.lines().map(escape_controls).collect();
+            eprintln!("error: {}", lines.join("\n"));
             return ExitCode::from(e.exit_code());
         }
     };
     let wall = started.elapsed().as_secs_f64();
+    let calls = sdsim::driver::external::calls_on_this_thread();
     let simulated_s = outcome.end as f64 / US_PER_S as f64;
     let perf = Perf {
         wall_time_s: wall,
@@ -510,6 +560,9 @@ fn run(
         sim_to_wall_ratio: simulated_s * runs as f64 / wall.max(1e-9),
         peak_pending_events: outcome.peak_pending_events,
         peak_rss_bytes: report::peak_rss_bytes(),
+        adapter_calls: calls.calls - calls_before.calls,
+        adapter_call_wall_s: (calls.wall - calls_before.wall).as_secs_f64(),
+        adapter_calls_per_s: (calls.calls - calls_before.calls) as f64 / wall.max(1e-9),
     };
     let regions = sdsim::participant_regions(&loaded);
     let artifacts = RunArtifacts {
@@ -539,6 +592,12 @@ fn run(
             .map(report::human_bytes)
             .unwrap_or_else(|| "n/a".into())
     );
+    if perf.adapter_calls > 0 {
+        eprintln!(
+            "adapter: {} calls ({:.0} calls/s), {:.2} s wall inside them",
+            perf.adapter_calls, perf.adapter_calls_per_s, perf.adapter_call_wall_s
+        );
+    }
     if let Some(t) = &outcome.message_trace {
         if t.id.is_empty() {
             eprintln!(

@@ -171,6 +171,9 @@ fn nodes_csv_has_loss_and_queue_columns() {
         sim_to_wall_ratio: 0.0,
         peak_pending_events: 0,
         peak_rss_bytes: None,
+        adapter_calls: 0,
+        adapter_call_wall_s: 0.0,
+        adapter_calls_per_s: 0.0,
     };
     let regions = sdsim::participant_regions(&loaded);
     let tmp = tempfile::tempdir().expect("tempdir");

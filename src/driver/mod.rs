@@ -13,12 +13,16 @@
 //! Implementations:
 //! - [`sds::Channel`], the built-in core (this module implements the trait for it);
 //! - [`none::NoneDriver`], the no-reliability baseline (`protocol = "none"`): every receipt
-//!   is delivered, nothing is acknowledged, resent or repaired.
+//!   is delivered, nothing is acknowledged, resent or repaired;
+//! - [`external::ExternalDriver`], an implementation in another program (an adapter, e.g.
+//!   js-waku's `@waku/sds` under Node.js) driven over the adapter protocol
+//!   (`docs/adapter-protocol.md`); the only driver that can fail.
 //!
 //! May name: the core (`crate::sds`), the scenario's parameters (to configure a core) and
 //! simulated time. Must not name the engine, the network model, the recorder or the report:
 //! a driver only sees bytes, ids and times.
 
+pub mod external;
 pub mod none;
 mod sds_core;
 
@@ -97,6 +101,15 @@ pub trait Driver {
     /// The local log at the end of the run, in the implementation's log order (for the
     /// agreement of final logs): message ids as the core packs them.
     fn local_log(&self) -> Box<dyn Iterator<Item = MessageId> + '_>;
+
+    /// Called once at the end of the run, before [`Driver::local_log`],
+    /// [`Driver::local_log_len`] and [`Driver::incoming_buffer_len`] are read: an external
+    /// implementation fetches its final state here. The built-in drivers have nothing to do.
+    ///
+    /// Errors: [`DriverFailure`] as for [`Driver::send`].
+    fn finish(&mut self) -> Result<(), DriverFailure> {
+        Ok(())
+    }
 
     /// Number of entries in [`Driver::local_log`] (a figure per participant in reports).
     fn local_log_len(&self) -> usize;

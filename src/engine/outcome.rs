@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
-use super::pipeline::World;
+use super::pipeline::{RunError, World};
 use crate::driver::Driver;
 use crate::metrics::trace::Trace;
 use crate::metrics::{LightStats, RunOutcome, StopReason, StoreOutcome};
@@ -23,13 +23,23 @@ pub(crate) struct LoopFigures {
 }
 
 /// Builds the outcome of a finished run from its world, the loop's figures and the store
-/// role's figures.
+/// role's figures. Every driver is [`Driver::finish`]ed first (external ones fetch their
+/// final state).
+///
+/// Errors: a driver failed to report its final state.
 pub(crate) fn finish(
     mut w: World,
     figures: LoopFigures,
     store: Option<StoreOutcome>,
     light: Option<LightStats>,
-) -> RunOutcome {
+) -> Result<RunOutcome, RunError> {
+    for i in 0..w.parts.nodes.len() {
+        for slot in 0..w.parts.nodes[i].slots.len() {
+            if let Err(f) = w.parts.nodes[i].slots[slot].driver.finish() {
+                return Err(w.failure(figures.end, i as u32, slot, "final_state", f));
+            }
+        }
+    }
     let final_log_len = w
         .parts
         .nodes
@@ -55,7 +65,7 @@ pub(crate) fn finish(
                 .and_then(|s| s.driver.into_core())
         })
         .collect();
-    RunOutcome {
+    Ok(RunOutcome {
         distinct_final_logs,
         channels,
         channels_spec: w.channels,
@@ -74,7 +84,7 @@ pub(crate) fn finish(
         light,
         message_trace: None,
         timeseries: None,
-    }
+    })
 }
 
 /// Distinct final logs per channel, summed (see [`RunOutcome::distinct_final_logs`]);

@@ -22,9 +22,10 @@ use super::store::StoreRole;
 use super::workload::{build_channels, Workload};
 use crate::metrics::trace::Trace;
 use crate::metrics::{Recorder, RunOutcome, StopReason};
-use crate::net::{NetError, Network};
+use crate::net::Network;
 use crate::scenario::{ChurnMode, RegionMatrix, Scenario};
 use crate::time::SimTime;
+use crate::SimError;
 
 /// A run in progress. Build with [`Simulation::new`], drive with [`Simulation::run`].
 pub struct Simulation {
@@ -54,13 +55,14 @@ pub struct Observe {
 impl Simulation {
     /// Sets up a run of a validated scenario with its loaded region matrix.
     ///
-    /// Errors: the network cannot be built ([`NetError`]).
-    pub fn new(sc: &Scenario, regions: Option<&RegionMatrix>) -> Result<Simulation, NetError> {
+    /// Errors: the network cannot be built ([`SimError::Net`]); an external implementation
+    /// could not be started or refused a participant ([`SimError::Run`]).
+    pub fn new(sc: &Scenario, regions: Option<&RegionMatrix>) -> Result<Simulation, SimError> {
         let n = sc.participants;
         let net = Network::new(sc, regions)?;
         let channels = build_channels(sc);
         let clocks = Clocks::new(sc.epoch_unix_ms, churn::plan::clock_offsets_us(sc));
-        let parts = Participants::new(sc, &channels, clocks);
+        let parts = Participants::new(sc, &channels, clocks)?;
         let plan = ChurnPlan::new(sc);
         let members: Vec<Vec<u32>> = channels.iter().map(|c| c.members.clone()).collect();
         let mut rec = Recorder::new(n, members);
@@ -88,9 +90,7 @@ impl Simulation {
                 continue;
             }
             for slot in 0..world.parts.nodes[i as usize].slots.len() {
-                // Built-in drivers cannot fail; a failing external one fails again on its
-                // first input, which reports it.
-                let _ = world.drain(0, i, slot, false, &mut roles);
+                world.drain(0, i, slot, false, &mut roles)?;
             }
         }
         for e in &plan.events {
@@ -197,7 +197,7 @@ impl Simulation {
         };
         let timeseries = self.sampler.map(|s| s.finish(&self.world, now));
         let message_trace = self.world.watch.take().map(|w| w.finish());
-        let mut out = outcome::finish(self.world, figures, store, light);
+        let mut out = outcome::finish(self.world, figures, store, light)?;
         out.timeseries = timeseries;
         out.message_trace = message_trace;
         Ok(out)

@@ -17,6 +17,12 @@ pub struct Perf {
     pub peak_pending_events: usize,
     /// Peak resident set size from the OS (`VmHWM` in `/proc/self/status`), if available.
     pub peak_rss_bytes: Option<u64>,
+    /// Calls to adapter processes (external participants; 0 with the built-in core).
+    pub adapter_calls: u64,
+    /// Wall seconds spent in those calls (request written to reply read).
+    pub adapter_call_wall_s: f64,
+    /// `adapter_calls / wall_time_s`.
+    pub adapter_calls_per_s: f64,
 }
 
 /// Peak resident set size of this process in bytes (Linux `VmHWM`), if readable.

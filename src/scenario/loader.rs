@@ -142,6 +142,7 @@ pub fn load_str_cached(
         regenerated.as_str()
     };
     let mut scenario: Scenario = toml::from_str(text).map_err(|e| ctx.de_error(text, &e))?;
+    super::profile::apply(&mut scenario, &table);
 
     if let Some(seed) = big_seed {
         scenario.seed = seed;

@@ -9,6 +9,7 @@
 //!       apply --seed                      overrides `seed`
 //!       deserialize into Scenario         unknown keys / types  (UnknownKey, MissingKey, Type)
 //!       name := file stem if empty
+//!       sds.profile: defaults of the keys not given
 //!       validate                          ranges, cross-field   (Invalid)
 //!       read network.latency.regions      relative to the file  (Io / Regions)
 //!       config_hash                       sha256(canonical JSON, seed = 0)
@@ -23,8 +24,10 @@ pub mod advice;
 pub mod bounds;
 pub mod duration;
 pub mod error;
+pub mod implementation;
 pub mod light;
 pub mod loader;
+pub mod profile;
 pub mod regions;
 pub mod types;
 mod validate;

@@ -152,7 +152,7 @@ fn unknown_keys() {
         &[],
         &[
             "line 4: ",
-            "unknown key \"sds.lost_timout\" (expected one of: causal_history, possible_acks_threshold, bloom_capacity, bloom_error_rate, resend_interval, max_resends, message_id, sync, repair, lost_timeout, lost_policy, bloom_rollover)",
+            "unknown key \"sds.lost_timout\" (expected one of: causal_history, possible_acks_threshold, bloom_capacity, bloom_error_rate, resend_interval, max_resends, message_id, sync, repair, lost_timeout, lost_policy, bloom_rollover, implementation",
         ],
     );
     err(
@@ -681,6 +681,15 @@ fn readme_documents_every_key() {
     s.sds.lost_timeout = Some(SimDuration::ZERO);
     s.sds.lost_policy = LostPolicyName::Drop;
     s.sds.bloom_rollover = BloomRolloverName::Rebuild;
+    s.sds.implementation = ImplementationName::External;
+    s.sds.external.command = vec!["x".into()];
+    s.sds.profile = Some(ProfileName::Spec);
+    s.sds.mix.push(MixEntry {
+        implementation: ImplementationName::Sdsim,
+        fraction: Some(0.5),
+        class: Some("x".into()),
+        ids: Some(vec![0]),
+    });
     let mut keys = std::collections::BTreeSet::new();
     collect_keys(&serde_json::to_value(&s).unwrap(), "", &mut keys);
     for skew in [

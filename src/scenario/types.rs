@@ -27,6 +27,8 @@ pub use workload::*;
 use serde::{Deserialize, Serialize};
 
 use super::duration::{SignedDuration, SimDuration};
+pub use super::implementation::{ExternalParams, ImplementationName, MixEntry};
+pub use super::profile::ProfileName;
 
 /// One simulation scenario, after parsing and defaults; validated by [`super::load`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,6 +186,22 @@ pub struct SdsParams {
     /// `RollingBloomFilter.clean`).
     #[serde(default, skip_serializing_if = "BloomRolloverName::is_default")]
     pub bloom_rollover: BloomRolloverName,
+    /// Which implementation runs the participants (`scenario::implementation`): `sdsim`
+    /// (default), `js-waku-0.0.8` or `external`. Omitted from the resolved config when
+    /// default.
+    #[serde(default, skip_serializing_if = "ImplementationName::is_default")]
+    pub implementation: ImplementationName,
+    /// `[sds.external]`: the adapter program and the call limit. Omitted when default.
+    #[serde(default, skip_serializing_if = "ExternalParams::is_default")]
+    pub external: ExternalParams,
+    /// Every SDS default set to one implementation's (`scenario::profile`); explicit keys
+    /// override. Implied by `implementation = "js-waku-0.0.8"`. Omitted when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileName>,
+    /// `[[sds.mix]]`: participants running another implementation (mixed groups). Omitted
+    /// when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixEntry>,
 }
 
 /// `sds.lost_policy` (`sds::LostPolicy`).
@@ -256,6 +274,10 @@ impl Default for SdsParams {
             lost_timeout: None,
             lost_policy: LostPolicyName::default(),
             bloom_rollover: BloomRolloverName::default(),
+            implementation: ImplementationName::default(),
+            external: ExternalParams::default(),
+            profile: None,
+            mix: Vec::new(),
         }
     }
 }

@@ -311,6 +311,7 @@ pub(crate) fn validate(s: &Scenario) -> Res {
         }
         _ => {}
     }
+    super::implementation::validate(s)?;
     churn(s)?;
     clock_skew(s)?;
     direct(s)?;

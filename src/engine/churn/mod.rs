@@ -239,7 +239,7 @@ pub(crate) fn go_up(
                     .get_or_insert_with(|| stream(seed, StreamKind::Churn, 2 + u64::from(i)))
                     .next_u64()
             };
-            w.parts.replace_driver(now, i, slot, seed);
+            w.parts.replace_driver(now, i, slot, seed)?;
             w.drain(now, i, slot, false, roles)?;
         }
         roles.participant_up(w, now, i, true)
@@ -271,7 +271,7 @@ pub(crate) fn join(
     for slot in 0..w.parts.nodes[idx].slots.len() {
         let ch = w.parts.nodes[idx].slots[slot].channel;
         let seed = w.parts.factory.initial_seed(i, ch);
-        w.parts.replace_driver(now, i, slot, seed);
+        w.parts.replace_driver(now, i, slot, seed)?;
         w.drain(now, i, slot, false, roles)?;
     }
     roles.participant_up(w, now, i, true)
