@@ -5,14 +5,14 @@
 use std::io::Write;
 
 use super::schema::Report;
-use super::units::{human_bps, human_bytes};
+use super::units::{human_bps, human_bytes, human_ms};
 
 /// The console summary table of a report.
 pub fn summary_table(r: &Report) -> String {
     let s = &r.summary;
     let mut out = Vec::new();
     let mut row = |k: &str, v: String| {
-        let _ = writeln!(out, "  {k:<34} {v}");
+        let _ = writeln!(out, "  {k:<36} {v}");
     };
     row("scenario", format!("{} (seed {})", r.scenario, r.seed));
     row("protocol", r.protocol.clone());
@@ -37,10 +37,13 @@ pub fn summary_table(r: &Report) -> String {
         format!("{:.6}", s.delivery_ratio_workload_end),
     );
     row(
-        "latency ms p50 / p95 / p99 / max",
+        "latency p50 / p95 / p99 / max",
         format!(
             "{} / {} / {} / {}",
-            s.latency_ms.p50, s.latency_ms.p95, s.latency_ms.p99, s.latency_ms.max
+            human_ms(s.latency_ms.p50),
+            human_ms(s.latency_ms.p95),
+            human_ms(s.latency_ms.p99),
+            human_ms(s.latency_ms.max)
         ),
     );
     row("duplicates delivered", s.duplicates_delivered.to_string());
@@ -72,8 +75,12 @@ pub fn summary_table(r: &Report) -> String {
     for (name, q) in [("uplink", &s.uplink_queue), ("downlink", &s.downlink_queue)] {
         if q.queued_copies > 0 {
             row(
-                &format!("{name} queue delay ms mean / max"),
-                format!("{} / {}", q.delay_ms_mean, q.delay_ms_max),
+                &format!("{name} queue delay mean / max"),
+                format!(
+                    "{} / {}",
+                    human_ms(q.delay_ms_mean),
+                    human_ms(q.delay_ms_max)
+                ),
             );
         }
     }

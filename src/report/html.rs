@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::compare::{numeric_leaves, Direction, Policy};
-use super::units::{human_bps, human_bytes, ratio};
+use super::units::{human_bps, human_bytes, human_ms, ratio};
 use super::{Percentiles, Report, RunArtifacts};
 use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
@@ -285,25 +285,6 @@ pub fn render(page: &Page) -> Result<String, (std::path::PathBuf, std::io::Error
     Ok(h)
 }
 
-/// Milliseconds for people: `137 ms`, `4.21 s`, `203 s` (three significant digits).
-fn human_ms(ms: f64) -> String {
-    let sig3 = |v: f64| {
-        let decimals = if v >= 100.0 {
-            0
-        } else if v >= 10.0 {
-            1
-        } else {
-            2
-        };
-        format!("{v:.decimals$}")
-    };
-    if ms < 1000.0 {
-        format!("{} ms", sig3(ms))
-    } else {
-        format!("{} s", sig3(ms / 1000.0))
-    }
-}
-
 fn row(h: &mut String, key: &str, value: &str, bad: bool) {
     let _ = writeln!(
         h,
@@ -335,8 +316,14 @@ fn summary_table(h: &mut String, r: &Report) {
     let l = &s.latency_ms;
     row(
         h,
-        "latency ms p50 / p95 / p99 / max",
-        &format!("{} / {} / {} / {}", l.p50, l.p95, l.p99, l.max),
+        "latency p50 / p95 / p99 / max",
+        &format!(
+            "{} / {} / {} / {}",
+            human_ms(l.p50),
+            human_ms(l.p95),
+            human_ms(l.p99),
+            human_ms(l.max)
+        ),
         false,
     );
     row(
@@ -361,7 +348,7 @@ fn summary_table(h: &mut String, r: &Report) {
         h,
         "distinct final logs",
         &s.distinct_final_logs.to_string(),
-        false,
+        s.distinct_final_logs > 1,
     );
     row(
         h,
@@ -400,8 +387,12 @@ fn summary_table(h: &mut String, r: &Report) {
     );
     row(
         h,
-        "ack latency ms p50 / p99",
-        &format!("{} / {}", s.ack_latency_ms.p50, s.ack_latency_ms.p99),
+        "ack latency p50 / p99",
+        &format!(
+            "{} / {}",
+            human_ms(s.ack_latency_ms.p50),
+            human_ms(s.ack_latency_ms.p99)
+        ),
         false,
     );
     let rp = &s.repair;
@@ -521,7 +512,7 @@ fn participant_table(h: &mut String, title: &str, rows: &[&ParticipantStats]) {
     let _ = writeln!(h, "<div><h3>{}</h3>", escape(title));
     h.push_str(
         "<table>\n<tr><th>participant</th><th>region</th><th>delivered / expected</th>\
-         <th>ratio</th><th>p99 ms</th><th>bytes sent</th><th>bytes received</th></tr>\n",
+         <th>ratio</th><th>p99 latency</th><th>bytes sent</th><th>bytes received</th></tr>\n",
     );
     for p in rows {
         let _ = writeln!(
@@ -540,7 +531,7 @@ fn participant_table(h: &mut String, title: &str, rows: &[&ParticipantStats]) {
             p.expected,
             p.delivery_ratio,
             if p.latency_ms.count > 0 {
-                p.latency_ms.p99.to_string()
+                human_ms(p.latency_ms.p99)
             } else {
                 "-".into()
             },
@@ -627,9 +618,5 @@ mod tests {
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
         assert_eq!(escape("a\u{1}b\n"), "a\u{fffd}b\n");
-        assert_eq!(human_ms(136.976), "137 ms");
-        assert_eq!(human_ms(4.5), "4.50 ms");
-        assert_eq!(human_ms(4210.0), "4.21 s");
-        assert_eq!(human_ms(202_677.507), "203 s");
     }
 }

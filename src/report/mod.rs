@@ -40,4 +40,4 @@ pub use schema::{
     ChurnSummary, DeliveryPoint, FaultWindow, Percentiles, QueueSummary, RepairSummary, Report,
     RunInfo, StoreSummary, Summary, SCHEMA_VERSION,
 };
-pub use units::human_bytes;
+pub use units::{human_bytes, human_ms};

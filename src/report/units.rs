@@ -72,6 +72,37 @@ pub(super) fn human_bps(bps: f64) -> String {
     format!("{v:.2} {}", units[u])
 }
 
+/// Milliseconds for people (the console and `report.html`; JSON and CSV keep ms): three
+/// significant digits below 100 s (`0.42 ms`, `4.50 ms`, `137 ms`, `4.21 s`, `30.2 s`), one
+/// decimal up to 1,000 s (`143.1 s`), then minutes (`16.7 min`) and, from 100 minutes on,
+/// hours (`2.78 h`).
+pub fn human_ms(ms: f64) -> String {
+    let sig3 = |v: f64| {
+        let decimals = if v >= 100.0 {
+            0
+        } else if v >= 10.0 {
+            1
+        } else {
+            2
+        };
+        format!("{v:.decimals$}")
+    };
+    let s = ms / 1000.0;
+    if !ms.is_finite() {
+        format!("{ms} ms")
+    } else if ms < 1000.0 {
+        format!("{} ms", sig3(ms))
+    } else if s < 100.0 {
+        format!("{} s", sig3(s))
+    } else if s < 1000.0 {
+        format!("{s:.1} s")
+    } else if s < 6000.0 {
+        format!("{} min", sig3(s / 60.0))
+    } else {
+        format!("{} h", sig3(s / 3600.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +112,15 @@ mod tests {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(18_858), "18.86 KB");
         assert_eq!(human_bps(2_500_000.0), "2.50 Mbit/s");
+        assert_eq!(human_ms(0.0), "0.00 ms");
+        assert_eq!(human_ms(4.5), "4.50 ms");
+        assert_eq!(human_ms(136.976), "137 ms");
+        assert_eq!(human_ms(4210.0), "4.21 s");
+        assert_eq!(human_ms(30_159.294), "30.2 s");
+        assert_eq!(human_ms(143_124.459), "143.1 s");
+        assert_eq!(human_ms(999_949.0), "999.9 s");
+        assert_eq!(human_ms(1_000_000.0), "16.7 min");
+        assert_eq!(human_ms(3_600_000.0), "60.0 min");
+        assert_eq!(human_ms(36_000_000.0), "10.0 h");
     }
 }
