@@ -282,3 +282,50 @@ fn kubernetes_indexed_job_gives_every_shard_once() {
         .collect();
     check_shards("Kubernetes", &shards, completions as usize);
 }
+
+/// Every label the console summary prints (`src/report/console.rs`, the first argument of
+/// each `row(...)`) is defined in `reports/README.md`, "The console summary".
+#[test]
+fn every_console_label_is_defined_in_reports_readme() {
+    let src = read("src/report/console.rs");
+    let readme = read("reports/README.md");
+    let start = readme
+        .find("## The console summary")
+        .expect("reports/README.md has \"The console summary\"");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut labels = Vec::new();
+    let mut rest = src.as_str();
+    while let Some(i) = rest.find("row(") {
+        rest = &rest[i + 4..];
+        let arg = rest.trim_start();
+        let arg = arg.strip_prefix("&format!(").unwrap_or(arg);
+        let Some(lit) = arg.strip_prefix('"') else {
+            continue;
+        };
+        // The literal up to its closing quote (escaped quotes kept).
+        let mut label = String::new();
+        let mut chars = lit.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => label.extend(chars.next()),
+                '"' => break,
+                c => label.push(c),
+            }
+        }
+        // A placeholder (`{name} queue delay ...`) stands for a word the table lists.
+        let label = label.rsplit('}').next().unwrap_or("").trim().to_string();
+        if !label.is_empty() {
+            labels.push(label);
+        }
+    }
+    assert!(labels.len() >= 15, "found only {labels:?}");
+    let missing: Vec<&String> = labels
+        .iter()
+        .filter(|l| !section.contains(l.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "console labels not defined in reports/README.md: {missing:?}"
+    );
+}

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use super::schema::Report;
-use super::units::{human_bps, human_bytes, human_ms};
+use super::units::{group_digits, human_bps, human_bytes, human_ms, human_ms_or_dash};
 
 /// The console summary table of a report.
 pub fn summary_table(r: &Report) -> String {
@@ -29,7 +29,9 @@ pub fn summary_table(r: &Report) -> String {
         "delivery ratio (after drain)",
         format!(
             "{:.6}  ({} / {})",
-            s.delivery_ratio, s.delivered, s.expected_deliveries
+            s.delivery_ratio,
+            group_digits(s.delivered),
+            group_digits(s.expected_deliveries)
         ),
     );
     row(
@@ -40,10 +42,10 @@ pub fn summary_table(r: &Report) -> String {
         "latency p50 / p95 / p99 / max",
         format!(
             "{} / {} / {} / {}",
-            human_ms(s.latency_ms.p50),
-            human_ms(s.latency_ms.p95),
-            human_ms(s.latency_ms.p99),
-            human_ms(s.latency_ms.max)
+            human_ms_or_dash(s.latency_ms.p50, s.latency_ms.count),
+            human_ms_or_dash(s.latency_ms.p95, s.latency_ms.count),
+            human_ms_or_dash(s.latency_ms.p99, s.latency_ms.count),
+            human_ms_or_dash(s.latency_ms.max, s.latency_ms.count)
         ),
     );
     row("duplicates delivered", s.duplicates_delivered.to_string());
@@ -68,7 +70,9 @@ pub fn summary_table(r: &Report) -> String {
             "copies lost (gilbert-elliott) / cut",
             format!(
                 "{} ({}) / {}",
-                s.copies_lost, s.copies_lost_gilbert_elliott, s.copies_partitioned
+                group_digits(s.copies_lost),
+                group_digits(s.copies_lost_gilbert_elliott),
+                group_digits(s.copies_partitioned)
             ),
         );
     }

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::compare::{numeric_leaves, Direction, Policy};
-use super::units::{human_bps, human_bytes, human_ms, ratio};
+use super::units::{group_digits, human_bps, human_bytes, human_ms, human_ms_or_dash, ratio};
 use super::{Percentiles, Report, RunArtifacts};
 use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
@@ -297,13 +297,16 @@ fn row(h: &mut String, key: &str, value: &str, bad: bool) {
 
 fn summary_table(h: &mut String, r: &Report) {
     let s = &r.summary;
+    let g = group_digits;
     h.push_str("<table class=\"summary\">\n");
     row(
         h,
         "delivery ratio (after drain)",
         &format!(
             "{:.6}  ({} / {})",
-            s.delivery_ratio, s.delivered, s.expected_deliveries
+            s.delivery_ratio,
+            g(s.delivered),
+            g(s.expected_deliveries)
         ),
         s.delivery_ratio < 1.0,
     );
@@ -319,10 +322,10 @@ fn summary_table(h: &mut String, r: &Report) {
         "latency p50 / p95 / p99 / max",
         &format!(
             "{} / {} / {} / {}",
-            human_ms(l.p50),
-            human_ms(l.p95),
-            human_ms(l.p99),
-            human_ms(l.max)
+            human_ms_or_dash(l.p50, l.count),
+            human_ms_or_dash(l.p95, l.count),
+            human_ms_or_dash(l.p99, l.count),
+            human_ms_or_dash(l.max, l.count)
         ),
         false,
     );
@@ -350,12 +353,7 @@ fn summary_table(h: &mut String, r: &Report) {
         &s.distinct_final_logs.to_string(),
         s.distinct_final_logs > 1,
     );
-    row(
-        h,
-        "messages published",
-        &s.messages_published.to_string(),
-        false,
-    );
+    row(h, "messages published", &g(s.messages_published), false);
     row(h, "bytes sent", &human_bytes(s.bytes_sent), false);
     row(
         h,
@@ -372,7 +370,9 @@ fn summary_table(h: &mut String, r: &Report) {
         "copies sent / lost / partitioned",
         &format!(
             "{} / {} / {}",
-            s.copies_sent, s.copies_lost, s.copies_partitioned
+            g(s.copies_sent),
+            g(s.copies_lost),
+            g(s.copies_partitioned)
         ),
         false,
     );
@@ -381,7 +381,9 @@ fn summary_table(h: &mut String, r: &Report) {
         "acknowledged (of which undelivered) / given up",
         &format!(
             "{} ({}) / {}",
-            s.acknowledged, s.acknowledged_undelivered, s.not_acknowledged
+            g(s.acknowledged),
+            g(s.acknowledged_undelivered),
+            g(s.not_acknowledged)
         ),
         s.acknowledged_undelivered > 0,
     );
@@ -390,8 +392,8 @@ fn summary_table(h: &mut String, r: &Report) {
         "ack latency p50 / p99",
         &format!(
             "{} / {}",
-            human_ms(s.ack_latency_ms.p50),
-            human_ms(s.ack_latency_ms.p99)
+            human_ms_or_dash(s.ack_latency_ms.p50, s.ack_latency_ms.count),
+            human_ms_or_dash(s.ack_latency_ms.p99, s.ack_latency_ms.count)
         ),
         false,
     );
@@ -400,10 +402,10 @@ fn summary_table(h: &mut String, r: &Report) {
         h,
         "repair requests / responses (gaps)",
         &format!(
-            "{} / {} ({}; {} / {} per gap)",
-            rp.requests_sent,
-            rp.responses_sent,
-            rp.messages_requested,
+            "{} / {} ({}; {:.2} / {:.2} per gap)",
+            g(rp.requests_sent),
+            g(rp.responses_sent),
+            g(rp.messages_requested),
             rp.requests_per_requested_message,
             rp.responses_per_requested_message
         ),
@@ -431,7 +433,10 @@ fn summary_table(h: &mut String, r: &Report) {
         "simulated",
         &format!(
             "{} s workload + {} s drain ({}), {} events",
-            r.run.workload_s, r.run.drain_used_s, r.run.stop_reason, r.run.simulated_events
+            r.run.workload_s,
+            r.run.drain_used_s,
+            r.run.stop_reason,
+            g(r.run.simulated_events)
         ),
         false,
     );

@@ -72,6 +72,30 @@ pub(super) fn human_bps(bps: f64) -> String {
     format!("{v:.2} {}", units[u])
 }
 
+/// A count with thousands separators: `1478968` -> `"1,478,968"` (the console and
+/// `report.html`; JSON and CSV keep plain integers).
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Latency percentiles for people: `human_ms` of `ms`, or `-` when nothing was measured
+/// (`count` 0: no delivery, no acknowledgement).
+pub fn human_ms_or_dash(ms: f64, count: u64) -> String {
+    if count == 0 {
+        "-".into()
+    } else {
+        human_ms(ms)
+    }
+}
+
 /// Milliseconds for people (the console and `report.html`; JSON and CSV keep ms): three
 /// significant digits below 100 s (`0.42 ms`, `4.50 ms`, `137 ms`, `4.21 s`, `30.2 s`), one
 /// decimal up to 1,000 s (`143.1 s`), then minutes (`16.7 min`) and, from 100 minutes on,
@@ -113,6 +137,12 @@ mod tests {
         assert_eq!(human_bytes(18_858), "18.86 KB");
         assert_eq!(human_bps(2_500_000.0), "2.50 Mbit/s");
         assert_eq!(human_ms(0.0), "0.00 ms");
+        assert_eq!(human_ms_or_dash(0.0, 0), "-");
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(1_478_968), "1,478,968");
+        assert_eq!(group_digits(u64::MAX), "18,446,744,073,709,551,615");
         assert_eq!(human_ms(4.5), "4.50 ms");
         assert_eq!(human_ms(136.976), "137 ms");
         assert_eq!(human_ms(4210.0), "4.21 s");
