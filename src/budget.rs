@@ -23,7 +23,7 @@
 //! # Calibration
 //!
 //! `peak_rss_bytes` of `perf.json` against [`Estimate::total_bytes`], release build, 2-core
-//! development machine, seed 1 (README, "Performance"):
+//! development machine, seed 1 (docs/performance.md):
 //!
 //! | run | measured | estimate | estimate / measured |
 //! |---|---|---|---|

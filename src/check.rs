@@ -91,7 +91,18 @@ pub fn baselines(dir: &Path) -> Result<Vec<String>, CheckError> {
         path: path.to_owned(),
         message,
     };
-    let entries = std::fs::read_dir(dir).map_err(|e| err(dir, format!("cannot read: {e}")))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                " (sim check runs the committed baselines of an sdsim checkout: run it from the \
+                 repository's root, or name the baselines directory with `--dir DIR`; default \
+                 {DEFAULT_DIR})"
+            )
+        } else {
+            String::new()
+        };
+        err(dir, format!("cannot read: {e}{hint}"))
+    })?;
     let mut names = Vec::new();
     for e in entries {
         let e = e.map_err(|e| err(dir, format!("cannot read: {e}")))?;

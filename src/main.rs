@@ -245,7 +245,7 @@ fn main() -> ExitCode {
             Ok(l) => {
                 print_advice(&scenario, &l.scenario);
                 println!(
-                    "{}: ok ({} participants, protocol {:?}, config_hash {})",
+                    "{}: ok ({} participants, protocol {}, config_hash {})",
                     scenario.display(),
                     l.scenario.participants,
                     l.scenario.protocol,
@@ -330,17 +330,21 @@ fn compare(
             Some(p) => cmp::Policy::from_file(p)?,
             None => cmp::Policy::builtin(),
         };
+        let baseline = cmp::report_path(baseline)?;
+        let candidate = cmp::report_path(candidate)?;
         Ok::<_, cmp::CompareError>((
-            cmp::load_report(baseline)?,
-            cmp::load_report(candidate)?,
+            cmp::load_report(&baseline)?,
+            cmp::load_report(&candidate)?,
             policy,
+            baseline,
+            candidate,
         ))
     })();
-    let (b, c, policy) = match loaded {
+    let (b, c, policy, baseline, candidate) = match loaded {
         Ok(x) => x,
         Err(e) => return fail(&e),
     };
-    let result = match cmp::compare_reports(&b, baseline, &c, candidate, &policy) {
+    let result = match cmp::compare_reports(&b, &baseline, &c, &candidate, &policy) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
@@ -506,7 +510,7 @@ fn run(
     print_advice(path, sc);
     let replay = report::replay_command(path, sc.seed, set);
     eprintln!(
-        "{}: {} participants, protocol {:?}, seed {} (replay: {replay})",
+        "{}: {} participants, protocol {}, seed {} (replay: {replay})",
         sc.name, sc.participants, sc.protocol, sc.seed
     );
 

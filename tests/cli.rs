@@ -256,3 +256,43 @@ fn scripted_publication_out_of_range() {
         &["workload.rate_per_s", "publish nothing"],
     );
 }
+
+/// `messages.csv` names a message by the same 64-hex id under `sds` and `none` (the `none`
+/// baseline uses the core's id rule), so two runs of one scenario join on `message_id`.
+#[test]
+fn messages_csv_ids_are_one_scheme_for_sds_and_none() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("good.toml"), GOOD).expect("write");
+    let ids = |protocol: &str| -> Vec<String> {
+        let set = format!("protocol={protocol}");
+        let out = sim(
+            &[
+                "run",
+                "good.toml",
+                "--quiet",
+                "--out",
+                protocol,
+                "--set",
+                &set,
+            ],
+            tmp.path(),
+        );
+        assert!(out.status.success(), "{out:?}");
+        let csv = std::fs::read_to_string(tmp.path().join(protocol).join("messages.csv"))
+            .expect("messages.csv");
+        let mut lines = csv.lines();
+        assert!(lines.next().expect("header").starts_with("message_id,"));
+        lines
+            .map(|l| l.split(',').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let (sds, none) = (ids("sds"), ids("none"));
+    assert!(!sds.is_empty());
+    for id in sds.iter().chain(&none) {
+        assert!(
+            id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "not a 64-hex id: {id}"
+        );
+    }
+    assert_eq!(sds, none, "the same publications get the same ids");
+}

@@ -1,6 +1,6 @@
 //! `scenarios/large-group-10k.toml` and `large-group-100k.toml` at test size: the same files
 //! with fewer participants and a shorter workload (`--set`), checking what their comments say
-//! to expect. The full-size runs are measured, not tested (README, "Performance").
+//! to expect. The full-size runs are measured, not tested (docs/performance.md).
 
 mod common;
 

@@ -245,3 +245,68 @@ fn report_html_is_deterministic() {
         assert!(a == b, "{f} differs between two identical runs");
     }
 }
+
+/// The `<tr>` of the summary table whose heading is `key`: (class attribute, value text).
+fn summary_row(html: &str, key: &str) -> (Option<String>, String) {
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(html, opts).expect("well-formed");
+    let tr = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tr")
+        .find(|tr| {
+            tr.children()
+                .any(|c| c.tag_name().name() == "th" && text_of(c) == key)
+        })
+        .unwrap_or_else(|| panic!("no row {key:?}"));
+    let td = tr
+        .children()
+        .find(|c| c.tag_name().name() == "td")
+        .expect("td");
+    (tr.attribute("class").map(String::from), text_of(td))
+}
+
+/// Problem rows are tinted: `distinct final logs` above 1 like the others; latencies are in
+/// human units (`137 ms`, `4.21 s`), not raw milliseconds.
+#[test]
+fn report_html_tints_disagreeing_logs_and_prints_human_latencies() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("s.toml"), SCENARIO).expect("write");
+    // Without loss and partition, with a history of 10, the SDS logs agree (with a history
+    // of 2 a 20 s sleep alone leaves 2 distinct logs); the baseline's never do under loss.
+    for (protocol, sets, tinted) in [
+        (
+            "sds",
+            &["network.loss=0", "partitions=[]", "sds.causal_history=10"][..],
+            false,
+        ),
+        ("none", &[][..], true),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sim"));
+        cmd.args(["run", "s.toml", "--quiet", "--out", protocol, "--set"])
+            .arg(format!("protocol={protocol}"));
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let out = cmd.current_dir(tmp.path()).output().expect("sim");
+        assert!(out.status.success(), "{out:?}");
+        let html = std::fs::read_to_string(tmp.path().join(protocol).join("report.html"))
+            .expect("report.html");
+        let (class, logs) = summary_row(&html, "distinct final logs");
+        let logs: u64 = logs.parse().expect("a count");
+        assert_eq!(logs > 1, tinted, "{protocol}: {logs} distinct logs");
+        assert_eq!(
+            class.as_deref() == Some("bad"),
+            tinted,
+            "{protocol}: {class:?}"
+        );
+        let (_, latency) = summary_row(&html, "latency p50 / p95 / p99 / max");
+        for part in latency.split(" / ") {
+            let (num, unit) = part.split_once(' ').expect("number and unit");
+            assert!(num.parse::<f64>().is_ok(), "{latency}");
+            assert!(["ms", "s", "min", "h"].contains(&unit), "{latency}");
+        }
+    }
+}

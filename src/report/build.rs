@@ -14,7 +14,7 @@ use super::schema::{
 use super::units::{ratio, ratio_or_zero, round3, secs};
 use crate::metrics::{Recorder, RunOutcome, StopReason};
 use crate::net::TrafficKind;
-use crate::scenario::{Protocol, Scenario};
+use crate::scenario::Scenario;
 use crate::time::{SimTime, US_PER_S};
 
 impl Report {
@@ -89,10 +89,7 @@ impl Report {
             description: scenario.description.clone(),
             seed: scenario.seed,
             config_hash: config_hash.to_owned(),
-            protocol: match scenario.protocol {
-                Protocol::Sds => "sds".into(),
-                Protocol::None => "none".into(),
-            },
+            protocol: scenario.protocol.as_str().into(),
             participants: n,
             run: RunInfo {
                 workload_s: secs(workload_end),

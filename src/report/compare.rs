@@ -354,6 +354,35 @@ fn read_error(path: &Path, e: ReadError) -> CompareError {
     }
 }
 
+/// The report a `sim compare` argument names: `path` itself when it is not a directory, else
+/// `path/report.json` (a run directory).
+///
+/// # Errors
+/// [`CompareError::Invalid`] when `path` is a directory without `report.json`, saying what
+/// `sim compare` takes (and, for a sweep's output directory, that it is one).
+pub fn report_path(path: &Path) -> Result<PathBuf, CompareError> {
+    if !path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    let report = path.join("report.json");
+    if report.is_file() {
+        return Ok(report);
+    }
+    let what = if path.join("sweep.json").is_file() {
+        "a sweep's output directory (sweep.json), not a run's"
+    } else {
+        "a directory without report.json"
+    };
+    Err(CompareError::Invalid {
+        path: path.to_owned(),
+        message: format!(
+            "{what}: sim compare takes two runs' report.json files, or the run directories \
+             that hold them (`sim compare reports/runs/a reports/runs/b`, as written by \
+             `sim run`); a sweep's points are compared in its sweep_points.csv"
+        ),
+    })
+}
+
 /// Reads a `report.json` (or any JSON object with a `summary` object holding at least one
 /// number), at most [`io_limits::REPORT_BYTES`].
 ///

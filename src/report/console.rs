@@ -5,14 +5,16 @@
 use std::io::Write;
 
 use super::schema::Report;
-use super::units::{human_bps, human_bytes, human_recovery};
+use super::units::{
+    group_digits, human_bps, human_bytes, human_ms, human_ms_or_dash, human_recovery,
+};
 
 /// The console summary table of a report.
 pub fn summary_table(r: &Report) -> String {
     let s = &r.summary;
     let mut out = Vec::new();
     let mut row = |k: &str, v: String| {
-        let _ = writeln!(out, "  {k:<34} {v}");
+        let _ = writeln!(out, "  {k:<36} {v}");
     };
     row("scenario", format!("{} (seed {})", r.scenario, r.seed));
     row("protocol", r.protocol.clone());
@@ -29,7 +31,9 @@ pub fn summary_table(r: &Report) -> String {
         "delivery ratio (end of run)",
         format!(
             "{:.6}  ({} / {})",
-            s.delivery_ratio, s.delivered, s.expected_deliveries
+            s.delivery_ratio,
+            group_digits(s.delivered),
+            group_digits(s.expected_deliveries)
         ),
     );
     row(
@@ -37,10 +41,13 @@ pub fn summary_table(r: &Report) -> String {
         format!("{:.6}", s.delivery_ratio_workload_end),
     );
     row(
-        "latency ms p50 / p95 / p99 / max",
+        "latency p50 / p95 / p99 / max",
         format!(
             "{} / {} / {} / {}",
-            s.latency_ms.p50, s.latency_ms.p95, s.latency_ms.p99, s.latency_ms.max
+            human_ms_or_dash(s.latency_ms.p50, s.latency_ms.count),
+            human_ms_or_dash(s.latency_ms.p95, s.latency_ms.count),
+            human_ms_or_dash(s.latency_ms.p99, s.latency_ms.count),
+            human_ms_or_dash(s.latency_ms.max, s.latency_ms.count)
         ),
     );
     row("duplicates delivered", s.duplicates_delivered.to_string());
@@ -65,15 +72,21 @@ pub fn summary_table(r: &Report) -> String {
             "copies lost (gilbert-elliott) / cut",
             format!(
                 "{} ({}) / {}",
-                s.copies_lost, s.copies_lost_gilbert_elliott, s.copies_partitioned
+                group_digits(s.copies_lost),
+                group_digits(s.copies_lost_gilbert_elliott),
+                group_digits(s.copies_partitioned)
             ),
         );
     }
     for (name, q) in [("uplink", &s.uplink_queue), ("downlink", &s.downlink_queue)] {
         if q.queued_copies > 0 {
             row(
-                &format!("{name} queue delay ms mean / max"),
-                format!("{} / {}", q.delay_ms_mean, q.delay_ms_max),
+                &format!("{name} queue delay mean / max"),
+                format!(
+                    "{} / {}",
+                    human_ms(q.delay_ms_mean),
+                    human_ms(q.delay_ms_max)
+                ),
             );
         }
     }

@@ -15,7 +15,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::compare::{numeric_leaves, Direction, Policy};
-use super::units::{human_bps, human_bytes, human_recovery, ratio};
+use super::units::{
+    group_digits, human_bps, human_bytes, human_ms, human_ms_or_dash, human_recovery, ratio,
+};
 use super::{Percentiles, Report, RunArtifacts};
 use crate::metrics::RunOutcome;
 use crate::net::TrafficKind;
@@ -285,25 +287,6 @@ pub fn render(page: &Page) -> Result<String, (std::path::PathBuf, std::io::Error
     Ok(h)
 }
 
-/// Milliseconds for people: `137 ms`, `4.21 s`, `203 s` (three significant digits).
-fn human_ms(ms: f64) -> String {
-    let sig3 = |v: f64| {
-        let decimals = if v >= 100.0 {
-            0
-        } else if v >= 10.0 {
-            1
-        } else {
-            2
-        };
-        format!("{v:.decimals$}")
-    };
-    if ms < 1000.0 {
-        format!("{} ms", sig3(ms))
-    } else {
-        format!("{} s", sig3(ms / 1000.0))
-    }
-}
-
 fn row(h: &mut String, key: &str, value: &str, bad: bool) {
     let _ = writeln!(
         h,
@@ -316,13 +299,16 @@ fn row(h: &mut String, key: &str, value: &str, bad: bool) {
 
 fn summary_table(h: &mut String, r: &Report) {
     let s = &r.summary;
+    let g = group_digits;
     h.push_str("<table class=\"summary\">\n");
     row(
         h,
         "delivery ratio (end of run)",
         &format!(
             "{:.6}  ({} / {})",
-            s.delivery_ratio, s.delivered, s.expected_deliveries
+            s.delivery_ratio,
+            g(s.delivered),
+            g(s.expected_deliveries)
         ),
         s.delivery_ratio < 1.0,
     );
@@ -335,8 +321,14 @@ fn summary_table(h: &mut String, r: &Report) {
     let l = &s.latency_ms;
     row(
         h,
-        "latency ms p50 / p95 / p99 / max",
-        &format!("{} / {} / {} / {}", l.p50, l.p95, l.p99, l.max),
+        "latency p50 / p95 / p99 / max",
+        &format!(
+            "{} / {} / {} / {}",
+            human_ms_or_dash(l.p50, l.count),
+            human_ms_or_dash(l.p95, l.count),
+            human_ms_or_dash(l.p99, l.count),
+            human_ms_or_dash(l.max, l.count)
+        ),
         false,
     );
     row(
@@ -361,14 +353,9 @@ fn summary_table(h: &mut String, r: &Report) {
         h,
         "distinct final logs",
         &s.distinct_final_logs.to_string(),
-        false,
+        s.distinct_final_logs > 1,
     );
-    row(
-        h,
-        "messages published",
-        &s.messages_published.to_string(),
-        false,
-    );
+    row(h, "messages published", &g(s.messages_published), false);
     row(h, "bytes sent", &human_bytes(s.bytes_sent), false);
     row(
         h,
@@ -385,7 +372,9 @@ fn summary_table(h: &mut String, r: &Report) {
         "copies sent / lost / partitioned",
         &format!(
             "{} / {} / {}",
-            s.copies_sent, s.copies_lost, s.copies_partitioned
+            g(s.copies_sent),
+            g(s.copies_lost),
+            g(s.copies_partitioned)
         ),
         false,
     );
@@ -394,14 +383,20 @@ fn summary_table(h: &mut String, r: &Report) {
         "acknowledged (of which undelivered) / given up",
         &format!(
             "{} ({}) / {}",
-            s.acknowledged, s.acknowledged_undelivered, s.not_acknowledged
+            g(s.acknowledged),
+            g(s.acknowledged_undelivered),
+            g(s.not_acknowledged)
         ),
         s.acknowledged_undelivered > 0,
     );
     row(
         h,
-        "ack latency ms p50 / p99",
-        &format!("{} / {}", s.ack_latency_ms.p50, s.ack_latency_ms.p99),
+        "ack latency p50 / p99",
+        &format!(
+            "{} / {}",
+            human_ms_or_dash(s.ack_latency_ms.p50, s.ack_latency_ms.count),
+            human_ms_or_dash(s.ack_latency_ms.p99, s.ack_latency_ms.count)
+        ),
         false,
     );
     let rp = &s.repair;
@@ -409,10 +404,10 @@ fn summary_table(h: &mut String, r: &Report) {
         h,
         "repair requests / responses (gaps)",
         &format!(
-            "{} / {} ({}; {} / {} per gap)",
-            rp.requests_sent,
-            rp.responses_sent,
-            rp.messages_requested,
+            "{} / {} ({}; {:.2} / {:.2} per gap)",
+            g(rp.requests_sent),
+            g(rp.responses_sent),
+            g(rp.messages_requested),
             rp.requests_per_requested_message,
             rp.responses_per_requested_message
         ),
@@ -440,7 +435,10 @@ fn summary_table(h: &mut String, r: &Report) {
         "simulated",
         &format!(
             "{} s workload + {} s drain ({}), {} events",
-            r.run.workload_s, r.run.drain_used_s, r.run.stop_reason, r.run.simulated_events
+            r.run.workload_s,
+            r.run.drain_used_s,
+            r.run.stop_reason,
+            g(r.run.simulated_events)
         ),
         false,
     );
@@ -546,7 +544,7 @@ fn participant_table(h: &mut String, title: &str, rows: &[&ParticipantStats]) {
     let _ = writeln!(h, "<div><h3>{}</h3>", escape(title));
     h.push_str(
         "<table>\n<tr><th>participant</th><th>region</th><th>delivered / expected</th>\
-         <th>ratio</th><th>p99 ms</th><th>bytes sent</th><th>bytes received</th></tr>\n",
+         <th>ratio</th><th>p99 latency</th><th>bytes sent</th><th>bytes received</th></tr>\n",
     );
     for p in rows {
         let _ = writeln!(
@@ -565,7 +563,7 @@ fn participant_table(h: &mut String, title: &str, rows: &[&ParticipantStats]) {
             p.expected,
             p.delivery_ratio,
             if p.latency_ms.count > 0 {
-                p.latency_ms.p99.to_string()
+                human_ms(p.latency_ms.p99)
             } else {
                 "-".into()
             },
@@ -652,9 +650,5 @@ mod tests {
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
         );
         assert_eq!(escape("a\u{1}b\n"), "a\u{fffd}b\n");
-        assert_eq!(human_ms(136.976), "137 ms");
-        assert_eq!(human_ms(4.5), "4.50 ms");
-        assert_eq!(human_ms(4210.0), "4.21 s");
-        assert_eq!(human_ms(202_677.507), "203 s");
     }
 }

@@ -43,4 +43,4 @@ pub use schema::{
     ChurnSummary, DeliveryPoint, FaultWindow, Percentiles, QueueSummary, RecoverySummary,
     RepairSummary, Report, RunInfo, StoreSummary, Summary, SCHEMA_VERSION,
 };
-pub use units::human_bytes;
+pub use units::{human_bytes, human_ms};

@@ -72,24 +72,65 @@ pub(super) fn human_bps(bps: f64) -> String {
     format!("{v:.2} {}", units[u])
 }
 
-/// A recovery time in seconds for people: `never` for `None`, else [`human_secs`].
-pub(super) fn human_recovery(s: Option<f64>) -> String {
-    s.map_or_else(|| "never".to_owned(), human_secs)
+/// A count with thousands separators: `1478968` -> `"1,478,968"` (the console and
+/// `report.html`; JSON and CSV keep plain integers).
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
-/// Seconds for people: `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
-pub(super) fn human_secs(s: f64) -> String {
-    if s < 1.0 {
-        format!("{:.0} ms", s * 1_000.0)
-    } else if s < 120.0 {
-        format!("{s:.1} s")
-    } else if s < 7_200.0 {
-        let t = s.round() as u64;
-        format!("{} min {:02} s", t / 60, t % 60)
+/// Latency percentiles for people: `human_ms` of `ms`, or `-` when nothing was measured
+/// (`count` 0: no delivery, no acknowledgement).
+pub fn human_ms_or_dash(ms: f64, count: u64) -> String {
+    if count == 0 {
+        "-".into()
     } else {
-        let t = (s / 60.0).round() as u64;
-        format!("{} h {:02} min", t / 60, t % 60)
+        human_ms(ms)
     }
+}
+
+/// Milliseconds for people (the console and `report.html`; JSON and CSV keep ms): three
+/// significant digits below 100 s (`0.42 ms`, `4.50 ms`, `137 ms`, `4.21 s`, `30.2 s`), one
+/// decimal up to 1,000 s (`143.1 s`), then minutes (`16.7 min`) and, from 100 minutes on,
+/// hours (`2.78 h`).
+pub fn human_ms(ms: f64) -> String {
+    let sig3 = |v: f64| {
+        let decimals = if v >= 100.0 {
+            0
+        } else if v >= 10.0 {
+            1
+        } else {
+            2
+        };
+        format!("{v:.decimals$}")
+    };
+    let s = ms / 1000.0;
+    if !ms.is_finite() {
+        format!("{ms} ms")
+    } else if ms < 1000.0 {
+        format!("{} ms", sig3(ms))
+    } else if s < 100.0 {
+        format!("{} s", sig3(s))
+    } else if s < 1000.0 {
+        format!("{s:.1} s")
+    } else if s < 6000.0 {
+        format!("{} min", sig3(s / 60.0))
+    } else {
+        format!("{} h", sig3(s / 3600.0))
+    }
+}
+
+/// A recovery time in seconds for people: `never` for `None` (not within the run), else
+/// [`human_ms`] (`0.00 ms` when already recovered at the window's end).
+pub(super) fn human_recovery(s: Option<f64>) -> String {
+    s.map_or_else(|| "never".to_owned(), |s| human_ms(s * 1_000.0))
 }
 
 #[cfg(test)]
@@ -101,10 +142,23 @@ mod tests {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(18_858), "18.86 KB");
         assert_eq!(human_bps(2_500_000.0), "2.50 Mbit/s");
-        assert_eq!(human_secs(0.85), "850 ms");
-        assert_eq!(human_secs(12.34), "12.3 s");
-        assert_eq!(human_secs(245.0), "4 min 05 s");
-        assert_eq!(human_secs(7_380.0), "2 h 03 min");
+        assert_eq!(human_ms(0.0), "0.00 ms");
+        assert_eq!(human_ms_or_dash(0.0, 0), "-");
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(1_478_968), "1,478,968");
+        assert_eq!(group_digits(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(human_ms(4.5), "4.50 ms");
+        assert_eq!(human_ms(136.976), "137 ms");
+        assert_eq!(human_ms(4210.0), "4.21 s");
+        assert_eq!(human_ms(30_159.294), "30.2 s");
+        assert_eq!(human_ms(143_124.459), "143.1 s");
+        assert_eq!(human_ms(999_949.0), "999.9 s");
+        assert_eq!(human_ms(1_000_000.0), "16.7 min");
+        assert_eq!(human_ms(3_600_000.0), "60.0 min");
+        assert_eq!(human_ms(36_000_000.0), "10.0 h");
         assert_eq!(human_recovery(None), "never");
+        assert_eq!(human_recovery(Some(245.0)), "245.0 s");
     }
 }

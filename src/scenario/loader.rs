@@ -96,6 +96,21 @@ pub fn load_str_cached(
     let original = DeTable::parse(source).map_err(|e| syntax_error(origin, source, &e))?;
     let mut table: toml::Table =
         toml::from_str(source).map_err(|e| syntax_error(origin, source, &e))?;
+    if table.contains_key("base")
+        && !table.contains_key("participants")
+        && (table.contains_key("sweep") || table.contains_key("seeds"))
+    {
+        return Err(ScenarioError::new(
+            origin,
+            ErrorKind::UnknownKey,
+            format!(
+                "this is a sweep file (it has `base` and `[sweep]`), not a scenario: run it with \
+                 `sim sweep {}`. A scenario has `participants = N` and `duration = \"10m\"` at \
+                 the top level (scenarios/README.md)",
+                crate::names::escape_controls(&origin.display().to_string())
+            ),
+        ));
+    }
 
     let mut sets = Vec::with_capacity(overrides.len());
     // `--set seed=N` with N above i64::MAX (TOML integers are i64): applied like `--seed`.

@@ -143,6 +143,22 @@ pub enum Protocol {
     None,
 }
 
+impl Protocol {
+    /// The name as scenario files spell it: `"sds"` or `"none"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Sds => "sds",
+            Protocol::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `[sds]`: the core's configuration (see `sds::Config` for the sources of each default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

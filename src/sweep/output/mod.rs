@@ -10,13 +10,14 @@
 //! times). Field definitions: `reports/README.md` ("Sweeps").
 //!
 //! Parts, each naming only the ones before it: `result.rs` (`sweep.json` and `perf.json` as
-//! data, the statistics), `merge.rs` (reading outputs back, merging shards), `plots.rs`,
-//! `write.rs` (the directory). Names `spec`, `row`, `shard`, `stats` and `error` of `sweep/`,
+//! data, the statistics), `merge.rs` (reading outputs back, merging shards), `table.rs` (the
+//! summary table, each metric's unit), `plots.rs`, `write.rs` (the directory). Names `spec`, `row`, `shard`, `stats` and `error` of `sweep/`,
 //! never `exec`.
 
 mod merge;
 mod plots;
 mod result;
+mod table;
 mod write;
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use super::result::{display, ParamOut, SweepResult};
-use crate::report::plot::sweep::{metric_vs_parameter, MeanPoint, MeanSeries, XAxis};
+use super::table::{unit_of, MetricUnit};
+use crate::report::plot::sweep::{metric_vs_parameter, MeanPoint, MeanSeries, XAxis, YUnit};
 use crate::sweep::error::SweepError;
 
 /// A file-name-safe form of a metric or key.
@@ -107,14 +108,18 @@ pub(super) fn write_plots(dir: &Path, r: &SweepResult) -> Result<(), SweepError>
             } else {
                 format!("{m} (one seed)")
             };
-            let bytes = m.starts_with("bytes") || m.contains(".bytes") || m.contains("bytes_");
+            let unit = match unit_of(m) {
+                MetricUnit::Bytes => YUnit::Bytes,
+                MetricUnit::Ms => YUnit::Ms,
+                _ => YUnit::Plain,
+            };
             let base = dir.join(format!("{}-vs-{}", file_part(m), file_part(&param.key)));
             metric_vs_parameter(
                 &base,
                 &format!("{m} vs {}: {}", param.key, r.sweep),
                 &x_desc,
                 &y_desc,
-                bytes,
+                unit,
                 &x,
                 &series,
             )

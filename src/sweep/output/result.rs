@@ -1,6 +1,6 @@
 //! `sweep.json` as data: [`SweepResult`] and its parts, built from a plan and its rows;
 //! the per-point statistics ([`SweepResult::complete`], the one place every aggregate is
-//! computed), the CSV columns and the summary table; `perf.json` as data ([`SweepPerf`]).
+//! computed), the CSV columns; `perf.json` as data ([`SweepPerf`]).
 //!
 //! Names the plan (`spec`), the rows (`row`), the shard and the statistics; never reads or
 //! writes files (that is `merge.rs` and `write.rs`).
@@ -227,74 +227,5 @@ impl SweepResult {
             }
         }
         out
-    }
-
-    /// The console / `summary.txt` table: one line per point, its values and the mean ± the
-    /// interval's half-width of each metric.
-    pub fn summary_table(&self) -> String {
-        let mut header: Vec<String> = vec!["point".into()];
-        header.extend(self.parameters.iter().map(|p| p.key.clone()));
-        header.extend(self.metrics.iter().cloned());
-        let mut rows = vec![header];
-        for p in &self.points {
-            let mut line = vec![p.point.to_string()];
-            line.extend(p.values.iter().map(display));
-            for m in &self.metrics {
-                let cell = match p.stats.as_ref().and_then(|s| s.get(m)) {
-                    None => "-".to_string(),
-                    Some(s) => match (s.ci95_low, s.ci95_high) {
-                        (Some(lo), Some(hi)) => {
-                            format!("{} ± {}", sig(s.mean), sig((hi - lo) / 2.0))
-                        }
-                        _ => sig(s.mean),
-                    },
-                };
-                line.push(cell);
-            }
-            rows.push(line);
-        }
-        let cols = rows[0].len();
-        let widths: Vec<usize> = (0..cols)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = format!(
-            "sweep {} ({} points x {} seeds = {} runs; mean ± half-width of the 95% Student t interval)\n",
-            self.sweep,
-            self.points.len(),
-            self.seeds.len(),
-            self.rows.len()
-        );
-        for r in &rows {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            out.push_str("  ");
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-        }
-        out
-    }
-}
-
-/// `v` with 4 significant digits (`0.9738`, `137`), in exponent form from 10^6 on (`2.879e7`).
-pub(super) fn sig(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-4..6).contains(&mag) {
-        return format!("{v:.3e}");
-    }
-    let decimals = (3 - mag).max(0) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }

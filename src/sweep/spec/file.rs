@@ -148,6 +148,22 @@ impl File<'_, '_> {
     }
 
     pub(super) fn spec(&self, table: &toml::Table) -> Result<SweepSpec, SweepError> {
+        // A scenario file given to `sim sweep`: say so rather than name its first key.
+        if !table.contains_key("base")
+            && (table.contains_key("participants") || table.contains_key("duration"))
+        {
+            return Err(SweepError::new(
+                self.origin,
+                format!(
+                    "this is a scenario file (it has `participants`/`duration`), not a sweep \
+                     file: run it with `sim run {}`. A sweep file names a scenario and the keys \
+                     to vary: `base = \"scenario.toml\"`, `seeds = [1, 2, 3]` and a `[sweep]` \
+                     table such as `\"network.loss\" = [0.0, 0.01]` (scenarios/README.md, \
+                     \"Sweep files\")",
+                    crate::names::escape_controls(&self.origin.display().to_string())
+                ),
+            ));
+        }
         for k in table.keys() {
             if !TOP_KEYS.contains(&k.as_str()) {
                 return Err(self.err(
