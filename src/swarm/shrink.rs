@@ -1,0 +1,313 @@
+//! Shrinking a failing scenario to a small one that still fails the same property.
+//!
+//! Greedy: the candidates of the current document are tried in order ([`candidates`]):
+//! dropping whole fault sections, then single entries of arrays of tables (one partition,
+//! one offline window, ...), then single keys (back to their defaults; `[sds]` keys are
+//! kept, so the reproducer does not depend on default SDS parameters), then single ids of id
+//! lists, then halving `participants`, `duration`, `drain`, `workload.rate_per_s` and
+//! `workload.direct.conversations`. A candidate that is not a valid scenario costs no run;
+//! the first that still fails the property is kept and the candidates are recomputed. A
+//! candidate that was tried and passed is not tried again. Stops when no candidate fails
+//! or after `budget` runs.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::check::check_text;
+use super::draw::to_text;
+use super::property::Property;
+
+/// The result of a shrink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shrunk {
+    /// The smallest failing document found.
+    pub doc: Table,
+    /// What was removed or reduced, in order, one line each.
+    pub steps: Vec<String>,
+    /// Simulation runs used.
+    pub runs: u32,
+    /// The failure message of the last failing run (of the original when nothing shrank).
+    pub reason: String,
+}
+
+/// Top-level keys never removed (the scenario needs them or they identify it).
+const KEEP: [&str; 5] = ["name", "seed", "participants", "duration", "sds"];
+
+/// Shrinks `doc`, which fails `property` with `reason`, using at most `budget` runs.
+pub fn shrink(doc: &Table, origin: &Path, property: Property, reason: &str, budget: u32) -> Shrunk {
+    let props = [property];
+    let twice = property == Property::Determinism;
+    let mut cur = doc.clone();
+    let mut out = Shrunk {
+        doc: doc.clone(),
+        steps: Vec::new(),
+        runs: 0,
+        reason: reason.to_string(),
+    };
+    let mut passed: BTreeSet<String> = BTreeSet::new();
+    'outer: loop {
+        let mut progressed = false;
+        for (desc, cand) in candidates(&cur) {
+            let text = to_text(&cand);
+            if passed.contains(&text) {
+                continue;
+            }
+            if out.runs >= budget {
+                break 'outer;
+            }
+            let c = match check_text(&text, origin, &props, twice) {
+                Ok(c) => c,
+                Err(_) => continue,
+            };
+            out.runs += 1;
+            let v = c.verdict(property);
+            if let super::property::Verdict::Fail(m) = v {
+                out.reason = m.clone();
+                out.steps.push(desc);
+                cur = cand;
+                progressed = true;
+                break;
+            }
+            passed.insert(text);
+        }
+        if !progressed {
+            break;
+        }
+    }
+    out.doc = cur;
+    out
+}
+
+fn inline(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 120 {
+        format!("{}...", &s[..s.floor_char_boundary(117)])
+    } else {
+        s
+    }
+}
+
+/// The candidate documents of `doc`, each with the line describing the change.
+pub fn candidates(doc: &Table) -> Vec<(String, Table)> {
+    let mut whole = Vec::new();
+    let mut entries = Vec::new();
+    let mut keys = Vec::new();
+    let mut ids = Vec::new();
+    walk(doc, &mut Vec::new(), doc, &mut whole, &mut entries, &mut keys, &mut ids);
+    let mut out = whole;
+    out.extend(entries);
+    out.extend(keys);
+    out.extend(ids);
+    for path in [
+        "participants",
+        "duration",
+        "drain",
+        "workload.rate_per_s",
+        "workload.direct.conversations",
+    ] {
+        if let Some(c) = halve(doc, path) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+type Cands = Vec<(String, Table)>;
+
+/// Collects removals below `t` (at `path` in `root`).
+fn walk(
+    root: &Table,
+    path: &mut Vec<PathPart>,
+    t: &Table,
+    whole: &mut Cands,
+    entries: &mut Cands,
+    keys: &mut Cands,
+    ids: &mut Cands,
+) {
+    for (k, v) in t {
+        if path.is_empty() && KEEP.contains(&k.as_str()) {
+            continue;
+        }
+        path.push(PathPart::Key(k.clone()));
+        let shown = show(path);
+        match v {
+            Value::Table(sub) => {
+                whole.push((format!("removed [{shown}]"), without(root, path)));
+                walk(root, path, sub, whole, entries, keys, ids);
+            }
+            Value::Array(a) if a.iter().all(|e| e.is_table()) && !a.is_empty() => {
+                whole.push((
+                    format!("removed every [[{shown}]] ({} entries)", a.len()),
+                    without(root, path),
+                ));
+                for (i, e) in a.iter().enumerate() {
+                    path.push(PathPart::Index(i));
+                    entries.push((
+                        format!("removed [[{shown}]] entry {}", inline(e)),
+                        without(root, path),
+                    ));
+                    if let Value::Table(et) = e {
+                        walk(root, path, et, &mut Vec::new(), &mut Vec::new(), keys, ids);
+                    }
+                    path.pop();
+                }
+            }
+            Value::Array(a) => {
+                keys.push((
+                    format!("removed {shown} = {}", inline(v)),
+                    without(root, path),
+                ));
+                id_removals(root, path, a, ids);
+            }
+            _ => keys.push((
+                format!("removed {shown} = {}", inline(v)),
+                without(root, path),
+            )),
+        }
+        path.pop();
+    }
+}
+
+/// Removing single integers of an id list (or of the groups of a partition's `ids`).
+fn id_removals(root: &Table, path: &mut Vec<PathPart>, a: &[Value], ids: &mut Cands) {
+    for (i, e) in a.iter().enumerate() {
+        path.push(PathPart::Index(i));
+        match e {
+            Value::Integer(id) => ids.push((
+                format!("removed id {id} from {}", show(&path[..path.len() - 1])),
+                without(root, path),
+            )),
+            Value::Array(inner) => id_removals(root, path, inner, ids),
+            _ => {}
+        }
+        path.pop();
+    }
+}
+
+#[derive(Debug, Clone)]
+enum PathPart {
+    Key(String),
+    Index(usize),
+}
+
+fn show(path: &[PathPart]) -> String {
+    let mut s = String::new();
+    for p in path {
+        match p {
+            PathPart::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            PathPart::Index(i) => s.push_str(&format!(".{i}")),
+        }
+    }
+    s
+}
+
+/// `root` without the item at `path`.
+fn without(root: &Table, path: &[PathPart]) -> Table {
+    let mut doc = root.clone();
+    remove(&mut doc, path);
+    doc
+}
+
+fn remove(t: &mut Table, path: &[PathPart]) {
+    match path {
+        [PathPart::Key(k)] => {
+            t.remove(k);
+        }
+        [PathPart::Key(k), rest @ ..] => {
+            if let Some(v) = t.get_mut(k) {
+                remove_value(v, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn remove_value(v: &mut Value, path: &[PathPart]) {
+    match (v, path) {
+        (Value::Table(t), _) => remove(t, path),
+        (Value::Array(a), [PathPart::Index(i)]) => {
+            if *i < a.len() {
+                a.remove(*i);
+            }
+        }
+        (Value::Array(a), [PathPart::Index(i), rest @ ..]) => {
+            if let Some(e) = a.get_mut(*i) {
+                remove_value(e, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Halves the number or duration at a dotted `path` (integers down to 1, durations to whole
+/// ms), or `None` when absent or already minimal.
+fn halve(doc: &Table, path: &str) -> Option<(String, Table)> {
+    let mut out = doc.clone();
+    let mut t = &mut out;
+    let parts: Vec<&str> = path.split('.').collect();
+    for p in &parts[..parts.len() - 1] {
+        t = t.get_mut(*p)?.as_table_mut()?;
+    }
+    let last = parts[parts.len() - 1];
+    let v = t.get_mut(last)?;
+    let (old, new) = match v {
+        Value::Integer(i) if *i > 2 || (*i > 1 && path != "participants") => {
+            let n = *i / 2;
+            (i.to_string(), Value::Integer(n))
+        }
+        Value::Float(f) if *f > 0.0 => (f.to_string(), Value::Float(*f / 2.0)),
+        Value::String(s) => {
+            let d: crate::scenario::SimDuration = s.parse().ok()?;
+            let half = (d.0 / 2 / 1_000) * 1_000;
+            if half == 0 {
+                return None;
+            }
+            (
+                s.clone(),
+                Value::String(crate::scenario::SimDuration(half).to_string()),
+            )
+        }
+        _ => return None,
+    };
+    let shown = new.to_string();
+    *v = new;
+    Some((format!("halved {path}: {old} -> {shown}"), out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_remove_entries_keys_and_ids_and_halve() {
+        let doc: Table = toml::from_str(
+            "name = \"x\"\nparticipants = 6\nduration = \"60s\"\n[network]\nloss = 0.1\n\
+             [[partitions]]\nstart = \"1s\"\nheal = \"9s\"\nids = [[0, 1]]\n",
+        )
+        .unwrap();
+        let c = candidates(&doc);
+        let descs: Vec<&str> = c.iter().map(|(d, _)| d.as_str()).collect();
+        assert!(descs.contains(&"removed [network]"), "{descs:?}");
+        assert!(descs.contains(&"removed network.loss = 0.1"), "{descs:?}");
+        assert!(descs.iter().any(|d| d.starts_with("removed [[partitions]] entry")));
+        assert!(descs.contains(&"removed id 1 from partitions.0.ids.0"), "{descs:?}");
+        assert!(descs.contains(&"halved participants: 6 -> 3"), "{descs:?}");
+        assert!(descs.contains(&"halved duration: \"60s\" -> \"30s\""), "{descs:?}");
+        let (_, d) = c
+            .iter()
+            .find(|(d, _)| d == "removed id 1 from partitions.0.ids.0")
+            .unwrap();
+        assert_eq!(
+            d["partitions"][0]["ids"].to_string(),
+            Value::Array(vec![Value::Array(vec![Value::Integer(0)])]).to_string()
+        );
+        assert!(!descs.iter().any(|d| d.contains("name")));
+    }
+}
