@@ -56,10 +56,12 @@ impl Draw {
         round_sig(v.clamp(r.min, r.max))
     }
 
-    /// Uniform in the range, rounded to whole ms when the range allows.
+    /// Uniform in the range, rounded down to whole seconds (ranges from 1 s) or whole ms
+    /// when that stays in the range.
     fn dur(&mut self, r: Range<SimDuration>) -> SimDuration {
         let v = self.rng.random_range(r.min.0..=r.max.0);
-        let rounded = (v / 1_000) * 1_000;
+        let unit = if r.min.0 >= 1_000_000 { 1_000_000 } else { 1_000 };
+        let rounded = (v / unit) * unit;
         SimDuration(if rounded >= r.min.0 { rounded } else { v })
     }
 
@@ -271,10 +273,12 @@ fn sds(g: &mut Draw, spec: &SwarmSpec, doc: &mut Table) -> bool {
 
 /// A window `[start, end)` inside the workload `dur` (µs) whose length is the share
 /// `len` of it.
+/// Times are whole seconds when the workload is at least 20 s long, else whole ms.
 fn window(g: &mut Draw, dur: u64, len: f64) -> (u64, u64) {
-    let length = ((dur as f64 * len) as u64).clamp(1_000, dur);
-    let start = g.time(0, dur - length + 1).min(dur - 1_000);
-    (start, (start + length).max(start + 1_000))
+    let unit = if dur >= 20_000_000 { 1_000_000 } else { 1_000 };
+    let length = (((dur as f64 * len) as u64 / unit) * unit).clamp(unit, dur);
+    let start = (g.time(0, dur - length + 1) / unit * unit).min(dur - unit);
+    (start, start + length)
 }
 
 fn faults(g: &mut Draw, spec: &SwarmSpec, doc: &mut Table, n: u32, dur: u64, repair: bool) {

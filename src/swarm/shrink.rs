@@ -100,6 +100,9 @@ pub fn candidates(doc: &Table) -> Vec<(String, Table)> {
     out.extend(entries);
     out.extend(keys);
     out.extend(ids);
+    if let Some(c) = halve_timeline(doc) {
+        out.push(c);
+    }
     for path in [
         "participants",
         "duration",
@@ -257,28 +260,71 @@ fn halve(doc: &Table, path: &str) -> Option<(String, Table)> {
     }
     let last = parts[parts.len() - 1];
     let v = t.get_mut(last)?;
-    let (old, new) = match v {
-        Value::Integer(i) if *i > 2 || (*i > 1 && path != "participants") => {
-            let n = *i / 2;
-            (i.to_string(), Value::Integer(n))
-        }
-        Value::Float(f) if *f > 0.0 => (f.to_string(), Value::Float(*f / 2.0)),
+    let old = v.to_string();
+    let new = match v {
+        Value::Integer(i) if *i > 2 || (*i > 1 && path != "participants") => Value::Integer(*i / 2),
+        Value::Float(f) if *f > 0.0 => Value::Float(*f / 2.0),
         Value::String(s) => {
             let d: crate::scenario::SimDuration = s.parse().ok()?;
-            let half = (d.0 / 2 / 1_000) * 1_000;
+            // Whole seconds while the value is at least 2 s, else whole ms.
+            let unit = if d.0 >= 2_000_000 { 1_000_000 } else { 1_000 };
+            let half = (d.0 / 2 / unit) * unit;
             if half == 0 {
                 return None;
             }
-            (
-                s.clone(),
-                Value::String(crate::scenario::SimDuration(half).to_string()),
-            )
+            Value::String(crate::scenario::SimDuration(half).to_string())
         }
         _ => return None,
     };
     let shown = new.to_string();
     *v = new;
     Some((format!("halved {path}: {old} -> {shown}"), out))
+}
+
+/// Halves `duration` and every time inside the workload with it (the `start`, `heal`,
+/// `end`, `at`, `stagger` and `duration` of partitions, churn, degradations and store
+/// outages), so timed faults keep their place in the shorter run.
+fn halve_timeline(doc: &Table) -> Option<(String, Table)> {
+    let (_, mut out) = halve(doc, "duration")?;
+    fn halve_times(v: &mut Value) {
+        match v {
+            Value::Table(t) => {
+                for (k, x) in t.iter_mut() {
+                    if matches!(
+                        k.as_str(),
+                        "start" | "heal" | "end" | "at" | "stagger" | "duration"
+                    ) {
+                        if let Value::String(s) = x {
+                            if let Ok(d) = s.parse::<crate::scenario::SimDuration>() {
+                                let half = crate::scenario::SimDuration((d.0 / 2 / 1_000) * 1_000);
+                                *s = half.to_string();
+                            }
+                        }
+                    } else {
+                        halve_times(x);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(halve_times),
+            _ => {}
+        }
+    }
+    for key in ["partitions", "churn", "store"] {
+        if let Some(v) = out.get_mut(key) {
+            halve_times(v);
+        }
+    }
+    if let Some(Value::Table(net)) = out.get_mut("network") {
+        if let Some(v) = net.get_mut("degradations") {
+            halve_times(v);
+        }
+    }
+    let d = doc.get("duration")?.to_string();
+    let n = out.get("duration")?.to_string();
+    Some((
+        format!("halved duration with every fault time in it: {d} -> {n}"),
+        out,
+    ))
 }
 
 #[cfg(test)]
