@@ -54,7 +54,9 @@ pub fn swarm(a: SwarmArgs) -> ExitCode {
         return shrink_file(file, a.property.as_deref(), a.shrink_runs);
     }
     let Some(spec_path) = a.spec.clone() else {
-        return fail(&"give a swarm file (sim swarm SPEC.toml --seed S --count N) or --shrink FILE");
+        return fail(
+            &"give a swarm file (sim swarm SPEC.toml --seed S --count N) or --shrink FILE",
+        );
     };
     if a.property.is_some() {
         return fail(&"--property only goes with --shrink FILE");
@@ -233,7 +235,11 @@ fn shrink_file(file: &Path, property: Option<&str>, budget: Option<u32>) -> Exit
         eprintln!(
             "{}: every property checked held ({}): nothing to shrink",
             file.display(),
-            props.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+            props
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return ExitCode::SUCCESS;
     };

@@ -65,7 +65,16 @@ fn jobs_do_not_change_the_output_and_failures_exit_1() {
         let out = format!("out{jobs}");
         let o = sim(
             &[
-                "swarm", "tiny.toml", "--seed", "3", "--count", "8", "--jobs", jobs, "--out", &out,
+                "swarm",
+                "tiny.toml",
+                "--seed",
+                "3",
+                "--count",
+                "8",
+                "--jobs",
+                jobs,
+                "--out",
+                &out,
                 "--quiet",
             ],
             tmp.path(),
@@ -85,14 +94,28 @@ fn jobs_do_not_change_the_output_and_failures_exit_1() {
     // A shard holds exactly its rows of the whole swarm.
     let o = sim(
         &[
-            "swarm", "tiny.toml", "--seed", "3", "--count", "8", "--shard", "2/3", "--out",
-            "shard", "--quiet", "--no-shrink",
+            "swarm",
+            "tiny.toml",
+            "--seed",
+            "3",
+            "--count",
+            "8",
+            "--shard",
+            "2/3",
+            "--out",
+            "shard",
+            "--quiet",
+            "--no-shrink",
         ],
         tmp.path(),
     );
     assert!(o.status.code().is_some_and(|c| c <= 1));
     let shard = std::fs::read_to_string(tmp.path().join("shard/swarm.csv")).unwrap();
-    let idx: Vec<&str> = shard.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let idx: Vec<&str> = shard
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     assert_eq!(idx, ["1", "4", "7"]);
     let whole: Vec<&str> = csv[0].lines().collect();
     for l in shard.lines().skip(1) {
@@ -150,14 +173,23 @@ fn the_one_way_partition_failure_is_found_shrunk_and_replays() {
     // The shrunk file is a plain scenario that still fails.
     let c = swarm::check_text(&min, &file, &[Property::Liveness], false).unwrap();
     assert!(c.verdict(Property::Liveness).failed(), "{min}");
-    let o = sim(&["run", "one-way-min.toml", "--quiet", "--out", "replay"], tmp.path());
+    let o = sim(
+        &["run", "one-way-min.toml", "--quiet", "--out", "replay"],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(0));
     let report = std::fs::read_to_string(tmp.path().join("replay/report.json")).unwrap();
-    assert!(!report.contains("\"delivery_ratio\": 1.0,"), "replay delivers all");
+    assert!(
+        !report.contains("\"delivery_ratio\": 1.0,"),
+        "replay delivers all"
+    );
     // A second shrink replaces the reproducer this tool wrote, never a user's file.
     std::fs::write(tmp.path().join("mine.toml"), ONE_WAY).unwrap();
     std::fs::write(tmp.path().join("mine-min.toml"), "# my notes\n").unwrap();
-    let o = sim(&["swarm", "--shrink", "mine.toml", "--shrink-runs", "1"], tmp.path());
+    let o = sim(
+        &["swarm", "--shrink", "mine.toml", "--shrink-runs", "1"],
+        tmp.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("mine-min.toml")).unwrap(),
@@ -178,7 +210,10 @@ fn safety_fails_on_a_fabricated_bad_summary_of_a_real_run() {
     bad.summary.duplicates_delivered = 2;
     *bad.summary.bytes_by_kind.get_mut("sync").unwrap() += 1;
     match swarm::property::safety(&Facts::of(&loaded.scenario, &bad)) {
-        Verdict::Fail(m) => assert!(m.contains("duplicate") && m.contains("bytes by kind"), "{m}"),
+        Verdict::Fail(m) => assert!(
+            m.contains("duplicate") && m.contains("bytes by kind"),
+            "{m}"
+        ),
         v => panic!("{v:?}"),
     }
     let mut bad = report;
@@ -191,17 +226,26 @@ fn safety_fails_on_a_fabricated_bad_summary_of_a_real_run() {
 fn bad_swarm_files_and_options_exit_2_naming_the_key() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
-        ("[scenario]\nparticipants = [9, 3]\n", "scenario.participants"),
+        (
+            "[scenario]\nparticipants = [9, 3]\n",
+            "scenario.participants",
+        ),
         ("[faults.loss]\nprobability = 0.5\n", "rate"),
         ("[sds]\nsync_policy = [\"sometimes\"]\n", "sds.sync_policy"),
         ("colour = 1\n", "colour"),
     ];
     for (text, key) in cases {
         std::fs::write(tmp.path().join("bad.toml"), text).unwrap();
-        let o = sim(&["swarm", "bad.toml", "--seed", "1", "--count", "2"], tmp.path());
+        let o = sim(
+            &["swarm", "bad.toml", "--seed", "1", "--count", "2"],
+            tmp.path(),
+        );
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{text}: {err}");
-        assert!(err.contains("bad.toml") && err.contains(key), "{text}: {err}");
+        assert!(
+            err.contains("bad.toml") && err.contains(key),
+            "{text}: {err}"
+        );
     }
     std::fs::write(tmp.path().join("ok.toml"), "").unwrap();
     let o = sim(&["swarm", "ok.toml", "--seed", "1"], tmp.path());
@@ -219,10 +263,25 @@ fn a_fault_free_swarm_passes_with_exit_0() {
     )
     .unwrap();
     let o = sim(
-        &["swarm", "calm.toml", "--seed", "1", "--count", "4", "--out", "o", "--quiet"],
+        &[
+            "swarm",
+            "calm.toml",
+            "--seed",
+            "1",
+            "--count",
+            "4",
+            "--out",
+            "o",
+            "--quiet",
+        ],
         tmp.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let csv = std::fs::read_to_string(tmp.path().join("o/swarm.csv")).unwrap();
     assert!(!csv.contains("FAIL"));
     assert_eq!(csv.matches(",pass,pass,pass,pass,").count(), 2, "{csv}");

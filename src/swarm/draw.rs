@@ -60,7 +60,11 @@ impl Draw {
     /// when that stays in the range.
     fn dur(&mut self, r: Range<SimDuration>) -> SimDuration {
         let v = self.rng.random_range(r.min.0..=r.max.0);
-        let unit = if r.min.0 >= 1_000_000 { 1_000_000 } else { 1_000 };
+        let unit = if r.min.0 >= 1_000_000 {
+            1_000_000
+        } else {
+            1_000
+        };
         let rounded = (v / unit) * unit;
         SimDuration(if rounded >= r.min.0 { rounded } else { v })
     }
@@ -347,7 +351,10 @@ fn faults(g: &mut Draw, spec: &SwarmSpec, doc: &mut Table, n: u32, dur: u64, rep
             let fraction = g.float(Range { min: 0.1, max: 0.5 });
             let up = g.rng.random_range(256_000u64..=20_000_000);
             let extra = g.time(0, 100_000);
-            let loss = g.float(Range { min: 0.0, max: 0.02 });
+            let loss = g.float(Range {
+                min: 0.0,
+                max: 0.02,
+            });
             push(
                 doc,
                 "node_classes",
@@ -365,7 +372,10 @@ fn faults(g: &mut Draw, spec: &SwarmSpec, doc: &mut Table, n: u32, dur: u64, rep
     if let Some(c) = &f.degradations {
         if g.chance(c.probability) {
             for _ in 0..g.int(c.count) {
-                let len = g.float(Range { min: 0.05, max: 0.5 });
+                let len = g.float(Range {
+                    min: 0.05,
+                    max: 0.5,
+                });
                 let (start, end) = window(g, dur, len);
                 let extra = g.time(0, 500_000);
                 let loss = g.float(c.loss);
@@ -474,7 +484,10 @@ fn churn(g: &mut Draw, spec: &SwarmSpec, doc: &mut Table, n: u32, dur: u64) {
         let k = g.rng.random_range(1..=(n / 3).max(1));
         let ids = g.ids(n, k);
         used.extend(ids.iter().copied());
-        let len = g.float(Range { min: 0.05, max: 0.6 });
+        let len = g.float(Range {
+            min: 0.05,
+            max: 0.6,
+        });
         let (start, end) = window(g, dur, len);
         let mut e = vec![("ids", ids_value(&ids)), ("start", us(start))];
         if mode != "leave" {
@@ -486,7 +499,10 @@ fn churn(g: &mut Draw, spec: &SwarmSpec, doc: &mut Table, n: u32, dur: u64) {
         t.insert("offline".into(), Value::Array(offline));
     }
     if g.chance(c.random) {
-        let fraction = g.float(Range { min: 0.05, max: 0.4 });
+        let fraction = g.float(Range {
+            min: 0.05,
+            max: 0.4,
+        });
         let start = g.time(0, dur / 2);
         let stagger = g.time(0, (dur - start) / 2);
         let len = g.time(1_000, (dur / 2).max(2_000));

@@ -64,7 +64,11 @@ pub fn features(s: &Scenario) -> Vec<String> {
             } else {
                 "halves"
             };
-            let dir = if p.direction.is_both() { "" } else { "-one-way" };
+            let dir = if p.direction.is_both() {
+                ""
+            } else {
+                "-one-way"
+            };
             format!(
                 "{shape}{dir}@{}-{}s",
                 p.start.as_secs_f64(),
@@ -80,7 +84,11 @@ pub fn features(s: &Scenario) -> Vec<String> {
             "{}:{}w{}{}",
             name(&s.churn.mode),
             s.churn.offline.len(),
-            if s.churn.random.is_some() { "+random" } else { "" },
+            if s.churn.random.is_some() {
+                "+random"
+            } else {
+                ""
+            },
             if s.churn.join.is_empty() { "" } else { "+join" }
         )
     };

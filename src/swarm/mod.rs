@@ -8,14 +8,14 @@
 //! `shrink` (a failure made small), `exec` (the jobs and the pool), `output` (`swarm.csv`,
 //! `summary.txt`, `failures/`).
 
-pub mod spec;
-pub mod property;
-pub mod draw;
-pub mod features;
 pub mod check;
-pub mod shrink;
+pub mod draw;
 pub mod exec;
+pub mod features;
 pub mod output;
+pub mod property;
+pub mod shrink;
+pub mod spec;
 
 pub use check::{check_text, Checked, Figures};
 pub use draw::{draw, Drawn};

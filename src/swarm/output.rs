@@ -89,13 +89,7 @@ fn replay(out: &Path, name: &str) -> String {
 
 /// A failing scenario's file: comments (property, message, how it was drawn, the replay
 /// command), then the scenario.
-pub fn failure_text(
-    h: &Header<'_>,
-    r: &ScenarioRow,
-    p: Property,
-    msg: &str,
-    name: &str,
-) -> String {
+pub fn failure_text(h: &Header<'_>, r: &ScenarioRow, p: Property, msg: &str, name: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -121,11 +115,7 @@ pub fn failure_text(
     };
     let _ = writeln!(s, "# Replay: sim run {}{check}", replay(h.out, name));
     if !r.shrunk.is_empty() && r.shrunk.iter().any(|(q, _)| *q == p) {
-        let _ = writeln!(
-            s,
-            "# Shrunk reproducer: {}",
-            failure_file(r.index, p, true)
-        );
+        let _ = writeln!(s, "# Shrunk reproducer: {}", failure_file(r.index, p, true));
     }
     s.push('\n');
     s.push_str(&to_text(&r.doc));
@@ -185,7 +175,12 @@ fn csv_field(s: &str) -> String {
 
 /// `swarm.csv`: one row per scenario in index order.
 pub fn csv_text(rows: &[ScenarioRow]) -> String {
-    let mut head: Vec<String> = vec!["index".into(), "seed".into(), "faults".into(), "tags".into()];
+    let mut head: Vec<String> = vec![
+        "index".into(),
+        "seed".into(),
+        "faults".into(),
+        "tags".into(),
+    ];
     head.extend(FEATURE_COLUMNS.iter().map(|s| s.to_string()));
     head.extend(Property::ALL.iter().map(|p| p.name().to_string()));
     head.push("failure".into());
@@ -361,7 +356,10 @@ mod tests {
     #[test]
     fn wilson_matches_known_values() {
         let (lo, hi) = wilson(0, 10);
-        assert!((lo - 0.0).abs() < 1e-9 && (hi - 0.2775).abs() < 1e-3, "{hi}");
+        assert!(
+            (lo - 0.0).abs() < 1e-9 && (hi - 0.2775).abs() < 1e-3,
+            "{hi}"
+        );
         let (lo, hi) = wilson(50, 100);
         assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3);
         assert_eq!(wilson(0, 0), (0.0, 1.0));

@@ -266,7 +266,8 @@ mod tests {
 
     #[test]
     fn each_safety_rule_can_fail() {
-        let cases: Vec<(fn(&mut Facts), &str)> = vec![
+        type Case = (fn(&mut Facts), &'static str);
+        let cases: Vec<Case> = vec![
             (|f| f.duplicates_delivered = 1, "duplicate"),
             (|f| f.unknown_deliveries = 2, "unpublished"),
             (|f| f.causal_violations = 3, "causal"),

@@ -82,8 +82,8 @@ pub fn shrink(doc: &Table, origin: &Path, property: Property, reason: &str, budg
 
 fn inline(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 120 {
-        format!("{}...", &s[..s.floor_char_boundary(117)])
+    if s.chars().count() > 120 {
+        format!("{}...", s.chars().take(117).collect::<String>())
     } else {
         s
     }
@@ -95,7 +95,15 @@ pub fn candidates(doc: &Table) -> Vec<(String, Table)> {
     let mut entries = Vec::new();
     let mut keys = Vec::new();
     let mut ids = Vec::new();
-    walk(doc, &mut Vec::new(), doc, &mut whole, &mut entries, &mut keys, &mut ids);
+    walk(
+        doc,
+        &mut Vec::new(),
+        doc,
+        &mut whole,
+        &mut entries,
+        &mut keys,
+        &mut ids,
+    );
     let mut out = whole;
     out.extend(entries);
     out.extend(keys);
@@ -235,10 +243,8 @@ fn remove(t: &mut Table, path: &[PathPart]) {
 fn remove_value(v: &mut Value, path: &[PathPart]) {
     match (v, path) {
         (Value::Table(t), _) => remove(t, path),
-        (Value::Array(a), [PathPart::Index(i)]) => {
-            if *i < a.len() {
-                a.remove(*i);
-            }
+        (Value::Array(a), [PathPart::Index(i)]) if *i < a.len() => {
+            a.remove(*i);
         }
         (Value::Array(a), [PathPart::Index(i), rest @ ..]) => {
             if let Some(e) = a.get_mut(*i) {
@@ -342,10 +348,18 @@ mod tests {
         let descs: Vec<&str> = c.iter().map(|(d, _)| d.as_str()).collect();
         assert!(descs.contains(&"removed [network]"), "{descs:?}");
         assert!(descs.contains(&"removed network.loss = 0.1"), "{descs:?}");
-        assert!(descs.iter().any(|d| d.starts_with("removed [[partitions]] entry")));
-        assert!(descs.contains(&"removed id 1 from partitions.0.ids.0"), "{descs:?}");
+        assert!(descs
+            .iter()
+            .any(|d| d.starts_with("removed [[partitions]] entry")));
+        assert!(
+            descs.contains(&"removed id 1 from partitions.0.ids.0"),
+            "{descs:?}"
+        );
         assert!(descs.contains(&"halved participants: 6 -> 3"), "{descs:?}");
-        assert!(descs.contains(&"halved duration: \"60s\" -> \"30s\""), "{descs:?}");
+        assert!(
+            descs.contains(&"halved duration: \"60s\" -> \"30s\""),
+            "{descs:?}"
+        );
         let (_, d) = c
             .iter()
             .find(|(d, _)| d == "removed id 1 from partitions.0.ids.0")

@@ -365,7 +365,10 @@ pub fn parse(text: &str, path: &Path) -> Result<SwarmSpec, SwarmError> {
     let mut spec: SwarmSpec = toml::from_str(text).map_err(|e| {
         SwarmError::new(
             path,
-            e.to_string().trim_end().replace('\n', " ").replace("  ", " "),
+            e.to_string()
+                .trim_end()
+                .replace('\n', " ")
+                .replace("  ", " "),
         )
     })?;
     spec.file = path.to_path_buf();
@@ -407,7 +410,12 @@ fn irange(key: &str, r: Range<u32>, lo: u32, hi: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn drange(key: &str, r: Range<SimDuration>, lo: SimDuration, hi: SimDuration) -> Result<(), String> {
+fn drange(
+    key: &str,
+    r: Range<SimDuration>,
+    lo: SimDuration,
+    hi: SimDuration,
+) -> Result<(), String> {
     if r.min < lo || r.max > hi || r.min > r.max {
         return Err(format!(
             "{key}: must be [min, max] with {lo} <= min <= max <= {hi}, got [\"{}\", \"{}\"]",
@@ -423,7 +431,9 @@ fn choices(key: &str, v: &[String], allowed: &[&str]) -> Result<(), String> {
     }
     for c in v {
         if !allowed.contains(&c.as_str()) {
-            return Err(format!("{key}: unknown choice \"{c}\"; expected one of {allowed:?}"));
+            return Err(format!(
+                "{key}: unknown choice \"{c}\"; expected one of {allowed:?}"
+            ));
         }
     }
     Ok(())
@@ -435,11 +445,18 @@ pub const MAX_PARTICIPANTS: u32 = 1_000;
 fn check(spec: &SwarmSpec) -> Result<(), String> {
     check_name(&spec.name).map_err(|e| format!("name: {e}"))?;
     if spec.properties.is_empty() {
-        return Err(format!("properties: list at least one of {PROPERTY_NAMES:?}"));
+        return Err(format!(
+            "properties: list at least one of {PROPERTY_NAMES:?}"
+        ));
     }
     choices("properties", &spec.properties, &PROPERTY_NAMES)?;
     let sc = &spec.scenario;
-    irange("scenario.participants", sc.participants, 2, MAX_PARTICIPANTS)?;
+    irange(
+        "scenario.participants",
+        sc.participants,
+        2,
+        MAX_PARTICIPANTS,
+    )?;
     drange("scenario.duration", sc.duration, s(1), s(86_400))?;
     drange("scenario.drain", sc.drain, SimDuration(0), s(864_000))?;
     frange("scenario.rate_per_s", sc.rate_per_s, 0.001, 1_000.0)?;
@@ -455,10 +472,20 @@ fn check(spec: &SwarmSpec) -> Result<(), String> {
         &sc.latency,
         &["constant", "uniform", "normal", "lognormal", "pareto"],
     )?;
-    drange("scenario.latency_median", sc.latency_median, SimDuration(1), s(60))?;
+    drange(
+        "scenario.latency_median",
+        sc.latency_median,
+        SimDuration(1),
+        s(60),
+    )?;
     let d = &spec.sds;
     irange("sds.causal_history", d.causal_history, 0, 1_000)?;
-    irange("sds.possible_acks_threshold", d.possible_acks_threshold, 1, 100)?;
+    irange(
+        "sds.possible_acks_threshold",
+        d.possible_acks_threshold,
+        1,
+        100,
+    )?;
     irange("sds.bloom_capacity", d.bloom_capacity, 1, 100_000)?;
     frange("sds.bloom_error_rate", d.bloom_error_rate, 1e-9, 0.5)?;
     drange("sds.resend_interval", d.resend_interval, ms(1), s(86_400))?;
@@ -471,11 +498,21 @@ fn check(spec: &SwarmSpec) -> Result<(), String> {
     drange("sds.sync_interval", d.sync_interval, ms(1), s(86_400))?;
     prob("sds.repair", d.repair)?;
     drange("sds.repair_t_min", d.repair_t_min, ms(1), s(86_400))?;
-    frange("sds.repair_t_max_factor", d.repair_t_max_factor, 1.01, 100.0)?;
+    frange(
+        "sds.repair_t_max_factor",
+        d.repair_t_max_factor,
+        1.01,
+        100.0,
+    )?;
     irange("sds.max_requests", d.max_requests, 1, 1_000)?;
     irange("sds.response_groups", d.response_groups, 0, 1_000)?;
     prob("sds.lost_timeout", d.lost_timeout)?;
-    drange("sds.lost_timeout_range", d.lost_timeout_range, ms(1), s(864_000))?;
+    drange(
+        "sds.lost_timeout_range",
+        d.lost_timeout_range,
+        ms(1),
+        s(864_000),
+    )?;
     choices("sds.lost_policy", &d.lost_policy, &["deliver", "drop"])?;
     check_faults(&spec.faults)
 }
