@@ -327,23 +327,24 @@ pub fn summary_text(h: &Header<'_>, rows: &[ScenarioRow]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nFailure rates by class (95% Wilson interval; a scenario counts in every class it has)"
+        "\nFailures / judged by class (95% Wilson interval; a scenario counts in every class it has)"
     );
     let _ = writeln!(
         s,
-        "{:<28} {:>9} {:>8} {:>8} {:<22} {:>8}",
-        "class", "scenarios", "judged", "liveness", "liveness rate", "safety"
+        "{:<28} {:>9}  {:<13} {:<22}  {:<13} {:<22}",
+        "class", "scenarios", "safety", "safety rate", "liveness", "liveness rate"
     );
     for (k, t) in &by_class {
+        let frac = |i: usize| format!("{}/{}", t.failed[i], t.judged[i]);
         let _ = writeln!(
             s,
-            "{:<28} {:>9} {:>8} {:>8} {:<22} {:>8}",
+            "{:<28} {:>9}  {:<13} {:<22}  {:<13} {:<22}",
             k,
             t.scenarios,
-            t.judged[1],
-            t.failed[1],
+            frac(0),
+            rate(t.failed[0], t.judged[0]),
+            frac(1),
             rate(t.failed[1], t.judged[1]),
-            t.failed[0]
         );
     }
     s

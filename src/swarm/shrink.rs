@@ -1,11 +1,13 @@
 //! Shrinking a failing scenario to a small one that still fails the same property.
 //!
 //! Greedy: the candidates of the current document are tried in order ([`candidates`]):
-//! dropping whole fault sections, then single entries of arrays of tables (one partition,
-//! one offline window, ...), then single keys (back to their defaults; `[sds]` keys are
-//! kept, so the reproducer does not depend on default SDS parameters), then single ids of id
-//! lists, then halving `participants`, `duration`, `drain`, `workload.rate_per_s` and
-//! `workload.direct.conversations`. A candidate that is not a valid scenario costs no run;
+//! dropping whole sections (`[network]`, `[churn]`, every `[[partitions]]`, ...), halving
+//! `participants`, renumbering the participant ids the document names to the lowest ones,
+//! halving `duration` with every fault time in it, then single entries of arrays of tables
+//! (one partition, one offline window, ...), single keys (back to their defaults; `[sds]`
+//! keys are kept, so the reproducer does not depend on default SDS parameters), single ids
+//! of id lists, one participant fewer, and halving `duration` alone, `drain`,
+//! `workload.rate_per_s` and `workload.direct.conversations`. A candidate that is not a valid scenario costs no run;
 //! the first that still fails the property is kept and the candidates are recomputed. A
 //! candidate that was tried and passed is not tried again. Stops when no candidate fails
 //! or after `budget` runs.
@@ -104,15 +106,16 @@ pub fn candidates(doc: &Table) -> Vec<(String, Table)> {
         &mut keys,
         &mut ids,
     );
+    // Largest reductions first: whole sections, fewer participants, a shorter run.
     let mut out = whole;
+    out.extend(halve(doc, "participants"));
+    out.extend(compact_ids(doc));
+    out.extend(halve_timeline(doc));
     out.extend(entries);
     out.extend(keys);
     out.extend(ids);
-    if let Some(c) = halve_timeline(doc) {
-        out.push(c);
-    }
+    out.extend(one_fewer_participant(doc));
     for path in [
-        "participants",
         "duration",
         "drain",
         "workload.rate_per_s",
@@ -287,6 +290,77 @@ fn halve(doc: &Table, path: &str) -> Option<(String, Table)> {
     Some((format!("halved {path}: {old} -> {shown}"), out))
 }
 
+/// Keys whose values are participant ids: arrays (`ids`, `isolate`, `service_ids`, nested
+/// for partition groups) and single ids (`from`, `to`, `sender`, `id`). Store-node and
+/// service-node indexes (`node`) are not participant ids.
+const ID_LISTS: [&str; 3] = ["ids", "isolate", "service_ids"];
+const ID_KEYS: [&str; 4] = ["from", "to", "sender", "id"];
+
+/// Applies `f` to every participant id in `v` (below a key named in [`ID_LISTS`] or
+/// [`ID_KEYS`]).
+fn map_ids(v: &mut Value, in_list: bool, f: &mut dyn FnMut(&mut i64)) {
+    match v {
+        Value::Table(t) => {
+            for (k, x) in t.iter_mut() {
+                if ID_KEYS.contains(&k.as_str()) {
+                    if let Value::Integer(i) = x {
+                        f(i);
+                    }
+                } else {
+                    map_ids(x, ID_LISTS.contains(&k.as_str()), f);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| map_ids(x, in_list, f)),
+        Value::Integer(i) if in_list => f(i),
+        _ => {}
+    }
+}
+
+/// Renumbers the participant ids the document names to `0, 1, ...` in their order (the rest
+/// follow), so that fewer participants can hold them.
+fn compact_ids(doc: &Table) -> Option<(String, Table)> {
+    let mut used = BTreeSet::new();
+    let mut root = Value::Table(doc.clone());
+    map_ids(&mut root, false, &mut |i| {
+        used.insert(*i);
+    });
+    let lowest: Vec<i64> = (0..used.len() as i64).collect();
+    if used.is_empty() || used.iter().copied().eq(lowest.iter().copied()) {
+        return None;
+    }
+    let map: std::collections::BTreeMap<i64, i64> =
+        used.iter().copied().zip(lowest.iter().copied()).collect();
+    map_ids(&mut root, false, &mut |i| {
+        if let Some(&j) = map.get(i) {
+            *i = j;
+        }
+    });
+    let Value::Table(out) = root else {
+        return None;
+    };
+    let before: Vec<String> = used.iter().map(|i| i.to_string()).collect();
+    Some((
+        format!(
+            "renumbered participant ids {} to 0..{}",
+            before.join(", "),
+            used.len() - 1
+        ),
+        out,
+    ))
+}
+
+/// `participants` minus one (when at least 3).
+fn one_fewer_participant(doc: &Table) -> Option<(String, Table)> {
+    let n = doc.get("participants")?.as_integer()?;
+    if n < 3 {
+        return None;
+    }
+    let mut out = doc.clone();
+    out.insert("participants".into(), Value::Integer(n - 1));
+    Some((format!("participants {n} -> {}", n - 1), out))
+}
+
 /// Halves `duration` and every time inside the workload with it (the `start`, `heal`,
 /// `end`, `at`, `stagger` and `duration` of partitions, churn, degradations and store
 /// outages), so timed faults keep their place in the shorter run.
@@ -369,5 +443,21 @@ mod tests {
             Value::Array(vec![Value::Array(vec![Value::Integer(0)])]).to_string()
         );
         assert!(!descs.iter().any(|d| d.contains("name")));
+    }
+
+    #[test]
+    fn ids_are_renumbered_everywhere_but_node_indexes() {
+        let doc: Table = toml::from_str(
+            "participants = 9\n[[partitions]]\nids = [[4, 7]]\n[[network.links]]\nfrom = 7\n\
+             to = 2\n[[store.offline]]\nnode = 5\n",
+        )
+        .unwrap();
+        let (d, out) = compact_ids(&doc).unwrap();
+        assert_eq!(d, "renumbered participant ids 2, 4, 7 to 0..2");
+        assert_eq!(out["partitions"][0]["ids"].to_string(), "[[1, 2]]");
+        assert_eq!(out["network"]["links"][0]["from"].as_integer(), Some(2));
+        assert_eq!(out["network"]["links"][0]["to"].as_integer(), Some(0));
+        assert_eq!(out["store"]["offline"][0]["node"].as_integer(), Some(5));
+        assert!(compact_ids(&out).is_none());
     }
 }
