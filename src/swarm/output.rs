@@ -331,13 +331,12 @@ pub fn summary_text(h: &Header<'_>, rows: &[ScenarioRow]) -> String {
     );
     let _ = writeln!(
         s,
-        "{:<28} {:>9}  {:<13} {:<22}  {:<13} {:<22}",
-        "class", "scenarios", "safety", "safety rate", "liveness", "liveness rate"
+        "{:<28} {:>9}  {:<13} {:<22}  {:<13} liveness rate",
+        "class", "scenarios", "safety", "safety rate", "liveness"
     );
     for (k, t) in &by_class {
         let frac = |i: usize| format!("{}/{}", t.failed[i], t.judged[i]);
-        let _ = writeln!(
-            s,
+        let line = format!(
             "{:<28} {:>9}  {:<13} {:<22}  {:<13} {:<22}",
             k,
             t.scenarios,
@@ -346,6 +345,7 @@ pub fn summary_text(h: &Header<'_>, rows: &[ScenarioRow]) -> String {
             frac(1),
             rate(t.failed[1], t.judged[1]),
         );
+        let _ = writeln!(s, "{}", line.trim_end());
     }
     s
 }
