@@ -439,11 +439,21 @@ fn choices(key: &str, v: &[String], allowed: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// Longest swarm name: a drawn scenario's `name` (`<name>-NNNN`, up to 8 digits) must stay
+/// within the scenario name limit of 100 characters.
+pub const MAX_NAME_LEN: usize = 90;
+
 /// Upper bound on participants a swarm draws: swarms run many small scenarios.
 pub const MAX_PARTICIPANTS: u32 = 1_000;
 
 fn check(spec: &SwarmSpec) -> Result<(), String> {
     check_name(&spec.name).map_err(|e| format!("name: {e}"))?;
+    if spec.name.len() > MAX_NAME_LEN {
+        return Err(format!(
+            "name: at most {MAX_NAME_LEN} characters (drawn scenarios are named <name>-NNNN), got {}",
+            spec.name.len()
+        ));
+    }
     if spec.properties.is_empty() {
         return Err(format!(
             "properties: list at least one of {PROPERTY_NAMES:?}"
