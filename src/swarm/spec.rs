@@ -494,7 +494,7 @@ fn check(spec: &SwarmSpec) -> Result<(), String> {
         "sds.possible_acks_threshold",
         d.possible_acks_threshold,
         1,
-        100,
+        u32::MAX,
     )?;
     irange("sds.bloom_capacity", d.bloom_capacity, 1, 100_000)?;
     frange("sds.bloom_error_rate", d.bloom_error_rate, 1e-9, 0.5)?;
