@@ -18,6 +18,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sds;
+pub mod swarm;
 pub mod sweep;
 pub mod time;
 pub mod wire_json;

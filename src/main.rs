@@ -1,6 +1,7 @@
 //! `sim`: the command-line interface (DESIGN.md "CLI contract"). Parsing, calling the library,
 //! mapping errors to exit codes: 0 ok, 1 a check found a regression, 2 bad usage or bad input.
 
+mod swarm_cmd;
 mod sweep_cmd;
 
 use std::io::Write as _;
@@ -95,6 +96,43 @@ enum Command {
         /// Check the sweep file and every point, list the runs, run nothing.
         #[arg(long)]
         dry_run: bool,
+        /// No progress bar and no summary table.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Draw random fault mixes from a swarm file, run them in parallel, check the safety,
+    /// liveness and determinism properties, write and shrink failures; exit 1 if any failed.
+    Swarm {
+        /// Swarm file (TOML): ranges and fault kinds to draw (scenarios/swarm/README.md).
+        spec: Option<PathBuf>,
+        /// Swarm seed: scenario k depends only on it and k.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Scenarios to draw (0 .. N-1).
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Worker threads. Default: one per core. Results do not depend on it.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only the scenarios k with k mod N = K - 1.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<sdsim::sweep::Shard>,
+        /// Output directory. Default: reports/swarms/<swarm>-seed<S>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not shrink failures.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Shrink this failing scenario file instead (writes <stem>-min.toml beside it).
+        #[arg(long, value_name = "FILE")]
+        shrink: Option<PathBuf>,
+        /// With --shrink: the property to keep failing (default: the first that fails).
+        #[arg(long, value_name = "NAME")]
+        property: Option<String>,
+        /// Simulation runs one shrink may use (default: the swarm file's shrink_runs; 100
+        /// with --shrink).
+        #[arg(long, value_name = "N")]
+        shrink_runs: Option<u32>,
         /// No progress bar and no summary table.
         #[arg(long)]
         quiet: bool,
@@ -238,6 +276,31 @@ fn main() -> ExitCode {
             out,
             check_determinism,
             dry_run,
+            quiet,
+        }),
+        Command::Swarm {
+            spec,
+            seed,
+            count,
+            jobs,
+            shard,
+            out,
+            no_shrink,
+            shrink,
+            property,
+            shrink_runs,
+            quiet,
+        } => swarm_cmd::swarm(swarm_cmd::SwarmArgs {
+            spec,
+            seed,
+            count,
+            jobs,
+            shard,
+            out,
+            no_shrink,
+            shrink,
+            property,
+            shrink_runs,
             quiet,
         }),
         Command::Merge { dirs, out, quiet } => sweep_cmd::merge(&dirs, out, quiet),

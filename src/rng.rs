@@ -40,6 +40,9 @@ pub enum StreamKind {
     /// replacements, reconnection delays, keep-alive phase); id `1 << 40` network-switch
     /// `fraction` draws. Only drawn with `[light]`.
     Light = 11,
+    /// `sim swarm`: id `k` draws scenario `k` of a swarm (the seed is the swarm seed, not a
+    /// scenario's). Never drawn by a run.
+    Swarm = 12,
 }
 
 /// Largest id that fits beside the kind byte (2^56 - 1).
