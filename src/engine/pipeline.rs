@@ -366,7 +366,9 @@ impl World {
         };
         let now_ms = self.parts.clocks.now_ms(to, now);
         let driver = &mut self.parts.slot_mut(to, slot).driver;
-        if let Err(f) = driver.receive(now_ms, packet.bytes.clone(), packet.hint.clone()) {
+        if let Err(f) =
+            driver.receive_shared(now_ms, &packet.bytes, packet.hint.clone(), &packet.shared)
+        {
             return Err(self.failure(now, to, slot, "receive", f));
         }
         self.input = Input {
