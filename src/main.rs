@@ -510,6 +510,12 @@ fn run(
         sim_to_wall_ratio: simulated_s * runs as f64 / wall.max(1e-9),
         peak_pending_events: outcome.peak_pending_events,
         peak_rss_bytes: report::peak_rss_bytes(),
+        // Both runs with --check-determinism (the wall time covers both).
+        floor: Some(report::Floor::estimate(
+            outcome.core_receipts * runs,
+            outcome.events * runs,
+            wall,
+        )),
     };
     let regions = sdsim::participant_regions(&loaded);
     let artifacts = RunArtifacts {
@@ -529,7 +535,7 @@ fn run(
         println!("{}", report::summary_table(&report));
     }
     eprintln!(
-        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {:.0}x real time, peak RSS {}",
+        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {:.0}x real time, peak RSS {}{}",
         out.display(),
         perf.wall_time_s,
         perf.simulated_events,
@@ -537,7 +543,11 @@ fn run(
         perf.sim_to_wall_ratio,
         perf.peak_rss_bytes
             .map(report::human_bytes)
-            .unwrap_or_else(|| "n/a".into())
+            .unwrap_or_else(|| "n/a".into()),
+        perf.floor
+            .as_ref()
+            .map(|f| format!(", floor {:.2} s ({:.1}x)", f.floor_s, f.wall_to_floor_ratio))
+            .unwrap_or_default()
     );
     if let Some(t) = &outcome.message_trace {
         if t.id.is_empty() {

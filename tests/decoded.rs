@@ -148,7 +148,10 @@ fn traces_agree_with_one_decoding_per_transmission() {
             .keys()
             .enumerate()
         {
-            twins.insert(p.clone(), Twin::new("0", p, config.clone(), start, i as u64));
+            twins.insert(
+                p.clone(),
+                Twin::new("0", p, config.clone(), start, i as u64),
+            );
         }
         // One decoding per transmission, shared by every participant receiving it.
         let mut wire: BTreeMap<String, Decoded> = BTreeMap::new();
@@ -210,7 +213,10 @@ fn other_limits_decode_again_under_the_receivers() {
     assert!(decoded.message().is_ok());
     let mut twin = Twin::new("0", "bob", tight, 1_000, 1);
     twin.receive(1_010, &decoded, None, "tight limits");
-    assert!(twin.by_decoded.handle_decoded(1_020, &decoded, None).is_err());
+    assert!(twin
+        .by_decoded
+        .handle_decoded(1_020, &decoded, None)
+        .is_err());
     let mut twin = Twin::new("0", "bob", Config::default(), 1_000, 1);
     let out = twin.receive(1_010, &decoded, None, "default limits");
     assert!(out
@@ -236,7 +242,11 @@ fn entry() -> impl Strategy<Value = HistoryEntry> {
 /// occur and repair requests hit; sometimes another channel, own sender or no content.
 fn message() -> impl Strategy<Value = SdsMessage> {
     (
-        ("[a-c]|me", "m[0-9]{1,2}", prop_oneof![9 => Just("0"), 1 => Just("1")]),
+        (
+            "[a-c]|me",
+            "m[0-9]{1,2}",
+            prop_oneof![9 => Just("0"), 1 => Just("1")],
+        ),
         proptest::option::of(0u64..50),
         proptest::collection::vec(entry(), 0..4),
         proptest::collection::vec(entry(), 0..2),
