@@ -4,6 +4,9 @@
 //!   content message of one sender (causal history 2, dependencies met, so each is delivered);
 //!   messages are produced in untimed chunks of 1,000 and only `handle_message` plus draining
 //!   the events is timed.
+//! - `handle_decoded/steady`: as `handle_message/steady`, but each message is decoded
+//!   (`sds::Decoded::new`) outside the timing, as when a simulator shares one decoding among
+//!   every receiver of a packet (the per-receipt cost of a large run, issue 16).
 //! - `handle_message/fresh`: a fresh receiver (cloned outside the timing) gets one message.
 //! - `send`: a steady-state sender sends a 64-byte payload and drains the transmit.
 //!
@@ -18,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use sdsim::sds::{Channel, Config};
+use sdsim::sds::{Channel, Config, Decoded};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -56,6 +59,33 @@ fn bench_handle_message(c: &mut Criterion) {
                     }
                 }
                 total += start.elapsed();
+                left -= n as u64;
+            }
+            total
+        })
+    });
+    // A fresh pair, so that the receiver has every message the histories name.
+    let mut sender = Channel::new("c", "erin", config.clone(), T0, 5);
+    let mut receiver = Channel::new("c", "dave", config.clone(), T0, 4);
+    c.bench_function("handle_decoded/steady", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(1_000) as usize;
+                let batch: Vec<Decoded> = next_batch(&mut sender, &mut now, n)
+                    .into_iter()
+                    .map(|bytes| Decoded::new(bytes, receiver.limits()))
+                    .collect();
+                let start = Instant::now();
+                for decoded in &batch {
+                    receiver.handle_decoded(now, decoded, None).expect("ok");
+                    while let Some(e) = receiver.poll_event() {
+                        black_box(e);
+                    }
+                }
+                total += start.elapsed();
+                drop(batch);
                 left -= n as u64;
             }
             total

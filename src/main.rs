@@ -630,6 +630,12 @@ fn run(
         adapter_calls: calls.calls - calls_before.calls,
         adapter_call_wall_s: (calls.wall - calls_before.wall).as_secs_f64(),
         adapter_calls_per_s: (calls.calls - calls_before.calls) as f64 / wall.max(1e-9),
+        // Both runs with --check-determinism (the wall time covers both).
+        floor: Some(report::Floor::estimate(
+            outcome.core_receipts * runs,
+            outcome.events * runs,
+            wall,
+        )),
     };
     let regions = sdsim::participant_regions(&loaded);
     let artifacts = RunArtifacts {
@@ -649,7 +655,7 @@ fn run(
         println!("{}", report::summary_table(&report));
     }
     eprintln!(
-        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {:.0}x real time, peak RSS {}",
+        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {:.0}x real time, peak RSS {}{}",
         out.display(),
         perf.wall_time_s,
         perf.simulated_events,
@@ -657,7 +663,11 @@ fn run(
         perf.sim_to_wall_ratio,
         perf.peak_rss_bytes
             .map(report::human_bytes)
-            .unwrap_or_else(|| "n/a".into())
+            .unwrap_or_else(|| "n/a".into()),
+        perf.floor
+            .as_ref()
+            .map(|f| format!(", floor {:.2} s ({:.1}x)", f.floor_s, f.wall_to_floor_ratio))
+            .unwrap_or_default()
     );
     if perf.adapter_calls > 0 {
         eprintln!(

@@ -163,18 +163,7 @@ fn nodes_csv_has_loss_and_queue_columns() {
                 [[node_classes]]\nname = \"slow\"\nids = [0]\nuplink_bps = 8000000\ndownlink_bps = 8000000\n";
     let loaded = load_toml(text);
     let (outcome, report) = sdsim::simulate(&loaded, &mut |_| {}).expect("simulate");
-    let perf = sdsim::report::Perf {
-        wall_time_s: 0.0,
-        simulated_events: 0,
-        events_per_s: 0.0,
-        simulated_s: 0.0,
-        sim_to_wall_ratio: 0.0,
-        peak_pending_events: 0,
-        peak_rss_bytes: None,
-        adapter_calls: 0,
-        adapter_call_wall_s: 0.0,
-        adapter_calls_per_s: 0.0,
-    };
+    let perf = sdsim::report::Perf::default();
     let regions = sdsim::participant_regions(&loaded);
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("run");

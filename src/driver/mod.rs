@@ -32,6 +32,10 @@ use bytes::Bytes;
 
 use crate::sds::{self, MessageId};
 
+/// A packet's slot for work on its bytes shared by all its receivers (see
+/// [`Driver::receive_shared`]): filled once, by the first receiver's driver.
+pub type SharedWork = std::cell::OnceCell<Box<dyn std::any::Any>>;
+
 /// What an implementation made of an application's send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
@@ -71,6 +75,24 @@ pub trait Driver {
         bytes: Bytes,
         retrieval_hint: Option<Bytes>,
     ) -> Result<(), DriverFailure>;
+
+    /// As [`Driver::receive`], for a copy of a packet that other participants receive too.
+    /// `shared` is the packet's slot for work on `bytes` that every receiver would repeat:
+    /// the first receiver may fill it, later ones reuse it (the built-in core keeps its
+    /// [`sds::Decoded`] there). An implementation that finds something it does not know in
+    /// the slot must fall back to `bytes`. The default ignores the slot.
+    ///
+    /// Errors: [`DriverFailure`] as for [`Driver::send`].
+    fn receive_shared(
+        &mut self,
+        now_ms: u64,
+        bytes: &Bytes,
+        retrieval_hint: Option<Bytes>,
+        shared: &SharedWork,
+    ) -> Result<(), DriverFailure> {
+        let _ = shared;
+        self.receive(now_ms, bytes.clone(), retrieval_hint)
+    }
 
     /// The deadline returned by [`Driver::poll_timeout`] has come (`now_ms` is at or after
     /// it).

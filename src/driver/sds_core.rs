@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::{Driver, DriverFailure, Sent};
+use super::{Driver, DriverFailure, Sent, SharedWork};
 use crate::scenario::{
     BloomRolloverName, LostPolicyName, MessageIdRule, SdsParams, SimDuration, SyncPolicyName,
 };
@@ -29,6 +29,21 @@ impl Driver for sds::Channel {
         retrieval_hint: Option<Bytes>,
     ) -> Result<(), DriverFailure> {
         let _ = self.handle_message(now_ms, bytes, retrieval_hint);
+        Ok(())
+    }
+
+    fn receive_shared(
+        &mut self,
+        now_ms: u64,
+        bytes: &Bytes,
+        retrieval_hint: Option<Bytes>,
+        shared: &SharedWork,
+    ) -> Result<(), DriverFailure> {
+        let work = shared.get_or_init(|| Box::new(sds::Decoded::new(bytes.clone(), self.limits())));
+        let _ = match work.downcast_ref::<sds::Decoded>() {
+            Some(decoded) => self.handle_decoded(now_ms, decoded, retrieval_hint),
+            None => self.handle_message(now_ms, bytes.clone(), retrieval_hint),
+        };
         Ok(())
     }
 

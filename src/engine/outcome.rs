@@ -76,6 +76,7 @@ pub(crate) fn finish(
         stop_reason: figures.stop_reason,
         events: figures.events,
         peak_pending_events: figures.peak_pending_events,
+        core_receipts: w.core_receipts,
         final_log_len,
         final_incoming_buffer,
         churn,

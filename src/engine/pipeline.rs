@@ -152,6 +152,8 @@ pub(crate) struct World {
     pub churn: Churn,
     /// Copies scheduled on the wire that have not arrived (or been dropped) yet.
     pub in_flight: u64,
+    /// Copies handed to a driver (`receive`): core receipts, for `perf.json`'s floor.
+    pub core_receipts: u64,
     /// Reused buffer for the copies of one transmission.
     scratch: Vec<Copy>,
     /// Id, sender and label of a publication whose content transmission has not been
@@ -209,6 +211,7 @@ impl World {
             parts,
             churn,
             in_flight: 0,
+            core_receipts: 0,
             scratch: Vec::new(),
             pending_publication: None,
             input: Input::NONE,
@@ -365,8 +368,11 @@ impl World {
             return Ok(()); // a relay (or service node) that is not a member of the channel
         };
         let now_ms = self.parts.clocks.now_ms(to, now);
+        self.core_receipts += 1;
         let driver = &mut self.parts.slot_mut(to, slot).driver;
-        if let Err(f) = driver.receive(now_ms, packet.bytes.clone(), packet.hint.clone()) {
+        if let Err(f) =
+            driver.receive_shared(now_ms, &packet.bytes, packet.hint.clone(), &packet.shared)
+        {
             return Err(self.failure(now, to, slot, "receive", f));
         }
         self.input = Input {

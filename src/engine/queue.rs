@@ -55,6 +55,9 @@ pub struct EventQueue<E> {
     last: SimTime,
     len: usize,
     pushed: u64,
+    /// Scratch of [`EventQueue::sort_bucket`]: per offset within a bucket, where its events
+    /// go.
+    sort_starts: Vec<u32>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -74,6 +77,7 @@ impl<E> EventQueue<E> {
             last: 0,
             len: 0,
             pushed: 0,
+            sort_starts: Vec::new(),
         }
     }
 
@@ -144,15 +148,50 @@ impl<E> EventQueue<E> {
         }
         let slot = (next % WHEEL_BUCKETS as u64) as usize;
         self.occupied[slot / 64] &= !(1 << (slot % 64));
-        let mut events = std::mem::take(&mut self.wheel[slot]);
-        events.sort_by_key(|(t, _)| *t); // stable: ties keep push order
-                                         // Reuse the drained deque's allocation for the slot's next events, unless a burst made
-                                         // it large (every slot would keep its largest allocation for the rest of the run).
-        let spent = std::mem::replace(&mut self.current, VecDeque::from(events));
+        let events = std::mem::take(&mut self.wheel[slot]);
+        let events = self.sort_bucket(events);
+        // Reuse the drained deque's allocation for the slot's next events, unless a burst made
+        // it large (every slot would keep its largest allocation for the rest of the run).
+        let spent = std::mem::replace(&mut self.current, events);
         if spent.capacity() <= RETAINED_CAPACITY {
             self.wheel[slot] = Vec::from(spent);
         }
         !self.current.is_empty()
+    }
+
+    /// One bucket's events (all in the same 2^[`BUCKET_SHIFT`] µs), sorted by time, ties in
+    /// push order. Small buckets: the standard library's stable sort. Large ones (thousands
+    /// of copies per millisecond at 10,000 participants, where the comparison sort was 15% of
+    /// all instructions, issue 16): a counting sort on the time's offset within the bucket,
+    /// which is stable and linear.
+    fn sort_bucket(&mut self, mut events: Vec<(SimTime, E)>) -> VecDeque<(SimTime, E)> {
+        const COUNTING_SORT_FROM: usize = 64;
+        if events.len() < COUNTING_SORT_FROM {
+            events.sort_by_key(|(t, _)| *t); // stable: ties keep push order
+            return VecDeque::from(events);
+        }
+        let mask = (1u64 << BUCKET_SHIFT) - 1;
+        let starts = &mut self.sort_starts;
+        starts.clear();
+        starts.resize(1 << BUCKET_SHIFT, 0);
+        for (t, _) in &events {
+            starts[(t & mask) as usize] += 1;
+        }
+        let mut next = 0u32;
+        for c in starts.iter_mut() {
+            let n = *c;
+            *c = next;
+            next += n;
+        }
+        let mut placed: Vec<Option<(SimTime, E)>> = Vec::with_capacity(events.len());
+        placed.resize_with(events.len(), || None);
+        for e in events {
+            let k = (e.0 & mask) as usize;
+            placed[starts[k] as usize] = Some(e);
+            starts[k] += 1;
+        }
+        // Every position was filled exactly once (the starts partition 0..len).
+        placed.into_iter().flatten().collect()
     }
 
     /// The first non-empty wheel bucket after the open one, if any.
@@ -355,6 +394,39 @@ mod tests {
         q.push(10, ());
         q.pop();
         q.push(9, ());
+    }
+
+    /// Dense buckets (hundreds to thousands of events per 1.024 ms, the counting sort) with
+    /// many ties keep `(time, seq)` order.
+    #[test]
+    fn dense_buckets_keep_time_then_push_order() {
+        for seed in 0..8u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut q = EventQueue::new();
+            let mut reference = BinaryHeap::new();
+            let (mut now, mut seq) = (0u64, 0u64);
+            for _ in 0..40_000 {
+                if rng.next_u64() % 8 != 0 {
+                    let delay = match rng.next_u64() % 4 {
+                        0 => rng.next_u64() % 16,
+                        _ => rng.next_u64() % 5_000,
+                    };
+                    q.push(now + delay, seq);
+                    reference.push(Reverse((now + delay, seq)));
+                    seq += 1;
+                } else {
+                    let want = reference.pop().map(|Reverse(x)| x);
+                    assert_eq!(q.pop(), want, "seed {seed}");
+                    if let Some((t, _)) = want {
+                        now = t;
+                    }
+                }
+            }
+            while let Some(Reverse(want)) = reference.pop() {
+                assert_eq!(q.pop(), Some(want), "seed {seed}");
+            }
+            assert_eq!(q.pop(), None);
+        }
     }
 
     /// Against a binary heap on `(time, seq)`: random monotone pushes (many ties, near and

@@ -184,6 +184,9 @@ pub struct RunOutcome {
     pub events: u64,
     /// Largest number of pending events at any time.
     pub peak_pending_events: usize,
+    /// Copies handed to a participant's driver (network arrivals and store answers): the
+    /// receipts a core processed. For `perf.json` (the floor estimate), not the report.
+    pub core_receipts: u64,
     /// Per participant: final local-log length summed over its channels (for `none`: the
     /// messages it delivered).
     pub final_log_len: Vec<usize>,

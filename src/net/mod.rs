@@ -30,7 +30,8 @@ mod partitions;
 pub mod topology;
 pub mod watch;
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -70,6 +71,10 @@ pub struct Packet {
     pub message: std::cell::Cell<u32>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
+    /// Work on the bytes that every receiver would otherwise repeat, done by the first
+    /// receiver and shared by the rest (the built-in core's decoded message). Set and read
+    /// by the receivers' drivers only; the network never reads it.
+    pub shared: OnceCell<Box<dyn Any>>,
 }
 
 impl Packet {
@@ -98,6 +103,7 @@ impl Packet {
             hint,
             message: std::cell::Cell::new(Packet::NO_MESSAGE),
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
+            shared: OnceCell::new(),
         })
     }
 

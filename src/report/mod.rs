@@ -36,7 +36,7 @@ mod units;
 
 pub use console::summary_table;
 pub use files::{json_text, write_file_atomic, write_json, ReportError};
-pub use perf::{peak_rss_bytes, Perf};
+pub use perf::{peak_rss_bytes, Floor, Perf};
 pub use replay::{replay_command, shell_quote};
 pub use run_dir::{write_run_dir, write_run_files, write_run_into, RunArtifacts, RUN_OUTPUT};
 pub use schema::{

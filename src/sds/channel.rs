@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
+use super::decoded::Decoded;
 use super::id::MessageId;
 use super::repair;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
@@ -368,22 +369,44 @@ impl Channel {
         bytes: Bytes,
         retrieval_hint: Option<Bytes>,
     ) -> Result<(), WireError> {
-        let message = wire::decode_with_limits(&bytes, &self.limits)?;
-        let kind = wire::classify(&message)?;
+        let decoded = Decoded::new(bytes, &self.limits);
+        self.handle_decoded(now_ms, &decoded, retrieval_hint)
+    }
+
+    /// [`Channel::handle_message`] on a message decoded once for many receivers
+    /// ([`Decoded`]): the same checks, state changes, events and errors as `handle_message`
+    /// on `decoded.bytes()`. When `decoded` was decoded under other limits than this
+    /// channel's, the bytes are decoded again under this channel's.
+    ///
+    /// # Errors
+    /// As [`Channel::handle_message`].
+    pub fn handle_decoded(
+        &mut self,
+        now_ms: u64,
+        decoded: &Decoded,
+        retrieval_hint: Option<Bytes>,
+    ) -> Result<(), WireError> {
+        if *decoded.limits() != self.limits {
+            let own = Decoded::new(decoded.bytes().clone(), &self.limits);
+            return self.handle_decoded(now_ms, &own, retrieval_hint);
+        }
+        let parsed = decoded.parsed().map_err(Clone::clone)?;
+        let message = &parsed.message;
+        let kind = parsed.kind;
         if message.channel_id != self.channel_id || message.sender_id == self.participant_id {
             return Ok(());
         }
-        let id = MessageId::new(&message.message_id);
-        self.repair_seen(&id, kind);
+        let id = &parsed.id;
+        self.repair_seen(id, kind);
         if kind == MessageKind::Ephemeral {
             self.events.push_back(Event::EphemeralDelivered {
-                message_id: message.message_id,
-                sender_id: message.sender_id,
-                content: message.content.unwrap_or_default(),
+                message_id: message.message_id.clone(),
+                sender_id: message.sender_id.clone(),
+                content: message.content.clone().unwrap_or_default(),
             });
             return Ok(());
         }
-        if kind == MessageKind::Content && self.is_known(&id) {
+        if kind == MessageKind::Content && self.is_known(id) {
             return Ok(());
         }
         match kind {
@@ -399,15 +422,12 @@ impl Channel {
             self.on_repair_request(now_ms, entry);
             inconsistent = true;
         }
-        let history: Vec<MessageId> = message
-            .causal_history
-            .iter()
-            .map(|e| MessageId::new(&e.message_id))
-            .collect();
-        self.review_acks(&message, &history);
+        let history = &parsed.history;
+        self.review_acks(message, history);
         if kind == MessageKind::Content {
-            let bits = self.bloom.params().bit_indexes(&message.message_id);
-            self.bloom_add(&id, &bits);
+            let params = *self.bloom.params();
+            let bits = decoded.bit_indexes(&params, &message.message_id);
+            self.bloom_add(id, &bits);
         }
         // A causal history names its sender's newest log entries, oldest first, which are
         // usually this participant's newest too, in the same places: look near there before
@@ -440,15 +460,15 @@ impl Channel {
         if kind == MessageKind::Content {
             let lamport = message.lamport_timestamp.unwrap_or(0);
             let buffered = Buffered {
-                id,
-                message_id: message.message_id,
-                sender_id: message.sender_id,
+                id: id.clone(),
+                message_id: message.message_id.clone(),
+                sender_id: message.sender_id.clone(),
                 lamport,
-                content: message.content.unwrap_or_default(),
-                causal_history: message.causal_history,
-                deps: history,
+                content: message.content.clone().unwrap_or_default(),
+                causal_history: message.causal_history.clone(),
+                deps: history.clone(),
                 retrieval_hint,
-                bytes,
+                bytes: decoded.bytes().clone(),
                 received_ms: now_ms,
                 timed_out: false,
             };

@@ -59,6 +59,7 @@
 pub mod bloom;
 pub mod channel;
 pub mod config;
+pub mod decoded;
 pub mod id;
 pub mod repair;
 pub mod wire;
@@ -68,6 +69,7 @@ pub use channel::{
     OutgoingMessage, OutgoingRepairEntry, Pending, SendError, Transmit, TransmitKind,
 };
 pub use config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
+pub use decoded::Decoded;
 pub use id::MessageId;
 pub use repair::response_groups_for;
 pub use wire::{HistoryEntry, Limits, MessageKind, SdsMessage, WireError};

@@ -376,6 +376,7 @@ impl StoreRole {
                 }
             }
             client.missing.remove(&*m.message_id);
+            w.core_receipts += 1;
             let driver = &mut w.parts.slot_mut(i, slot).driver;
             if let Err(f) = driver.receive(now_ms, m.bytes.clone(), Some(m.hash.clone())) {
                 return Err(w.failure(now, i, slot, "receive", f));

@@ -7,7 +7,7 @@
 //!
 //! Times are Unix milliseconds, as every input of the channel. Ids are returned as text.
 
-use super::{Channel, Config, HistoryEntry, MessageId};
+use super::{Channel, Config, HistoryEntry, Limits, MessageId};
 
 /// Buffer occupancy, for quiescence checks and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,6 +117,12 @@ impl Channel {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The bounds this channel applies to received messages (from its [`Config`]):
+    /// what `Decoded::new` needs to decode for it.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Current Lamport timestamp (Unix ms scale).
