@@ -297,6 +297,8 @@ direction = "one-way"
 [sds]
 causal_history = 4
 bloom_capacity = 500
+# Given where the defaults (js-waku 0.0.8's since issue 14) differ: the recorded values.
+message_id = "unique"
 
 [sds.sync]
 policy = "trickle"
@@ -307,6 +309,7 @@ redundancy = 2
 [sds.repair]
 t_min = "5s"
 t_max = "20s"
+response_groups = 0
 "#;
 
 #[test]
@@ -358,13 +361,17 @@ at = "40s"
 [sds]
 causal_history = 3
 bloom_capacity = 300
+# Given where the defaults (js-waku 0.0.8's since issue 14) differ: the recorded values.
+message_id = "unique"
 
 [sds.sync]
 interval = "10s"
+policy = "periodic"
 
 [sds.repair]
 t_min = "5s"
 t_max = "15s"
+response_groups = 0
 "#;
 
 #[test]
@@ -404,6 +411,8 @@ end = "35s"
 causal_history = 2
 bloom_capacity = 200
 message_id = "payload-sha256"
+# Given where the defaults (js-waku 0.0.8's since issue 14) differ: the recorded values.
+repair.response_groups = 0
 
 [sds.sync]
 policy = "trickle"
@@ -453,6 +462,10 @@ regions = "../../scenarios/data/inter-region-rtt-ms.csv"
 [sds]
 causal_history = 4
 bloom_capacity = 300
+# Given where the defaults (js-waku 0.0.8's since issue 14) differ: the recorded values.
+message_id = "unique"
+sync.policy = "periodic"
+repair.response_groups = 0
 
 [churn]
 mode = "sleep"
@@ -513,6 +526,10 @@ downlink_bps = 8_000_000
 [sds]
 causal_history = 3
 bloom_capacity = 200
+# Given where the defaults (js-waku 0.0.8's since issue 14) differ: the recorded values.
+message_id = "unique"
+sync.policy = "periodic"
+repair.response_groups = 0
 
 [store]
 nodes = 1

@@ -1,9 +1,9 @@
 //! The no-reliability baseline (`protocol = "none"`): what the network alone delivers.
 //!
 //! A send goes out once as a plain content message (no Lamport timestamp, causal history or
-//! bloom filter: the wire form of an SDS ephemeral message) under the core's `unique` id rule
-//! (SHA-256 of sender id, send time in ms and payload), so runs of both protocols name their
-//! messages alike. Every received copy is delivered at once; nothing is acknowledged,
+//! bloom filter: the wire form of an SDS ephemeral message) under the scenario's id rule
+//! (`sds.message_id`: SHA-256 of the payload by default, or of sender id, send time in ms and
+//! payload), so runs of both protocols name their messages alike. Every received copy is delivered at once; nothing is acknowledged,
 //! buffered, resent or repaired, and no timer is ever wanted. Duplicates are not filtered
 //! here (the network's seen-set already drops redundant copies of one packet; the recorder
 //! counts any other).
@@ -20,6 +20,7 @@ use crate::sds::{self, wire, MessageId, MessageIdRule, SdsMessage};
 pub struct NoneDriver {
     channel_id: String,
     participant_id: String,
+    message_id: MessageIdRule,
     /// Ids it published or delivered (the final log compared across members: as a set).
     log: BTreeSet<MessageId>,
     delivered: usize,
@@ -28,11 +29,17 @@ pub struct NoneDriver {
 }
 
 impl NoneDriver {
-    /// Participant `participant_id` in channel `channel_id`.
-    pub fn new(channel_id: impl Into<String>, participant_id: impl Into<String>) -> NoneDriver {
+    /// Participant `participant_id` in channel `channel_id`, naming its messages by
+    /// `message_id` (`sds::message_id_for`).
+    pub fn new(
+        channel_id: impl Into<String>,
+        participant_id: impl Into<String>,
+        message_id: MessageIdRule,
+    ) -> NoneDriver {
         NoneDriver {
             channel_id: channel_id.into(),
             participant_id: participant_id.into(),
+            message_id,
             log: BTreeSet::new(),
             delivered: 0,
             transmits: VecDeque::new(),
@@ -46,12 +53,7 @@ impl Driver for NoneDriver {
         if payload.is_empty() {
             return Ok(Sent::Refused("payload is empty".into()));
         }
-        let id = sds::message_id_for(
-            MessageIdRule::Unique,
-            &self.participant_id,
-            now_ms,
-            &payload,
-        );
+        let id = sds::message_id_for(self.message_id, &self.participant_id, now_ms, &payload);
         let msg = SdsMessage {
             sender_id: self.participant_id.clone(),
             message_id: id.clone(),
@@ -139,8 +141,8 @@ mod tests {
 
     #[test]
     fn sends_once_and_delivers_every_receipt() {
-        let mut a = NoneDriver::new("c", "p0");
-        let mut b = NoneDriver::new("c", "p1");
+        let mut a = NoneDriver::new("c", "p0", MessageIdRule::Unique);
+        let mut b = NoneDriver::new("c", "p1", MessageIdRule::Unique);
         let Sent::Published(id) = a.send(1_000, Bytes::from_static(b"hi")).unwrap() else {
             panic!("refused");
         };

@@ -207,7 +207,11 @@ impl DriverFactory {
                 now_ms,
                 seed,
             )),
-            Backend::None => Box::new(NoneDriver::new(channel_id.clone(), participant_id(i))),
+            Backend::None => Box::new(NoneDriver::new(
+                channel_id.clone(),
+                participant_id(i),
+                self.configs[ch as usize].message_id,
+            )),
             Backend::External(adapter) => Box::new(ExternalDriver::create(
                 adapter,
                 Instance {

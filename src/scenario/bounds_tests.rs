@@ -117,10 +117,11 @@ fn message_size_must_fit_the_core_limit() {
     // The baseline protocol carries no filter.
     load_src(BASE, &["protocol=none", "sds.bloom_capacity=600000"]).expect("none: no filter");
     let s = load_src(BASE, &[]).unwrap().scenario;
-    // Default: 1 KB payload + 18,752-byte filter + 2 history entries + overhead.
+    // Default: 1 KB payload + 18,752-byte filter + 200 history entries (js-waku 0.0.8) +
+    // overhead.
     assert_eq!(
         bounds::max_message_bytes(&s),
-        1024 + 18_752 + 2 * 112 + 1024
+        1024 + 18_752 + 200 * 112 + 1024
     );
 }
 

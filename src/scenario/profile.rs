@@ -33,7 +33,8 @@ pub enum ProfileName {
     /// go-waku `examples/chat2-reliable`.
     #[serde(rename = "go-waku-chat2")]
     GoWakuChat2,
-    /// The SDS specification's recommendations (sdsim's defaults where it gives none).
+    /// The SDS specification's recommendations (sdsim's defaults where it gives none, which
+    /// are js-waku 0.0.8's).
     #[serde(rename = "spec")]
     Spec,
 }
@@ -425,9 +426,8 @@ fn given(table: &toml::Table, key: &str) -> bool {
 /// `table` does not give; records an implied profile in `sds.profile`.
 ///
 /// The one place where SDS defaults are resolved from a profile (called by the loader after
-/// `--set`, before validation). The profile used when a scenario names none is chosen in the
-/// first lines: to give every scenario without `sds.profile` one implementation's defaults,
-/// change the `or(..)` there (and the "default" column of `scenarios/README.md`).
+/// `--set`, before validation). Without a profile the serde defaults of `SdsParams` stand,
+/// which are js-waku 0.0.8's (the `JS_WAKU_008` table; `tests::defaults_are_js_waku_008`).
 pub(crate) fn apply(s: &mut Scenario, table: &toml::Table) {
     let js =
         super::implementation::implementations_used(s).contains(&ImplementationName::JsWaku008);
@@ -444,6 +444,16 @@ pub(crate) fn apply(s: &mut Scenario, table: &toml::Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scenario without `sds.profile` simulates js-waku 0.0.8: its profile changes nothing.
+    #[test]
+    fn defaults_are_js_waku_008() {
+        let mut params = SdsParams::default();
+        for d in ProfileName::JsWaku008.defaults() {
+            (d.set)(&mut params);
+        }
+        assert_eq!(params, SdsParams::default());
+    }
 
     #[test]
     fn given_follows_dotted_keys() {

@@ -89,6 +89,12 @@ fn defaults_and_name_from_stem() {
     assert_eq!(s.seed, 1);
     assert_eq!(s.report_interval, SimDuration::from_secs(10));
     assert_eq!(s.sds, SdsParams::default());
+    // The SDS defaults are js-waku 0.0.8's (issue 14), and no profile is echoed.
+    assert_eq!(s.sds.causal_history, 200);
+    assert_eq!(s.sds.message_id, MessageIdRule::PayloadSha256);
+    assert_eq!(s.sds.sync.policy, SyncPolicyName::ReliableChannel);
+    assert_eq!(s.sds.repair.response_groups, 1);
+    assert_eq!(s.sds.profile, None);
     assert_eq!(s.workload, Workload::default());
     assert!(l.regions.is_none());
     assert_eq!(l.base_dir, PathBuf::from("scenarios"));

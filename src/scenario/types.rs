@@ -163,7 +163,9 @@ impl std::fmt::Display for Protocol {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SdsParams {
-    /// Causal history length N. Default 2 (spec recommendation).
+    /// Causal history length N. Default 200 (js-waku 0.0.8
+    /// `message_channel.js:19 DEFAULT_CAUSAL_HISTORY_SIZE`; the spec recommends 2, `sds.profile
+    /// = "spec"`, which loses messages across partitions: README Finding 1).
     #[serde(default = "default_causal_history")]
     pub causal_history: u32,
     /// Bloom-filter hits that count as an acknowledgement. Default 2 (js-waku).
@@ -181,7 +183,8 @@ pub struct SdsParams {
     /// Resends before giving up on a message. Default 10 (js-waku reliable channel).
     #[serde(default = "default_max_resends")]
     pub max_resends: u32,
-    /// Message id rule: `unique` (default) or `payload-sha256` (js-waku).
+    /// Message id rule: `payload-sha256` (default, js-waku 0.0.8 ReliableChannel: the id is the
+    /// payload's SHA-256, so identical payloads collide) or `unique`.
     #[serde(default)]
     pub message_id: MessageIdRule,
     #[serde(default)]
@@ -257,7 +260,7 @@ impl BloomRolloverName {
 }
 
 pub fn default_causal_history() -> u32 {
-    2
+    200
 }
 pub fn default_possible_acks_threshold() -> u32 {
     2
@@ -302,9 +305,10 @@ impl Default for SdsParams {
 #[serde(rename_all = "kebab-case")]
 pub enum MessageIdRule {
     /// Hash of sender, Lamport timestamp and payload (Reliable Channel API spec).
-    #[default]
     Unique,
-    /// Lowercase hex SHA-256 of the payload (js-waku; identical payloads collide).
+    /// Lowercase hex SHA-256 of the payload (js-waku 0.0.8, the default; identical payloads
+    /// collide).
+    #[default]
     PayloadSha256,
 }
 
@@ -312,7 +316,8 @@ pub enum MessageIdRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncParams {
-    /// `periodic`, `trickle`, `reliable-channel` or `off`. Default `periodic`.
+    /// `periodic`, `trickle`, `reliable-channel` or `off`. Default `reliable-channel` (js-waku
+    /// 0.0.8 under `@waku/sdk` 0.0.36's ReliableChannel; the spec's is `periodic`).
     #[serde(default)]
     pub policy: SyncPolicyName,
     /// Periodic: the period. Trickle: the minimum interval I_min. Reliable channel:
@@ -352,12 +357,12 @@ impl Default for SyncParams {
 #[serde(rename_all = "kebab-case")]
 pub enum SyncPolicyName {
     /// Every participant every `interval` (`sds::SyncPolicy::Periodic`).
-    #[default]
     Periodic,
     /// RFC 6206 Trickle (`sds::SyncPolicy::Trickle`).
     Trickle,
     /// js-waku reliable channel's randomised re-armed timer
-    /// (`sds::SyncPolicy::ReliableChannel`).
+    /// (`sds::SyncPolicy::ReliableChannel`). The default (js-waku 0.0.8).
+    #[default]
     ReliableChannel,
     /// No timer-driven syncs (`sds::SyncPolicy::Off`).
     Off,
@@ -379,8 +384,10 @@ pub struct RepairParams {
     /// Requests sent per missing message before giving up. Default 3.
     #[serde(default = "default_max_requests")]
     pub max_requests: u32,
-    /// Response groups G; 0 means `participants div 128 + 1` (PROTOCOL.md §3). Default 0.
-    #[serde(default)]
+    /// Response groups G; 0 means `participants div 128 + 1` (PROTOCOL.md §3, the spec's
+    /// rule). Default 1 (js-waku 0.0.8 `repair/repair.js:15
+    /// DEFAULT_REPAIR_CONFIG.numResponseGroups`: every participant is in the one group).
+    #[serde(default = "default_response_groups")]
     pub response_groups: u32,
 }
 
@@ -396,6 +403,9 @@ pub fn default_t_max() -> SimDuration {
 pub fn default_max_requests() -> u32 {
     3
 }
+pub fn default_response_groups() -> u32 {
+    1
+}
 
 impl Default for RepairParams {
     fn default() -> Self {
@@ -404,7 +414,7 @@ impl Default for RepairParams {
             t_min: default_t_min(),
             t_max: default_t_max(),
             max_requests: default_max_requests(),
-            response_groups: 0,
+            response_groups: default_response_groups(),
         }
     }
 }
