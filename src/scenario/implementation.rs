@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::duration::SimDuration;
-use super::types::{Protocol, Scenario};
+use super::types::{
+    BloomRolloverName, LostPolicyName, MessageIdRule, Protocol, Scenario, SdsParams, SyncPolicyName,
+};
 use super::validate::Invalid;
 
 /// `sds.implementation`.
@@ -215,6 +217,60 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), Invalid> {
     }
     if ext.timeout.is_zero() {
         return bad("sds.external.timeout", "must be greater than 0s".into());
+    }
+    if implementations_used(s).contains(&ImplementationName::JsWaku008) {
+        js_waku_can_run(&s.sds)?;
+    }
+    Ok(())
+}
+
+/// Settings `@waku/sds` 0.0.8 under its ReliableChannel cannot honour, refused before any
+/// simulating (exit 2). The js-waku adapter refuses the same ones at `create`
+/// (`adapters/js-waku-sds/reliable_channel.js`, `refusal`); sources: `@waku/sds` 0.0.8
+/// `dist/message_channel/message_channel.js`.
+fn js_waku_can_run(p: &SdsParams) -> Result<(), Invalid> {
+    let bad = |key: &str, message: &str| {
+        Err(Invalid {
+            key: key.into(),
+            message: message.into(),
+        })
+    };
+    if p.message_id != MessageIdRule::PayloadSha256 {
+        return bad(
+            "sds.message_id",
+            "is \"unique\", which js-waku 0.0.8 cannot run: its message ids are the SHA-256 of \
+             the payload (MessageChannel.getMessageId, message_channel.js:73-75); add `--set \
+             sds.message_id=payload-sha256`",
+        );
+    }
+    if p.bloom_capacity != 10_000 || (p.bloom_error_rate - 0.001).abs() > 1e-12 {
+        return bad(
+            "sds.bloom_capacity",
+            "js-waku 0.0.8's bloom filter is fixed at capacity 10000 and error rate 0.001 \
+             (DEFAULT_BLOOM_FILTER_OPTIONS, message_channel.js:11-14); remove \
+             sds.bloom_capacity and sds.bloom_error_rate",
+        );
+    }
+    if p.bloom_rollover != BloomRolloverName::None {
+        return bad(
+            "sds.bloom_rollover",
+            "is \"rebuild\", but js-waku 0.0.8's filter never rolls over; use \"none\"",
+        );
+    }
+    if p.sync.policy == SyncPolicyName::Trickle {
+        return bad(
+            "sds.sync.policy",
+            "is \"trickle\", which the js-waku adapter does not run (ReliableChannel sends syncs \
+             on its own randomised timer, \"reliable-channel\"; \"periodic\" and \"off\" are \
+             also available)",
+        );
+    }
+    if p.lost_timeout.is_some() && p.lost_policy != LostPolicyName::Drop {
+        return bad(
+            "sds.lost_policy",
+            "is \"deliver\", but js-waku 0.0.8 drops a message once timeoutForLostMessagesMs \
+             passes (sweepIncomingBuffer, message_channel.js:216-226); use \"drop\"",
+        );
     }
     Ok(())
 }

@@ -3,8 +3,12 @@
 //! keep their values; the resolved values are in the report's `config`.
 //!
 //! `sds.implementation = "js-waku-0.0.8"` (also for part of the participants, `[[sds.mix]]`)
-//! implies `sds.profile = "js-waku-0.0.8"` unless a profile is named, so that the adapter gets parameters its code can honour (its message
-//! ids, for one, are always the payload's SHA-256).
+//! implies `sds.profile = "js-waku-0.0.8"` unless a profile other than `sdsim-0.1` is named,
+//! so that the adapter gets parameters its code can honour (its message ids, for one, are
+//! always the payload's SHA-256).
+//!
+//! Without a profile the defaults of `SdsParams` stand, which are js-waku 0.0.8's (issue 14);
+//! `sdsim-0.1` restores the four that were sdsim's own before (the shipped scenarios name it).
 //!
 //! Sources (file:line at the commits of CONFORMANCE.md): js-waku `@waku/sds` 0.0.8
 //! (`dist/message_channel/message_channel.js`, `dist/message_channel/repair/*.js`) and
@@ -37,6 +41,12 @@ pub enum ProfileName {
     /// are js-waku 0.0.8's).
     #[serde(rename = "spec")]
     Spec,
+    /// sdsim's own defaults before issue 14 made js-waku 0.0.8's the defaults: the shipped
+    /// scenarios name it so that the figures recorded with them hold. It stands in for "no
+    /// profile" of those files: `sds.implementation = "js-waku-0.0.8"` replaces it with the
+    /// js-waku profile, as it would fill an unnamed one.
+    #[serde(rename = "sdsim-0.1")]
+    Sdsim01,
 }
 
 /// One default of a profile: the key, its value (as written in a scenario), how to set it,
@@ -385,6 +395,35 @@ pub const SPEC: &[ProfileDefault] = &[
     ),
 ];
 
+/// sdsim 0.1 before issue 14 (the serde defaults of `SdsParams` at commit 04054b2); every
+/// other key has the same default as today.
+pub const SDSIM_01: &[ProfileDefault] = &[
+    d!(
+        "sds.causal_history",
+        "2",
+        |p| p.causal_history = 2,
+        "sdsim 04054b2 default_causal_history (the spec's recommendation, sds.md:195)"
+    ),
+    d!(
+        "sds.message_id",
+        "\"unique\"",
+        |p| p.message_id = MessageIdRule::Unique,
+        "sdsim 04054b2 MessageIdRule default (sds.md:81, :126 globally unique)"
+    ),
+    d!(
+        "sds.sync.policy",
+        "\"periodic\"",
+        |p| p.sync.policy = SyncPolicyName::Periodic,
+        "sdsim 04054b2 SyncPolicyName default (sds.md:289-292)"
+    ),
+    d!(
+        "sds.repair.response_groups",
+        "0",
+        |p| p.repair.response_groups = 0,
+        "sdsim 04054b2 RepairParams default (sds.md:396: n div 128 + 1)"
+    ),
+];
+
 impl ProfileName {
     /// The defaults this profile sets.
     pub fn defaults(self) -> &'static [ProfileDefault] {
@@ -393,6 +432,7 @@ impl ProfileName {
             ProfileName::NimSds => NIM_SDS,
             ProfileName::GoWakuChat2 => GO_WAKU_CHAT2,
             ProfileName::Spec => SPEC,
+            ProfileName::Sdsim01 => SDSIM_01,
         }
     }
 
@@ -403,6 +443,7 @@ impl ProfileName {
             ProfileName::NimSds => "nim-sds",
             ProfileName::GoWakuChat2 => "go-waku-chat2",
             ProfileName::Spec => "spec",
+            ProfileName::Sdsim01 => "sdsim-0.1",
         }
     }
 }
@@ -423,7 +464,9 @@ fn given(table: &toml::Table, key: &str) -> bool {
 }
 
 /// Applies the scenario's profile (named, or implied by `sds.implementation`) to every key
-/// `table` does not give; records an implied profile in `sds.profile`.
+/// `table` does not give; records an implied profile in `sds.profile`. A js-waku participant
+/// implies `js-waku-0.0.8` when no profile or `sdsim-0.1` is named (`@waku/sds` 0.0.8 cannot
+/// run `sdsim-0.1`'s unique message ids).
 ///
 /// The one place where SDS defaults are resolved from a profile (called by the loader after
 /// `--set`, before validation). Without a profile the serde defaults of `SdsParams` stand,
@@ -431,7 +474,10 @@ fn given(table: &toml::Table, key: &str) -> bool {
 pub(crate) fn apply(s: &mut Scenario, table: &toml::Table) {
     let js =
         super::implementation::implementations_used(s).contains(&ImplementationName::JsWaku008);
-    let profile = s.sds.profile.or(js.then_some(ProfileName::JsWaku008));
+    let profile = match s.sds.profile {
+        Some(ProfileName::Sdsim01) | None if js => Some(ProfileName::JsWaku008),
+        named => named,
+    };
     let Some(profile) = profile else { return };
     s.sds.profile = Some(profile);
     for d in profile.defaults() {
@@ -472,6 +518,7 @@ mod tests {
             ProfileName::NimSds,
             ProfileName::GoWakuChat2,
             ProfileName::Spec,
+            ProfileName::Sdsim01,
         ] {
             for d in p.defaults() {
                 assert!(d.key.starts_with("sds."), "{}", d.key);

@@ -1051,3 +1051,71 @@ fn store_retrieval_and_direct_keys_are_validated() {
         6
     );
 }
+
+/// What `@waku/sds` 0.0.8 cannot run is refused by the loader (exit 2, before simulating),
+/// naming the key and the fix, and not only by the adapter at `create`.
+#[test]
+fn js_waku_refusals_come_before_simulating() {
+    let js = "sds.implementation=js-waku-0.0.8";
+    let src = "participants = 4\nduration = \"60s\"\n[sds]\nmessage_id = \"unique\"\n";
+    err(
+        src,
+        &[js],
+        &["sds.message_id", "--set sds.message_id=payload-sha256"],
+    );
+    load_src(src, &[js, "sds.message_id=payload-sha256"]).expect("with the fix");
+    // The implied profile gives js-waku's ids when the file names none.
+    load_src(MINIMAL, &[js]).expect("minimal");
+    for (set, key) in [
+        ("sds.bloom_capacity=500", "sds.bloom_capacity"),
+        ("sds.bloom_rollover=rebuild", "sds.bloom_rollover"),
+        ("sds.sync.policy=trickle", "sds.sync.policy"),
+        ("sds.lost_timeout=10s", "sds.lost_policy"),
+    ] {
+        err(MINIMAL, &[js, set], &[key]);
+        // A mixed group with js-waku participants is held to the same rules.
+        err(
+            MINIMAL,
+            &[
+                set,
+                "sds.mix=[{implementation = \"js-waku-0.0.8\", fraction = 0.5}]",
+            ],
+            &[key],
+        );
+    }
+}
+
+/// `sdsim-0.1` restores the four defaults sdsim had before issue 14; a js-waku participant
+/// replaces it with the js-waku profile (its ids cannot be `unique`), another named profile
+/// replaces it by `--set`.
+#[test]
+fn sdsim_01_profile_and_what_replaces_it() {
+    let src = "participants = 4\nduration = \"60s\"\n[sds]\nprofile = \"sdsim-0.1\"\n";
+    let old = load_src(src, &[]).unwrap().scenario.sds;
+    assert_eq!(old.causal_history, 2);
+    assert_eq!(old.message_id, MessageIdRule::Unique);
+    assert_eq!(old.sync.policy, SyncPolicyName::Periodic);
+    assert_eq!(old.repair.response_groups, 0);
+    assert_eq!(old.profile, Some(ProfileName::Sdsim01));
+    // Everything else is today's default.
+    let now = SdsParams::default();
+    assert_eq!(old.bloom_capacity, now.bloom_capacity);
+    assert_eq!(old.resend_interval, now.resend_interval);
+    assert_eq!(old.repair.t_min, now.repair.t_min);
+    let js = load_src(src, &["sds.implementation=js-waku-0.0.8"])
+        .unwrap()
+        .scenario
+        .sds;
+    assert_eq!(js.profile, Some(ProfileName::JsWaku008));
+    assert_eq!(js.message_id, MessageIdRule::PayloadSha256);
+    assert_eq!(js.causal_history, 200);
+    let spec = load_src(src, &["sds.profile=spec"]).unwrap().scenario.sds;
+    assert_eq!(spec.profile, Some(ProfileName::Spec));
+    assert_eq!(spec.bloom_rollover, BloomRolloverName::Rebuild);
+    // Another named profile is not replaced: js-waku then refuses its ids before simulating.
+    err(
+        src,
+        &["sds.profile=nim-sds", "sds.implementation=js-waku-0.0.8"],
+        &["sds.message_id"],
+    );
+}
