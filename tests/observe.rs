@@ -285,3 +285,74 @@ fn trace_message_refuses_what_cannot_be_a_message_before_simulating() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no message of this run"));
     assert!(!tmp.path().join("y/message_trace.csv").exists());
 }
+
+/// A light client's message through LightPush (its one service node unreachable at first:
+/// unanswered, timed out, retried, then accepted and published) and back to it by Filter.
+const LIGHT: &str = r#"
+participants = 4
+duration = "120s"
+drain = "30m"
+[network]
+dissemination = "relay"
+mesh_degree = 3
+[workload]
+rate_per_s = 0
+[[workload.publish]]
+sender = 0
+at = "10s"
+label = "from-phone"
+[light]
+clients = 1
+service_nodes = 1
+[[light.service_offline]]
+node = 0
+start = "5s"
+end = "40s"
+mode = "unreachable"
+"#;
+
+#[test]
+fn trace_message_follows_lightpush_requests_and_filter_pushes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let f = write(tmp.path(), "l.toml", LIGHT);
+    for (out, trace) in [("plain", false), ("traced", true)] {
+        let mut args = vec!["run", &f, "--quiet", "--out", out];
+        if trace {
+            args.extend(["--trace-message", "from-phone"]);
+        }
+        let o = sim(&args, tmp.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("plain/report.json")).expect("plain"),
+        std::fs::read(tmp.path().join("traced/report.json")).expect("traced"),
+        "tracing changes nothing"
+    );
+    let mut rows =
+        csv::Reader::from_path(tmp.path().join("traced/message_trace.csv")).expect("trace");
+    let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("row")).collect();
+    let text: Vec<String> = rows
+        .iter()
+        .map(|r| r.iter().collect::<Vec<_>>().join(","))
+        .collect();
+    let has =
+        |event: &str, detail: &str| rows.iter().any(|r| &r[1] == event && r[5].contains(detail));
+    assert!(has("copy-on-wire", "LightPush request, try 2"), "{text:#?}");
+    assert!(has("lightpush-unanswered", "down or offline"), "{text:#?}");
+    assert!(has("lightpush-timeout", "try 1"), "{text:#?}");
+    assert!(has("lightpush-retry", "try 2 at"), "{text:#?}");
+    assert!(
+        has("lightpush-published", "into the relay mesh"),
+        "{text:#?}"
+    );
+    assert!(has("lightpush-accepted", ""), "{text:#?}");
+    assert!(
+        has("copy-on-wire", "Filter push back to its publisher"),
+        "{text:#?}"
+    );
+    assert!(has("propagated", "came back through Filter"), "{text:#?}");
+    let delivered = rows.iter().filter(|r| &r[1] == "delivered").count();
+    assert_eq!(delivered, 3, "every relay participant: {text:#?}");
+    let times: Vec<f64> = rows.iter().map(|r| r[0].parse().expect("t")).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
+}

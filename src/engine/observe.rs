@@ -170,6 +170,12 @@ impl MessageWatch {
 
     /// Moves the network's notes on the followed message's copies into the trace.
     pub fn take_net_notes(&mut self, net: &mut Network) {
+        self.take_net_notes_labelled(net, None);
+    }
+
+    /// As [`Self::take_net_notes`], the details starting with `label` (what the copies are,
+    /// e.g. "LightPush request") instead of "relayed" for copies of someone else's packet.
+    pub fn take_net_notes_labelled(&mut self, net: &mut Network, label: Option<&str>) {
         net.take_notes(&mut self.notes);
         for n in std::mem::take(&mut self.notes) {
             let (event, detail) = match n.fate {
@@ -191,10 +197,10 @@ impl MessageWatch {
                 CopyFate::Cut => ("copy-cut", "partition".to_owned()),
                 CopyFate::Lost(cause) => ("copy-lost", cause.name().to_owned()),
             };
-            let detail = if n.forwarded {
-                format!("relayed; {detail}")
-            } else {
-                detail
+            let detail = match label {
+                Some(label) => format!("{label}; {detail}"),
+                None if n.forwarded => format!("relayed; {detail}"),
+                None => detail,
             };
             self.line(n.at, event, Some(n.from), Some(n.to), Some(n.kind), detail);
         }
@@ -206,7 +212,8 @@ impl MessageWatch {
     }
 }
 
-fn secs(us: SimTime) -> String {
+/// Simulated µs as seconds with six decimals, as every trace line writes them.
+pub(crate) fn secs(us: SimTime) -> String {
     format!("{:.6}", us as f64 / US_PER_S as f64)
 }
 

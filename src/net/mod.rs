@@ -497,7 +497,9 @@ impl Network {
     /// One copy of `size` bytes of `kind` on the direct link `from -> to` at `now` (a
     /// LightPush request, a Filter push, a service answer): the same link model as a relay
     /// hop (uplink queue, partitions, loss, latency, duplication), appended to `out` unless
-    /// dropped. `forwarded`: the bytes are someone else's packet (a Filter push).
+    /// dropped. `forwarded`: the bytes are someone else's packet (a Filter push). `message`:
+    /// the recorder index of the message the bytes carry ([`Packet::message`];
+    /// [`Packet::NO_MESSAGE`]: none), so that a watched message's copy is noted ([`watch`]).
     #[allow(clippy::too_many_arguments)]
     pub fn send_direct(
         &mut self,
@@ -507,9 +509,10 @@ impl Network {
         size: u64,
         kind: TrafficKind,
         forwarded: bool,
+        message: u32,
         out: &mut Vec<Copy>,
     ) {
-        self.watching = false;
+        self.watching = self.watch != Packet::NO_MESSAGE && message == self.watch;
         self.send_copy(now, from, to, size, kind, forwarded, out);
     }
 

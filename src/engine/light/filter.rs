@@ -21,6 +21,7 @@ impl LightRole {
         let from = service.node;
         let size = packet.bytes.len() as u64;
         let subscribers: Vec<u32> = service.subs.keys().copied().collect();
+        trace::flush(w, packet);
         for client in subscribers {
             let c = &self.clients[client as usize];
             let node = c.node;
@@ -34,14 +35,27 @@ impl LightRole {
             }
             if !c.connected || !w.churn.is_online(node) {
                 self.stats.filter_pushes_to_disconnected += 1;
+                trace::line(w, packet, now, "filter-push-lost", from, Some(node), || {
+                    "the subscriber has no connection (pushToPeer: no connection to peer)".into()
+                });
                 continue;
             }
             self.stats.filter_pushes += 1;
+            let message = packet.message.get();
             if node == packet.origin {
                 // The publisher hears its own message back: only the milestone matters
                 // (its core drops its own messages).
-                w.net
-                    .send_direct(now, from, node, size, packet.kind, true, &mut Vec::new());
+                w.net.send_direct(
+                    now,
+                    from,
+                    node,
+                    size,
+                    packet.kind,
+                    true,
+                    message,
+                    &mut Vec::new(),
+                );
+                trace::copies(w, packet, || "Filter push back to its publisher".into());
                 let m = packet.message.get();
                 if m != Packet::NO_MESSAGE && packet.kind == TrafficKind::Content {
                     if let Some(at) = w.net.control_arrival(now, from, node) {
@@ -53,8 +67,17 @@ impl LightRole {
             }
             let mut copies = std::mem::take(&mut self.scratch);
             copies.clear();
-            w.net
-                .send_direct(now, from, node, size, packet.kind, true, &mut copies);
+            w.net.send_direct(
+                now,
+                from,
+                node,
+                size,
+                packet.kind,
+                true,
+                message,
+                &mut copies,
+            );
+            trace::copies(w, packet, || "Filter push".into());
             w.schedule_copies(packet, &copies);
             self.scratch = copies;
         }

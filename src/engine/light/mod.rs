@@ -42,6 +42,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::event::{trace_ids, Ev};
+use super::observe::secs;
 use super::pipeline::{RoleHooks, RunError, World};
 use super::queue::EventQueue;
 use crate::metrics::LightStats;
@@ -52,6 +53,7 @@ use crate::time::SimTime;
 
 mod filter;
 mod lightpush;
+mod trace;
 
 /// Bytes a LightPush request adds to the message (request id, pubsub topic).
 pub const LIGHTPUSH_OVERHEAD_BYTES: u64 = 64;
@@ -153,7 +155,8 @@ struct Request {
     /// Client index.
     client: u32,
     packet: Rc<Packet>,
-    /// Current attempt (1-based).
+    /// The awaited attempt: incremented by each try and by each failure, so that a late
+    /// answer to a failed try no longer counts (not the try's number: [`LightRole::try_number`]).
     attempt: u16,
     retries_left: u32,
 }
@@ -373,6 +376,14 @@ impl LightRole {
             LightEv::PushTimeout { req, attempt } => {
                 if self.current(req, attempt) {
                     self.stats.lightpush_timeouts += 1;
+                    let r = &self.requests[&req];
+                    let (packet, node) =
+                        (Rc::clone(&r.packet), self.clients[r.client as usize].node);
+                    let waited = self.lightpush_timeout;
+                    let try_no = self.try_number(r);
+                    trace::line(w, &packet, now, "lightpush-timeout", node, None, || {
+                        format!("try {try_no}: no answer within {} s", secs(waited))
+                    });
                     self.fail(w, now, req);
                 }
             }
@@ -384,7 +395,25 @@ impl LightRole {
             LightEv::Propagated { client, message } => {
                 let c = &self.clients[client as usize];
                 if c.connected && w.churn.is_online(c.node) {
-                    w.rec.sender_view_mut(message).propagated.get_or_insert(now);
+                    let view = w.rec.sender_view_mut(message);
+                    let first = view.propagated.is_none();
+                    view.propagated.get_or_insert(now);
+                    let node = c.node;
+                    let watch = w
+                        .watch
+                        .as_deref_mut()
+                        .filter(|x| first && x.follows(message));
+                    if let Some(watch) = watch {
+                        watch.line(
+                            now,
+                            "propagated",
+                            Some(node),
+                            None,
+                            None,
+                            "its own message came back through Filter (message:send-propagated)"
+                                .into(),
+                        );
+                    }
                 }
             }
             LightEv::KeepAlive { client, epoch } => self.keep_alive(w, now, client, epoch),
