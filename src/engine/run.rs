@@ -40,6 +40,9 @@ pub struct Simulation {
     trace: Option<Box<Trace>>,
     /// Per-participant time series (`--timeseries`); `None` unless enabled.
     sampler: Option<Box<Sampler>>,
+    /// Redundant copies may be accounted when sent instead of queued (no churn, no
+    /// light-client role, not turned off): `pipeline`'s "Redundant copies".
+    elision: bool,
 }
 
 /// What to observe in a run besides the report (opt-in; never changes the run).
@@ -115,6 +118,7 @@ impl Simulation {
             seed: sc.seed,
             world,
             workload,
+            elision: !sc.churn.is_active() && roles.light.is_none(),
             roles,
             workload_end,
             drain_end: workload_end + sc.drain.as_micros(),
@@ -132,6 +136,15 @@ impl Simulation {
     /// for `--check-determinism`. Off by default; costs one branch per event when off.
     pub fn with_trace(mut self) -> Simulation {
         self.trace = Some(Box::default());
+        self
+    }
+
+    /// Queues every copy on the wire, including the redundant ones the run would otherwise
+    /// account when they are sent (`engine::pipeline`, "Redundant copies"). The results are
+    /// the same either way, only slower; for the differential test (`tests/elision.rs`) and
+    /// for diagnosis.
+    pub fn without_elision(mut self) -> Simulation {
+        self.elision = false;
         self
     }
 
@@ -155,6 +168,10 @@ impl Simulation {
         let mut now: SimTime = 0;
         let mut events = 0u64;
         let mut peak_pending = 0usize;
+        // Observers read counters and copies as they arrive: nothing accounted early then.
+        self.world.elide =
+            self.elision && self.world.watch.is_none() && self.sampler.is_none();
+        self.world.elide_until = self.drain_end;
         let stop_reason = loop {
             let Some((t, ev)) = self.world.queue.pop() else {
                 break StopReason::NoEvents;
@@ -191,7 +208,9 @@ impl Simulation {
             end: now,
             workload_end: self.workload_end,
             stop_reason,
-            events,
+            // Every copy accounted when sent would have arrived before the stop.
+            events: events + self.world.elided,
+            elided_copies: self.world.elided,
             peak_pending_events: peak_pending,
             trace: self.trace.map(|t| *t),
         };
