@@ -39,13 +39,14 @@
 //!   callers of `Churn::set_service_online` and [`Network::drop_uplink_queue`]), and no
 //!   observer reads the counters or the copy's arrival in between (not with
 //!   `--timeseries` or `--trace-message`);
-//! - the run cannot stop before its arrival: a queued copy arriving later keeps `in_flight`
-//!   above 0 (so the run does not settle) and the queue non-empty, and a stop at the drain
-//!   bound processes every arrival up to the bound; so every accounted copy would have been
-//!   processed before the stop, and its event is counted ([`World::elided`], added to
-//!   `run.simulated_events`);
-//! - the stop rule checked after its arrival could not have held (`in_flight` > 0), and the
-//!   other events keep their relative order (the queue breaks ties by push order).
+//! - the run cannot stop before its arrival: a queued copy of a packet that is not inert
+//!   arriving later keeps the run from settling and the queue non-empty (before the end of
+//!   the workload, when the run never settles, any queued copy arriving later keeps the
+//!   queue non-empty), and a stop at the drain bound processes every arrival up to the
+//!   bound; so every accounted copy would have been processed before the stop, and its
+//!   event is counted ([`World::elided`], added to `run.simulated_events`);
+//! - the stop rule checked after its arrival could not have held, and the other events
+//!   keep their relative order (the queue breaks ties by push order).
 //!
 //! `tests/elision.rs` runs scenarios with and without it and compares the reports.
 
@@ -179,6 +180,9 @@ pub(crate) struct World {
     pub churn: Churn,
     /// Copies scheduled on the wire that have not arrived (or been dropped) yet.
     pub in_flight: u64,
+    /// Of those, copies of inert packets ([`Packet::inert`]: syncs without repair requests),
+    /// which do not keep the run from settling.
+    pub in_flight_inert: u64,
     /// Copies handed to a driver (`receive`): core receipts, for `perf.json`'s floor.
     pub core_receipts: u64,
     /// Reused buffer for the copies of one transmission.
@@ -198,8 +202,16 @@ pub(crate) struct World {
     pub elide: bool,
     /// Latest arrival time of a copy put in the queue so far (µs).
     latest_arrival: SimTime,
+    /// Latest arrival time of a queued copy of a packet that is not inert (µs).
+    latest_blocking_arrival: SimTime,
     /// Copies arriving after this time (the drain bound, µs) are always queued.
     pub elide_until: SimTime,
+    /// The end of the workload (µs): the run cannot settle before.
+    pub settle_from: SimTime,
+    /// Syncs without repair requests may be inert ([`Packet::inert`]): set without churn
+    /// (every member expects every message of its channel, so a settled group knows every
+    /// id a sync names) and without Trickle (whose syncs back off until the wire empties).
+    pub syncs_inert: bool,
     /// Redundant copies accounted when sent, never queued: each is one simulated event.
     pub elided: u64,
 }
@@ -247,6 +259,7 @@ impl World {
             parts,
             churn,
             in_flight: 0,
+            in_flight_inert: 0,
             core_receipts: 0,
             scratch: Vec::new(),
             pending_publication: None,
@@ -255,7 +268,10 @@ impl World {
             watch: None,
             elide: false,
             latest_arrival: 0,
+            latest_blocking_arrival: 0,
             elide_until: 0,
+            settle_from: 0,
+            syncs_inert: false,
             elided: 0,
         }
     }
@@ -330,7 +346,7 @@ impl World {
                 epoch: copy.epoch,
             };
             if !self.net.copy_alive(&on_wire) {
-                self.in_flight -= 1;
+                self.copy_landed(&copy.packet);
                 self.watch_copy(
                     now,
                     &copy,
@@ -353,7 +369,7 @@ impl World {
                 return Ok(());
             }
         }
-        self.in_flight -= 1;
+        self.copy_landed(&copy.packet);
         if !self.churn.is_online(copy.to) {
             self.churn.copy_to_offline();
             self.watch_copy(
@@ -426,6 +442,14 @@ impl World {
         let result = self.drain(now, to, slot, false, roles);
         self.settle_input(now, to);
         result
+    }
+
+    /// A queued copy of `packet` left the wire (arrived or was dropped).
+    fn copy_landed(&mut self, packet: &Packet) {
+        self.in_flight -= 1;
+        if packet.inert.get() {
+            self.in_flight_inert -= 1;
+        }
     }
 
     /// A trace line about `copy` when it carries the followed message.
@@ -531,7 +555,8 @@ impl World {
 
     /// Step 3: puts `bytes` of `kind` from participant `from` on the wire in `channel` (or
     /// hands them to a role that takes them: LightPush). `message`: the recorder's index
-    /// of the content message they carry.
+    /// of the content message they carry, and whether the packet is inert
+    /// ([`Packet::inert`]).
     #[allow(clippy::too_many_arguments)]
     pub fn transmit(
         &mut self,
@@ -541,11 +566,12 @@ impl World {
         kind: TrafficKind,
         bytes: Bytes,
         hint: Option<Bytes>,
-        message: u32,
+        (message, inert): (u32, bool),
         roles: &mut dyn RoleHooks,
     ) {
         let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.nodes());
         packet.message.set(message);
+        packet.inert.set(inert);
         let watched = self.watch.as_ref().is_some_and(|w| w.follows(message));
         if let Some(w) = self.watch.as_deref_mut().filter(|_| watched) {
             let size = packet.bytes.len();
@@ -588,11 +614,15 @@ impl World {
     /// redundant copies that can be accounted now (see "Redundant copies" in the module
     /// docs).
     pub fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
+        let inert = packet.inert.get();
         for c in copies {
-            if self.elide
-                && c.arrival < self.latest_arrival
-                && c.arrival <= self.elide_until
-                && self.net.count_redundant_now(c.to, packet, c.arrival)
+            // The run cannot stop before the copy arrives: a queued copy that blocks settling
+            // arrives later, or (before the end of the workload, when nothing settles) any
+            // queued copy does; and it arrives by the drain bound.
+            let before_stop = c.arrival <= self.elide_until
+                && (c.arrival < self.latest_blocking_arrival
+                    || (c.arrival < self.settle_from && c.arrival < self.latest_arrival));
+            if self.elide && before_stop && self.net.count_redundant_now(c.to, packet, c.arrival)
             {
                 self.elided += 1;
                 continue;
@@ -601,6 +631,11 @@ impl World {
                 packet.note_queued(c.to, c.arrival);
             }
             self.latest_arrival = self.latest_arrival.max(c.arrival);
+            if inert {
+                self.in_flight_inert += 1;
+            } else {
+                self.latest_blocking_arrival = self.latest_blocking_arrival.max(c.arrival);
+            }
             self.in_flight += 1;
             self.queue.push(
                 c.arrival,
@@ -634,7 +669,7 @@ impl World {
         let s = &mut self.parts.nodes[i as usize].slots[slot];
         let channel = s.channel;
         let driver = &mut s.driver;
-        let mut out: Vec<(TrafficKind, Bytes, Option<Bytes>, String)> = Vec::new();
+        let mut out: Vec<(TrafficKind, Bytes, Option<Bytes>, String, bool)> = Vec::new();
         while let Some(t) = driver.poll_transmit() {
             let kind = traffic_kind(t.kind);
             if t.repair_requests > 0 {
@@ -662,13 +697,16 @@ impl World {
                 }
             }
             let hash = roles.message_hash(kind, &t.bytes);
-            out.push((kind, t.bytes, hash, t.message_id));
+            // A sync without repair requests changes no delivery and no buffer of a settled
+            // group (every message delivered, so every id it names is known).
+            let inert = self.syncs_inert && kind == TrafficKind::Sync && t.repair_requests == 0;
+            out.push((kind, t.bytes, hash, t.message_id, inert));
         }
         // With store retrieval, every message carries its hash as retrieval hint (js-waku's
         // ReliableChannel sets the Waku message hash on send and on receipt).
         let hints_on = roles.hints_on();
         if hints_on {
-            for (kind, _, hint, id) in &out {
+            for (kind, _, hint, id, _) in &out {
                 if let (TrafficKind::Content, Some(h)) = (kind, hint) {
                     if let Err(f) = driver.set_retrieval_hint(id, h.clone()) {
                         return Err(self.failure(now, i, slot, "set_retrieval_hint", f));
@@ -752,7 +790,7 @@ impl World {
         } else {
             s.timer_at_ms = None;
         }
-        for (kind, bytes, hash, id) in out {
+        for (kind, bytes, hash, id, inert) in out {
             if let Some(h) = &hash {
                 roles.on_transmit(self, now, channel, i, kind, &bytes, h, &id);
             }
@@ -769,7 +807,7 @@ impl World {
                 kind,
                 bytes,
                 if hints_on { hash } else { None },
-                message,
+                (message, inert),
                 roles,
             );
         }

@@ -6,9 +6,10 @@
 //! churn, store role) until the stop rule ends the run.
 //!
 //! Phases: the workload publishes content messages for `duration`; then the drain phase runs
-//! (faults have healed, no new messages) until the group is **settled** (no copy in flight,
-//! every online participant's drivers quiescent, no heal pending, every expected delivery
-//! happened), or until `drain` has passed (**drain limit**), or until no event is left.
+//! (faults have healed, no new messages) until the group is **settled** (no copy in flight
+//! but periodic syncs without repair requests, every online participant's drivers quiescent, no heal
+//! pending, every expected delivery happened: reports/README.md, "Definitions"), or until
+//! `drain` has passed (**drain limit**), or until no event is left.
 
 use super::churn::{self, plan::ChurnAction, plan::ChurnPlan, Churn};
 use super::event::Ev;
@@ -23,7 +24,7 @@ use super::workload::{build_channels, Workload};
 use crate::metrics::trace::Trace;
 use crate::metrics::{Recorder, RunOutcome, StopReason};
 use crate::net::Network;
-use crate::scenario::{ChurnMode, RegionMatrix, Scenario};
+use crate::scenario::{ChurnMode, RegionMatrix, Scenario, SyncPolicyName};
 use crate::time::SimTime;
 use crate::SimError;
 
@@ -76,6 +77,11 @@ impl Simulation {
         }
         let churn = Churn::new(sc, &plan);
         let mut world = World::new(net, rec, channels, parts, churn);
+        // Syncs that never back off (periodic timers) may keep the wire busy forever; Trickle
+        // backs off until the wire empties, and keeps the stricter rule (its results as
+        // before). With churn a participant need not know every id a sync names.
+        world.syncs_inert =
+            !sc.churn.is_active() && sc.sds.sync.policy != SyncPolicyName::Trickle;
         let slots: Vec<usize> = world.parts.nodes.iter().map(|n| n.slots.len()).collect();
         let mut roles = Roles {
             store: StoreRole::new(sc, &slots, &mut world.queue),
@@ -172,6 +178,7 @@ impl Simulation {
         self.world.elide =
             self.elision && self.world.watch.is_none() && self.sampler.is_none();
         self.world.elide_until = self.drain_end;
+        self.world.settle_from = self.workload_end;
         let stop_reason = loop {
             let Some((t, ev)) = self.world.queue.pop() else {
                 break StopReason::NoEvents;
@@ -246,12 +253,13 @@ impl Simulation {
         }
     }
 
-    /// The stop rule: in the drain phase, nothing in flight, every online driver quiescent,
-    /// no heal pending and every expected delivery done.
+    /// The stop rule: in the drain phase, nothing in flight but inert copies (periodic syncs
+    /// without repair requests: [`crate::net::Packet::inert`]), every online driver
+    /// quiescent, no heal pending and every expected delivery done.
     fn settled(&self, now: SimTime) -> bool {
         let w = &self.world;
         now >= self.workload_end
-            && w.in_flight == 0
+            && w.in_flight == w.in_flight_inert
             && w.parts.non_quiescent == 0
             && !w.churn.heal_pending
             && w.rec.all_delivered()

@@ -69,6 +69,10 @@ pub struct Packet {
     /// response), or [`Packet::NO_MESSAGE`] (sync, unknown): tells the recorder how each
     /// delivery arrived. Set by the engine; the network never reads it.
     pub message: std::cell::Cell<u32>,
+    /// Set by the engine: copies of it cannot change a settled group (a periodic sync that
+    /// carries no repair request: no delivery, no buffer), so they do not keep a run from
+    /// settling (`engine::run`). The network never reads it.
+    pub inert: std::cell::Cell<bool>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
     /// Per network node, the earliest arrival (µs) of a copy of it queued for that node
@@ -106,6 +110,7 @@ impl Packet {
             bytes,
             hint,
             message: std::cell::Cell::new(Packet::NO_MESSAGE),
+            inert: std::cell::Cell::new(false),
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
             queued_arrival: RefCell::new(Vec::new()),
             shared: OnceCell::new(),
