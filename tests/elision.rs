@@ -1,4 +1,4 @@
-//! Redundant-copy elision (issue 16, `engine::pipeline`, "Redundant copies"): a relay copy to
+//! Redundant-copy elision (issue 16, `engine::elision`): a relay copy to
 //! a participant that already has the packet is accounted when sent instead of queued. The
 //! results must be the same as with every copy queued: each scenario here runs both ways
 //! (`Simulation::without_elision`) and compares `report.json`, every participant's traffic

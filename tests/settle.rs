@@ -49,7 +49,7 @@ fn periodic_sync_alone_does_not_keep_a_run_going() {
 #[test]
 fn settling_with_syncs_on_the_wire_is_the_same_without_elision() {
     // Elided copies must arrive before the stop even when the copies still queued are syncs
-    // that do not keep the run going (`engine::pipeline`, "Redundant copies").
+    // that do not keep the run going (`engine::elision`).
     let loaded = common::load_toml(ALWAYS_SYNCING);
     let sc = &loaded.scenario;
     let run = |elision: bool| {

@@ -22,33 +22,8 @@
 //! May touch: the queue, the network, the recorder, the participants, the churn state. Node
 //! roles (store nodes and clients) are reached only through [`RoleHooks`].
 //!
-//! **Redundant copies** (issue 16). Most copies of a relay flood reach a participant that
-//! already has the packet (44.5 M of the 52.5 M copies of `large-group-10k.toml`); arriving,
-//! such a copy changes only the receiver's byte and copy counters, the redundant-copy count,
-//! `in_flight` and the event count. When [`World::elide`] is set, [`World::schedule_copies`]
-//! counts such a copy when it is sent ([`Network::count_redundant_now`]) instead of queuing
-//! it, if its arrival is before the latest arrival of a copy already queued and not after the
-//! drain bound (`elide_until`). The results stay the same, event for event:
-//!
-//! - nothing else happens at its arrival: the receiver has the packet by then (it has it
-//!   already: the seen-set only grows; or a copy queued for it earlier arrives first and
-//!   cannot be dropped: `Packet::note_queued`), has no downlink queue it would wait in
-//!   (checked per receiver, so a queued copy to it is never held back either), stays
-//!   online and the copy cannot be dropped in its sender's uplink (the run loop sets
-//!   [`World::elide`] only without churn and without the light-client role, the only
-//!   callers of `Churn::set_service_online` and [`Network::drop_uplink_queue`]), and no
-//!   observer reads the counters or the copy's arrival in between (not with
-//!   `--timeseries` or `--trace-message`);
-//! - the run cannot stop before its arrival: a queued copy of a packet that is not inert
-//!   arriving later keeps the run from settling and the queue non-empty (before the end of
-//!   the workload, when the run never settles, any queued copy arriving later keeps the
-//!   queue non-empty), and a stop at the drain bound processes every arrival up to the
-//!   bound; so every accounted copy would have been processed before the stop, and its
-//!   event is counted ([`World::elided`], added to `run.simulated_events`);
-//! - the stop rule checked after its arrival could not have held, and the other events
-//!   keep their relative order (the queue breaks ties by push order).
-//!
-//! `tests/elision.rs` runs scenarios with and without it and compares the reports.
+//! Redundant relay copies are counted when sent instead of queued when the run allows it
+//! ([`World::schedule_copies`], [`Elision`]).
 
 use std::rc::Rc;
 
@@ -56,6 +31,7 @@ use bytes::Bytes;
 use rustc_hash::FxHashMap;
 
 use super::churn::Churn;
+use super::elision::Elision;
 use super::event::{Ev, InFlight};
 use super::observe::MessageWatch;
 use super::participants::Participants;
@@ -197,23 +173,12 @@ pub(crate) struct World {
     held: FxHashMap<(u32, u32), (Via, bool)>,
     /// The message `--trace-message` follows (`None`: not asked for).
     pub watch: Option<Box<MessageWatch>>,
-    /// Redundant copies are accounted when sent instead of queued ([`World::schedule_copies`],
-    /// "Redundant copies" in the module docs); set by the run loop when the run allows it.
-    pub elide: bool,
-    /// Latest arrival time of a copy put in the queue so far (µs).
-    latest_arrival: SimTime,
-    /// Latest arrival time of a queued copy of a packet that is not inert (µs).
-    latest_blocking_arrival: SimTime,
-    /// Copies arriving after this time (the drain bound, µs) are always queued.
-    pub elide_until: SimTime,
-    /// The end of the workload (µs): the run cannot settle before.
-    pub settle_from: SimTime,
+    /// Redundant copies counted when sent instead of queued ([`Elision`]).
+    pub elision: Elision,
     /// Syncs without repair requests may be inert ([`Packet::inert`]): set without churn
     /// (every member expects every message of its channel, so a settled group knows every
     /// id a sync names) and without Trickle (whose syncs back off until the wire empties).
     pub syncs_inert: bool,
-    /// Redundant copies accounted when sent, never queued: each is one simulated event.
-    pub elided: u64,
 }
 
 /// The input being fed to a driver, for arrival bookkeeping ([`Via`]).
@@ -266,13 +231,8 @@ impl World {
             input: Input::NONE,
             held: FxHashMap::default(),
             watch: None,
-            elide: false,
-            latest_arrival: 0,
-            latest_blocking_arrival: 0,
-            elide_until: 0,
-            settle_from: 0,
+            elision: Elision::default(),
             syncs_inert: false,
-            elided: 0,
         }
     }
 
@@ -611,30 +571,22 @@ impl World {
     }
 
     /// Queues an arrival event for every copy of `packet` (each counted in flight), except
-    /// redundant copies that can be accounted now (see "Redundant copies" in the module
-    /// docs).
+    /// redundant copies that can be counted now ([`Elision`]).
     pub fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
         let inert = packet.inert.get();
         for c in copies {
-            // The run cannot stop before the copy arrives: a queued copy that blocks settling
-            // arrives later, or (before the end of the workload, when nothing settles) any
-            // queued copy does; and it arrives by the drain bound.
-            let before_stop = c.arrival <= self.elide_until
-                && (c.arrival < self.latest_blocking_arrival
-                    || (c.arrival < self.settle_from && c.arrival < self.latest_arrival));
-            if self.elide && before_stop && self.net.count_redundant_now(c.to, packet, c.arrival)
+            if self.elision.may_elide(c.arrival)
+                && self.net.count_redundant_now(c.to, packet, c.arrival)
             {
-                self.elided += 1;
+                self.elision.count += 1;
                 continue;
             }
-            if self.elide {
+            if self.elision.on {
                 packet.note_queued(c.to, c.arrival);
             }
-            self.latest_arrival = self.latest_arrival.max(c.arrival);
+            self.elision.queued(c.arrival, inert);
             if inert {
                 self.in_flight_inert += 1;
-            } else {
-                self.latest_blocking_arrival = self.latest_blocking_arrival.max(c.arrival);
             }
             self.in_flight += 1;
             self.queue.push(

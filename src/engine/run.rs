@@ -42,7 +42,7 @@ pub struct Simulation {
     /// Per-participant time series (`--timeseries`); `None` unless enabled.
     sampler: Option<Box<Sampler>>,
     /// Redundant copies may be accounted when sent instead of queued (no churn, no
-    /// light-client role, not turned off): `pipeline`'s "Redundant copies".
+    /// light-client role, not turned off): `engine::elision`.
     elision: bool,
 }
 
@@ -146,7 +146,7 @@ impl Simulation {
     }
 
     /// Queues every copy on the wire, including the redundant ones the run would otherwise
-    /// account when they are sent (`engine::pipeline`, "Redundant copies"). The results are
+    /// count when they are sent (`engine::elision`). The results are
     /// the same either way, only slower; for the differential test (`tests/elision.rs`) and
     /// for diagnosis.
     pub fn without_elision(mut self) -> Simulation {
@@ -175,10 +175,10 @@ impl Simulation {
         let mut events = 0u64;
         let mut peak_pending = 0usize;
         // Observers read counters and copies as they arrive: nothing accounted early then.
-        self.world.elide =
-            self.elision && self.world.watch.is_none() && self.sampler.is_none();
-        self.world.elide_until = self.drain_end;
-        self.world.settle_from = self.workload_end;
+        let e = &mut self.world.elision;
+        e.on = self.elision && self.world.watch.is_none() && self.sampler.is_none();
+        e.until = self.drain_end;
+        e.settle_from = self.workload_end;
         let stop_reason = loop {
             let Some((t, ev)) = self.world.queue.pop() else {
                 break StopReason::NoEvents;
@@ -216,8 +216,8 @@ impl Simulation {
             workload_end: self.workload_end,
             stop_reason,
             // Every copy accounted when sent would have arrived before the stop.
-            events: events + self.world.elided,
-            elided_copies: self.world.elided,
+            events: events + self.world.elision.count,
+            elided_copies: self.world.elision.count,
             peak_pending_events: peak_pending,
             trace: self.trace.map(|t| *t),
         };

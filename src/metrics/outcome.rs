@@ -183,9 +183,9 @@ pub struct RunOutcome {
     /// Events processed, including the redundant copies accounted when sent
     /// (`elided_copies`).
     pub events: u64,
-    /// Redundant relay copies (to a participant that already had the packet) counted when
-    /// sent instead of going through the event queue (`engine::pipeline`, "Redundant
-    /// copies"): events of the run that never were in the queue. For `perf.json`.
+    /// Redundant relay copies (to a participant that has the packet by their arrival)
+    /// counted when sent instead of going through the event queue (`engine::elision`):
+    /// events of the run that never were in the queue. For `perf.json`.
     pub elided_copies: u64,
     /// Largest number of events in the queue at any time (elided copies are never in it).
     pub peak_pending_events: usize,
