@@ -39,14 +39,24 @@ fn same_both_ways(name: &str, loaded: &Loaded) -> (u64, String) {
     let (off, off_json) = run(loaded, false);
     assert_eq!(off.elided_copies, 0, "{name}: elided with elision off");
     assert!(on_json == off_json, "{name}: report.json differs");
-    assert_eq!(on.network.traffic(), off.network.traffic(), "{name}: traffic");
+    assert_eq!(
+        on.network.traffic(),
+        off.network.traffic(),
+        "{name}: traffic"
+    );
     assert_eq!(on.network.copies(), off.network.copies(), "{name}: copies");
     assert_eq!(on.events, off.events, "{name}: events");
     assert_eq!(on.end, off.end, "{name}: end");
     assert_eq!(on.core_receipts, off.core_receipts, "{name}: receipts");
     assert!(on.peak_pending_events <= off.peak_pending_events, "{name}");
     let stop: serde_json::Value = serde_json::from_str(&on_json).expect("json");
-    (on.elided_copies, stop["run"]["stop_reason"].as_str().unwrap_or("").to_string())
+    (
+        on.elided_copies,
+        stop["run"]["stop_reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
 #[test]

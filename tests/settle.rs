@@ -38,11 +38,20 @@ fn periodic_sync_alone_does_not_keep_a_run_going() {
     let (out, r) = common::run_toml(ALWAYS_SYNCING);
     assert_eq!(r.run.stop_reason, "settled");
     assert_eq!(r.summary.delivery_ratio, 1.0);
-    assert!(r.run.drain_used_s < 60.0, "drain used {} s", r.run.drain_used_s);
+    assert!(
+        r.run.drain_used_s < 60.0,
+        "drain used {} s",
+        r.run.drain_used_s
+    );
     // It stopped with syncs on the wire: copies put on it that have not arrived.
     let c = out.network.copies();
     let on_wire = c.sent + c.duplicated - c.lost - c.partitioned - c.dropped_in_queue;
-    let received: u64 = out.network.traffic().iter().map(|t| t.copies_received).sum();
+    let received: u64 = out
+        .network
+        .traffic()
+        .iter()
+        .map(|t| t.copies_received)
+        .sum();
     assert!(received < on_wire, "{received} of {on_wire} arrived");
 }
 

@@ -7,9 +7,9 @@
 //!
 //! Phases: the workload publishes content messages for `duration`; then the drain phase runs
 //! (faults have healed, no new messages) until the group is **settled** (no copy in flight
-//! but periodic syncs without repair requests, every online participant's drivers quiescent, no heal
-//! pending, every expected delivery happened: reports/README.md, "Definitions"), or until
-//! `drain` has passed (**drain limit**), or until no event is left.
+//! but periodic syncs without repair requests, every online participant's drivers
+//! quiescent, no heal pending, every expected delivery happened: reports/README.md,
+//! "Definitions"), or until `drain` has passed (**drain limit**), or until no event is left.
 
 use super::churn::{self, plan::ChurnAction, plan::ChurnPlan, Churn};
 use super::event::Ev;
@@ -80,8 +80,7 @@ impl Simulation {
         // Syncs that never back off (periodic timers) may keep the wire busy forever; Trickle
         // backs off until the wire empties, and keeps the stricter rule (its results as
         // before). With churn a participant need not know every id a sync names.
-        world.syncs_inert =
-            !sc.churn.is_active() && sc.sds.sync.policy != SyncPolicyName::Trickle;
+        world.syncs_inert = !sc.churn.is_active() && sc.sds.sync.policy != SyncPolicyName::Trickle;
         let slots: Vec<usize> = world.parts.nodes.iter().map(|n| n.slots.len()).collect();
         let mut roles = Roles {
             store: StoreRole::new(sc, &slots, &mut world.queue),
