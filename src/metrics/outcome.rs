@@ -184,7 +184,7 @@ pub struct RunOutcome {
     /// (`elided_copies`).
     pub events: u64,
     /// Redundant relay copies (to a participant that has the packet by their arrival)
-    /// counted when sent instead of going through the event queue (`engine::elision`):
+    /// counted when sent instead of going through the event queue (the engine's elision):
     /// events of the run that never were in the queue. For `perf.json`.
     pub elided_copies: u64,
     /// Largest number of events in the queue at any time (elided copies are never in it).

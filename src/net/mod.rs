@@ -71,7 +71,7 @@ pub struct Packet {
     pub message: std::cell::Cell<u32>,
     /// Set by the engine: copies of it cannot change a settled group (a periodic sync that
     /// carries no repair request: no delivery, no buffer), so they do not keep a run from
-    /// settling (`engine::run`). The network never reads it.
+    /// settling (the stop rule). The network never reads it.
     pub inert: std::cell::Cell<bool>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
@@ -615,7 +615,7 @@ impl Network {
     /// Sound only when the caller knows the copy will arrive before the run stops, that `to`
     /// stays online until then, that no queued copy is dropped on arrival (never in a
     /// sender's uplink: [`Network::drop_uplink_queue`] is never called) and that nobody reads
-    /// the counters in between (the engine's redundant-copy elision, `engine::pipeline`).
+    /// the counters in between (the engine's redundant-copy elision).
     pub fn count_redundant_now(&mut self, to: u32, packet: &Packet, arrival: SimTime) -> bool {
         if self.links.downlink_bps(to).is_some() || !packet.has_by(to, arrival) {
             return false;
