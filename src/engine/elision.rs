@@ -28,6 +28,10 @@
 //!   their relative order (the queue breaks ties by push order), so no sequence number of
 //!   the elided copies is needed.
 //!
+//! `--check-determinism`'s running hash covers the events that go through the queue; the
+//! elided copies are fixed by them (and counted), so two runs of one binary still compare,
+//! but the hash differs from that of a binary without elision.
+//!
 //! `tests/elision.rs` and `tests/settle.rs` run scenarios with and without it
 //! ([`super::Simulation::without_elision`]) and compare the results.
 
