@@ -626,6 +626,7 @@ fn run(
         simulated_s,
         sim_to_wall_ratio: simulated_s * runs as f64 / wall.max(1e-9),
         peak_pending_events: outcome.peak_pending_events,
+        elided_copies: outcome.elided_copies,
         peak_rss_bytes: report::peak_rss_bytes(),
         adapter_calls: calls.calls - calls_before.calls,
         adapter_call_wall_s: (calls.wall - calls_before.wall).as_secs_f64(),
@@ -633,7 +634,7 @@ fn run(
         // Both runs with --check-determinism (the wall time covers both).
         floor: Some(report::Floor::estimate(
             outcome.core_receipts * runs,
-            outcome.events * runs,
+            (outcome.events - outcome.elided_copies) * runs,
             wall,
         )),
     };

@@ -543,6 +543,6 @@ fn direct_messages_relay_store() {
     check(
         "direct",
         &common::load_toml(DIRECT),
-        "a7db20ac213e6403ce02ecaac6a831e0c81582f00ba7f748f7fb54c82f87fc5a",
+        "2d8be92b0d9abe452837af64a9b7f049eec02c24b160efda86606c9e9901b7d2",
     );
 }

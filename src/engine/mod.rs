@@ -25,6 +25,7 @@
 //! randomness. Nothing below it (core, drivers, net, metrics, report) names the engine.
 
 pub mod churn;
+mod elision;
 mod event;
 pub mod light;
 mod observe;

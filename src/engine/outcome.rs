@@ -18,6 +18,8 @@ pub(crate) struct LoopFigures {
     pub workload_end: SimTime,
     pub stop_reason: StopReason,
     pub events: u64,
+    /// Redundant copies accounted when sent, never queued (included in `events`).
+    pub elided_copies: u64,
     pub peak_pending_events: usize,
     pub trace: Option<Trace>,
 }
@@ -75,6 +77,7 @@ pub(crate) fn finish(
         workload_end: figures.workload_end,
         stop_reason: figures.stop_reason,
         events: figures.events,
+        elided_copies: figures.elided_copies,
         peak_pending_events: figures.peak_pending_events,
         core_receipts: w.core_receipts,
         final_log_len,

@@ -21,6 +21,9 @@
 //!
 //! May touch: the queue, the network, the recorder, the participants, the churn state. Node
 //! roles (store nodes and clients) are reached only through [`RoleHooks`].
+//!
+//! Redundant relay copies are counted when sent instead of queued when the run allows it
+//! ([`World::schedule_copies`], [`Elision`]).
 
 use std::rc::Rc;
 
@@ -28,6 +31,7 @@ use bytes::Bytes;
 use rustc_hash::FxHashMap;
 
 use super::churn::Churn;
+use super::elision::Elision;
 use super::event::{Ev, InFlight};
 use super::observe::MessageWatch;
 use super::participants::Participants;
@@ -152,6 +156,9 @@ pub(crate) struct World {
     pub churn: Churn,
     /// Copies scheduled on the wire that have not arrived (or been dropped) yet.
     pub in_flight: u64,
+    /// Of those, copies of inert packets ([`Packet::inert`]: syncs without repair requests),
+    /// which do not keep the run from settling.
+    pub in_flight_inert: u64,
     /// Copies handed to a driver (`receive`): core receipts, for `perf.json`'s floor.
     pub core_receipts: u64,
     /// Reused buffer for the copies of one transmission.
@@ -166,6 +173,12 @@ pub(crate) struct World {
     held: FxHashMap<(u32, u32), (Via, bool)>,
     /// The message `--trace-message` follows (`None`: not asked for).
     pub watch: Option<Box<MessageWatch>>,
+    /// Redundant copies counted when sent instead of queued ([`Elision`]).
+    pub elision: Elision,
+    /// Syncs without repair requests may be inert ([`Packet::inert`]): set without churn
+    /// (every member expects every message of its channel, so a settled group knows every
+    /// id a sync names) and without Trickle (whose syncs back off until the wire empties).
+    pub syncs_inert: bool,
 }
 
 /// The input being fed to a driver, for arrival bookkeeping ([`Via`]).
@@ -211,12 +224,15 @@ impl World {
             parts,
             churn,
             in_flight: 0,
+            in_flight_inert: 0,
             core_receipts: 0,
             scratch: Vec::new(),
             pending_publication: None,
             input: Input::NONE,
             held: FxHashMap::default(),
             watch: None,
+            elision: Elision::default(),
+            syncs_inert: false,
         }
     }
 
@@ -290,7 +306,7 @@ impl World {
                 epoch: copy.epoch,
             };
             if !self.net.copy_alive(&on_wire) {
-                self.in_flight -= 1;
+                self.copy_landed(&copy.packet);
                 self.watch_copy(
                     now,
                     &copy,
@@ -313,7 +329,7 @@ impl World {
                 return Ok(());
             }
         }
-        self.in_flight -= 1;
+        self.copy_landed(&copy.packet);
         if !self.churn.is_online(copy.to) {
             self.churn.copy_to_offline();
             self.watch_copy(
@@ -386,6 +402,14 @@ impl World {
         let result = self.drain(now, to, slot, false, roles);
         self.settle_input(now, to);
         result
+    }
+
+    /// A queued copy of `packet` left the wire (arrived or was dropped).
+    fn copy_landed(&mut self, packet: &Packet) {
+        self.in_flight -= 1;
+        if packet.inert.get() {
+            self.in_flight_inert -= 1;
+        }
     }
 
     /// A trace line about `copy` when it carries the followed message.
@@ -491,7 +515,8 @@ impl World {
 
     /// Step 3: puts `bytes` of `kind` from participant `from` on the wire in `channel` (or
     /// hands them to a role that takes them: LightPush). `message`: the recorder's index
-    /// of the content message they carry.
+    /// of the content message they carry, and whether the packet is inert
+    /// ([`Packet::inert`]).
     #[allow(clippy::too_many_arguments)]
     pub fn transmit(
         &mut self,
@@ -501,11 +526,12 @@ impl World {
         kind: TrafficKind,
         bytes: Bytes,
         hint: Option<Bytes>,
-        message: u32,
+        (message, inert): (u32, bool),
         roles: &mut dyn RoleHooks,
     ) {
         let packet = Packet::with_hint(channel, from, kind, bytes, hint, self.net.nodes());
         packet.message.set(message);
+        packet.inert.set(inert);
         let watched = self.watch.as_ref().is_some_and(|w| w.follows(message));
         if let Some(w) = self.watch.as_deref_mut().filter(|_| watched) {
             let size = packet.bytes.len();
@@ -544,9 +570,24 @@ impl World {
         }
     }
 
-    /// Queues an arrival event for every copy of `packet` (each counted in flight).
+    /// Queues an arrival event for every copy of `packet` (each counted in flight), except
+    /// redundant copies that can be counted now ([`Elision`]).
     pub fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
+        let inert = packet.inert.get();
         for c in copies {
+            if self.elision.may_elide(c.arrival)
+                && self.net.count_redundant_now(c.to, packet, c.arrival)
+            {
+                self.elision.count += 1;
+                continue;
+            }
+            if self.elision.on {
+                packet.note_queued(c.to, c.arrival);
+            }
+            self.elision.queued(c.arrival, inert);
+            if inert {
+                self.in_flight_inert += 1;
+            }
             self.in_flight += 1;
             self.queue.push(
                 c.arrival,
@@ -580,7 +621,7 @@ impl World {
         let s = &mut self.parts.nodes[i as usize].slots[slot];
         let channel = s.channel;
         let driver = &mut s.driver;
-        let mut out: Vec<(TrafficKind, Bytes, Option<Bytes>, String)> = Vec::new();
+        let mut out: Vec<(TrafficKind, Bytes, Option<Bytes>, String, bool)> = Vec::new();
         while let Some(t) = driver.poll_transmit() {
             let kind = traffic_kind(t.kind);
             if t.repair_requests > 0 {
@@ -608,13 +649,16 @@ impl World {
                 }
             }
             let hash = roles.message_hash(kind, &t.bytes);
-            out.push((kind, t.bytes, hash, t.message_id));
+            // A sync without repair requests changes no delivery and no buffer of a settled
+            // group (every message delivered, so every id it names is known).
+            let inert = self.syncs_inert && kind == TrafficKind::Sync && t.repair_requests == 0;
+            out.push((kind, t.bytes, hash, t.message_id, inert));
         }
         // With store retrieval, every message carries its hash as retrieval hint (js-waku's
         // ReliableChannel sets the Waku message hash on send and on receipt).
         let hints_on = roles.hints_on();
         if hints_on {
-            for (kind, _, hint, id) in &out {
+            for (kind, _, hint, id, _) in &out {
                 if let (TrafficKind::Content, Some(h)) = (kind, hint) {
                     if let Err(f) = driver.set_retrieval_hint(id, h.clone()) {
                         return Err(self.failure(now, i, slot, "set_retrieval_hint", f));
@@ -698,7 +742,7 @@ impl World {
         } else {
             s.timer_at_ms = None;
         }
-        for (kind, bytes, hash, id) in out {
+        for (kind, bytes, hash, id, inert) in out {
             if let Some(h) = &hash {
                 roles.on_transmit(self, now, channel, i, kind, &bytes, h, &id);
             }
@@ -715,7 +759,7 @@ impl World {
                 kind,
                 bytes,
                 if hints_on { hash } else { None },
-                message,
+                (message, inert),
                 roles,
             );
         }

@@ -6,9 +6,10 @@
 //! churn, store role) until the stop rule ends the run.
 //!
 //! Phases: the workload publishes content messages for `duration`; then the drain phase runs
-//! (faults have healed, no new messages) until the group is **settled** (no copy in flight,
-//! every online participant's drivers quiescent, no heal pending, every expected delivery
-//! happened), or until `drain` has passed (**drain limit**), or until no event is left.
+//! (faults have healed, no new messages) until the group is **settled** (no copy in flight
+//! but periodic syncs without repair requests, every online participant's drivers
+//! quiescent, no heal pending, every expected delivery happened: reports/README.md,
+//! "Definitions"), or until `drain` has passed (**drain limit**), or until no event is left.
 
 use super::churn::{self, plan::ChurnAction, plan::ChurnPlan, Churn};
 use super::event::Ev;
@@ -23,7 +24,7 @@ use super::workload::{build_channels, Workload};
 use crate::metrics::trace::Trace;
 use crate::metrics::{Recorder, RunOutcome, StopReason};
 use crate::net::Network;
-use crate::scenario::{ChurnMode, RegionMatrix, Scenario};
+use crate::scenario::{ChurnMode, RegionMatrix, Scenario, SyncPolicyName};
 use crate::time::SimTime;
 use crate::SimError;
 
@@ -40,6 +41,9 @@ pub struct Simulation {
     trace: Option<Box<Trace>>,
     /// Per-participant time series (`--timeseries`); `None` unless enabled.
     sampler: Option<Box<Sampler>>,
+    /// Redundant copies may be accounted when sent instead of queued (no churn, no
+    /// light-client role, not turned off): `engine::elision`.
+    elision: bool,
 }
 
 /// What to observe in a run besides the report (opt-in; never changes the run).
@@ -73,6 +77,10 @@ impl Simulation {
         }
         let churn = Churn::new(sc, &plan);
         let mut world = World::new(net, rec, channels, parts, churn);
+        // Syncs that never back off (periodic timers) may keep the wire busy forever; Trickle
+        // backs off until the wire empties, and keeps the stricter rule (its results as
+        // before). With churn a participant need not know every id a sync names.
+        world.syncs_inert = !sc.churn.is_active() && sc.sds.sync.policy != SyncPolicyName::Trickle;
         let slots: Vec<usize> = world.parts.nodes.iter().map(|n| n.slots.len()).collect();
         let mut roles = Roles {
             store: StoreRole::new(sc, &slots, &mut world.queue),
@@ -115,6 +123,7 @@ impl Simulation {
             seed: sc.seed,
             world,
             workload,
+            elision: !sc.churn.is_active() && roles.light.is_none(),
             roles,
             workload_end,
             drain_end: workload_end + sc.drain.as_micros(),
@@ -132,6 +141,15 @@ impl Simulation {
     /// for `--check-determinism`. Off by default; costs one branch per event when off.
     pub fn with_trace(mut self) -> Simulation {
         self.trace = Some(Box::default());
+        self
+    }
+
+    /// Queues every copy on the wire, including the redundant ones the run would otherwise
+    /// count when they are sent (`engine::elision`). The results are
+    /// the same either way, only slower; for the differential test (`tests/elision.rs`) and
+    /// for diagnosis.
+    pub fn without_elision(mut self) -> Simulation {
+        self.elision = false;
         self
     }
 
@@ -155,6 +173,11 @@ impl Simulation {
         let mut now: SimTime = 0;
         let mut events = 0u64;
         let mut peak_pending = 0usize;
+        // Observers read counters and copies as they arrive: nothing accounted early then.
+        let e = &mut self.world.elision;
+        e.on = self.elision && self.world.watch.is_none() && self.sampler.is_none();
+        e.until = self.drain_end;
+        e.settle_from = self.workload_end;
         let stop_reason = loop {
             let Some((t, ev)) = self.world.queue.pop() else {
                 break StopReason::NoEvents;
@@ -191,7 +214,9 @@ impl Simulation {
             end: now,
             workload_end: self.workload_end,
             stop_reason,
-            events,
+            // Every copy accounted when sent would have arrived before the stop.
+            events: events + self.world.elision.count,
+            elided_copies: self.world.elision.count,
             peak_pending_events: peak_pending,
             trace: self.trace.map(|t| *t),
         };
@@ -227,12 +252,13 @@ impl Simulation {
         }
     }
 
-    /// The stop rule: in the drain phase, nothing in flight, every online driver quiescent,
-    /// no heal pending and every expected delivery done.
+    /// The stop rule: in the drain phase, nothing in flight but inert copies (periodic syncs
+    /// without repair requests: [`crate::net::Packet::inert`]), every online driver
+    /// quiescent, no heal pending and every expected delivery done.
     fn settled(&self, now: SimTime) -> bool {
         let w = &self.world;
         now >= self.workload_end
-            && w.in_flight == 0
+            && w.in_flight == w.in_flight_inert
             && w.parts.non_quiescent == 0
             && !w.churn.heal_pending
             && w.rec.all_delivered()

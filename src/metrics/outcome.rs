@@ -180,9 +180,14 @@ pub struct RunOutcome {
     /// End of the workload phase (µs).
     pub workload_end: SimTime,
     pub stop_reason: StopReason,
-    /// Events processed.
+    /// Events processed, including the redundant copies accounted when sent
+    /// (`elided_copies`).
     pub events: u64,
-    /// Largest number of pending events at any time.
+    /// Redundant relay copies (to a participant that has the packet by their arrival)
+    /// counted when sent instead of going through the event queue (the engine's elision):
+    /// events of the run that never were in the queue. For `perf.json`.
+    pub elided_copies: u64,
+    /// Largest number of events in the queue at any time (elided copies are never in it).
     pub peak_pending_events: usize,
     /// Copies handed to a participant's driver (network arrivals and store answers): the
     /// receipts a core processed. For `perf.json` (the floor estimate), not the report.

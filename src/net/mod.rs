@@ -69,8 +69,16 @@ pub struct Packet {
     /// response), or [`Packet::NO_MESSAGE`] (sync, unknown): tells the recorder how each
     /// delivery arrived. Set by the engine; the network never reads it.
     pub message: std::cell::Cell<u32>,
+    /// Set by the engine: copies of it cannot change a settled group (a periodic sync that
+    /// carries no repair request: no delivery, no buffer), so they do not keep a run from
+    /// settling (the stop rule). The network never reads it.
+    pub inert: std::cell::Cell<bool>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
     seen: RefCell<Vec<u64>>,
+    /// Per network node, the earliest arrival (µs) of a copy of it queued for that node
+    /// ([`SimTime::MAX`]: none), kept by the engine while it elides redundant copies
+    /// ([`Network::count_redundant_now`]); empty until the first [`Packet::note_queued`].
+    queued_arrival: RefCell<Vec<SimTime>>,
     /// Work on the bytes that every receiver would otherwise repeat, done by the first
     /// receiver and shared by the rest (the built-in core's decoded message). Set and read
     /// by the receivers' drivers only; the network never reads it.
@@ -102,9 +110,34 @@ impl Packet {
             bytes,
             hint,
             message: std::cell::Cell::new(Packet::NO_MESSAGE),
+            inert: std::cell::Cell::new(false),
             seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
+            queued_arrival: RefCell::new(Vec::new()),
             shared: OnceCell::new(),
         })
+    }
+
+    /// The engine queued a copy of the packet for `p` arriving at `arrival` (µs): `p` has
+    /// the packet by then, unless the copy is dropped on arrival (see
+    /// [`Network::count_redundant_now`]).
+    pub fn note_queued(&self, p: u32, arrival: SimTime) {
+        let mut q = self.queued_arrival.borrow_mut();
+        if q.is_empty() {
+            q.resize(self.seen.borrow().len() * 64, SimTime::MAX);
+        }
+        let a = &mut q[p as usize];
+        *a = (*a).min(arrival);
+    }
+
+    /// True if `p` has received the packet, or a copy queued for it arrives at or before
+    /// `arrival` ([`Packet::note_queued`]; at the same µs the queued copy pops first).
+    fn has_by(&self, p: u32, arrival: SimTime) -> bool {
+        self.has_seen(p)
+            || self
+                .queued_arrival
+                .borrow()
+                .get(p as usize)
+                .is_some_and(|&a| a <= arrival)
     }
 
     /// True if `p` has received the packet.
@@ -572,6 +605,31 @@ impl Network {
             self.neighbours = neighbours;
         }
         Receipt::First
+    }
+
+    /// Engine hook for a copy of `packet` about to be queued for `to`, arriving at `arrival`
+    /// (µs): if `to` will have the packet by then (it has it already, or another copy
+    /// queued for it arrives first: [`Packet::note_queued`]) and has no downlink limit, the
+    /// copy's arrival can change nothing but counters, so they are counted now, exactly as
+    /// [`Network::on_arrival`] counts a redundant arrival (`bytes_received`,
+    /// `copies_received`, `bytes_received_duplicate`, [`CopyCounts::redundant`]), and true is
+    /// returned: the caller then never queues the copy. False (nothing counted) otherwise.
+    ///
+    /// Sound only when the caller knows the copy will arrive before the run stops, that `to`
+    /// stays online until then, that no queued copy is dropped on arrival (never in a
+    /// sender's uplink: [`Network::drop_uplink_queue`] is never called) and that nobody reads
+    /// the counters in between (the engine's redundant-copy elision).
+    pub fn count_redundant_now(&mut self, to: u32, packet: &Packet, arrival: SimTime) -> bool {
+        if self.links.downlink_bps(to).is_some() || !packet.has_by(to, arrival) {
+            return false;
+        }
+        let size = packet.bytes.len() as u64;
+        let t = &mut self.traffic[to as usize];
+        t.bytes_received += size;
+        t.copies_received += 1;
+        t.bytes_received_duplicate += size;
+        self.copies.redundant += 1;
+        true
     }
 
     /// Puts one copy on the link `from -> to`: counts it, queues it on `from`'s uplink,

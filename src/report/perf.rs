@@ -15,6 +15,9 @@ pub struct Perf {
     pub simulated_s: f64,
     pub sim_to_wall_ratio: f64,
     pub peak_pending_events: usize,
+    /// Redundant relay copies accounted when sent instead of queued (part of
+    /// `simulated_events`, never in the queue).
+    pub elided_copies: u64,
     /// Peak resident set size from the OS (`VmHWM` in `/proc/self/status`), if available.
     pub peak_rss_bytes: Option<u64>,
     /// Calls to adapter processes (external participants; 0 with the built-in core).
@@ -51,7 +54,8 @@ pub struct Floor {
     pub core_receipts: u64,
     /// [`RECEIPT_COST_NS`].
     pub receipt_cost_ns: f64,
-    /// Events that went through the queue (each pushed once and popped once).
+    /// Events that went through the queue (each pushed once and popped once): the simulated
+    /// events but the elided copies.
     pub queue_operations: u64,
     /// [`QUEUE_OPERATION_COST_NS`].
     pub queue_operation_cost_ns: f64,
