@@ -4,6 +4,8 @@
 //!
 //! Plain data; may touch nothing. The channel's state machine decides when each is produced.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::HistoryEntry;
@@ -96,17 +98,21 @@ pub enum Buffer {
 pub enum Event {
     /// A content message was delivered, after all its causal dependencies (PROTOCOL.md §2
     /// "Receive pipeline"). Emitted at most once per id.
+    ///
+    /// The text fields are shared (`Arc`), made once per received message: every receiver of
+    /// a message decoded once (`sds::Decoded`) gets the same strings
+    /// without copying them (issue 16).
     Delivered {
         /// Id of the delivered message.
-        message_id: String,
+        message_id: Arc<str>,
         /// Its sender.
-        sender_id: String,
+        sender_id: Arc<str>,
         /// Its Lamport timestamp.
         lamport_timestamp: u64,
         /// Its content (shares the received buffer).
         content: Bytes,
         /// Ids of its causal history, oldest first.
-        causal_history: Vec<String>,
+        causal_history: Arc<[String]>,
     },
     /// An ephemeral message was received (no ordering, no dedupe: delivered on receipt).
     EphemeralDelivered {

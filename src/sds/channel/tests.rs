@@ -41,7 +41,7 @@ fn transmits(c: &mut Channel) -> Vec<Transmit> {
 fn delivered(evs: &[Event]) -> Vec<String> {
     evs.iter()
         .filter_map(|e| match e {
-            Event::Delivered { message_id, .. } => Some(message_id.clone()),
+            Event::Delivered { message_id, .. } => Some(message_id.to_string()),
             _ => None,
         })
         .collect()
