@@ -316,7 +316,7 @@ pub fn event_from_core(e: sds::Event) -> pb::Event {
         sds::Event::IrretrievablyLost { message_id } => (K::IrretrievablyLost, message_id),
         sds::Event::Evicted { buffer, message_id } => {
             out.buffer = buffer_to_pb(buffer) as i32;
-            (K::Evicted, message_id)
+            (K::Evicted, message_id.to_string())
         }
         sds::Event::DroppedLost { message_id } => (K::DroppedLost, message_id),
     };
@@ -363,7 +363,7 @@ pub fn event_to_core(e: pb::Event) -> Result<sds::Event, String> {
         Ok(K::IrretrievablyLost) => sds::Event::IrretrievablyLost { message_id },
         Ok(K::Evicted) => sds::Event::Evicted {
             buffer: buffer_from_pb(e.buffer)?,
-            message_id,
+            message_id: sds::MessageId::new(&message_id),
         },
         Ok(K::DroppedLost) => sds::Event::DroppedLost { message_id },
         Ok(K::Unspecified) | Err(_) => {

@@ -32,7 +32,7 @@ impl Channel {
                     if let Some(old) = self.unhold(&h) {
                         self.events.push_back(Event::Evicted {
                             buffer: Buffer::IncomingBuffer,
-                            message_id: old.message_id.to_string(),
+                            message_id: old.id.clone(),
                         });
                         self.resolve(Vec::new(), vec![old.id], BTreeSet::new());
                     }
@@ -40,7 +40,7 @@ impl Channel {
                 _ => {
                     self.events.push_back(Event::Evicted {
                         buffer: Buffer::IncomingBuffer,
-                        message_id: b.message_id.to_string(),
+                        message_id: b.id,
                     });
                     return;
                 }

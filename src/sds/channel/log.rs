@@ -55,7 +55,7 @@ impl FifoSet {
         &mut self,
         id: &MessageId,
         capacity: usize,
-        mut evicted: impl FnMut(String),
+        mut evicted: impl FnMut(MessageId),
     ) -> bool {
         if !self.set.insert(id.clone()) {
             return false;
@@ -64,7 +64,7 @@ impl FifoSet {
         while self.order.len() > capacity.max(1) {
             if let Some(old) = self.order.pop_front() {
                 self.set.remove(&old);
-                evicted(old.to_string());
+                evicted(old);
             }
         }
         true
@@ -182,7 +182,7 @@ impl Channel {
             let events = &mut self.events;
             events.push_back(Event::Evicted {
                 buffer: Buffer::LocalLog,
-                message_id: old.to_string(),
+                message_id: old.clone(),
             });
             self.delivered
                 .insert(&old, self.config.delivered_ids_capacity, |gone| {
@@ -224,7 +224,7 @@ impl Channel {
             self.release_held(&old, |h| h.bytes = None);
             self.events.push_back(Event::Evicted {
                 buffer: Buffer::MessageStore,
-                message_id: old.to_string(),
+                message_id: old.clone(),
             });
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::HistoryEntry;
+use super::{HistoryEntry, MessageId};
 
 /// Why [`Channel::send`](super::Channel::send) /
 /// [`Channel::send_ephemeral`](super::Channel::send_ephemeral) refused a payload. Nothing was
@@ -186,8 +186,9 @@ pub enum Event {
     Evicted {
         /// Which collection.
         buffer: Buffer,
-        /// The evicted id.
-        message_id: String,
+        /// The evicted id (the core's own handle, not formatted: a full log evicts on every
+        /// delivery; `to_string` gives the text).
+        message_id: MessageId,
     },
     /// A buffered message was dropped without delivery because its dependencies were
     /// declared irretrievably lost and `Config::lost_policy` is `LostPolicy::Drop` (js-waku
