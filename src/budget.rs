@@ -13,6 +13,7 @@
 //! |---|---|---|
 //! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter (`sds::bloom::BloomParams::byte_len`, 18,752 bytes at the defaults) |
 //! | local logs | Σ_c m × (min(M_c, 10,000) × [`LOG_ENTRY_BYTES`] + min(M_c − 10,000, 10,000) × [`DELIVERED_ID_BYTES`]) | the log (`sds::Config::local_log_capacity`), SDS-R store handles and the delivered-id set behind it |
+//! | none baseline's logs | Σ_c m × M_c × [`NONE_LOG_ENTRY_BYTES`] | `protocol = "none"`: every member keeps the ids it received (`driver/none.rs`) |
 //! | incoming buffers | Σ_c m × min(M_c, 10,000) × ([`BUFFERED_BYTES`] + history × [`BUFFERED_HISTORY_BYTES`]) | when nothing repairs a loss (`retrieval.strategy = "none"` with loss, partitions or churn): every message after a lost one waits in the incoming buffer for good |
 //! | incoming buffers after cuts | participant-seconds cut off × messages/s per participant × the same per message | otherwise, with partitions or churn: what a participant missed waits for repair once it is back |
 //! | recorder and report | Σ_c M_c × m × [`PAIR_BYTES`] + M × [`MESSAGE_TRUTH_BYTES`] | the ground truth's delivery table (one time per message and member, `metrics::Recorder`) and the report's latency samples |
@@ -27,28 +28,34 @@
 //!
 //! | run | measured | estimate | estimate / measured |
 //! |---|---|---|---|
-//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 169 MB | 166 MB | 0.99 |
-//! | `partition.toml --set partitions=[]` | 110 MB | 94.6 MB | 0.86 |
-//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 382 MB | 453 MB | 1.19 |
-//! | `partition.toml --set protocol=none` | 25.4 MB | 20.9 MB | 0.82 |
-//! | `scenarios/direct-messages.toml` (300 conversations, a store node) | 116 MB | 155 MB | 1.34 |
-//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 313 MB | 330 MB | 1.05 |
-//! | `large-group-10k.toml --set participants=5000` | 1.29 GB | 1.57 GB | 1.22 |
-//! | `scenarios/large-group-10k.toml` | 2.50 GB | 3.28 GB | 1.31 |
-//! | `scenarios/large-group-100k.toml` (33 M events pending at once) | 6.99 GB | 11.5 GB | 1.65 |
-//! | `scenarios/relay-1k.toml` | 349 MB | 329 MB | 0.94 |
-//! | `scenarios/ring-groupchat.toml` | 21.9 MB | 23.5 MB | 1.08 |
-//! | `scenarios/churn.toml` | 94.9 MB | 65.9 MB | 0.69 |
-//! | `scenarios/new-node-sync.toml` | 28.0 MB | 29.6 MB | 1.06 |
-//! | `scenarios/bursty-loss.toml` | 70.1 MB | 51.1 MB | 0.73 |
-//! | `scenarios/degraded.toml` | 78.2 MB | 65.6 MB | 0.84 |
-//! | `scenarios/community-history.toml` | 79.3 MB | 86.8 MB | 1.09 |
+//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 111 MB | 134 MB | 1.21 |
+//! | `partition.toml --set partitions=[]` | 75.8 MB | 62.7 MB | 0.83 |
+//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 251 MB | 421 MB | 1.68 |
+//! | `partition.toml --set protocol=none` | 41.9 MB | 33.4 MB | 0.80 |
+//! | `scenarios/direct-messages.toml` (300 conversations, a store node) | 115 MB | 153 MB | 1.33 |
+//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 179 MB | 170 MB | 0.95 |
+//! | `large-group-10k.toml --set participants=5000` | 622 MB | 775 MB | 1.25 |
+//! | `scenarios/large-group-10k.toml` | 1.19 GB | 1.7 GB | 1.41 |
+//! | `scenarios/large-group-100k.toml` (33 M events pending at once) | 5.33 GB | 8.3 GB | 1.57 |
+//! | `scenarios/relay-1k.toml` | 187 MB | 168 MB | 0.90 |
+//! | `scenarios/ring-groupchat.toml` | 23.0 MB | 22.5 MB | 0.98 |
+//! | `scenarios/churn.toml` | 78.3 MB | 49.9 MB | 0.64 |
+//! | `scenarios/new-node-sync.toml` | 27.1 MB | 28.0 MB | 1.03 |
+//! | `scenarios/bursty-loss.toml` | 56.7 MB | 43.1 MB | 0.76 |
+//! | `scenarios/degraded.toml` | 62.7 MB | 49.6 MB | 0.79 |
+//! | `scenarios/community-history.toml` | 69.4 MB | 70.8 MB | 1.02 |
+//!
+//! Measured again after issue 16's shared ids (`MessageId` one pointer, decoding shared by
+//! every receiver of a packet), on a busy machine (load 4 to 6); before, the log entry was 310
+//! bytes and `large-group-10k` peaked at 2.50 GB, `large-group-100k` at 6.99 GB.
 //!
 //! The coefficients come from heaptrack profiles (with the system allocator) of
 //! `partition.toml` without its partition (76 MB live heap at peak: 12 MB of encoded
 //! messages, 18 MB of held-id maps at 155 bytes per (message, member), 8 MB of log deques)
 //! and of `large-group-10k.toml` at 1,000 participants (249 MB: 91 + 49 + 41 MB for the log
 //! structures, 310 bytes per (message, member); 22 MB queue; 19 MB bloom filters).
+//! The log entry is now measured by `examples/participant_bytes.rs` (102 bytes per (message,
+//! member) with shared decoding).
 //! A unit test (`budget::tests::calibrated_within_a_factor_of_two`) keeps every estimate
 //! within a factor of 2 of its measurement. The model errs high at 100,000 participants (hash
 //! tables of 103 entries are fuller than of 586, and the queue's start burst is shorter than
@@ -75,8 +82,13 @@ pub const CORE_FIXED_BYTES: f64 = 3_000.0;
 /// Per participant in the engine: random streams, byte counters, link state, mesh links.
 pub const NODE_FIXED_BYTES: f64 = 1_000.0;
 /// Per message in a member's local log: the held-id map entry, the ordered log key, the
-/// SDS-R store handle (heaptrack: 155 + 84 + 70 bytes on `large-group-10k` at 1,000).
-pub const LOG_ENTRY_BYTES: f64 = 310.0;
+/// SDS-R store handle, each at the slack of doubling growth (58 + 28 + 14 bytes; measured 102
+/// per (message, receiver) by `examples/participant_bytes.rs` with the decoding shared, as the
+/// engine does; 214 when every receiver decodes its own copy; 310 before issue 16's shared ids).
+pub const LOG_ENTRY_BYTES: f64 = 105.0;
+/// Per message and member of the `none` baseline (`driver/none.rs`): an 8-byte `MessageId` in
+/// a `BTreeSet` and its own 64-byte shared record (each receiver decodes its copy).
+pub const NONE_LOG_ENTRY_BYTES: f64 = 80.0;
 /// Per id in the delivered-id set behind the log (`sds::Config::delivered_ids_capacity`).
 pub const DELIVERED_ID_BYTES: f64 = 100.0;
 /// Per message waiting in an incoming buffer, besides its causal history.
@@ -349,6 +361,14 @@ pub fn estimate(loaded: &Loaded) -> Estimate {
                 ),
             });
         }
+    } else {
+        // The `none` baseline's log: every delivered id, decoded by each receiver.
+        let ids: f64 = kinds.iter().map(|k| k.count * k.members * k.messages).sum();
+        parts.push(Part {
+            what: "delivered-id sets of the none baseline (an id per message and member)",
+            bytes: ids * NONE_LOG_ENTRY_BYTES,
+            driver: format!("participants = {} x {messages_driver}", sc.participants),
+        });
     }
 
     // Recorder and report.

@@ -191,7 +191,7 @@ struct Seen {
 
 fn record(seen: &mut Seen, ev: Event) {
     match ev {
-        Event::Delivered { message_id, .. } => seen.delivered.push(message_id),
+        Event::Delivered { message_id, .. } => seen.delivered.push(message_id.to_string()),
         Event::Acknowledged { message_id } => seen.acknowledged.push(message_id),
         Event::PossiblyAcknowledged { message_id, count } => {
             seen.possibly.push((message_id, u64::from(count)))

@@ -23,34 +23,34 @@ fn load_text(text: &str, sets: &[&str]) -> Loaded {
 /// Measured `peak_rss_bytes` (perf.json, release build, seed 1, the 2-core development
 /// machine; the module docs' table) of real runs.
 const MEASURED: &[(&str, &[&str], u64)] = &[
-    ("scenarios/partition.toml", &[], 168_730_624),
-    ("scenarios/partition.toml", &["partitions=[]"], 109_797_376),
+    ("scenarios/partition.toml", &[], 111_349_760),
+    ("scenarios/partition.toml", &["partitions=[]"], 75_784_192),
     (
         "scenarios/partition.toml",
         &["sds.repair.enabled=false"],
-        382_160_896,
+        251_473_920,
     ),
-    ("scenarios/partition.toml", &["protocol=none"], 25_411_584),
-    ("scenarios/direct-messages.toml", &[], 115_814_400),
+    ("scenarios/partition.toml", &["protocol=none"], 41_922_560),
+    ("scenarios/direct-messages.toml", &[], 115_396_608),
     (
         "scenarios/large-group-10k.toml",
         &["participants=1000"],
-        313_356_288,
+        179_437_568,
     ),
     (
         "scenarios/large-group-10k.toml",
         &["participants=5000"],
-        1_286_529_024,
+        621_940_736,
     ),
-    ("scenarios/large-group-10k.toml", &[], 2_500_000_000),
-    ("scenarios/large-group-100k.toml", &[], 6_990_000_000),
-    ("scenarios/relay-1k.toml", &[], 348_942_336),
-    ("scenarios/ring-groupchat.toml", &[], 21_860_352),
-    ("scenarios/churn.toml", &[], 94_945_280),
-    ("scenarios/new-node-sync.toml", &[], 28_008_448),
-    ("scenarios/bursty-loss.toml", &[], 70_139_904),
-    ("scenarios/degraded.toml", &[], 78_249_984),
-    ("scenarios/community-history.toml", &[], 79_339_520),
+    ("scenarios/large-group-10k.toml", &[], 1_188_880_384),
+    ("scenarios/large-group-100k.toml", &[], 5_331_931_136),
+    ("scenarios/relay-1k.toml", &[], 186_986_496),
+    ("scenarios/ring-groupchat.toml", &[], 22_966_272),
+    ("scenarios/churn.toml", &[], 78_319_616),
+    ("scenarios/new-node-sync.toml", &[], 27_131_904),
+    ("scenarios/bursty-loss.toml", &[], 56_655_872),
+    ("scenarios/degraded.toml", &[], 62_738_432),
+    ("scenarios/community-history.toml", &[], 69_353_472),
 ];
 
 /// Every estimate is within a factor of 2 of its measurement (and so the model's
@@ -98,21 +98,20 @@ const TINY: &str = "participants = 3\nduration = \"2s\"\n";
 
 #[test]
 fn the_largest_part_names_its_key() {
-    // A million participants of a 10-minute group: the local logs dominate.
+    // A million participants of an hour-long group: the local logs dominate.
     let e = estimate(&load_text(
-        "participants = 1000000\nduration = \"10m\"\nreport_interval = \"1m\"\n",
+        "participants = 1000000\nduration = \"1h\"\nreport_interval = \"1m\"\n",
         &[],
     ));
     let p = e.largest();
     assert!(p.what.starts_with("local logs"), "{p:?}");
     assert!(
-        p.driver.contains("participants = 1000000 x 600 messages"),
+        p.driver.contains("participants = 1000000 x 3600 messages"),
         "{}",
         p.driver
     );
     assert!(
-        p.driver
-            .contains("workload.rate_per_s = 1 x duration = 10m"),
+        p.driver.contains("workload.rate_per_s = 1 x duration = 1h"),
         "{}",
         p.driver
     );

@@ -83,11 +83,11 @@ impl Driver for NoneDriver {
         self.log.insert(MessageId::new(&msg.message_id));
         self.delivered += 1;
         self.events.push_back(sds::Event::Delivered {
-            message_id: msg.message_id,
-            sender_id: msg.sender_id,
+            message_id: msg.message_id.into(),
+            sender_id: msg.sender_id.into(),
             lamport_timestamp: msg.lamport_timestamp.unwrap_or(0),
             content: msg.content.unwrap_or_default(),
-            causal_history: Vec::new(),
+            causal_history: std::sync::Arc::new([]),
         });
         Ok(())
     }
@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(wire::decode(&t.bytes).unwrap().lamport_timestamp, None);
         b.receive(1_050, t.bytes.clone(), None).unwrap();
         match b.poll_event() {
-            Some(sds::Event::Delivered { message_id, .. }) => assert_eq!(message_id, id),
+            Some(sds::Event::Delivered { message_id, .. }) => assert_eq!(*message_id, *id),
             e => panic!("{e:?}"),
         }
         assert_eq!(b.local_log_len(), 1);

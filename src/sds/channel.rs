@@ -12,6 +12,7 @@
 //! nothing else in the crate, reads no clock and does no I/O (`tests/tidy.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rand::SeedableRng;
@@ -49,18 +50,49 @@ use sync::SyncState;
 #[derive(Debug, Clone)]
 struct Buffered {
     id: MessageId,
-    message_id: String,
-    sender_id: String,
+    message_id: Arc<str>,
+    sender_id: Arc<str>,
     lamport: u64,
     content: Bytes,
     causal_history: Vec<HistoryEntry>,
     /// The ids of `causal_history`, in the same order.
     deps: Vec<MessageId>,
+    /// The ids of `causal_history` as text, for `Event::Delivered`.
+    history_ids: Arc<[String]>,
     retrieval_hint: Option<Bytes>,
-    bytes: Bytes,
+    bytes: Arc<Bytes>,
     received_ms: u64,
     /// Waited `lost_timeout_ms`: dependencies not held in the incoming buffer no longer block.
     timed_out: bool,
+}
+
+/// What delivering a content message needs, borrowed from a [`Buffered`] message or straight
+/// from a shared [`Decoded`] one (see `Channel::deliver`).
+struct Delivery<'a> {
+    id: &'a MessageId,
+    message_id: &'a Arc<str>,
+    sender_id: &'a Arc<str>,
+    lamport: u64,
+    content: Option<&'a Bytes>,
+    history_ids: &'a Arc<[String]>,
+    bytes: &'a Arc<Bytes>,
+    retrieval_hint: Option<Bytes>,
+}
+
+impl Buffered {
+    /// `self` as a [`Delivery`] (the retrieval hint moves out).
+    fn delivery(&mut self) -> Delivery<'_> {
+        Delivery {
+            id: &self.id,
+            message_id: &self.message_id,
+            sender_id: &self.sender_id,
+            lamport: self.lamport,
+            content: Some(&self.content),
+            history_ids: &self.history_ids,
+            bytes: &self.bytes,
+            retrieval_hint: self.retrieval_hint.take(),
+        }
+    }
 }
 
 /// A tracked missing id (SDS-R): request rounds so far, and the last time it was tracked,
@@ -296,9 +328,9 @@ impl Channel {
         drop(message);
         let bits = self.bloom.params().bit_indexes(&message_id);
         self.bloom_add(&id, &bits);
-        let own = self.participant_id.clone();
-        self.log_insert(&id, ts, own, None);
-        self.store_insert(&id, bytes.clone());
+        let own = Arc::from(self.participant_id.as_str());
+        self.log_insert(&id, ts, &own, None);
+        self.store_insert(&id, &Arc::new(bytes.clone()));
         // Re-arming the sync timer and the outgoing buffer touch disjoint state.
         self.reliable_channel_restart(now_ms, 1, 1);
         self.push_outgoing(now_ms, id, message_id.clone(), bytes.clone(), bits);
@@ -459,25 +491,37 @@ impl Channel {
         }
         if kind == MessageKind::Content {
             let lamport = message.lamport_timestamp.unwrap_or(0);
-            let buffered = Buffered {
-                id: id.clone(),
-                message_id: message.message_id.clone(),
-                sender_id: message.sender_id.clone(),
-                lamport,
-                content: message.content.clone().unwrap_or_default(),
-                causal_history: message.causal_history.clone(),
-                deps: history.clone(),
-                retrieval_hint,
-                bytes: decoded.bytes().clone(),
-                received_ms: now_ms,
-                timed_out: false,
-            };
             if has_unmet {
-                self.hold(buffered);
+                self.hold(Buffered {
+                    id: id.clone(),
+                    message_id: parsed.message_id.clone(),
+                    sender_id: parsed.sender_id.clone(),
+                    lamport,
+                    content: message.content.clone().unwrap_or_default(),
+                    causal_history: message.causal_history.clone(),
+                    deps: history.clone(),
+                    history_ids: parsed.history_ids.clone(),
+                    retrieval_hint,
+                    bytes: decoded.shared_bytes().clone(),
+                    received_ms: now_ms,
+                    timed_out: false,
+                });
             } else {
-                let id = buffered.id.clone();
-                self.deliver(buffered);
-                self.release(vec![id]);
+                // Delivered at once: straight from the shared decoding, nothing buffered.
+                self.deliver(Delivery {
+                    id,
+                    message_id: &parsed.message_id,
+                    sender_id: &parsed.sender_id,
+                    lamport,
+                    content: message.content.as_ref(),
+                    history_ids: &parsed.history_ids,
+                    bytes: decoded.shared_bytes(),
+                    retrieval_hint,
+                });
+                // Only messages waiting on this id can be released by it.
+                if self.waiting.contains_key(id) {
+                    self.release(vec![id.clone()]);
+                }
             }
         } else {
             self.trickle_heard();
@@ -580,20 +624,20 @@ impl Channel {
         self.config.repair
     }
 
-    /// Delivers `b`: Lamport clock, local log and SDS-R store updated, no longer missing or
+    /// Delivers `d`: Lamport clock, local log and SDS-R store updated, no longer missing or
     /// requested, `Event::Delivered`. Waiting messages are released by the caller.
-    fn deliver(&mut self, b: Buffered) {
-        self.lamport = self.lamport.max(b.lamport);
-        self.log_insert(&b.id, b.lamport, b.sender_id.clone(), b.retrieval_hint);
-        self.store_insert(&b.id, b.bytes);
-        self.missing.remove(&b.id);
-        self.remove_out_repair(&b.id);
+    fn deliver(&mut self, d: Delivery<'_>) {
+        self.lamport = self.lamport.max(d.lamport);
+        self.log_insert(d.id, d.lamport, d.sender_id, d.retrieval_hint);
+        self.store_insert(d.id, d.bytes);
+        self.missing.remove(d.id);
+        self.remove_out_repair(d.id);
         self.events.push_back(Event::Delivered {
-            message_id: b.message_id,
-            sender_id: b.sender_id,
-            lamport_timestamp: b.lamport,
-            content: b.content,
-            causal_history: b.causal_history.into_iter().map(|e| e.message_id).collect(),
+            message_id: d.message_id.clone(),
+            sender_id: d.sender_id.clone(),
+            lamport_timestamp: d.lamport,
+            content: d.content.cloned().unwrap_or_default(),
+            causal_history: d.history_ids.clone(),
         });
     }
 }

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -23,7 +24,8 @@ use super::wire::{self, Limits, MessageKind, SdsMessage, WireError};
 /// sizing asked for.
 #[derive(Debug)]
 pub struct Decoded {
-    bytes: Bytes,
+    /// The received bytes, behind one pointer that every receiver's SDS-R store shares.
+    bytes: Arc<Bytes>,
     limits: Limits,
     parsed: Result<Parsed, WireError>,
     /// Bloom bit indexes of the message id, for the sizing they were computed with.
@@ -39,6 +41,11 @@ pub(super) struct Parsed {
     pub(super) id: MessageId,
     /// The causal-history ids, packed, in the message's order.
     pub(super) history: Vec<MessageId>,
+    /// What every receiver's `Event::Delivered` carries, made once: the id, the sender and
+    /// the causal-history ids as text.
+    pub(super) message_id: Arc<str>,
+    pub(super) sender_id: Arc<str>,
+    pub(super) history_ids: Arc<[String]>,
 }
 
 impl Decoded {
@@ -55,6 +62,13 @@ impl Decoded {
                 .map(|e| MessageId::new(&e.message_id))
                 .collect();
             Ok(Parsed {
+                message_id: Arc::from(message.message_id.as_str()),
+                sender_id: Arc::from(message.sender_id.as_str()),
+                history_ids: message
+                    .causal_history
+                    .iter()
+                    .map(|e| e.message_id.clone())
+                    .collect(),
                 message,
                 kind,
                 id,
@@ -62,7 +76,7 @@ impl Decoded {
             })
         });
         Decoded {
-            bytes,
+            bytes: Arc::new(bytes),
             limits: *limits,
             parsed,
             bits: OnceCell::new(),
@@ -71,6 +85,11 @@ impl Decoded {
 
     /// The received bytes.
     pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The received bytes as a store keeps them (one shared handle).
+    pub(super) fn shared_bytes(&self) -> &Arc<Bytes> {
         &self.bytes
     }
 

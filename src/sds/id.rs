@@ -2,24 +2,38 @@
 //!
 //! Every content message id this core makes is 64 lowercase hex digits (SHA-256, PROTOCOL.md
 //! §1 "Message ids"), and a channel keeps each id it knows several times (local log, its
-//! order, the SDS-R store, buffers). As a `String` each copy is a separate heap allocation
-//! (88 bytes with its header) that every comparison has to follow; packed, such an id is 32
-//! bytes inline, compared and hashed without touching the heap. Any other id (a peer may send
-//! any string up to `Config::max_id_bytes`) is kept as it is, boxed.
+//! order, the SDS-R store, buffers), while every receiver of a message keeps the same ids. A
+//! `MessageId` is one pointer to a shared, immutable record of the id (reference counted): the
+//! id packed (a 64-hex id as 32 bytes, any other id as it is, boxed) with its hash. Cloning
+//! it, as every map and order of a channel does, copies 8 bytes; a message decoded once for
+//! many receivers ([`Decoded`](super::Decoded)) hands every receiver the same records, so a
+//! group of 10,000 keeps each id once instead of 10,000 times several times (issue 16).
 //!
 //! The packing is invisible: two ids are equal, ordered and hashed exactly as their strings
 //! (`Ord` is byte-wise string order: lowercase hex digits sort like their values), and
-//! [`MessageId::to_string`] gives back the original text.
+//! [`MessageId::to_string`] gives back the original text. Equal ids made separately (two
+//! decodings of the same id) are equal and hash alike; the pointer is only a shortcut.
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use rustc_hash::FxHasher;
 
 /// A message id (see the module docs). Build with [`MessageId::new`]; `Display` prints the
 /// id as received.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct MessageId(Repr);
+#[derive(Clone)]
+pub struct MessageId(Arc<Shared>);
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// The shared record of one id.
+struct Shared {
+    /// Fx hash of the packed form (fixed key): what `Hash` feeds a hasher.
+    hash: u64,
+    repr: Repr,
+}
+
+#[derive(PartialEq, Eq, Hash)]
 enum Repr {
     /// Exactly 64 lowercase hex digits, two per byte, first digit in the high nibble.
     Hex([u8; 32]),
@@ -44,15 +58,21 @@ const NIBBLE: [u8; 256] = {
 impl MessageId {
     /// The id of the string `id`.
     pub fn new(id: &str) -> MessageId {
-        MessageId(match pack(id.as_bytes()) {
+        let repr = match pack(id.as_bytes()) {
             Some(bytes) => Repr::Hex(bytes),
             None => Repr::Text(id.into()),
-        })
+        };
+        let mut h = FxHasher::default();
+        repr.hash(&mut h);
+        MessageId(Arc::new(Shared {
+            hash: h.finish(),
+            repr,
+        }))
     }
 
     /// Calls `f` with the id as a string slice (formatted on the stack when packed).
     pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        match &self.0 {
+        match &self.0.repr {
             Repr::Hex(bytes) => {
                 let text = unpack(bytes);
                 // Only ASCII hex digits were written.
@@ -64,7 +84,7 @@ impl MessageId {
 
     /// Whether this is the id `id`.
     pub fn is(&self, id: &str) -> bool {
-        match &self.0 {
+        match &self.0.repr {
             Repr::Hex(bytes) => pack(id.as_bytes()).is_some_and(|b| &b == bytes),
             Repr::Text(s) => **s == *id,
         }
@@ -98,12 +118,31 @@ fn unpack(bytes: &[u8; 32]) -> [u8; HEX_LEN] {
 impl Ord for MessageId {
     /// String order of the ids.
     fn cmp(&self, other: &Self) -> Ordering {
-        match (&self.0, &other.0) {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return Ordering::Equal;
+        }
+        match (&self.0.repr, &other.0.repr) {
             // Lowercase hex digits sort like their values, so packed order is string order.
             (Repr::Hex(a), Repr::Hex(b)) => a.cmp(b),
             (Repr::Text(a), Repr::Text(b)) => a.cmp(b),
             _ => self.with_str(|a| other.with_str(|b| a.cmp(b))),
         }
+    }
+}
+
+impl PartialEq for MessageId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.0.hash == other.0.hash && self.0.repr == other.0.repr)
+    }
+}
+
+impl Eq for MessageId {}
+
+impl Hash for MessageId {
+    /// Feeds the id's precomputed hash (equal ids have equal hashes).
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
     }
 }
 
@@ -161,11 +200,11 @@ mod tests {
             assert_eq!(id.to_string(), s);
             assert!(id.is(s));
             assert_eq!(format!("{id:?}"), format!("{s:?}"));
-            let packed = matches!(id.0, Repr::Hex(_));
+            let packed = matches!(id.0.repr, Repr::Hex(_));
             assert_eq!(packed, pack(s.as_bytes()).is_some(), "{s}");
         }
-        assert!(matches!(MessageId::new(SAMPLES[5]).0, Repr::Hex(_)));
-        assert!(matches!(MessageId::new(SAMPLES[6]).0, Repr::Text(_)));
+        assert!(matches!(MessageId::new(SAMPLES[5]).0.repr, Repr::Hex(_)));
+        assert!(matches!(MessageId::new(SAMPLES[6]).0.repr, Repr::Text(_)));
     }
 
     #[test]
@@ -178,5 +217,19 @@ mod tests {
                 assert_eq!(x.is(b), a == b);
             }
         }
+    }
+
+    #[test]
+    fn separately_made_ids_hash_alike_and_an_id_is_one_pointer() {
+        use std::hash::BuildHasher;
+        let hasher = std::hash::BuildHasherDefault::<FxHasher>::default();
+        for s in SAMPLES {
+            let (x, y) = (MessageId::new(s), MessageId::new(s));
+            assert!(!Arc::ptr_eq(&x.0, &y.0));
+            assert_eq!(x, y);
+            assert_eq!(hasher.hash_one(&x), hasher.hash_one(&y));
+            assert_eq!(x.clone(), y);
+        }
+        assert_eq!(std::mem::size_of::<MessageId>(), 8);
     }
 }

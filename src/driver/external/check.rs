@@ -147,7 +147,7 @@ impl Seen {
         self.events
             .iter()
             .filter_map(|e| match e {
-                sds::Event::Delivered { message_id, .. } => Some(message_id.as_str()),
+                sds::Event::Delivered { message_id, .. } => Some(&**message_id),
                 _ => None,
             })
             .collect()
@@ -389,7 +389,7 @@ fn delivery(spec: &AdapterSpec) -> Result<String, String> {
             message_id,
             sender_id,
             ..
-        } if *message_id == id => Some(sender_id.clone()),
+        } if **message_id == *id => Some(sender_id.to_string()),
         _ => None,
     });
     match sender.as_deref() {

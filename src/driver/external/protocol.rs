@@ -6,6 +6,8 @@
 //! (adapter to engine). Both sides of the protocol use this module: the engine's
 //! [`super::ExternalDriver`] and the reference adapter (`src/bin/sdsim-adapter.rs`).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use prost::Message as _;
 
@@ -280,9 +282,9 @@ pub fn event_from_core(e: sds::Event) -> pb::Event {
             lamport_timestamp,
             ..
         } => {
-            out.sender_id = sender_id;
+            out.sender_id = sender_id.to_string();
             out.lamport_timestamp = lamport_timestamp;
-            (K::Delivered, message_id)
+            (K::Delivered, message_id.to_string())
         }
         sds::Event::EphemeralDelivered {
             message_id,
@@ -314,7 +316,7 @@ pub fn event_from_core(e: sds::Event) -> pb::Event {
         sds::Event::IrretrievablyLost { message_id } => (K::IrretrievablyLost, message_id),
         sds::Event::Evicted { buffer, message_id } => {
             out.buffer = buffer_to_pb(buffer) as i32;
-            (K::Evicted, message_id)
+            (K::Evicted, message_id.to_string())
         }
         sds::Event::DroppedLost { message_id } => (K::DroppedLost, message_id),
     };
@@ -331,11 +333,11 @@ pub fn event_to_core(e: pb::Event) -> Result<sds::Event, String> {
     let message_id = e.message_id;
     Ok(match K::try_from(e.kind) {
         Ok(K::Delivered) => sds::Event::Delivered {
-            message_id,
-            sender_id: e.sender_id,
+            message_id: message_id.into(),
+            sender_id: e.sender_id.into(),
             lamport_timestamp: e.lamport_timestamp,
             content: Bytes::new(),
-            causal_history: Vec::new(),
+            causal_history: Arc::new([]),
         },
         Ok(K::EphemeralDelivered) => sds::Event::EphemeralDelivered {
             message_id,
@@ -361,7 +363,7 @@ pub fn event_to_core(e: pb::Event) -> Result<sds::Event, String> {
         Ok(K::IrretrievablyLost) => sds::Event::IrretrievablyLost { message_id },
         Ok(K::Evicted) => sds::Event::Evicted {
             buffer: buffer_from_pb(e.buffer)?,
-            message_id,
+            message_id: sds::MessageId::new(&message_id),
         },
         Ok(K::DroppedLost) => sds::Event::DroppedLost { message_id },
         Ok(K::Unspecified) | Err(_) => {

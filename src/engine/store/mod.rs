@@ -607,8 +607,11 @@ impl RoleHooks for StoreRole {
             return false;
         };
         match ev {
-            sds::Event::Delivered { message_id, .. }
-            | sds::Event::IrretrievablyLost { message_id }
+            sds::Event::Delivered { message_id, .. } => {
+                client.missing.remove(&**message_id);
+                false
+            }
+            sds::Event::IrretrievablyLost { message_id }
             | sds::Event::DroppedLost { message_id } => {
                 client.missing.remove(message_id);
                 false

@@ -17,12 +17,12 @@ impl Channel {
         let per_sender = self.config.incoming_buffer_per_sender.max(1);
         let sender_full = self
             .per_sender
-            .get(&b.sender_id)
+            .get(&*b.sender_id)
             .is_some_and(|k| k.len() >= per_sender);
         if sender_full || self.incoming.len() >= self.config.incoming_buffer_capacity.max(1) {
             let highest = if sender_full {
                 self.per_sender
-                    .get(&b.sender_id)
+                    .get(&*b.sender_id)
                     .and_then(|k| k.last().cloned())
             } else {
                 self.incoming.last_key_value().map(|(k, _)| k.clone())
@@ -32,7 +32,7 @@ impl Channel {
                     if let Some(old) = self.unhold(&h) {
                         self.events.push_back(Event::Evicted {
                             buffer: Buffer::IncomingBuffer,
-                            message_id: old.message_id,
+                            message_id: old.id.clone(),
                         });
                         self.resolve(Vec::new(), vec![old.id], BTreeSet::new());
                     }
@@ -40,7 +40,7 @@ impl Channel {
                 _ => {
                     self.events.push_back(Event::Evicted {
                         buffer: Buffer::IncomingBuffer,
-                        message_id: b.message_id,
+                        message_id: b.id,
                     });
                     return;
                 }
@@ -59,7 +59,7 @@ impl Channel {
                 .insert((b.received_ms.saturating_add(timeout), key.clone()));
         }
         self.per_sender
-            .entry(b.sender_id.clone())
+            .entry(b.sender_id.to_string())
             .or_default()
             .insert(key.clone());
         self.incoming_ids.insert(b.id.clone(), b.lamport);
@@ -77,10 +77,10 @@ impl Channel {
                 }
             }
         }
-        if let Some(keys) = self.per_sender.get_mut(&b.sender_id) {
+        if let Some(keys) = self.per_sender.get_mut(&*b.sender_id) {
             keys.remove(key);
             if keys.is_empty() {
-                self.per_sender.remove(&b.sender_id);
+                self.per_sender.remove(&*b.sender_id);
             }
         }
         if let Some(timeout) = self.config.lost_timeout_ms {
@@ -196,7 +196,7 @@ impl Channel {
             let Some(key) = ready.pop_first() else {
                 break;
             };
-            let Some(b) = self.unhold(&key) else {
+            let Some(mut b) = self.unhold(&key) else {
                 continue;
             };
             let id = b.id.clone();
@@ -204,11 +204,11 @@ impl Channel {
                 && b.deps.iter().any(|dep| !self.dep_met(dep));
             if drop {
                 self.events.push_back(Event::DroppedLost {
-                    message_id: b.message_id,
+                    message_id: b.message_id.to_string(),
                 });
                 gone.push(id);
             } else {
-                self.deliver(b);
+                self.deliver(b.delivery());
                 available.push(id);
             }
         }
@@ -249,7 +249,7 @@ impl Channel {
             let missing: Vec<HistoryEntry> = missing.into_iter().map(|(e, _)| e.clone()).collect();
             if !missing.is_empty() {
                 reports.push(Event::MissingDependencies {
-                    message_id: b.message_id.clone(),
+                    message_id: b.message_id.to_string(),
                     missing,
                 });
             }

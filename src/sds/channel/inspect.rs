@@ -197,8 +197,8 @@ impl Channel {
                 }
             }
             BufferedMessage {
-                message_id: b.message_id.clone(),
-                sender_id: b.sender_id.clone(),
+                message_id: b.message_id.to_string(),
+                sender_id: b.sender_id.to_string(),
                 lamport_timestamp: b.lamport,
                 received_ms: b.received_ms,
                 missing_dependencies,

@@ -44,7 +44,7 @@ impl Channel {
                 self.outgoing_ids.remove(&evicted.id);
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::OutgoingBuffer,
-                    message_id: evicted.message_id.clone(),
+                    message_id: evicted.id.clone(),
                 });
                 self.events.push_back(Event::NotAcknowledged {
                     message_id: evicted.message_id,

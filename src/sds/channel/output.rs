@@ -4,9 +4,11 @@
 //!
 //! Plain data; may touch nothing. The channel's state machine decides when each is produced.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
-use super::HistoryEntry;
+use super::{HistoryEntry, MessageId};
 
 /// Why [`Channel::send`](super::Channel::send) /
 /// [`Channel::send_ephemeral`](super::Channel::send_ephemeral) refused a payload. Nothing was
@@ -96,17 +98,21 @@ pub enum Buffer {
 pub enum Event {
     /// A content message was delivered, after all its causal dependencies (PROTOCOL.md §2
     /// "Receive pipeline"). Emitted at most once per id.
+    ///
+    /// The text fields are shared (`Arc`), made once per received message: every receiver of
+    /// a message decoded once (`sds::Decoded`) gets the same strings
+    /// without copying them (issue 16).
     Delivered {
         /// Id of the delivered message.
-        message_id: String,
+        message_id: Arc<str>,
         /// Its sender.
-        sender_id: String,
+        sender_id: Arc<str>,
         /// Its Lamport timestamp.
         lamport_timestamp: u64,
         /// Its content (shares the received buffer).
         content: Bytes,
         /// Ids of its causal history, oldest first.
-        causal_history: Vec<String>,
+        causal_history: Arc<[String]>,
     },
     /// An ephemeral message was received (no ordering, no dedupe: delivered on receipt).
     EphemeralDelivered {
@@ -180,8 +186,9 @@ pub enum Event {
     Evicted {
         /// Which collection.
         buffer: Buffer,
-        /// The evicted id.
-        message_id: String,
+        /// The evicted id (the core's own handle, not formatted: a full log evicts on every
+        /// delivery; `to_string` gives the text).
+        message_id: MessageId,
     },
     /// A buffered message was dropped without delivery because its dependencies were
     /// declared irretrievably lost and `Config::lost_policy` is `LostPolicy::Drop` (js-waku

@@ -40,7 +40,7 @@ impl Channel {
                 }
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::OutgoingRepairBuffer,
-                    message_id: furthest.to_string(),
+                    message_id: furthest.clone(),
                 });
             }
         }
@@ -180,7 +180,7 @@ impl Channel {
                 self.in_repair.remove(&furthest);
                 self.events.push_back(Event::Evicted {
                     buffer: Buffer::IncomingRepairBuffer,
-                    message_id: furthest.to_string(),
+                    message_id: furthest.clone(),
                 });
             }
         }

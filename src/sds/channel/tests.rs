@@ -41,7 +41,7 @@ fn transmits(c: &mut Channel) -> Vec<Transmit> {
 fn delivered(evs: &[Event]) -> Vec<String> {
     evs.iter()
         .filter_map(|e| match e {
-            Event::Delivered { message_id, .. } => Some(message_id.clone()),
+            Event::Delivered { message_id, .. } => Some(message_id.to_string()),
             _ => None,
         })
         .collect()
@@ -938,7 +938,7 @@ fn full_outgoing_repair_buffer_evicts_the_latest_t_req_then_requests_it_later() 
         }
         assert!(events(&mut carol).contains(&Event::Evicted {
             buffer: Buffer::OutgoingRepairBuffer,
-            message_id: evicted.clone(),
+            message_id: MessageId::new(&evicted),
         }));
         assert_eq!(
             (
@@ -1143,7 +1143,7 @@ fn evicted_log_ids_still_count_as_delivered_until_the_delivered_set_forgets_them
     let evs = events(&mut b);
     assert!(evs.contains(&Event::Evicted {
         buffer: Buffer::LocalLog,
-        message_id: sent[0].0.clone()
+        message_id: MessageId::new(&sent[0].0)
     }));
     // m0 left the log (capacity 2) but is remembered: a resend is a duplicate.
     b.handle_message(T0 + 20, sent[0].1.clone(), None)
@@ -1155,7 +1155,7 @@ fn evicted_log_ids_still_count_as_delivered_until_the_delivered_set_forgets_them
     }
     assert!(events(&mut b).contains(&Event::Evicted {
         buffer: Buffer::DeliveredIds,
-        message_id: sent[0].0.clone()
+        message_id: MessageId::new(&sent[0].0)
     }));
     b.handle_message(T0 + 40, sent[0].1.clone(), None)
         .expect("ok");
