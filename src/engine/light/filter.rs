@@ -42,29 +42,6 @@ impl LightRole {
             }
             self.stats.filter_pushes += 1;
             let message = packet.message.get();
-            if node == packet.origin {
-                // The publisher hears its own message back: only the milestone matters
-                // (its core drops its own messages).
-                w.net.send_direct(
-                    now,
-                    from,
-                    node,
-                    size,
-                    packet.kind,
-                    true,
-                    message,
-                    &mut Vec::new(),
-                );
-                trace::copies(w, packet, || "Filter push back to its publisher".into());
-                let m = packet.message.get();
-                if m != Packet::NO_MESSAGE && packet.kind == TrafficKind::Content {
-                    if let Some(at) = w.net.control_arrival(now, from, node) {
-                        w.queue
-                            .push(at, Ev::Light(LightEv::Propagated { client, message: m }));
-                    }
-                }
-                continue;
-            }
             let mut copies = std::mem::take(&mut self.scratch);
             copies.clear();
             w.net.send_direct(
@@ -77,8 +54,20 @@ impl LightRole {
                 message,
                 &mut copies,
             );
-            trace::copies(w, packet, || "Filter push".into());
-            w.schedule_copies(packet, &copies);
+            if node == packet.origin {
+                // The publisher hears its own message back: only the milestone matters
+                // (its core drops its own messages), so the copy is not scheduled.
+                trace::copies(w, packet, || "Filter push back to its publisher".into());
+                if message != Packet::NO_MESSAGE && packet.kind == TrafficKind::Content {
+                    if let Some(at) = w.net.control_arrival(now, from, node) {
+                        w.queue
+                            .push(at, Ev::Light(LightEv::Propagated { client, message }));
+                    }
+                }
+            } else {
+                trace::copies(w, packet, || "Filter push".into());
+                w.schedule_copies(packet, &copies);
+            }
             self.scratch = copies;
         }
     }
