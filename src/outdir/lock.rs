@@ -2,7 +2,7 @@
 //! holding the owner's pid; removed while still held when released (see `outdir`'s docs).
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use super::{io_err, shown, OutDirError};
@@ -32,7 +32,7 @@ impl Lock {
                 Err(fs4::TryLockError::WouldBlock) => {
                     return Err(OutDirError::Busy {
                         path: user.to_owned(),
-                        pid: read_pid(&file),
+                        pid: holder_pid(&file),
                     })
                 }
                 Err(fs4::TryLockError::Error(e)) => return Err(io_err(user, what())(e)),
@@ -63,10 +63,25 @@ impl Drop for Lock {
     }
 }
 
-fn read_pid(file: &fs::File) -> Option<u32> {
+/// The pid the holder wrote. The holder writes it just after taking the lock, so a reader
+/// that comes in between finds the file empty: wait for it a little (at most 0.2 s, still
+/// failing fast), then give up and report the lock without a pid.
+fn holder_pid(file: &fs::File) -> Option<u32> {
+    for _ in 0..20 {
+        if let Some(pid) = read_pid(file) {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
+
+fn read_pid(mut file: &fs::File) -> Option<u32> {
+    file.seek(io::SeekFrom::Start(0)).ok()?;
     let mut text = String::new();
     file.take(32).read_to_string(&mut text).ok()?;
-    text.trim().parse().ok()
+    // Only a whole line: a reader racing the write sees no newline yet.
+    text.strip_suffix('\n')?.trim().parse().ok()
 }
 
 /// `file` is still the file at `path` (not removed or replaced since it was opened).
