@@ -351,6 +351,17 @@ fn trace_message_follows_lightpush_requests_and_filter_pushes() {
         "{text:#?}"
     );
     assert!(has("propagated", "came back through Filter"), "{text:#?}");
+    // Each line in the order it happened: the hand-over, then the first request copy.
+    let at = |event: &str, detail: &str| {
+        rows.iter()
+            .position(|r| &r[1] == event && r[5].contains(detail))
+            .unwrap_or_else(|| panic!("{event} {detail}: {text:#?}"))
+    };
+    assert!(
+        at("sent", "") < at("handed-to-role", "LightPush")
+            && at("handed-to-role", "LightPush") < at("copy-on-wire", "LightPush request, try 1"),
+        "{text:#?}"
+    );
     let delivered = rows.iter().filter(|r| &r[1] == "delivered").count();
     assert_eq!(delivered, 3, "every relay participant: {text:#?}");
     let times: Vec<f64> = rows.iter().map(|r| r[0].parse().expect("t")).collect();

@@ -544,17 +544,8 @@ impl World {
                 format!("{size} bytes"),
             );
         }
+        // The role writes its own `handed-to-role` line, before the lines of what it does.
         if roles.take_transmit(self, now, &packet) {
-            if let Some(w) = self.watch.as_deref_mut().filter(|_| watched) {
-                w.line(
-                    now,
-                    "handed-to-role",
-                    Some(from),
-                    None,
-                    Some(kind),
-                    "LightPush".into(),
-                );
-            }
             return;
         }
         // A relay participant that serves Filter pushes its own messages to subscribers.

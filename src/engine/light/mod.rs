@@ -471,6 +471,15 @@ impl RoleHooks for LightRole {
             return false;
         }
         w.net.originate(packet);
+        trace::line(
+            w,
+            packet,
+            now,
+            "handed-to-role",
+            packet.origin,
+            None,
+            || "LightPush".into(),
+        );
         let r = Request {
             client,
             packet: Rc::clone(packet),
