@@ -217,22 +217,49 @@ pub fn serialized_contains(params: &BloomParams, bytes: &[u8], bits: &[u64]) -> 
     }))
 }
 
-/// A bloom filter kept in serialized form (the form it is sent in) as one shared [`Bytes`]:
-/// sending takes a reference instead of copying 18.75 KB, and an insert mutates in place when
-/// no message still holds the buffer (copy-on-write otherwise).
+/// A bloom filter. Sent in serialized form (js-waku's layout, [`BloomFilter::to_bytes`]);
+/// kept in the smaller of two forms:
+///
+/// - **sparse** after few inserts: the bit indexes of the inserted ids in insertion order
+///   (an insert appends k indexes, 4 bytes each, no search), up to an eighth of the serialized
+///   length in bytes ([`BloomFilter::is_sparse`]; at the defaults 2,344 indexes, 234 ids: at
+///   most 9.4 kB with a vector's growth instead of 18,752 bytes). A participant of a large
+///   group that receives few messages, or one of many channels on one node, keeps a few
+///   hundred bytes; serializing it builds the 18,752 bytes each time, and a membership test
+///   scans the list (only inspection tests membership of the own filter).
+/// - **dense** beyond that: the serialized form itself as one shared [`Bytes`]: sending takes
+///   a reference instead of copying, and an insert mutates in place when no message still
+///   holds the buffer (copy-on-write otherwise).
+///
+/// Both forms give the same bytes, membership and insert count (unit tests compare them on
+/// random inserts); a filter never goes back from dense to sparse.
 #[derive(Debug, Clone)]
 pub struct BloomFilter {
     params: BloomParams,
-    bytes: Bytes,
+    bits: Bits,
     inserted: usize,
 }
 
+#[derive(Debug, Clone)]
+enum Bits {
+    /// The bit indexes of every insert, in order (repeats possible), each within the
+    /// serialized length.
+    Sparse(Vec<u32>),
+    /// The serialized form.
+    Dense(Bytes),
+}
+
 impl BloomFilter {
-    /// An empty filter with `params`.
+    /// An empty filter with `params`: sparse when its bit indexes fit 32 bits, else dense.
     pub fn new(params: BloomParams) -> BloomFilter {
+        let bits = if params.total_bits <= u64::from(u32::MAX) {
+            Bits::Sparse(Vec::new())
+        } else {
+            Bits::Dense(Bytes::from(vec![0; params.byte_len()]))
+        };
         BloomFilter {
             params,
-            bytes: Bytes::from(vec![0; params.byte_len()]),
+            bits,
             inserted: 0,
         }
     }
@@ -247,6 +274,11 @@ impl BloomFilter {
         self.inserted
     }
 
+    /// Whether the filter is still kept as the list of its set bits (see the type's docs).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.bits, Bits::Sparse(_))
+    }
+
     /// Inserts `id`.
     pub fn insert(&mut self, id: &str) {
         let bits = self.params.bit_indexes(id);
@@ -256,7 +288,27 @@ impl BloomFilter {
     /// Inserts an id given its precomputed bit indexes ([`BloomParams::bit_indexes`]).
     /// Indexes beyond the filter are ignored.
     pub fn insert_bits(&mut self, bits: &[u64]) {
-        let mut bytes = std::mem::take(&mut self.bytes)
+        self.inserted += 1;
+        let byte_len = self.params.byte_len();
+        if let Bits::Sparse(set) = &mut self.bits {
+            for &h in bits {
+                if byte_position(h).0 >= byte_len {
+                    continue;
+                }
+                // `new` keeps a filter sparse only when every index fits 32 bits.
+                set.push(h as u32);
+            }
+            if set.len() <= byte_len / 8 {
+                return;
+            }
+            let dense = serialize(byte_len, set.iter().map(|&h| u64::from(h)));
+            self.bits = Bits::Dense(dense);
+            return;
+        }
+        let Bits::Dense(dense) = &mut self.bits else {
+            return;
+        };
+        let mut bytes = std::mem::take(dense)
             .try_into_mut()
             .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
         for &h in bits {
@@ -265,8 +317,7 @@ impl BloomFilter {
                 *b |= mask;
             }
         }
-        self.bytes = bytes.freeze();
-        self.inserted += 1;
+        *dense = bytes.freeze();
     }
 
     /// Whether `id` may be in the filter (false positives possible, no false negatives).
@@ -276,18 +327,36 @@ impl BloomFilter {
 
     /// [`BloomFilter::contains`] with precomputed bit indexes.
     pub fn contains_bits(&self, bits: &[u64]) -> bool {
-        serialized_contains(&self.params, &self.bytes, bits).unwrap_or(false)
+        match &self.bits {
+            Bits::Sparse(set) => bits
+                .iter()
+                .all(|&h| u32::try_from(h).is_ok_and(|h| set.contains(&h))),
+            Bits::Dense(bytes) => serialized_contains(&self.params, bytes, bits).unwrap_or(false),
+        }
     }
 
-    /// The serialized filter (`params.byte_len()` bytes); a cheap shared reference.
+    /// The serialized filter (`params.byte_len()` bytes): a cheap shared reference when
+    /// dense, built anew when sparse.
     pub fn to_bytes(&self) -> Bytes {
-        self.bytes.clone()
+        match &self.bits {
+            Bits::Sparse(set) => {
+                serialize(self.params.byte_len(), set.iter().map(|&h| u64::from(h)))
+            }
+            Bits::Dense(bytes) => bytes.clone(),
+        }
     }
+}
 
-    /// The serialized filter as a slice.
-    pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
+/// The serialized form (`byte_len` bytes) with the bits `set`; indexes beyond are ignored.
+fn serialize(byte_len: usize, set: impl Iterator<Item = u64>) -> Bytes {
+    let mut bytes = vec![0u8; byte_len];
+    for h in set {
+        let (i, mask) = byte_position(h);
+        if let Some(b) = bytes.get_mut(i) {
+            *b |= mask;
+        }
     }
+    Bytes::from(bytes)
 }
 
 #[cfg(test)]
@@ -411,6 +480,67 @@ mod tests {
                         .collect();
                     assert_eq!(params.bit_indexes(id), want, "{id} {total_bits} {k_hashes}");
                 }
+            }
+        }
+    }
+
+    /// The dense form as it was before the sparse one: every insert straight into the
+    /// serialized bytes.
+    fn dense_reference(p: &BloomParams, ids: &[String]) -> Vec<u8> {
+        let mut bytes = vec![0u8; p.byte_len()];
+        for id in ids {
+            for h in p.bit_indexes(id) {
+                let (i, mask) = byte_position(h);
+                if let Some(b) = bytes.get_mut(i) {
+                    *b |= mask;
+                }
+            }
+        }
+        bytes
+    }
+
+    #[test]
+    fn sparse_and_dense_forms_give_the_same_filter() {
+        // Defaults (k = 10, 18,752 bytes: sparse up to 2,344 bits), a small filter and one
+        // whose last word holds bit indexes beyond `total_bits` (never set).
+        for (capacity, rate) in [(10_000, 0.001), (100, 0.01), (3, 0.5)] {
+            let p = BloomParams::new(capacity, rate);
+            let mut f = BloomFilter::new(p);
+            let mut ids = Vec::new();
+            let mut went_dense_at = None;
+            for i in 0..400 {
+                let id = format!("{:064x}", (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                f.insert(&id);
+                ids.push(id);
+                if went_dense_at.is_none() && !f.is_sparse() {
+                    went_dense_at = Some(i);
+                }
+                if i % 37 == 0 || i < 3 || went_dense_at == Some(i) {
+                    assert_eq!(&f.to_bytes()[..], &dense_reference(&p, &ids)[..], "{i}");
+                }
+                assert_eq!(f.inserted(), i + 1);
+            }
+            assert_eq!(&f.to_bytes()[..], &dense_reference(&p, &ids)[..]);
+            let d = went_dense_at.expect("goes dense");
+            assert!(d > 0, "starts sparse");
+            for (i, id) in ids.iter().enumerate() {
+                assert!(f.contains(id), "{i}");
+            }
+            // The same answers for absent ids in both forms (false positives included).
+            let mut sparse = BloomFilter::new(p);
+            for id in &ids[..d.min(ids.len())] {
+                sparse.insert(id);
+            }
+            assert!(sparse.is_sparse());
+            let reference = dense_reference(&p, &ids[..d]);
+            for j in 0..2_000u64 {
+                let probe = format!("absent-{j}");
+                let bits = p.bit_indexes(&probe);
+                assert_eq!(
+                    sparse.contains(&probe),
+                    serialized_contains(&p, &reference, &bits).expect("length"),
+                    "{probe}"
+                );
             }
         }
     }

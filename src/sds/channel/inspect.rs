@@ -7,6 +7,8 @@
 //!
 //! Times are Unix milliseconds, as every input of the channel. Ids are returned as text.
 
+use bytes::Bytes;
+
 use super::{Channel, Config, HistoryEntry, Limits, MessageId};
 
 /// Buffer occupancy, for quiescence checks and metrics.
@@ -168,8 +170,10 @@ impl Channel {
     /// configured capacity and error rate (18,752 at defaults). Holds the ids of every content
     /// message received or sent, and of ids marked with `mark_dependencies_met`, since the
     /// last roll-over.
-    pub fn bloom_filter(&self) -> &[u8] {
-        self.bloom.as_slice()
+    /// A shared reference when the filter is dense, built anew while it is sparse
+    /// (`bloom::BloomFilter`).
+    pub fn bloom_filter(&self) -> Bytes {
+        self.bloom.to_bytes()
     }
 
     /// Whether `message_id` tests positive in this channel's bloom filter (false positives at
