@@ -11,14 +11,14 @@
 //!
 //! | part | bytes | what |
 //! |---|---|---|
-//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter (`sds::bloom::BloomParams::byte_len`, 18,752 bytes at the defaults) |
+//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 4 bytes per bit index (k per message of its channel, rounded up to a power of two) while those are at most an eighth of that (`sds::bloom::BloomFilter`'s sparse form) |
 //! | local logs | Σ_c m × (min(M_c, 10,000) × [`LOG_ENTRY_BYTES`] + min(M_c − 10,000, 10,000) × [`DELIVERED_ID_BYTES`]) | the log (`sds::Config::local_log_capacity`), SDS-R store handles and the delivered-id set behind it |
 //! | none baseline's logs | Σ_c m × M_c × [`NONE_LOG_ENTRY_BYTES`] | `protocol = "none"`: every member keeps the ids it received (`driver/none.rs`) |
 //! | incoming buffers | Σ_c m × min(M_c, 10,000) × ([`BUFFERED_BYTES`] + history × [`BUFFERED_HISTORY_BYTES`]) | when nothing repairs a loss (`retrieval.strategy = "none"` with loss, partitions or churn): every message after a lost one waits in the incoming buffer for good |
 //! | incoming buffers after cuts | participant-seconds cut off × messages/s per participant × the same per message | otherwise, with partitions or churn: what a participant missed waits for repair once it is back |
 //! | recorder and report | Σ_c M_c × m × [`PAIR_BYTES`] + M × [`MESSAGE_TRUTH_BYTES`] | the ground truth's delivery table (one time per message and member, `metrics::Recorder`) and the report's latency samples |
 //! | message bytes | wire × M × [`RESEND_FACTOR`], with store nodes; else wire × min(M_c, 1,000) per channel × [`RESEND_FACTOR`] | encoded messages kept: by store nodes (all of them, within retention), else by SDS-R stores (`message_store_capacity` 1,000); wire = payload + bloom + history × 112 + 200 |
-//! | event queue | P × [`EVENT_BYTES`] + [`QUEUE_FIXED_BYTES`] + scripted publications × 64 + packets in flight × (n / 8 + wire) | P = transmissions/s × copies per transmission × mean one-hop latency: copies on the wire at once (broadcast: m − 1 copies, relay: m × D, ring: m × 2 log2(m/2), + store nodes); transmissions/s = content × [`RESEND_FACTOR`] + syncs (periodic and reliable-channel: m / interval; trickle, at its start: 2 m / I_min) |
+//! | event queue | P × [`EVENT_BYTES`] + [`QUEUE_FIXED_BYTES`] + scripted publications × 64 + packets in flight × (n / 8 + wire) | P = transmissions/s × copies per transmission × mean one-hop latency: copies on the wire at once (broadcast: m − 1 copies, relay: m × D, or m × (1 + (D − 1) × [`QUEUED_REDUNDANT_FRACTION`]) without churn and light clients, whose redundant copies are mostly counted when sent, ring: m × 2 log2(m/2), + store nodes); transmissions/s = content × [`RESEND_FACTOR`] + syncs (periodic and reliable-channel: m / interval; trickle, at its start: 2 m / I_min) |
 //! | partitions | partitions × n × 3 | a group index and a one-way flag per participant and partition |
 //!
 //! # Calibration
@@ -28,26 +28,27 @@
 //!
 //! | run | measured | estimate | estimate / measured |
 //! |---|---|---|---|
-//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 111 MB | 134 MB | 1.21 |
-//! | `partition.toml --set partitions=[]` | 75.8 MB | 62.7 MB | 0.83 |
-//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 251 MB | 421 MB | 1.68 |
+//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 113 MB | 134 MB | 1.18 |
+//! | `partition.toml --set partitions=[]` | 79.5 MB | 62.7 MB | 0.79 |
+//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 252 MB | 421 MB | 1.67 |
 //! | `partition.toml --set protocol=none` | 41.9 MB | 33.4 MB | 0.80 |
-//! | `scenarios/direct-messages.toml` (300 conversations, a store node) | 115 MB | 153 MB | 1.33 |
-//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 179 MB | 170 MB | 0.95 |
-//! | `large-group-10k.toml --set participants=5000` | 622 MB | 775 MB | 1.25 |
-//! | `scenarios/large-group-10k.toml` | 1.19 GB | 1.7 GB | 1.41 |
-//! | `scenarios/large-group-100k.toml` (33 M events pending at once) | 5.33 GB | 8.3 GB | 1.57 |
-//! | `scenarios/relay-1k.toml` | 187 MB | 168 MB | 0.90 |
-//! | `scenarios/ring-groupchat.toml` | 23.0 MB | 22.5 MB | 0.98 |
-//! | `scenarios/churn.toml` | 78.3 MB | 49.9 MB | 0.64 |
-//! | `scenarios/new-node-sync.toml` | 27.1 MB | 28.0 MB | 1.03 |
+//! | `scenarios/direct-messages.toml` (300 conversations, a store node; sparse filters) | 103 MB | 139 MB | 1.35 |
+//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 151 MB | 167 MB | 1.11 |
+//! | `large-group-10k.toml --set participants=5000` | 589 MB | 707 MB | 1.20 |
+//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 1.13 GB | 1.4 GB | 1.25 |
+//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 2.80 GB | 4.3 GB | 1.53 |
+//! | `scenarios/relay-1k.toml` | 167 MB | 167 MB | 1.00 |
+//! | `scenarios/ring-groupchat.toml` | 21.1 MB | 22.1 MB | 1.05 |
+//! | `scenarios/churn.toml` | 78.4 MB | 49.9 MB | 0.64 |
+//! | `scenarios/new-node-sync.toml` | 27.4 MB | 28.0 MB | 1.02 |
 //! | `scenarios/bursty-loss.toml` | 56.7 MB | 43.1 MB | 0.76 |
-//! | `scenarios/degraded.toml` | 62.7 MB | 49.6 MB | 0.79 |
-//! | `scenarios/community-history.toml` | 69.4 MB | 70.8 MB | 1.02 |
+//! | `scenarios/degraded.toml` | 63.0 MB | 49.6 MB | 0.79 |
+//! | `scenarios/community-history.toml` | 63.4 MB | 70.8 MB | 1.12 |
 //!
-//! Measured again after issue 16's shared ids (`MessageId` one pointer, decoding shared by
-//! every receiver of a packet), on a busy machine (load 4 to 6); before, the log entry was 310
-//! bytes and `large-group-10k` peaked at 2.50 GB, `large-group-100k` at 6.99 GB.
+//! Measured again after issue 16's elision of redundant relay copies and sparse bloom filters
+//! (main at ed75653, the machine busy: memory does not depend on it); before the shared ids
+//! the log entry was 310 bytes and `large-group-10k` peaked at 2.50 GB, `large-group-100k` at
+//! 6.99 GB (5.33 GB with the shared ids, 4.09 GB with elision).
 //!
 //! The coefficients come from heaptrack profiles (with the system allocator) of
 //! `partition.toml` without its partition (76 MB live heap at peak: 12 MB of encoded
@@ -62,7 +63,9 @@
 //! modelled) and low under loss and churn (resends are fresh encodings, and repair traffic is
 //! not modelled).
 //! Not modelled: uplink and downlink queues of slow node classes (copies wait in them),
-//! degradation windows, repair traffic after long partitions.
+//! degradation windows, repair traffic after long partitions, and the redundant relay copies
+//! that `--timeseries` and `--trace-message` keep queued (the estimate is low for those runs
+//! of relay floods: up to D times the queue part).
 
 use std::fmt;
 
@@ -104,6 +107,10 @@ pub const MESSAGE_TRUTH_BYTES: f64 = 350.0;
 pub const RESEND_FACTOR: f64 = 1.2;
 /// Per pending event: 32 bytes, in vectors that grow by doubling.
 pub const EVENT_BYTES: f64 = 64.0;
+/// Of a relay flood's redundant copies (D − 1 per member), the share still queued when the
+/// others are counted when sent (`engine::elision`): 481,303 pending events at the peak of
+/// `large-group-10k.toml` instead of 2,468,366 without elision.
+pub const QUEUED_REDUNDANT_FRACTION: f64 = 0.08;
 /// The calendar queue's 4,096 buckets at their high-water marks.
 pub const QUEUE_FIXED_BYTES: f64 = 2e6;
 /// `sds::Config::local_log_capacity` and `delivered_ids_capacity`.
@@ -245,6 +252,19 @@ struct Channels {
     messages: f64,
 }
 
+/// Bytes a bloom filter with `params` keeps after `messages` inserts (`sds::bloom::BloomFilter`):
+/// its bit indexes (4 bytes each, in a vector that grows by doubling) while they number at
+/// most an eighth of the serialized length, else the serialized length.
+fn kept_bloom_bytes(params: &BloomParams, messages: f64) -> f64 {
+    let dense = params.byte_len() as f64;
+    let indexes = messages.max(0.0) * f64::from(params.k_hashes);
+    if params.total_bits <= u64::from(u32::MAX) && indexes <= dense / 8.0 {
+        4.0 * indexes.max(1.0).log2().ceil().exp2()
+    } else {
+        dense
+    }
+}
+
 /// The memory estimate of a run of `loaded` (any valid scenario; never overflows: f64).
 pub fn estimate(loaded: &Loaded) -> Estimate {
     let sc = &loaded.scenario;
@@ -270,8 +290,9 @@ pub fn estimate(loaded: &Loaded) -> Estimate {
     let sds = sc.protocol == Protocol::Sds;
     let total_messages: f64 = kinds.iter().map(|k| k.count * k.messages).sum();
     let slots: f64 = kinds.iter().map(|k| k.count * k.members).sum();
+    let bloom_params = BloomParams::new(sc.sds.bloom_capacity as usize, sc.sds.bloom_error_rate);
     let bloom = if sds {
-        BloomParams::new(sc.sds.bloom_capacity as usize, sc.sds.bloom_error_rate).byte_len() as f64
+        bloom_params.byte_len() as f64
     } else {
         0.0
     };
@@ -285,27 +306,38 @@ pub fn estimate(loaded: &Loaded) -> Estimate {
     let messages_driver = messages_driver(sc, total_messages);
     let mut parts = Vec::new();
 
-    // Core state.
+    // Core state: a bloom filter per slot, sparse while it holds few bit indexes.
     let core = if sds {
-        slots * (bloom + CORE_FIXED_BYTES)
+        kinds
+            .iter()
+            .map(|k| {
+                k.count
+                    * k.members
+                    * (kept_bloom_bytes(&bloom_params, k.messages) + CORE_FIXED_BYTES)
+            })
+            .sum()
     } else {
         0.0
     } + n * NODE_FIXED_BYTES;
     parts.push(Part {
         what: "core state (a bloom filter and buffers per participant and channel)",
         bytes: core,
-        driver: if w.direct.is_some() {
-            format!(
-                "participants = {} in {} channel memberships, {} bytes per bloom filter \
-                 (sds.bloom_capacity = {})",
-                sc.participants, slots, bloom, sc.sds.bloom_capacity
-            )
-        } else {
-            format!(
-                "participants = {}, {} bytes per bloom filter (sds.bloom_capacity = {})",
-                sc.participants, bloom, sc.sds.bloom_capacity
-            )
-        },
+        driver: format!(
+            "participants = {}{}, up to {} bytes per bloom filter (sds.bloom_capacity = {}; \
+             {} bytes when dense)",
+            sc.participants,
+            if w.direct.is_some() {
+                format!(" in {slots} channel memberships")
+            } else {
+                String::new()
+            },
+            kinds
+                .iter()
+                .map(|k| kept_bloom_bytes(&bloom_params, k.messages))
+                .fold(0.0, f64::max),
+            sc.sds.bloom_capacity,
+            bloom
+        ),
     });
 
     // Local logs and (without repair) incoming buffers.
@@ -488,12 +520,18 @@ fn queue(loaded: &Loaded, kinds: &[Channels], wire: f64, stores: f64) -> Part {
     let secs = (sc.duration.as_micros() as f64 / 1e6).max(1e-6);
     let sds = sc.protocol == Protocol::Sds;
     let d = f64::from(sc.network.mesh_degree.max(1));
+    let elision = !sc.churn.is_active() && sc.light.is_none();
     let mut copies_per_s = 0.0;
     let mut packets_in_flight = 0.0;
     for (i, k) in kinds.iter().enumerate() {
         let group = i == 0 && sc.workload.group;
         let fanout = match (group, sc.network.dissemination) {
             (false, _) | (true, Dissemination::Broadcast) => (k.members - 1.0).max(1.0),
+            // Redundant copies are counted when sent, not queued, without churn and light
+            // clients (`engine::elision`): a copy per member and a few of the redundant ones.
+            (true, Dissemination::Relay) if elision => {
+                k.members * (1.0 + (d - 1.0).max(0.0) * QUEUED_REDUNDANT_FRACTION)
+            }
             (true, Dissemination::Relay) => k.members * d,
             (true, Dissemination::Ring) => {
                 k.members * 2.0 * (k.members / 2.0).max(2.0).log2().ceil()
