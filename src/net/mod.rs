@@ -27,6 +27,7 @@ mod counters;
 pub mod latency;
 pub mod links;
 mod partitions;
+mod send;
 pub mod topology;
 pub mod watch;
 
@@ -47,7 +48,8 @@ pub use latency::{LatencyModel, Sampler};
 pub use topology::Graph;
 
 use partitions::{one_way_senders, partition_groups, PartitionWindow};
-use watch::{CopyFate, CopyNote, LossCause};
+use send::Targets;
+use watch::{CopyFate, CopyNote};
 
 /// A packet: one transmission by its origin, flooded or fanned out by the network. Shared by
 /// every copy in flight (`Rc`); the payload bytes are shared further with the cores that keep
@@ -223,6 +225,8 @@ pub struct Network {
     traffic: Vec<NodeTraffic>,
     copies: CopyCounts,
     links: links::Links,
+    /// No link feature can touch a copy in this run (`send.rs`: the plain path).
+    plain: bool,
     /// Scratch list of the overlay neighbours being sent to (kept to avoid an allocation
     /// per forwarded packet).
     neighbours: Vec<u32>,
@@ -299,6 +303,7 @@ impl Network {
                 return Err(NetError::Disconnected(name, components));
             }
         }
+        let links = links::Links::new(scenario);
         Ok(Network {
             n: nodes,
             relay: {
@@ -319,7 +324,8 @@ impl Network {
                 .collect(),
             traffic: vec![NodeTraffic::default(); nodes as usize],
             copies: CopyCounts::default(),
-            links: links::Links::new(scenario),
+            plain: Network::plain_links(&links, scenario.network.duplicate),
+            links,
             neighbours: Vec::new(),
             watch: Packet::NO_MESSAGE,
             watching: false,
@@ -471,24 +477,13 @@ impl Network {
         packet.mark_seen(origin);
         self.traffic[origin as usize].transmissions_by_kind[packet.kind.index()] += 1;
         let size = packet.bytes.len() as u64;
-        match &self.overlay {
-            Overlay::Broadcast => {
-                for &to in members {
-                    if to != origin {
-                        self.send_copy(now, origin, to, size, packet.kind, false, out);
-                    }
-                }
-            }
-            Overlay::Flood(g) => {
-                let mut neighbours = std::mem::take(&mut self.neighbours);
-                neighbours.clear();
-                neighbours.extend_from_slice(g.neighbours(origin));
-                for &to in &neighbours {
-                    self.send_copy(now, origin, to, size, packet.kind, false, out);
-                }
-                self.neighbours = neighbours;
-            }
-        }
+        let targets = match &self.overlay {
+            Overlay::Broadcast => Targets::Members(members),
+            Overlay::Flood(_) => Targets::Neighbours {
+                skip: Targets::NO_SKIP,
+            },
+        };
+        self.send_batch(now, origin, targets, size, packet.kind, false, out);
     }
 
     /// A light client hands `packet` (its own) to a service node by LightPush: counted as one
@@ -515,15 +510,16 @@ impl Network {
         }
         self.watch_packet(packet);
         let size = packet.bytes.len() as u64;
-        if let Overlay::Flood(g) = &self.overlay {
-            let mut neighbours = std::mem::take(&mut self.neighbours);
-            neighbours.clear();
-            neighbours.extend_from_slice(g.neighbours(via));
-            for &to in &neighbours {
-                self.send_copy(now, via, to, size, packet.kind, true, out);
-            }
-            self.neighbours = neighbours;
-        }
+        let skip = Targets::NO_SKIP;
+        self.send_batch(
+            now,
+            via,
+            Targets::Neighbours { skip },
+            size,
+            packet.kind,
+            true,
+            out,
+        );
         true
     }
 
@@ -595,15 +591,8 @@ impl Network {
             return Receipt::Duplicate;
         }
         self.watch_packet(packet);
-        if let Overlay::Flood(g) = &self.overlay {
-            let mut neighbours = std::mem::take(&mut self.neighbours);
-            neighbours.clear();
-            neighbours.extend(g.neighbours(to).iter().copied().filter(|&w| w != from));
-            for &w in &neighbours {
-                self.send_copy(now, to, w, size, packet.kind, true, out);
-            }
-            self.neighbours = neighbours;
-        }
+        let targets = Targets::Neighbours { skip: from };
+        self.send_batch(now, to, targets, size, packet.kind, true, out);
         Receipt::First
     }
 
@@ -630,93 +619,6 @@ impl Network {
         t.bytes_received_duplicate += size;
         self.copies.redundant += 1;
         true
-    }
-
-    /// Puts one copy on the link `from -> to`: counts it, queues it on `from`'s uplink,
-    /// advances `from`'s Gilbert-Elliott chain, then drops it (partition, `network.loss`,
-    /// Gilbert-Elliott, extra loss) or appends it (and maybe a duplicate) to `out` with its
-    /// latency draw plus extra latency.
-    #[allow(clippy::too_many_arguments)]
-    fn send_copy(
-        &mut self,
-        now: SimTime,
-        from: u32,
-        to: u32,
-        size: u64,
-        kind: TrafficKind,
-        forwarded: bool,
-        out: &mut Vec<Copy>,
-    ) {
-        let t = &mut self.traffic[from as usize];
-        t.bytes_sent_by_kind[kind.index()] += size;
-        if forwarded {
-            t.bytes_forwarded += size;
-        }
-        self.copies.sent += 1;
-        let (departure, epoch) = self.links.enqueue_uplink(from, now, size, t);
-        let ge_lost = self.links.ge_step(from);
-        let watching = self.watching;
-        let note = |net: &mut Network, fate: CopyFate| {
-            if watching {
-                net.note(now, from, to, kind, forwarded, fate);
-            }
-        };
-        if self.is_cut(departure, from, to) {
-            self.copies.partitioned += 1;
-            note(self, CopyFate::Cut);
-            return;
-        }
-        let rng = &mut self.rngs[from as usize];
-        if self.loss > 0.0 && rng.random::<f64>() < self.loss {
-            self.copies.lost += 1;
-            self.traffic[from as usize].copies_lost += 1;
-            note(self, CopyFate::Lost(LossCause::Bernoulli));
-            return;
-        }
-        if ge_lost {
-            self.copies.lost += 1;
-            self.copies.lost_gilbert_elliott += 1;
-            let t = &mut self.traffic[from as usize];
-            t.copies_lost += 1;
-            t.copies_lost_gilbert_elliott += 1;
-            note(self, CopyFate::Lost(LossCause::GilbertElliott));
-            return;
-        }
-        let extra = self.links.extra(departure, from, to, self.faults_end);
-        if extra.lost {
-            self.copies.lost += 1;
-            self.copies.lost_extra += 1;
-            self.traffic[from as usize].copies_lost += 1;
-            note(self, CopyFate::Lost(LossCause::Extra));
-            return;
-        }
-        let rng = &mut self.rngs[from as usize];
-        let delay = self.latency.sample_us(from, to, rng) + extra.latency_us;
-        let arrival = departure + delay;
-        out.push(Copy {
-            to,
-            from,
-            arrival,
-            departure,
-            epoch,
-        });
-        // Duplication is drawn only when configured, so other scenarios' streams are
-        // unchanged by its existence.
-        let duplicate = self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate;
-        let second =
-            duplicate.then(|| departure + self.latency.sample_us(from, to, rng) + extra.latency_us);
-        note(self, CopyFate::OnWire { departure, arrival });
-        if let Some(arrival) = second {
-            self.copies.duplicated += 1;
-            out.push(Copy {
-                to,
-                from,
-                arrival,
-                departure,
-                epoch,
-            });
-            note(self, CopyFate::Duplicated { arrival });
-        }
     }
 
     /// Per-participant traffic counters, indexed by participant.
@@ -749,5 +651,7 @@ impl Network {
     }
 }
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod tests;
