@@ -92,6 +92,40 @@ fn sender_latency_draws_what_sample_us_draws() {
     }
 }
 
+#[test]
+fn uniform_inclusive_draws_what_random_range_draws() {
+    let half = 1u64 << 63;
+    // small ranges (jitter), ranges where the second draw is common, the full range
+    let ranges = [
+        (0, 10_000),
+        (3, 4),
+        (0, half),
+        (17, half + 12_345),
+        (1, u64::MAX),
+        (0, u64::MAX),
+        (u64::MAX - 1, u64::MAX),
+    ];
+    for (a, b) in ranges {
+        let (mut x, mut y) = (
+            ChaCha8Rng::seed_from_u64(a ^ b),
+            ChaCha8Rng::seed_from_u64(a ^ b),
+        );
+        for i in 0..20_000 {
+            let want: u64 = x.random_range(a..=b);
+            assert_eq!(
+                latency::uniform_inclusive_u64(a, b, &mut y),
+                want,
+                "[{a}, {b}] #{i}"
+            );
+        }
+        assert_eq!(
+            x.random::<u64>(),
+            y.random::<u64>(),
+            "[{a}, {b}]: streams diverged"
+        );
+    }
+}
+
 /// A relay scenario of `n` participants with `loss` and the latency `cfg`.
 fn relay(n: u32, loss: f64, cfg: &crate::scenario::Latency, extra: &str) -> Scenario {
     let text = format!(

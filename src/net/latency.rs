@@ -229,7 +229,7 @@ pub(crate) enum SenderLatency<'a> {
 impl SenderLatency<'_> {
     /// One latency draw in µs for a copy to `to`: the value [`LatencyModel::sample_us`]
     /// draws for `(from, to)` with the same `rng`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sample_us<R: Rng>(&self, to: u32, rng: &mut R) -> u64 {
         match *self {
             SenderLatency::Row {
@@ -246,7 +246,7 @@ impl SenderLatency<'_> {
                 match jitter {
                     Jitter::None => base,
                     Jitter::Uniform(a, b) => (base as i64)
-                        .saturating_add(rng.random_range(a..=b) as i64)
+                        .saturating_add(uniform_inclusive_u64(a, b, rng) as i64)
                         .max(0) as u64,
                     Jitter::Other(j) => {
                         (base as i64).saturating_add(j.sample_signed_us(rng)).max(0) as u64
@@ -256,4 +256,26 @@ impl SenderLatency<'_> {
             SenderLatency::Distribution(s) => s.sample_us(rng),
         }
     }
+}
+
+/// `rng.random_range(a..=b)` on `u64` for `a <= b`, inlined into the caller's loop: the same
+/// draws and the same value as rand 0.10's `UniformInt::<u64>::sample_single_inclusive`,
+/// which `random_range` calls (Canon's method as rand builds it by default, without its
+/// `unbiased` feature: one 64-bit draw, a second one only when the first one's low product
+/// word is within `range` of overflowing). The call through rand is not inlined and cost
+/// ~50 instructions per relay copy of a region model with uniform jitter (issue 16).
+/// `tests` (`uniform_inclusive_draws_what_random_range_draws`) compare the two.
+#[inline(always)]
+pub(crate) fn uniform_inclusive_u64<R: Rng + ?Sized>(a: u64, b: u64, rng: &mut R) -> u64 {
+    let range = b.wrapping_sub(a).wrapping_add(1);
+    if range == 0 {
+        return rng.next_u64();
+    }
+    let product = u128::from(rng.next_u64()) * u128::from(range);
+    let (mut result, low) = ((product >> 64) as u64, product as u64);
+    if low > range.wrapping_neg() {
+        let high = ((u128::from(rng.next_u64()) * u128::from(range)) >> 64) as u64;
+        result += u64::from(low.checked_add(high).is_none());
+    }
+    a.wrapping_add(result)
 }

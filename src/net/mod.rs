@@ -32,7 +32,7 @@ pub mod topology;
 pub mod watch;
 
 use std::any::Any;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -76,11 +76,11 @@ pub struct Packet {
     /// settling (the stop rule). The network never reads it.
     pub inert: std::cell::Cell<bool>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
-    seen: RefCell<Vec<u64>>,
-    /// Per network node, the earliest arrival (µs) of a copy of it queued for that node
-    /// ([`SimTime::MAX`]: none), kept by the engine while it elides redundant copies
-    /// ([`Network::count_redundant_now`]); empty until the first [`Packet::note_queued`].
-    queued_arrival: RefCell<Vec<SimTime>>,
+    seen: Box<[Cell<u64>]>,
+    /// Per network node, the earliest arrival of a copy of it queued for that node, kept by
+    /// the engine while it elides redundant copies ([`Network::count_redundant_now`]); made
+    /// by the first [`Packet::note_queued`].
+    queued: OnceCell<QueuedArrivals>,
     /// Work on the bytes that every receiver would otherwise repeat, done by the first
     /// receiver and shared by the rest (the built-in core's decoded message). Set and read
     /// by the receivers' drivers only; the network never reads it.
@@ -113,48 +113,75 @@ impl Packet {
             hint,
             message: std::cell::Cell::new(Packet::NO_MESSAGE),
             inert: std::cell::Cell::new(false),
-            seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
-            queued_arrival: RefCell::new(Vec::new()),
+            seen: vec![Cell::new(0); (n as usize).div_ceil(64)].into_boxed_slice(),
+            queued: OnceCell::new(),
             shared: OnceCell::new(),
         })
     }
 
-    /// The engine queued a copy of the packet for `p` arriving at `arrival` (µs): `p` has
-    /// the packet by then, unless the copy is dropped on arrival (see
-    /// [`Network::count_redundant_now`]).
-    pub fn note_queued(&self, p: u32, arrival: SimTime) {
-        let mut q = self.queued_arrival.borrow_mut();
-        if q.is_empty() {
-            q.resize(self.seen.borrow().len() * 64, SimTime::MAX);
-        }
-        let a = &mut q[p as usize];
-        *a = (*a).min(arrival);
+    /// The engine queued a copy of the packet for `p` leaving its sender at `departure` and
+    /// arriving at `arrival` (µs): `p` has the packet by then, unless the copy is dropped on
+    /// arrival (see [`Network::count_redundant_now`]).
+    pub fn note_queued(&self, p: u32, departure: SimTime, arrival: SimTime) {
+        let q = self.queued.get_or_init(|| QueuedArrivals {
+            base: departure,
+            at: vec![Cell::new(QueuedArrivals::NONE); self.seen.len() * 64].into_boxed_slice(),
+        });
+        let a = &q.at[p as usize];
+        a.set(a.get().min(q.offset(arrival)));
     }
 
     /// True if `p` has received the packet, or a copy queued for it arrives at or before
     /// `arrival` ([`Packet::note_queued`]; at the same µs the queued copy pops first).
+    #[inline]
     fn has_by(&self, p: u32, arrival: SimTime) -> bool {
-        self.has_seen(p)
-            || self
-                .queued_arrival
-                .borrow()
-                .get(p as usize)
-                .is_some_and(|&a| a <= arrival)
+        self.has_seen(p) || self.queued.get().is_some_and(|q| q.by(p, arrival))
     }
 
     /// True if `p` has received the packet.
+    #[inline]
     fn has_seen(&self, p: u32) -> bool {
         let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
-        self.seen.borrow()[word] & bit != 0
+        self.seen[word].get() & bit != 0
     }
 
     /// Marks `p` as having received the packet; true if it had not before.
+    #[inline]
     fn mark_seen(&self, p: u32) -> bool {
-        let mut seen = self.seen.borrow_mut();
         let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
-        let first = seen[word] & bit == 0;
-        seen[word] |= bit;
-        first
+        let w = &self.seen[word];
+        let old = w.get();
+        w.set(old | bit);
+        old & bit == 0
+    }
+}
+
+/// The earliest queued arrival of a packet at each node, in 4 bytes per node: µs after
+/// `base` (the departure of the first copy noted, at or before every later copy's arrival).
+/// Every recorded value is a queued copy's arrival or later, so [`QueuedArrivals::by`] is
+/// never wrongly true: an arrival before `base` is recorded as `base`, one more than
+/// 71 minutes after it is not recorded (a later elision is then only missed, never wrong).
+#[derive(Debug)]
+struct QueuedArrivals {
+    base: SimTime,
+    /// Per node: µs after `base`, [`QueuedArrivals::NONE`] for none.
+    at: Box<[Cell<u32>]>,
+}
+
+impl QueuedArrivals {
+    /// No copy queued (or none recordable).
+    const NONE: u32 = u32::MAX;
+
+    /// `arrival` as recorded: µs after `base`, at least 0, `NONE` if it does not fit.
+    fn offset(&self, arrival: SimTime) -> u32 {
+        u32::try_from(arrival.saturating_sub(self.base)).unwrap_or(Self::NONE)
+    }
+
+    /// True if a copy queued for `p` arrives at or before `arrival`.
+    #[inline]
+    fn by(&self, p: u32, arrival: SimTime) -> bool {
+        let a = self.at.get(p as usize).map_or(Self::NONE, Cell::get);
+        a != Self::NONE && self.base + SimTime::from(a) <= arrival
     }
 }
 
@@ -608,6 +635,7 @@ impl Network {
     /// stays online until then, that no queued copy is dropped on arrival (never in a
     /// sender's uplink: [`Network::drop_uplink_queue`] is never called) and that nobody reads
     /// the counters in between (the engine's redundant-copy elision).
+    #[inline]
     pub fn count_redundant_now(&mut self, to: u32, packet: &Packet, arrival: SimTime) -> bool {
         if self.links.downlink_bps(to).is_some() || !packet.has_by(to, arrival) {
             return false;
