@@ -272,6 +272,7 @@ impl Links {
         self.class(node).and_then(|c| c.uplink_bps)
     }
 
+    #[inline]
     pub(crate) fn downlink_bps(&self, node: u32) -> Option<u64> {
         if !self.any_downlink_limit {
             return None;
@@ -320,6 +321,7 @@ impl Links {
     }
 
     /// False if the copy (departure, epoch) from `from` was dropped from its uplink queue.
+    #[inline]
     pub(crate) fn alive(&self, from: u32, departure: SimTime, epoch: u32) -> bool {
         let up = &self.uplinks[from as usize];
         epoch == up.epoch

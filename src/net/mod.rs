@@ -468,6 +468,7 @@ impl Network {
     /// [`Network::downlink_delay`]: false if the copy never left its sender because it was
     /// still queued in the sender's uplink when [`Network::drop_uplink_queue`] was called
     /// (already counted in [`CopyCounts::dropped_in_queue`]); the engine then discards it.
+    #[inline]
     pub fn copy_alive(&self, copy: &Copy) -> bool {
         self.links.alive(copy.from, copy.departure, copy.epoch)
     }
@@ -478,7 +479,11 @@ impl Network {
     /// `size_bytes * 8 / downlink_bps` (rounded up to whole µs). 0 without a downlink
     /// limit. Arrivals must come in time order for FIFO order to hold, which the event
     /// queue guarantees. Records the wait in [`NodeTraffic`].
+    #[inline]
     pub fn downlink_delay(&mut self, to: u32, now: SimTime, size_bytes: u64) -> SimTime {
+        if self.links.downlink_bps(to).is_none() {
+            return 0;
+        }
         self.links
             .downlink_delay(to, now, size_bytes, &mut self.traffic[to as usize])
     }
