@@ -204,6 +204,8 @@ fn link_features_keep_the_per_copy_path() {
         "[network.gilbert_elliott]\np = 0.05\nr = 0.5\n",
         "[[node_classes]]\nname = \"far\"\nfraction = 0.5\nextra_latency = \"20ms\"\n",
         "[[network.links]]\nfrom = 1\nto = 2\nextra_latency = \"5ms\"\n",
+        // no node classes, but the service nodes' uplink is limited
+        "[light]\nclients = 1\nservice_nodes = 1\nservice_uplink_bps = 20000\n",
     ] {
         same_both_ways(&relay(200, 0.05, cfg, extra), None, false);
     }

@@ -189,7 +189,6 @@ impl Links {
                 .map(|i| stream(sc.seed, kind, u64::from(i)))
                 .collect()
         };
-        let no_extra = classes.is_empty() && degradations.is_empty() && overrides.is_empty();
         let mut links = Links {
             class_of: {
                 let mut c = assign_classes(&sc.node_classes, sc.participants);
@@ -238,9 +237,12 @@ impl Links {
             } else {
                 Vec::new()
             },
-            no_extra,
+            no_extra: false,
             any_downlink_limit: false,
         };
+        // After the classes are complete (`[light]` may have added the service nodes' one).
+        links.no_extra =
+            links.classes.is_empty() && links.degradations.is_empty() && links.overrides.is_empty();
         links.any_downlink_limit = links.classes.iter().any(|c| c.downlink_bps.is_some());
         links
     }
