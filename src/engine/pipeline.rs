@@ -573,7 +573,7 @@ impl World {
                 continue;
             }
             if self.elision.on {
-                packet.note_queued(c.to, c.arrival);
+                packet.note_queued(c.to, c.departure, c.arrival);
             }
             self.elision.queued(c.arrival, inert);
             if inert {

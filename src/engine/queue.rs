@@ -86,6 +86,7 @@ impl<E> EventQueue<E> {
     /// # Panics
     /// If `time` is before the time of the last popped event (scheduling into the past is an
     /// engine bug: simulated time never goes back).
+    #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
         assert!(
             time >= self.last,
@@ -106,6 +107,7 @@ impl<E> EventQueue<E> {
         }
     }
 
+    #[inline]
     fn wheel_push(&mut self, b: u64, time: SimTime, event: E) {
         let slot = (b % WHEEL_BUCKETS as u64) as usize;
         self.wheel[slot].push((time, event));

@@ -95,6 +95,9 @@ pub enum LatencyModel {
         /// Row-major `R x R` one-way latencies in µs.
         one_way_us: Vec<u64>,
         jitter: Option<Sampler>,
+        /// Region of each network node (`i mod R`), so that a copy's latency reads a table
+        /// instead of dividing; empty when `R` exceeds 65,536 (then it divides).
+        region_of: Vec<u16>,
     },
     /// Every copy's latency is an independent draw.
     Distribution(Sampler),
@@ -105,7 +108,7 @@ impl LatencyModel {
     pub fn new(
         cfg: &Latency,
         matrix: Option<&RegionMatrix>,
-        _n: u32,
+        n: u32,
     ) -> Result<LatencyModel, NetError> {
         if let Some(d) = &cfg.distribution {
             return Ok(LatencyModel::Distribution(Sampler::new(d)?));
@@ -131,10 +134,15 @@ impl LatencyModel {
                 };
             }
         }
+        let region_of = match u16::try_from(r - 1) {
+            Ok(_) => (0..n).map(|i| (i as usize % r) as u16).collect(),
+            Err(_) => Vec::new(),
+        };
         Ok(LatencyModel::Regions {
             regions: r as u32,
             one_way_us,
             jitter: cfg.jitter.as_ref().map(Sampler::new).transpose()?,
+            region_of,
         })
     }
 
@@ -153,6 +161,7 @@ impl LatencyModel {
                 regions,
                 one_way_us,
                 jitter,
+                ..
             } => {
                 let r = *regions as usize;
                 let base = one_way_us[(from as usize % r) * r + (to as usize % r)];
@@ -164,4 +173,109 @@ impl LatencyModel {
             LatencyModel::Distribution(s) => s.sample_us(rng),
         }
     }
+
+    /// The model as seen by sender `from`: what every copy it sends shares, looked up once
+    /// for a batch of copies ([`SenderLatency::sample_us`] gives the same draws, in the same
+    /// order, as [`LatencyModel::sample_us`] for each copy).
+    pub(crate) fn sender(&self, from: u32) -> SenderLatency<'_> {
+        match self {
+            LatencyModel::Regions {
+                regions,
+                one_way_us,
+                jitter,
+                region_of,
+            } => {
+                let r = *regions as usize;
+                let start = (from as usize % r) * r;
+                SenderLatency::Row {
+                    row: &one_way_us[start..start + r],
+                    regions: *regions,
+                    region_of,
+                    jitter: match jitter {
+                        None => Jitter::None,
+                        Some(Sampler::Uniform(a, b)) if a != b => Jitter::Uniform(*a, *b),
+                        Some(s) => Jitter::Other(s),
+                    },
+                }
+            }
+            LatencyModel::Distribution(s) => SenderLatency::Distribution(s),
+        }
+    }
+}
+
+/// The jitter of a region model, with the common uniform case unwrapped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Jitter<'a> {
+    None,
+    /// Uniform on `[a, b]` µs with `a < b` (one `random_range` draw).
+    Uniform(u64, u64),
+    Other(&'a Sampler),
+}
+
+/// The latency model seen by one sender ([`LatencyModel::sender`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SenderLatency<'a> {
+    /// Region model: the sender's row of one-way latencies (µs, one per region).
+    Row {
+        row: &'a [u64],
+        regions: u32,
+        /// Region of each node (empty: `to mod regions`).
+        region_of: &'a [u16],
+        jitter: Jitter<'a>,
+    },
+    Distribution(&'a Sampler),
+}
+
+impl SenderLatency<'_> {
+    /// One latency draw in µs for a copy to `to`: the value [`LatencyModel::sample_us`]
+    /// draws for `(from, to)` with the same `rng`.
+    #[inline(always)]
+    pub(crate) fn sample_us<R: Rng>(&self, to: u32, rng: &mut R) -> u64 {
+        match *self {
+            SenderLatency::Row {
+                row,
+                regions,
+                region_of,
+                jitter,
+            } => {
+                let col = match region_of.get(to as usize) {
+                    Some(&c) => c as usize,
+                    None => (to % regions) as usize,
+                };
+                let base = row[col];
+                match jitter {
+                    Jitter::None => base,
+                    Jitter::Uniform(a, b) => (base as i64)
+                        .saturating_add(uniform_inclusive_u64(a, b, rng) as i64)
+                        .max(0) as u64,
+                    Jitter::Other(j) => {
+                        (base as i64).saturating_add(j.sample_signed_us(rng)).max(0) as u64
+                    }
+                }
+            }
+            SenderLatency::Distribution(s) => s.sample_us(rng),
+        }
+    }
+}
+
+/// `rng.random_range(a..=b)` on `u64` for `a <= b`, inlined into the caller's loop: the same
+/// draws and the same value as rand 0.10's `UniformInt::<u64>::sample_single_inclusive`,
+/// which `random_range` calls (Canon's method as rand builds it by default, without its
+/// `unbiased` feature: one 64-bit draw, a second one only when the first one's low product
+/// word is within `range` of overflowing). The call through rand is not inlined and cost
+/// ~50 instructions per relay copy of a region model with uniform jitter (issue 16).
+/// `tests` (`uniform_inclusive_draws_what_random_range_draws`) compare the two.
+#[inline(always)]
+pub(crate) fn uniform_inclusive_u64<R: Rng + ?Sized>(a: u64, b: u64, rng: &mut R) -> u64 {
+    let range = b.wrapping_sub(a).wrapping_add(1);
+    if range == 0 {
+        return rng.next_u64();
+    }
+    let product = u128::from(rng.next_u64()) * u128::from(range);
+    let (mut result, low) = ((product >> 64) as u64, product as u64);
+    if low > range.wrapping_neg() {
+        let high = ((u128::from(rng.next_u64()) * u128::from(range)) >> 64) as u64;
+        result += u64::from(low.checked_add(high).is_none());
+    }
+    a.wrapping_add(result)
 }

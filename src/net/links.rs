@@ -119,6 +119,11 @@ pub(crate) struct Links {
     overrides: BTreeMap<(u32, u32), (u64, Vec<f64>)>,
     /// Extra-loss draws of copies sent by each participant (empty when no extra loss).
     loss_rngs: Vec<ChaCha8Rng>,
+    /// No node classes, degradation windows or link overrides: [`Links::extra`] is nothing
+    /// for every copy.
+    no_extra: bool,
+    /// Some node has a limited downlink.
+    any_downlink_limit: bool,
 }
 
 impl Links {
@@ -184,7 +189,7 @@ impl Links {
                 .map(|i| stream(sc.seed, kind, u64::from(i)))
                 .collect()
         };
-        Links {
+        let mut links = Links {
             class_of: {
                 let mut c = assign_classes(&sc.node_classes, sc.participants);
                 c.resize(n as usize, None);
@@ -232,7 +237,28 @@ impl Links {
             } else {
                 Vec::new()
             },
-        }
+            no_extra: false,
+            any_downlink_limit: false,
+        };
+        // After the classes are complete (`[light]` may have added the service nodes' one).
+        links.no_extra =
+            links.classes.is_empty() && links.degradations.is_empty() && links.overrides.is_empty();
+        links.any_downlink_limit = links.classes.iter().any(|c| c.downlink_bps.is_some());
+        links
+    }
+
+    /// True if no copy meets anything of this model but its sender's uplink epoch: no node
+    /// classes (so no queues, no extra latency or loss), no Gilbert-Elliott chain, no
+    /// degradation windows, no link overrides. Then [`Links::enqueue_uplink`] returns
+    /// `(now, epoch)`, [`Links::ge_step`] is false and [`Links::extra`] is nothing, with no
+    /// draws.
+    pub(crate) fn plain(&self) -> bool {
+        self.no_extra && self.ge.is_none()
+    }
+
+    /// `node`'s current uplink epoch (see [`Links::drop_queue`]).
+    pub(crate) fn epoch(&self, node: u32) -> u32 {
+        self.uplinks[node as usize].epoch
     }
 
     fn class(&self, node: u32) -> Option<&ClassParams> {
@@ -248,7 +274,11 @@ impl Links {
         self.class(node).and_then(|c| c.uplink_bps)
     }
 
+    #[inline]
     pub(crate) fn downlink_bps(&self, node: u32) -> Option<u64> {
+        if !self.any_downlink_limit {
+            return None;
+        }
         self.class(node).and_then(|c| c.downlink_bps)
     }
 
@@ -293,6 +323,7 @@ impl Links {
     }
 
     /// False if the copy (departure, epoch) from `from` was dropped from its uplink queue.
+    #[inline]
     pub(crate) fn alive(&self, from: u32, departure: SimTime, epoch: u32) -> bool {
         let up = &self.uplinks[from as usize];
         epoch == up.epoch
@@ -349,10 +380,16 @@ impl Links {
     /// classes of both ends, active degradation windows (before `faults_end`), link
     /// overrides. Loss draws come from `from`'s [`StreamKind::LinkLoss`] stream, one per
     /// applicable non-zero loss, in that order, stopping at the first loss.
+    #[inline]
     pub(crate) fn extra(&mut self, t: SimTime, from: u32, to: u32, faults_end: SimTime) -> Extra {
-        if self.classes.is_empty() && self.degradations.is_empty() && self.overrides.is_empty() {
+        if self.no_extra {
             return Extra::default();
         }
+        self.extra_of(t, from, to, faults_end)
+    }
+
+    /// [`Links::extra`] when some class, window or override exists.
+    fn extra_of(&mut self, t: SimTime, from: u32, to: u32, faults_end: SimTime) -> Extra {
         let mut latency_us = 0;
         let mut losses: Vec<f64> = Vec::new();
         for end in [from, to] {

@@ -27,11 +27,12 @@ mod counters;
 pub mod latency;
 pub mod links;
 mod partitions;
+mod send;
 pub mod topology;
 pub mod watch;
 
 use std::any::Any;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -47,7 +48,8 @@ pub use latency::{LatencyModel, Sampler};
 pub use topology::Graph;
 
 use partitions::{one_way_senders, partition_groups, PartitionWindow};
-use watch::{CopyFate, CopyNote, LossCause};
+use send::Targets;
+use watch::{CopyFate, CopyNote};
 
 /// A packet: one transmission by its origin, flooded or fanned out by the network. Shared by
 /// every copy in flight (`Rc`); the payload bytes are shared further with the cores that keep
@@ -74,11 +76,11 @@ pub struct Packet {
     /// settling (the stop rule). The network never reads it.
     pub inert: std::cell::Cell<bool>,
     /// Participants that have received it (bitset): the relay layer's seen-cache.
-    seen: RefCell<Vec<u64>>,
-    /// Per network node, the earliest arrival (µs) of a copy of it queued for that node
-    /// ([`SimTime::MAX`]: none), kept by the engine while it elides redundant copies
-    /// ([`Network::count_redundant_now`]); empty until the first [`Packet::note_queued`].
-    queued_arrival: RefCell<Vec<SimTime>>,
+    seen: Box<[Cell<u64>]>,
+    /// Per network node, the earliest arrival of a copy of it queued for that node, kept by
+    /// the engine while it elides redundant copies ([`Network::count_redundant_now`]); made
+    /// by the first [`Packet::note_queued`].
+    queued: OnceCell<QueuedArrivals>,
     /// Work on the bytes that every receiver would otherwise repeat, done by the first
     /// receiver and shared by the rest (the built-in core's decoded message). Set and read
     /// by the receivers' drivers only; the network never reads it.
@@ -111,48 +113,75 @@ impl Packet {
             hint,
             message: std::cell::Cell::new(Packet::NO_MESSAGE),
             inert: std::cell::Cell::new(false),
-            seen: RefCell::new(vec![0; (n as usize).div_ceil(64)]),
-            queued_arrival: RefCell::new(Vec::new()),
+            seen: vec![Cell::new(0); (n as usize).div_ceil(64)].into_boxed_slice(),
+            queued: OnceCell::new(),
             shared: OnceCell::new(),
         })
     }
 
-    /// The engine queued a copy of the packet for `p` arriving at `arrival` (µs): `p` has
-    /// the packet by then, unless the copy is dropped on arrival (see
-    /// [`Network::count_redundant_now`]).
-    pub fn note_queued(&self, p: u32, arrival: SimTime) {
-        let mut q = self.queued_arrival.borrow_mut();
-        if q.is_empty() {
-            q.resize(self.seen.borrow().len() * 64, SimTime::MAX);
-        }
-        let a = &mut q[p as usize];
-        *a = (*a).min(arrival);
+    /// The engine queued a copy of the packet for `p` leaving its sender at `departure` and
+    /// arriving at `arrival` (µs): `p` has the packet by then, unless the copy is dropped on
+    /// arrival (see [`Network::count_redundant_now`]).
+    pub fn note_queued(&self, p: u32, departure: SimTime, arrival: SimTime) {
+        let q = self.queued.get_or_init(|| QueuedArrivals {
+            base: departure,
+            at: vec![Cell::new(QueuedArrivals::NONE); self.seen.len() * 64].into_boxed_slice(),
+        });
+        let a = &q.at[p as usize];
+        a.set(a.get().min(q.offset(arrival)));
     }
 
     /// True if `p` has received the packet, or a copy queued for it arrives at or before
     /// `arrival` ([`Packet::note_queued`]; at the same µs the queued copy pops first).
+    #[inline]
     fn has_by(&self, p: u32, arrival: SimTime) -> bool {
-        self.has_seen(p)
-            || self
-                .queued_arrival
-                .borrow()
-                .get(p as usize)
-                .is_some_and(|&a| a <= arrival)
+        self.has_seen(p) || self.queued.get().is_some_and(|q| q.by(p, arrival))
     }
 
     /// True if `p` has received the packet.
+    #[inline]
     fn has_seen(&self, p: u32) -> bool {
         let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
-        self.seen.borrow()[word] & bit != 0
+        self.seen[word].get() & bit != 0
     }
 
     /// Marks `p` as having received the packet; true if it had not before.
+    #[inline]
     fn mark_seen(&self, p: u32) -> bool {
-        let mut seen = self.seen.borrow_mut();
         let (word, bit) = ((p / 64) as usize, 1u64 << (p % 64));
-        let first = seen[word] & bit == 0;
-        seen[word] |= bit;
-        first
+        let w = &self.seen[word];
+        let old = w.get();
+        w.set(old | bit);
+        old & bit == 0
+    }
+}
+
+/// The earliest queued arrival of a packet at each node, in 4 bytes per node: µs after
+/// `base` (the departure of the first copy noted, at or before every later copy's arrival).
+/// Every recorded value is a queued copy's arrival or later, so [`QueuedArrivals::by`] is
+/// never wrongly true: an arrival before `base` is recorded as `base`, one more than
+/// 71 minutes after it is not recorded (a later elision is then only missed, never wrong).
+#[derive(Debug)]
+struct QueuedArrivals {
+    base: SimTime,
+    /// Per node: µs after `base`, [`QueuedArrivals::NONE`] for none.
+    at: Box<[Cell<u32>]>,
+}
+
+impl QueuedArrivals {
+    /// No copy queued (or none recordable).
+    const NONE: u32 = u32::MAX;
+
+    /// `arrival` as recorded: µs after `base`, at least 0, `NONE` if it does not fit.
+    fn offset(&self, arrival: SimTime) -> u32 {
+        u32::try_from(arrival.saturating_sub(self.base)).unwrap_or(Self::NONE)
+    }
+
+    /// True if a copy queued for `p` arrives at or before `arrival`.
+    #[inline]
+    fn by(&self, p: u32, arrival: SimTime) -> bool {
+        let a = self.at.get(p as usize).map_or(Self::NONE, Cell::get);
+        a != Self::NONE && self.base + SimTime::from(a) <= arrival
     }
 }
 
@@ -223,6 +252,8 @@ pub struct Network {
     traffic: Vec<NodeTraffic>,
     copies: CopyCounts,
     links: links::Links,
+    /// No link feature can touch a copy in this run (`send.rs`: the plain path).
+    plain: bool,
     /// Scratch list of the overlay neighbours being sent to (kept to avoid an allocation
     /// per forwarded packet).
     neighbours: Vec<u32>,
@@ -299,6 +330,7 @@ impl Network {
                 return Err(NetError::Disconnected(name, components));
             }
         }
+        let links = links::Links::new(scenario);
         Ok(Network {
             n: nodes,
             relay: {
@@ -319,7 +351,8 @@ impl Network {
                 .collect(),
             traffic: vec![NodeTraffic::default(); nodes as usize],
             copies: CopyCounts::default(),
-            links: links::Links::new(scenario),
+            plain: Network::plain_links(&links, scenario.network.duplicate),
+            links,
             neighbours: Vec::new(),
             watch: Packet::NO_MESSAGE,
             watching: false,
@@ -435,6 +468,7 @@ impl Network {
     /// [`Network::downlink_delay`]: false if the copy never left its sender because it was
     /// still queued in the sender's uplink when [`Network::drop_uplink_queue`] was called
     /// (already counted in [`CopyCounts::dropped_in_queue`]); the engine then discards it.
+    #[inline]
     pub fn copy_alive(&self, copy: &Copy) -> bool {
         self.links.alive(copy.from, copy.departure, copy.epoch)
     }
@@ -445,7 +479,11 @@ impl Network {
     /// `size_bytes * 8 / downlink_bps` (rounded up to whole µs). 0 without a downlink
     /// limit. Arrivals must come in time order for FIFO order to hold, which the event
     /// queue guarantees. Records the wait in [`NodeTraffic`].
+    #[inline]
     pub fn downlink_delay(&mut self, to: u32, now: SimTime, size_bytes: u64) -> SimTime {
+        if self.links.downlink_bps(to).is_none() {
+            return 0;
+        }
         self.links
             .downlink_delay(to, now, size_bytes, &mut self.traffic[to as usize])
     }
@@ -471,24 +509,13 @@ impl Network {
         packet.mark_seen(origin);
         self.traffic[origin as usize].transmissions_by_kind[packet.kind.index()] += 1;
         let size = packet.bytes.len() as u64;
-        match &self.overlay {
-            Overlay::Broadcast => {
-                for &to in members {
-                    if to != origin {
-                        self.send_copy(now, origin, to, size, packet.kind, false, out);
-                    }
-                }
-            }
-            Overlay::Flood(g) => {
-                let mut neighbours = std::mem::take(&mut self.neighbours);
-                neighbours.clear();
-                neighbours.extend_from_slice(g.neighbours(origin));
-                for &to in &neighbours {
-                    self.send_copy(now, origin, to, size, packet.kind, false, out);
-                }
-                self.neighbours = neighbours;
-            }
-        }
+        let targets = match &self.overlay {
+            Overlay::Broadcast => Targets::Members(members),
+            Overlay::Flood(_) => Targets::Neighbours {
+                skip: Targets::NO_SKIP,
+            },
+        };
+        self.send_batch(now, origin, targets, size, packet.kind, false, out);
     }
 
     /// A light client hands `packet` (its own) to a service node by LightPush: counted as one
@@ -515,15 +542,16 @@ impl Network {
         }
         self.watch_packet(packet);
         let size = packet.bytes.len() as u64;
-        if let Overlay::Flood(g) = &self.overlay {
-            let mut neighbours = std::mem::take(&mut self.neighbours);
-            neighbours.clear();
-            neighbours.extend_from_slice(g.neighbours(via));
-            for &to in &neighbours {
-                self.send_copy(now, via, to, size, packet.kind, true, out);
-            }
-            self.neighbours = neighbours;
-        }
+        let skip = Targets::NO_SKIP;
+        self.send_batch(
+            now,
+            via,
+            Targets::Neighbours { skip },
+            size,
+            packet.kind,
+            true,
+            out,
+        );
         true
     }
 
@@ -595,15 +623,8 @@ impl Network {
             return Receipt::Duplicate;
         }
         self.watch_packet(packet);
-        if let Overlay::Flood(g) = &self.overlay {
-            let mut neighbours = std::mem::take(&mut self.neighbours);
-            neighbours.clear();
-            neighbours.extend(g.neighbours(to).iter().copied().filter(|&w| w != from));
-            for &w in &neighbours {
-                self.send_copy(now, to, w, size, packet.kind, true, out);
-            }
-            self.neighbours = neighbours;
-        }
+        let targets = Targets::Neighbours { skip: from };
+        self.send_batch(now, to, targets, size, packet.kind, true, out);
         Receipt::First
     }
 
@@ -619,6 +640,7 @@ impl Network {
     /// stays online until then, that no queued copy is dropped on arrival (never in a
     /// sender's uplink: [`Network::drop_uplink_queue`] is never called) and that nobody reads
     /// the counters in between (the engine's redundant-copy elision).
+    #[inline]
     pub fn count_redundant_now(&mut self, to: u32, packet: &Packet, arrival: SimTime) -> bool {
         if self.links.downlink_bps(to).is_some() || !packet.has_by(to, arrival) {
             return false;
@@ -630,93 +652,6 @@ impl Network {
         t.bytes_received_duplicate += size;
         self.copies.redundant += 1;
         true
-    }
-
-    /// Puts one copy on the link `from -> to`: counts it, queues it on `from`'s uplink,
-    /// advances `from`'s Gilbert-Elliott chain, then drops it (partition, `network.loss`,
-    /// Gilbert-Elliott, extra loss) or appends it (and maybe a duplicate) to `out` with its
-    /// latency draw plus extra latency.
-    #[allow(clippy::too_many_arguments)]
-    fn send_copy(
-        &mut self,
-        now: SimTime,
-        from: u32,
-        to: u32,
-        size: u64,
-        kind: TrafficKind,
-        forwarded: bool,
-        out: &mut Vec<Copy>,
-    ) {
-        let t = &mut self.traffic[from as usize];
-        t.bytes_sent_by_kind[kind.index()] += size;
-        if forwarded {
-            t.bytes_forwarded += size;
-        }
-        self.copies.sent += 1;
-        let (departure, epoch) = self.links.enqueue_uplink(from, now, size, t);
-        let ge_lost = self.links.ge_step(from);
-        let watching = self.watching;
-        let note = |net: &mut Network, fate: CopyFate| {
-            if watching {
-                net.note(now, from, to, kind, forwarded, fate);
-            }
-        };
-        if self.is_cut(departure, from, to) {
-            self.copies.partitioned += 1;
-            note(self, CopyFate::Cut);
-            return;
-        }
-        let rng = &mut self.rngs[from as usize];
-        if self.loss > 0.0 && rng.random::<f64>() < self.loss {
-            self.copies.lost += 1;
-            self.traffic[from as usize].copies_lost += 1;
-            note(self, CopyFate::Lost(LossCause::Bernoulli));
-            return;
-        }
-        if ge_lost {
-            self.copies.lost += 1;
-            self.copies.lost_gilbert_elliott += 1;
-            let t = &mut self.traffic[from as usize];
-            t.copies_lost += 1;
-            t.copies_lost_gilbert_elliott += 1;
-            note(self, CopyFate::Lost(LossCause::GilbertElliott));
-            return;
-        }
-        let extra = self.links.extra(departure, from, to, self.faults_end);
-        if extra.lost {
-            self.copies.lost += 1;
-            self.copies.lost_extra += 1;
-            self.traffic[from as usize].copies_lost += 1;
-            note(self, CopyFate::Lost(LossCause::Extra));
-            return;
-        }
-        let rng = &mut self.rngs[from as usize];
-        let delay = self.latency.sample_us(from, to, rng) + extra.latency_us;
-        let arrival = departure + delay;
-        out.push(Copy {
-            to,
-            from,
-            arrival,
-            departure,
-            epoch,
-        });
-        // Duplication is drawn only when configured, so other scenarios' streams are
-        // unchanged by its existence.
-        let duplicate = self.duplicate > 0.0 && rng.random::<f64>() < self.duplicate;
-        let second =
-            duplicate.then(|| departure + self.latency.sample_us(from, to, rng) + extra.latency_us);
-        note(self, CopyFate::OnWire { departure, arrival });
-        if let Some(arrival) = second {
-            self.copies.duplicated += 1;
-            out.push(Copy {
-                to,
-                from,
-                arrival,
-                departure,
-                epoch,
-            });
-            note(self, CopyFate::Duplicated { arrival });
-        }
     }
 
     /// Per-participant traffic counters, indexed by participant.
@@ -749,5 +684,7 @@ impl Network {
     }
 }
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod tests;
