@@ -18,7 +18,7 @@
 //! | incoming buffers after cuts | participant-seconds cut off × messages/s per participant × the same per message | otherwise, with partitions or churn: what a participant missed waits for repair once it is back |
 //! | recorder and report | Σ_c M_c × m × [`PAIR_BYTES`] + M × [`MESSAGE_TRUTH_BYTES`] | the ground truth's delivery table (one time per message and member, `metrics::Recorder`) and the report's latency samples |
 //! | message bytes | wire × M × [`RESEND_FACTOR`], with store nodes; else wire × min(M_c, 1,000) per channel × [`RESEND_FACTOR`] | encoded messages kept: by store nodes (all of them, within retention), else by SDS-R stores (`message_store_capacity` 1,000); wire = payload + bloom + history × 112 + 200 |
-//! | event queue | P × [`EVENT_BYTES`] + [`QUEUE_FIXED_BYTES`] + scripted publications × 64 + packets in flight × (n / 8 + wire) | P = transmissions/s × copies per transmission × mean one-hop latency: copies on the wire at once (broadcast: m − 1 copies, relay: m × D, or m × (1 + (D − 1) × [`QUEUED_REDUNDANT_FRACTION`]) without churn and light clients, whose redundant copies are mostly counted when sent, ring: m × 2 log2(m/2), + store nodes); transmissions/s = content × [`RESEND_FACTOR`] + syncs (periodic and reliable-channel: m / interval; trickle, at its start: 2 m / I_min) |
+//! | event queue | P × [`EVENT_BYTES`] + [`QUEUE_FIXED_BYTES`] + scripted publications × 64 + packets in flight × (n / 8 + 4 n with elision + wire) | P = transmissions/s × copies per transmission × mean one-hop latency: copies on the wire at once (broadcast: m − 1 copies, relay: m × D, or m × (1 + (D − 1) × [`QUEUED_REDUNDANT_FRACTION`]) without churn and light clients, whose redundant copies are mostly counted when sent, ring: m × 2 log2(m/2), + store nodes); transmissions/s = content × [`RESEND_FACTOR`] + syncs (periodic and reliable-channel: m / interval; trickle, at its start: 2 m / I_min) |
 //! | partitions | partitions × n × 3 | a group index and a one-way flag per participant and partition |
 //!
 //! # Calibration
@@ -580,10 +580,12 @@ fn queue(loaded: &Loaded, kinds: &[Channels], wire: f64, stores: f64) -> Part {
     }
     let pending = copies_per_s * latency;
     let scripted_events: f64 = sc.workload.publish.iter().map(|p| f64::from(p.count)).sum();
+    // Per packet in flight: its seen-set (a bit per node) and, with elision, the earliest
+    // queued arrival per node (4 bytes; `net::Packet`).
     let bitset = if sc.network.dissemination == Dissemination::Broadcast {
         0.0
     } else {
-        n / 8.0
+        n / 8.0 + if elision { 4.0 * n } else { 0.0 }
     };
     Part {
         what: "the event queue (copies on the wire at once)",
