@@ -25,6 +25,7 @@ use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConf
 use super::decoded::Decoded;
 use super::id::MessageId;
 use super::repair;
+use super::view::MessageView;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
 mod incoming;
@@ -73,7 +74,7 @@ struct Delivery<'a> {
     message_id: &'a Arc<str>,
     sender_id: &'a Arc<str>,
     lamport: u64,
-    content: Option<&'a Bytes>,
+    content: Bytes,
     history_ids: &'a Arc<[String]>,
     bytes: &'a Arc<Bytes>,
     retrieval_hint: Option<Bytes>,
@@ -87,7 +88,7 @@ impl Buffered {
             message_id: &self.message_id,
             sender_id: &self.sender_id,
             lamport: self.lamport,
-            content: Some(&self.content),
+            content: self.content.clone(),
             history_ids: &self.history_ids,
             bytes: &self.bytes,
             retrieval_hint: self.retrieval_hint.take(),
@@ -423,18 +424,18 @@ impl Channel {
             return self.handle_decoded(now_ms, &own, retrieval_hint);
         }
         let parsed = decoded.parsed().map_err(Clone::clone)?;
-        let message = &parsed.message;
+        let message = &parsed.view;
         let kind = parsed.kind;
-        if message.channel_id != self.channel_id || message.sender_id == self.participant_id {
+        if message.channel_id() != self.channel_id || message.sender_id() == self.participant_id {
             return Ok(());
         }
         let id = &parsed.id;
         self.repair_seen(id, kind);
         if kind == MessageKind::Ephemeral {
             self.events.push_back(Event::EphemeralDelivered {
-                message_id: message.message_id.clone(),
-                sender_id: message.sender_id.clone(),
-                content: message.content.clone().unwrap_or_default(),
+                message_id: message.message_id().to_owned(),
+                sender_id: message.sender_id().to_owned(),
+                content: message.content().unwrap_or_default(),
             });
             return Ok(());
         }
@@ -446,19 +447,20 @@ impl Channel {
             _ => self.reliable_channel_restart(now_ms, 1, 1),
         }
         let mut inconsistent = false;
-        for entry in &message.repair_request {
+        for entry in message.repair_request() {
+            let entry = entry.to_entry();
             self.events.push_back(Event::RepairRequestReceived {
                 message_id: entry.message_id.clone(),
-                from: message.sender_id.clone(),
+                from: message.sender_id().to_owned(),
             });
-            self.on_repair_request(now_ms, entry);
+            self.on_repair_request(now_ms, &entry);
             inconsistent = true;
         }
         let history = &parsed.history;
         self.review_acks(message, history);
         if kind == MessageKind::Content {
             let params = *self.bloom.params();
-            let bits = decoded.bit_indexes(&params, &message.message_id);
+            let bits = decoded.bit_indexes(&params, message.message_id());
             self.bloom_add(id, &bits);
         }
         // A causal history names its sender's newest log entries, oldest first, which are
@@ -476,7 +478,7 @@ impl Channel {
         let missing: Vec<HistoryEntry> = unmet
             .iter()
             .filter(|&&i| !self.incoming_ids.contains_key(&history[i]))
-            .map(|&i| message.causal_history[i].clone())
+            .filter_map(|&i| message.causal_history_entry(i).map(|e| e.to_entry()))
             .collect();
         let has_unmet = !unmet.is_empty();
         if has_unmet {
@@ -485,20 +487,20 @@ impl Channel {
         if !missing.is_empty() {
             self.track_missing(now_ms, &missing);
             self.events.push_back(Event::MissingDependencies {
-                message_id: message.message_id.clone(),
+                message_id: message.message_id().to_owned(),
                 missing,
             });
         }
         if kind == MessageKind::Content {
-            let lamport = message.lamport_timestamp.unwrap_or(0);
+            let lamport = message.lamport_timestamp().unwrap_or(0);
             if has_unmet {
                 self.hold(Buffered {
                     id: id.clone(),
                     message_id: parsed.message_id.clone(),
                     sender_id: parsed.sender_id.clone(),
                     lamport,
-                    content: message.content.clone().unwrap_or_default(),
-                    causal_history: message.causal_history.clone(),
+                    content: message.content().unwrap_or_default(),
+                    causal_history: message.causal_history().map(|e| e.to_entry()).collect(),
                     deps: history.clone(),
                     history_ids: parsed.history_ids.clone(),
                     retrieval_hint,
@@ -513,7 +515,7 @@ impl Channel {
                     message_id: &parsed.message_id,
                     sender_id: &parsed.sender_id,
                     lamport,
-                    content: message.content.as_ref(),
+                    content: message.content().unwrap_or_default(),
                     history_ids: &parsed.history_ids,
                     bytes: decoded.shared_bytes(),
                     retrieval_hint,
@@ -636,7 +638,7 @@ impl Channel {
             message_id: d.message_id.clone(),
             sender_id: d.sender_id.clone(),
             lamport_timestamp: d.lamport,
-            content: d.content.cloned().unwrap_or_default(),
+            content: d.content,
             causal_history: d.history_ids.clone(),
         });
     }
