@@ -22,6 +22,7 @@ pub fn nim_murmur3_32(units: &[u32]) -> i32 {
 
 /// [`nim_murmur3_32`] of units that are all below 256, given as bytes: standard MurmurHash3
 /// x86_32 (seed 0), whose little-endian block read is the units' `(k1 << 8) | unit` fold.
+#[cfg(test)]
 fn murmur_bytes(data: &[u8]) -> i32 {
     let (h1, tail) = murmur_blocks(0, data);
     murmur_tail(h1, tail, data.len())
@@ -50,7 +51,7 @@ fn murmur_tail(mut h1: u32, tail: &[u8], len: usize) -> i32 {
     murmur_finish(h1, len as u32)
 }
 
-/// [`murmur_bytes`] of `data` and of `data ‖ " b"` in one pass over `data`: the whole blocks
+/// MurmurHash3 x86_32 (seed 0) of `data` and of `data ‖ " b"` in one pass over `data`: the whole blocks
 /// of `data` are the same in both, so their rounds are run once.
 fn murmur_bytes_and_suffixed(data: &[u8]) -> (i32, i32) {
     let (h1, tail) = murmur_blocks(0, data);
