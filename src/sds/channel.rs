@@ -426,15 +426,15 @@ impl Channel {
         let parsed = decoded.parsed().map_err(Clone::clone)?;
         let message = &parsed.view;
         let kind = parsed.kind;
-        if message.channel_id() != self.channel_id || message.sender_id() == self.participant_id {
+        if message.channel_id() != self.channel_id || *parsed.sender_id == *self.participant_id {
             return Ok(());
         }
         let id = &parsed.id;
         self.repair_seen(id, kind);
         if kind == MessageKind::Ephemeral {
             self.events.push_back(Event::EphemeralDelivered {
-                message_id: message.message_id().to_owned(),
-                sender_id: message.sender_id().to_owned(),
+                message_id: parsed.message_id.to_string(),
+                sender_id: parsed.sender_id.to_string(),
                 content: message.content().unwrap_or_default(),
             });
             return Ok(());
@@ -451,16 +451,16 @@ impl Channel {
             let entry = entry.to_entry();
             self.events.push_back(Event::RepairRequestReceived {
                 message_id: entry.message_id.clone(),
-                from: message.sender_id().to_owned(),
+                from: parsed.sender_id.to_string(),
             });
             self.on_repair_request(now_ms, &entry);
             inconsistent = true;
         }
         let history = &parsed.history;
-        self.review_acks(message, history);
+        self.review_acks(message, &parsed.history_ids, history);
         if kind == MessageKind::Content {
             let params = *self.bloom.params();
-            let bits = decoded.bit_indexes(&params, message.message_id());
+            let bits = decoded.bit_indexes(&params, &parsed.message_id);
             self.bloom_add(id, &bits);
         }
         // A causal history names its sender's newest log entries, oldest first, which are
@@ -487,7 +487,7 @@ impl Channel {
         if !missing.is_empty() {
             self.track_missing(now_ms, &missing);
             self.events.push_back(Event::MissingDependencies {
-                message_id: message.message_id().to_owned(),
+                message_id: parsed.message_id.to_string(),
                 missing,
             });
         }

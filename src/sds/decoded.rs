@@ -75,21 +75,22 @@ impl Decoded {
     ) -> Decoded {
         let parsed = parsed.and_then(|view| {
             let kind = view.kind()?;
-            let id = MessageId::new(view.message_id());
-            let history = view
-                .causal_history()
-                .map(|e| MessageId::new(e.message_id()))
-                .collect();
+            // Each string once (every accessor checks its UTF-8 again).
+            let message_id = view.message_id();
+            let n = view.causal_history_len();
+            let (mut history, mut history_ids) = (Vec::with_capacity(n), Vec::with_capacity(n));
+            for e in view.causal_history() {
+                let text = e.message_id();
+                history.push(MessageId::new(text));
+                history_ids.push(text.to_owned());
+            }
             Ok(Parsed {
-                message_id: Arc::from(view.message_id()),
+                id: MessageId::new(message_id),
+                message_id: Arc::from(message_id),
                 sender_id: Arc::from(view.sender_id()),
-                history_ids: view
-                    .causal_history()
-                    .map(|e| e.message_id().to_owned())
-                    .collect(),
+                history_ids: Arc::from(history_ids),
                 view,
                 kind,
-                id,
                 history,
             })
         });
