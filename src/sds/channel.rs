@@ -158,8 +158,9 @@ pub struct Channel {
     log_order: VecDeque<Key>,
     /// Sender and retrieval hint of the newest `causal_history_size` log entries, the only
     /// ones a causal history can still name: entries are only added, or evicted from the
-    /// oldest end, so an entry that dropped out of the newest N never returns.
-    recent: BTreeMap<Key, LogEntry>,
+    /// oldest end, so an entry that dropped out of the newest N never returns. Sorted by
+    /// key, like `log_order` (a deque: usually appended at the back, popped at the front).
+    recent: VecDeque<(Key, LogEntry)>,
     externally_met: FifoSet,
     delivered: FifoSet,
     lost: FifoSet,
@@ -244,7 +245,7 @@ impl Channel {
             bloom: BloomFilter::new(params),
             held: FxHashMap::default(),
             log_order: VecDeque::new(),
-            recent: BTreeMap::new(),
+            recent: VecDeque::new(),
             externally_met: FifoSet::default(),
             delivered: FifoSet::default(),
             lost: FifoSet::default(),
