@@ -93,7 +93,10 @@ mod tests {
                     assert!(!q.is_null());
                     assert_eq!(q as usize % align, 0, "realloc {size} align {align}");
                     assert_eq!(*q.add(size - 1), 0xab);
-                    a.dealloc(q, Layout::from_size_align(size * 2 + 1, align).expect("layout"));
+                    a.dealloc(
+                        q,
+                        Layout::from_size_align(size * 2 + 1, align).expect("layout"),
+                    );
                     let z = a.alloc_zeroed(layout);
                     assert_eq!(z as usize % align, 0, "zalloc {size} align {align}");
                     assert!(std::slice::from_raw_parts(z, size).iter().all(|&b| b == 0));

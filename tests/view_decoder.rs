@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use prost::Message as _;
 use proptest::prelude::*;
+use prost::Message as _;
 use sdsim::sds::wire::{decode_with_limits, Limits};
 use sdsim::sds::{
     view, Channel, Config, Decoded, HistoryEntry, MessageIdRule, RepairConfig, SdsMessage,
@@ -62,7 +62,10 @@ struct Output {
 fn output(ch: &mut Channel) -> Output {
     Output {
         transmits: std::iter::from_fn(|| ch.poll_transmit()).collect(),
-        events: format!("{:?}", std::iter::from_fn(|| ch.poll_event()).collect::<Vec<_>>()),
+        events: format!(
+            "{:?}",
+            std::iter::from_fn(|| ch.poll_event()).collect::<Vec<_>>()
+        ),
         timeout: ch.poll_timeout(),
         pending: format!("{:?}", ch.pending()),
     }
@@ -85,11 +88,9 @@ impl Twin {
 
     fn receive(&mut self, now: u64, bytes: &Bytes, hint: Option<Bytes>, ctx: &str) {
         let limits = *self.by_view.limits();
-        let a = self.by_view.handle_decoded(
-            now,
-            &Decoded::new(bytes.clone(), &limits),
-            hint.clone(),
-        );
+        let a =
+            self.by_view
+                .handle_decoded(now, &Decoded::new(bytes.clone(), &limits), hint.clone());
         let b = self.by_prost.handle_decoded(
             now,
             &Decoded::new_reference(bytes.clone(), &limits),
@@ -140,7 +141,11 @@ fn wire_vectors_decode_and_deliver_alike() {
         let bytes = Bytes::from(unhex(vector["hex"].as_str().expect("hex")));
         let channel = vector["message"]["channel_id"].as_str().expect("channel");
         let ctx = format!("wire vector {i} ({})", vector["name"]);
-        for limits in [Limits::UNLIMITED, *Channel::new("c", "r", Config::default(), 0, 0).limits(), tight] {
+        for limits in [
+            Limits::UNLIMITED,
+            *Channel::new("c", "r", Config::default(), 0, 0).limits(),
+            tight,
+        ] {
             decode_alike(&bytes, &limits, &ctx);
             for cut in 0..bytes.len().min(300) {
                 decode_alike(&bytes.slice(..cut), &limits, &format!("{ctx} cut at {cut}"));
@@ -243,7 +248,11 @@ fn entry() -> impl Strategy<Value = HistoryEntry> {
 
 fn message() -> impl Strategy<Value = SdsMessage> {
     (
-        ("[a-c]|me|ü", "m[0-9]{1,2}|[0-9a-f]{64}", prop_oneof![9 => Just("0"), 1 => Just("1")]),
+        (
+            "[a-c]|me|ü",
+            "m[0-9]{1,2}|[0-9a-f]{64}",
+            prop_oneof![9 => Just("0"), 1 => Just("1")],
+        ),
         proptest::option::of(prop_oneof![0u64..50, any::<u64>()]),
         proptest::collection::vec(entry(), 0..4),
         proptest::collection::vec(entry(), 0..3),

@@ -310,14 +310,19 @@ mod tests {
 
     #[test]
     fn one_pass_hashes_equal_two_passes() {
-        let text: Vec<u8> = (0..200u32).map(|i| b"0123456789abcdef"[(i * 7 % 16) as usize]).collect();
+        let text: Vec<u8> = (0..200u32)
+            .map(|i| b"0123456789abcdef"[(i * 7 % 16) as usize])
+            .collect();
         for len in 0..text.len() {
             let data = &text[..len];
             let suffixed = [data, b" b"].concat();
             let units = |d: &[u8]| d.iter().map(|&b| u32::from(b)).collect::<Vec<_>>();
             assert_eq!(
                 murmur_bytes_and_suffixed(data),
-                (nim_murmur3_32(&units(data)), nim_murmur3_32(&units(&suffixed))),
+                (
+                    nim_murmur3_32(&units(data)),
+                    nim_murmur3_32(&units(&suffixed))
+                ),
                 "{len}"
             );
             assert_eq!(murmur_bytes(&suffixed), nim_murmur3_32(&units(&suffixed)));

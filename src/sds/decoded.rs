@@ -68,11 +68,7 @@ impl Decoded {
         Decoded::from_view(bytes, limits, parsed)
     }
 
-    fn from_view(
-        bytes: Bytes,
-        limits: &Limits,
-        parsed: Result<MessageView, WireError>,
-    ) -> Decoded {
+    fn from_view(bytes: Bytes, limits: &Limits, parsed: Result<MessageView, WireError>) -> Decoded {
         let parsed = parsed.and_then(|view| {
             let kind = view.kind()?;
             // Each string once (every accessor checks its UTF-8 again).

@@ -116,7 +116,8 @@ fn pack(text: &[u8]) -> Option<[u8; 32]> {
         let nibbles = (x & (0x0f * ONES)) + (letter >> 7) * 9;
         // Pairs of nibbles (first in the low byte of each 16-bit lane) to bytes, then the
         // four lanes' low bytes together.
-        let lanes = ((nibbles & 0x00ff_00ff_00ff_00ff) << 4) | ((nibbles >> 8) & 0x00ff_00ff_00ff_00ff);
+        let lanes =
+            ((nibbles & 0x00ff_00ff_00ff_00ff) << 4) | ((nibbles >> 8) & 0x00ff_00ff_00ff_00ff);
         let lanes = (lanes | (lanes >> 8)) & 0x0000_ffff_0000_ffff;
         let packed = (lanes | (lanes >> 16)) as u32;
         out.copy_from_slice(&packed.to_le_bytes());

@@ -159,8 +159,8 @@ impl Channel {
         }
         // `recent` stays the newest `causal_history_size` entries of the log.
         let n = self.config.causal_history_size;
-        let newest = self.recent.len() < n
-            || self.recent.front().is_some_and(|(oldest, _)| *oldest < key);
+        let newest =
+            self.recent.len() < n || self.recent.front().is_some_and(|(oldest, _)| *oldest < key);
         if newest {
             let entry = LogEntry {
                 sender_id: sender_id.clone(),

@@ -75,11 +75,7 @@ impl Channel {
             if !self.outgoing_ids.remove(id) {
                 continue;
             }
-            if let Some(pos) = self
-                .outgoing
-                .iter()
-                .position(|o| o.message_id == *text)
-            {
+            if let Some(pos) = self.outgoing.iter().position(|o| o.message_id == *text) {
                 if let Some(o) = self.outgoing.remove(pos) {
                     self.events.push_back(Event::Acknowledged {
                         message_id: o.message_id,
