@@ -58,8 +58,8 @@ struct Buffered {
     causal_history: Vec<HistoryEntry>,
     /// The ids of `causal_history`, in the same order.
     deps: Vec<MessageId>,
-    /// The ids of `causal_history` as text, for `Event::Delivered`.
-    history_ids: Arc<[String]>,
+    /// The same ids, shared, for `Event::Delivered`.
+    history_ids: Arc<[MessageId]>,
     retrieval_hint: Option<Bytes>,
     bytes: Arc<Bytes>,
     received_ms: u64,
@@ -75,7 +75,7 @@ struct Delivery<'a> {
     sender_id: &'a Arc<str>,
     lamport: u64,
     content: Bytes,
-    history_ids: &'a Arc<[String]>,
+    history_ids: &'a Arc<[MessageId]>,
     bytes: &'a Arc<Bytes>,
     retrieval_hint: Option<Bytes>,
 }
@@ -458,7 +458,7 @@ impl Channel {
             inconsistent = true;
         }
         let history = &parsed.history;
-        self.review_acks(message, &parsed.history_ids, history);
+        self.review_acks(message, history);
         if kind == MessageKind::Content {
             let params = *self.bloom.params();
             let bits = decoded.bit_indexes(&params, &parsed.message_id);
@@ -502,8 +502,8 @@ impl Channel {
                     lamport,
                     content: message.content().unwrap_or_default(),
                     causal_history: message.causal_history().map(|e| e.to_entry()).collect(),
-                    deps: history.clone(),
-                    history_ids: parsed.history_ids.clone(),
+                    deps: history.to_vec(),
+                    history_ids: parsed.history.clone(),
                     retrieval_hint,
                     bytes: decoded.shared_bytes().clone(),
                     received_ms: now_ms,
@@ -517,7 +517,7 @@ impl Channel {
                     sender_id: &parsed.sender_id,
                     lamport,
                     content: message.content().unwrap_or_default(),
-                    history_ids: &parsed.history_ids,
+                    history_ids: &parsed.history,
                     bytes: decoded.shared_bytes(),
                     retrieval_hint,
                 });

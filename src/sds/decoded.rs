@@ -42,13 +42,12 @@ pub(super) struct Parsed {
     pub(super) kind: MessageKind,
     /// The message id, packed.
     pub(super) id: MessageId,
-    /// The causal-history ids, packed, in the message's order.
-    pub(super) history: Vec<MessageId>,
-    /// What every receiver's `Event::Delivered` carries, made once: the id, the sender and
-    /// the causal-history ids as text.
+    /// The causal-history ids, packed, in the message's order (what every receiver's
+    /// `Event::Delivered` carries too).
+    pub(super) history: Arc<[MessageId]>,
+    /// What every receiver's `Event::Delivered` carries, made once: the id and the sender.
     pub(super) message_id: Arc<str>,
     pub(super) sender_id: Arc<str>,
-    pub(super) history_ids: Arc<[String]>,
 }
 
 impl Decoded {
@@ -73,18 +72,14 @@ impl Decoded {
             let kind = view.kind()?;
             // Each string once (every accessor checks its UTF-8 again).
             let message_id = view.message_id();
-            let n = view.causal_history_len();
-            let (mut history, mut history_ids) = (Vec::with_capacity(n), Vec::with_capacity(n));
-            for e in view.causal_history() {
-                let text = e.message_id();
-                history.push(MessageId::new(text));
-                history_ids.push(text.to_owned());
-            }
+            let history = view
+                .causal_history()
+                .map(|e| MessageId::new(e.message_id()))
+                .collect();
             Ok(Parsed {
                 id: MessageId::new(message_id),
                 message_id: Arc::from(message_id),
                 sender_id: Arc::from(view.sender_id()),
-                history_ids: Arc::from(history_ids),
                 view,
                 kind,
                 history,

@@ -63,19 +63,13 @@ impl Channel {
         });
     }
 
-    /// Acknowledgements carried by `message`, whose causal-history ids are `texts` as text
-    /// and `history` packed.
-    pub(super) fn review_acks(
-        &mut self,
-        message: &MessageView,
-        texts: &[String],
-        history: &[MessageId],
-    ) {
-        for (text, id) in texts.iter().zip(history) {
+    /// Acknowledgements carried by `message`, whose causal-history ids are `history`.
+    pub(super) fn review_acks(&mut self, message: &MessageView, history: &[MessageId]) {
+        for id in history {
             if !self.outgoing_ids.remove(id) {
                 continue;
             }
-            if let Some(pos) = self.outgoing.iter().position(|o| o.message_id == *text) {
+            if let Some(pos) = self.outgoing.iter().position(|o| o.id == *id) {
                 if let Some(o) = self.outgoing.remove(pos) {
                     self.events.push_back(Event::Acknowledged {
                         message_id: o.message_id,
