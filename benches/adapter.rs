@@ -14,7 +14,7 @@
 
 /// The allocator `sim` uses (src/main.rs), so figures match the binary.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sdsim::alloc::Allocator = sdsim::alloc::Allocator;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

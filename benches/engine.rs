@@ -12,7 +12,7 @@
 
 /// The allocator `sim` uses (src/main.rs), so figures match the binary.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sdsim::alloc::Allocator = sdsim::alloc::Allocator;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -4,6 +4,7 @@
 //! entry point from code is [`simulate`]: a loaded scenario in, the run's outcome and its
 //! report out.
 
+pub mod alloc;
 pub mod budget;
 pub mod check;
 pub mod determinism;

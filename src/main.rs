@@ -224,10 +224,10 @@ enum WireCmd {
     },
 }
 
-/// mimalloc: the run allocates and frees millions of small buffers (decoded ids, events);
+/// mimalloc (through `sdsim::alloc`): the run allocates and frees millions of small buffers (decoded ids, events);
 /// glibc malloc spent about 8% of instructions on them (callgrind) and fragmented the heap.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sdsim::alloc::Allocator = sdsim::alloc::Allocator;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

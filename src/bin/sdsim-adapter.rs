@@ -33,7 +33,7 @@ use sdsim::sds;
 
 /// The allocator `sim` uses (src/main.rs): the core allocates per message.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sdsim::alloc::Allocator = sdsim::alloc::Allocator;
 
 #[derive(Default)]
 struct Faults {

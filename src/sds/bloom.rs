@@ -22,22 +22,45 @@ pub fn nim_murmur3_32(units: &[u32]) -> i32 {
 
 /// [`nim_murmur3_32`] of units that are all below 256, given as bytes: standard MurmurHash3
 /// x86_32 (seed 0), whose little-endian block read is the units' `(k1 << 8) | unit` fold.
+#[cfg(test)]
 fn murmur_bytes(data: &[u8]) -> i32 {
+    let (h1, tail) = murmur_blocks(0, data);
+    murmur_tail(h1, tail, data.len())
+}
+
+/// The MurmurHash3 rounds over `data`'s whole 4-byte blocks from state `h1`: the state after
+/// them and the bytes left over.
+fn murmur_blocks(mut h1: u32, data: &[u8]) -> (u32, &[u8]) {
     let mut blocks = data.chunks_exact(4);
-    let mut h1: u32 = 0;
     for block in &mut blocks {
         let k1 = u32::from_le_bytes([block[0], block[1], block[2], block[3]]);
         h1 ^= murmur_mix(k1);
         h1 = h1.rotate_left(13);
         h1 = h1.wrapping_mul(5).wrapping_add(0xe654_6b64);
     }
-    let tail = blocks.remainder();
+    (h1, blocks.remainder())
+}
+
+/// The last partial block (`tail`, under 4 bytes) and the finalization, for `len` bytes.
+fn murmur_tail(mut h1: u32, tail: &[u8], len: usize) -> i32 {
     let k1 = tail
         .iter()
         .rev()
         .fold(0u32, |k1, &b| (k1 << 8) | u32::from(b));
     h1 ^= murmur_mix(k1);
-    murmur_finish(h1, data.len() as u32)
+    murmur_finish(h1, len as u32)
+}
+
+/// MurmurHash3 x86_32 (seed 0) of `data` and of `data ‖ " b"` in one pass over `data`: the whole blocks
+/// of `data` are the same in both, so their rounds are run once.
+fn murmur_bytes_and_suffixed(data: &[u8]) -> (i32, i32) {
+    let (h1, tail) = murmur_blocks(0, data);
+    let plain = murmur_tail(h1, tail, data.len());
+    let mut rest = [0u8; 5];
+    rest[..tail.len()].copy_from_slice(tail);
+    rest[tail.len()..tail.len() + 2].copy_from_slice(b" b");
+    let (h1, tail) = murmur_blocks(h1, &rest[..tail.len() + 2]);
+    (plain, murmur_tail(h1, tail, data.len() + 2))
 }
 
 fn murmur_mix(k1: u32) -> u32 {
@@ -107,16 +130,7 @@ fn hash_pair(item: &str, max_value: u64) -> (u64, u64) {
     }
     let (a, b) = if item.is_ascii() {
         // One unit per byte: plain MurmurHash3 over the bytes, four at a time.
-        let mut buf = [0u8; 130];
-        let suffixed: &[u8] = match buf.get_mut(..item.len() + 2) {
-            Some(head) => {
-                head[..item.len()].copy_from_slice(item.as_bytes());
-                head[item.len()..].copy_from_slice(b" b");
-                head
-            }
-            None => &[item.as_bytes(), b" b"].concat(),
-        };
-        (murmur_bytes(item.as_bytes()), murmur_bytes(suffixed))
+        murmur_bytes_and_suffixed(item.as_bytes())
     } else {
         let suffixed = units_of(item).chain([u32::from(b' '), u32::from(b'b')]);
         (murmur_units(units_of(item)), murmur_units(suffixed))
@@ -362,6 +376,27 @@ fn serialize(byte_len: usize, set: impl Iterator<Item = u64>) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_pass_hashes_equal_two_passes() {
+        let text: Vec<u8> = (0..200u32)
+            .map(|i| b"0123456789abcdef"[(i * 7 % 16) as usize])
+            .collect();
+        for len in 0..text.len() {
+            let data = &text[..len];
+            let suffixed = [data, b" b"].concat();
+            let units = |d: &[u8]| d.iter().map(|&b| u32::from(b)).collect::<Vec<_>>();
+            assert_eq!(
+                murmur_bytes_and_suffixed(data),
+                (
+                    nim_murmur3_32(&units(data)),
+                    nim_murmur3_32(&units(&suffixed))
+                ),
+                "{len}"
+            );
+            assert_eq!(murmur_bytes(&suffixed), nim_murmur3_32(&units(&suffixed)));
+        }
+    }
 
     #[test]
     fn default_parameters_match_js_waku() {

@@ -25,6 +25,7 @@ use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConf
 use super::decoded::Decoded;
 use super::id::MessageId;
 use super::repair;
+use super::view::MessageView;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
 mod incoming;
@@ -57,8 +58,8 @@ struct Buffered {
     causal_history: Vec<HistoryEntry>,
     /// The ids of `causal_history`, in the same order.
     deps: Vec<MessageId>,
-    /// The ids of `causal_history` as text, for `Event::Delivered`.
-    history_ids: Arc<[String]>,
+    /// The same ids, shared, for `Event::Delivered`.
+    history_ids: Arc<[MessageId]>,
     retrieval_hint: Option<Bytes>,
     bytes: Arc<Bytes>,
     received_ms: u64,
@@ -73,8 +74,8 @@ struct Delivery<'a> {
     message_id: &'a Arc<str>,
     sender_id: &'a Arc<str>,
     lamport: u64,
-    content: Option<&'a Bytes>,
-    history_ids: &'a Arc<[String]>,
+    content: Bytes,
+    history_ids: &'a Arc<[MessageId]>,
     bytes: &'a Arc<Bytes>,
     retrieval_hint: Option<Bytes>,
 }
@@ -87,7 +88,7 @@ impl Buffered {
             message_id: &self.message_id,
             sender_id: &self.sender_id,
             lamport: self.lamport,
-            content: Some(&self.content),
+            content: self.content.clone(),
             history_ids: &self.history_ids,
             bytes: &self.bytes,
             retrieval_hint: self.retrieval_hint.take(),
@@ -157,8 +158,9 @@ pub struct Channel {
     log_order: VecDeque<Key>,
     /// Sender and retrieval hint of the newest `causal_history_size` log entries, the only
     /// ones a causal history can still name: entries are only added, or evicted from the
-    /// oldest end, so an entry that dropped out of the newest N never returns.
-    recent: BTreeMap<Key, LogEntry>,
+    /// oldest end, so an entry that dropped out of the newest N never returns. Sorted by
+    /// key, like `log_order` (a deque: usually appended at the back, popped at the front).
+    recent: VecDeque<(Key, LogEntry)>,
     externally_met: FifoSet,
     delivered: FifoSet,
     lost: FifoSet,
@@ -243,7 +245,7 @@ impl Channel {
             bloom: BloomFilter::new(params),
             held: FxHashMap::default(),
             log_order: VecDeque::new(),
-            recent: BTreeMap::new(),
+            recent: VecDeque::new(),
             externally_met: FifoSet::default(),
             delivered: FifoSet::default(),
             lost: FifoSet::default(),
@@ -423,18 +425,18 @@ impl Channel {
             return self.handle_decoded(now_ms, &own, retrieval_hint);
         }
         let parsed = decoded.parsed().map_err(Clone::clone)?;
-        let message = &parsed.message;
+        let message = &parsed.view;
         let kind = parsed.kind;
-        if message.channel_id != self.channel_id || message.sender_id == self.participant_id {
+        if message.channel_id() != self.channel_id || *parsed.sender_id == *self.participant_id {
             return Ok(());
         }
         let id = &parsed.id;
         self.repair_seen(id, kind);
         if kind == MessageKind::Ephemeral {
             self.events.push_back(Event::EphemeralDelivered {
-                message_id: message.message_id.clone(),
-                sender_id: message.sender_id.clone(),
-                content: message.content.clone().unwrap_or_default(),
+                message_id: parsed.message_id.to_string(),
+                sender_id: parsed.sender_id.to_string(),
+                content: message.content().unwrap_or_default(),
             });
             return Ok(());
         }
@@ -446,19 +448,20 @@ impl Channel {
             _ => self.reliable_channel_restart(now_ms, 1, 1),
         }
         let mut inconsistent = false;
-        for entry in &message.repair_request {
+        for entry in message.repair_request() {
+            let entry = entry.to_entry();
             self.events.push_back(Event::RepairRequestReceived {
                 message_id: entry.message_id.clone(),
-                from: message.sender_id.clone(),
+                from: parsed.sender_id.to_string(),
             });
-            self.on_repair_request(now_ms, entry);
+            self.on_repair_request(now_ms, &entry);
             inconsistent = true;
         }
         let history = &parsed.history;
         self.review_acks(message, history);
         if kind == MessageKind::Content {
             let params = *self.bloom.params();
-            let bits = decoded.bit_indexes(&params, &message.message_id);
+            let bits = decoded.bit_indexes(&params, &parsed.message_id);
             self.bloom_add(id, &bits);
         }
         // A causal history names its sender's newest log entries, oldest first, which are
@@ -476,7 +479,7 @@ impl Channel {
         let missing: Vec<HistoryEntry> = unmet
             .iter()
             .filter(|&&i| !self.incoming_ids.contains_key(&history[i]))
-            .map(|&i| message.causal_history[i].clone())
+            .filter_map(|&i| message.causal_history_entry(i).map(|e| e.to_entry()))
             .collect();
         let has_unmet = !unmet.is_empty();
         if has_unmet {
@@ -485,22 +488,22 @@ impl Channel {
         if !missing.is_empty() {
             self.track_missing(now_ms, &missing);
             self.events.push_back(Event::MissingDependencies {
-                message_id: message.message_id.clone(),
+                message_id: parsed.message_id.to_string(),
                 missing,
             });
         }
         if kind == MessageKind::Content {
-            let lamport = message.lamport_timestamp.unwrap_or(0);
+            let lamport = message.lamport_timestamp().unwrap_or(0);
             if has_unmet {
                 self.hold(Buffered {
                     id: id.clone(),
                     message_id: parsed.message_id.clone(),
                     sender_id: parsed.sender_id.clone(),
                     lamport,
-                    content: message.content.clone().unwrap_or_default(),
-                    causal_history: message.causal_history.clone(),
-                    deps: history.clone(),
-                    history_ids: parsed.history_ids.clone(),
+                    content: message.content().unwrap_or_default(),
+                    causal_history: message.causal_history().map(|e| e.to_entry()).collect(),
+                    deps: history.to_vec(),
+                    history_ids: parsed.history.clone(),
                     retrieval_hint,
                     bytes: decoded.shared_bytes().clone(),
                     received_ms: now_ms,
@@ -513,8 +516,8 @@ impl Channel {
                     message_id: &parsed.message_id,
                     sender_id: &parsed.sender_id,
                     lamport,
-                    content: message.content.as_ref(),
-                    history_ids: &parsed.history_ids,
+                    content: message.content().unwrap_or_default(),
+                    history_ids: &parsed.history,
                     bytes: decoded.shared_bytes(),
                     retrieval_hint,
                 });
@@ -636,7 +639,7 @@ impl Channel {
             message_id: d.message_id.clone(),
             sender_id: d.sender_id.clone(),
             lamport_timestamp: d.lamport,
-            content: d.content.cloned().unwrap_or_default(),
+            content: d.content,
             causal_history: d.history_ids.clone(),
         });
     }

@@ -17,7 +17,8 @@ use bytes::Bytes;
 
 use super::bloom::BloomParams;
 use super::id::MessageId;
-use super::wire::{self, Limits, MessageKind, SdsMessage, WireError};
+use super::view::{self, MessageView};
+use super::wire::{Limits, MessageKind, SdsMessage, WireError};
 
 /// The bytes of one received message, decoded and checked under [`Limits`] (see the module
 /// docs). Not `Sync`: it lazily caches the bloom bit indexes of the id for the first filter
@@ -28,6 +29,8 @@ pub struct Decoded {
     bytes: Arc<Bytes>,
     limits: Limits,
     parsed: Result<Parsed, WireError>,
+    /// The message as prost's type, made when [`Decoded::message`] first asks.
+    message: OnceCell<SdsMessage>,
     /// Bloom bit indexes of the message id, for the sizing they were computed with.
     bits: OnceCell<(BloomParams, Vec<u64>)>,
 }
@@ -35,43 +38,50 @@ pub struct Decoded {
 /// What a valid message decodes to.
 #[derive(Debug)]
 pub(super) struct Parsed {
-    pub(super) message: SdsMessage,
+    pub(super) view: MessageView,
     pub(super) kind: MessageKind,
     /// The message id, packed.
     pub(super) id: MessageId,
-    /// The causal-history ids, packed, in the message's order.
-    pub(super) history: Vec<MessageId>,
-    /// What every receiver's `Event::Delivered` carries, made once: the id, the sender and
-    /// the causal-history ids as text.
+    /// The causal-history ids, packed, in the message's order (what every receiver's
+    /// `Event::Delivered` carries too).
+    pub(super) history: Arc<[MessageId]>,
+    /// What every receiver's `Event::Delivered` carries, made once: the id and the sender.
     pub(super) message_id: Arc<str>,
     pub(super) sender_id: Arc<str>,
-    pub(super) history_ids: Arc<[String]>,
 }
 
 impl Decoded {
-    /// Decodes `bytes` under `limits` exactly as `Channel::handle_message` does
-    /// ([`wire::decode_with_limits`], then [`wire::classify`]); an error is kept and returned
-    /// to every receiver. Never panics.
+    /// Decodes `bytes` under `limits` exactly as `Channel::handle_message` does (the view
+    /// decoder [`view::decode`], which gives [`wire::decode_with_limits`](super::wire::decode_with_limits)'s
+    /// result, then the kind as [`wire::classify`](super::wire::classify)); an error is kept
+    /// and returned to every receiver. Never panics.
     pub fn new(bytes: Bytes, limits: &Limits) -> Decoded {
-        let parsed = wire::decode_with_limits(&bytes, limits).and_then(|message| {
-            let kind = wire::classify(&message)?;
-            let id = MessageId::new(&message.message_id);
-            let history = message
-                .causal_history
-                .iter()
-                .map(|e| MessageId::new(&e.message_id))
+        let parsed = view::decode(&bytes, limits);
+        Decoded::from_view(bytes, limits, parsed)
+    }
+
+    /// [`Decoded::new`] with prost alone decoding ([`view::decode_reference`]): the reference
+    /// the view decoder is checked against (`tests/view_decoder.rs`). Same result, slower.
+    pub fn new_reference(bytes: Bytes, limits: &Limits) -> Decoded {
+        let parsed = view::decode_reference(&bytes, limits);
+        Decoded::from_view(bytes, limits, parsed)
+    }
+
+    fn from_view(bytes: Bytes, limits: &Limits, parsed: Result<MessageView, WireError>) -> Decoded {
+        let parsed = parsed.and_then(|view| {
+            let kind = view.kind()?;
+            // Each string once (every accessor checks its UTF-8 again).
+            let message_id = view.message_id();
+            let history = view
+                .causal_history()
+                .map(|e| MessageId::new(e.message_id()))
                 .collect();
             Ok(Parsed {
-                message_id: Arc::from(message.message_id.as_str()),
-                sender_id: Arc::from(message.sender_id.as_str()),
-                history_ids: message
-                    .causal_history
-                    .iter()
-                    .map(|e| e.message_id.clone())
-                    .collect(),
-                message,
+                id: MessageId::new(message_id),
+                message_id: Arc::from(message_id),
+                sender_id: Arc::from(view.sender_id()),
+                view,
                 kind,
-                id,
                 history,
             })
         });
@@ -79,6 +89,7 @@ impl Decoded {
             bytes: Arc::new(bytes),
             limits: *limits,
             parsed,
+            message: OnceCell::new(),
             bits: OnceCell::new(),
         }
     }
@@ -103,7 +114,17 @@ impl Decoded {
     /// # Errors
     /// The [`WireError`] of decoding or classifying, as `handle_message` would return it.
     pub fn message(&self) -> Result<&SdsMessage, &WireError> {
-        self.parsed.as_ref().map(|p| &p.message)
+        self.parsed
+            .as_ref()
+            .map(|p| self.message.get_or_init(|| p.view.to_message()))
+    }
+
+    /// The decoded message as a borrowed view of the bytes, or why they were refused.
+    ///
+    /// # Errors
+    /// As [`Decoded::message`].
+    pub fn view(&self) -> Result<&MessageView, &WireError> {
+        self.parsed.as_ref().map(|p| &p.view)
     }
 
     pub(super) fn parsed(&self) -> Result<&Parsed, &WireError> {

@@ -62,6 +62,7 @@ pub mod config;
 pub mod decoded;
 pub mod id;
 pub mod repair;
+pub mod view;
 pub mod wire;
 
 pub use channel::{

@@ -86,8 +86,11 @@ impl Channel {
             return false;
         };
         // Only the newest entries can still be named by a causal history (see `recent`).
-        if let Some(entry) = self.recent.get_mut(&(lamport, id)) {
-            entry.retrieval_hint = Some(hint);
+        let key = (lamport, id);
+        if let Ok(at) = self.recent.binary_search_by(|(k, _)| k.cmp(&key)) {
+            if let Some((_, entry)) = self.recent.get_mut(at) {
+                entry.retrieval_hint = Some(hint);
+            }
         }
         true
     }
@@ -156,19 +159,22 @@ impl Channel {
         }
         // `recent` stays the newest `causal_history_size` entries of the log.
         let n = self.config.causal_history_size;
-        let newest = self.recent.len() < n
-            || self
-                .recent
-                .first_key_value()
-                .is_some_and(|(oldest, _)| *oldest < key);
+        let newest =
+            self.recent.len() < n || self.recent.front().is_some_and(|(oldest, _)| *oldest < key);
         if newest {
             let entry = LogEntry {
                 sender_id: sender_id.clone(),
                 retrieval_hint,
             };
-            self.recent.insert(key, entry);
+            // The key is new, and usually the newest.
+            if self.recent.back().is_none_or(|(last, _)| *last < key) {
+                self.recent.push_back((key, entry));
+            } else {
+                let at = self.recent.partition_point(|(k, _)| *k < key);
+                self.recent.insert(at, (key, entry));
+            }
             if self.recent.len() > n {
-                self.recent.pop_first();
+                self.recent.pop_front();
             }
         }
         while self.log_order.len() > self.config.local_log_capacity.max(1) {
@@ -176,7 +182,9 @@ impl Channel {
                 break;
             };
             // In `recent` only when the log holds no more than `causal_history_size` entries.
-            self.recent.remove(&old_key);
+            if let Ok(at) = self.recent.binary_search_by(|(k, _)| k.cmp(&old_key)) {
+                self.recent.remove(at);
+            }
             let old = old_key.1;
             self.release_held(&old, |h| h.lamport = None);
             let events = &mut self.events;

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 
-use super::{bloom, Buffer, Channel, Event, MessageId, SdsMessage, Transmit, TransmitKind};
+use super::{bloom, Buffer, Channel, Event, MessageId, MessageView, Transmit, TransmitKind};
 
 /// An own content message in the outgoing buffer, with the bloom bit indexes of its id
 /// (cached for the possible-acknowledgement checks).
@@ -64,16 +64,12 @@ impl Channel {
     }
 
     /// Acknowledgements carried by `message`, whose causal-history ids are `history`.
-    pub(super) fn review_acks(&mut self, message: &SdsMessage, history: &[MessageId]) {
-        for (e, id) in message.causal_history.iter().zip(history) {
+    pub(super) fn review_acks(&mut self, message: &MessageView, history: &[MessageId]) {
+        for id in history {
             if !self.outgoing_ids.remove(id) {
                 continue;
             }
-            if let Some(pos) = self
-                .outgoing
-                .iter()
-                .position(|o| o.message_id == e.message_id)
-            {
+            if let Some(pos) = self.outgoing.iter().position(|o| o.id == *id) {
                 if let Some(o) = self.outgoing.remove(pos) {
                     self.events.push_back(Event::Acknowledged {
                         message_id: o.message_id,
@@ -81,7 +77,7 @@ impl Channel {
                 }
             }
         }
-        let Some(filter) = &message.bloom_filter else {
+        let Some(filter) = message.bloom_filter() else {
             return;
         };
         let params = *self.bloom.params();

@@ -111,8 +111,9 @@ pub enum Event {
         lamport_timestamp: u64,
         /// Its content (shares the received buffer).
         content: Bytes,
-        /// Ids of its causal history, oldest first.
-        causal_history: Arc<[String]>,
+        /// Ids of its causal history, oldest first (shared by every receiver of one
+        /// decoding; `Display` and `Debug` give each id's text).
+        causal_history: Arc<[MessageId]>,
     },
     /// An ephemeral message was received (no ordering, no dedupe: delivered on receipt).
     EphemeralDelivered {
