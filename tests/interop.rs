@@ -7,32 +7,15 @@ use bytes::Bytes;
 use sdsim::sds::bloom::{hash_n, BloomFilter, BloomParams};
 use sdsim::sds::wire::{classify, decode, encode};
 use sdsim::sds::{
-    message_id_for, repair, Channel, Config, Event, HistoryEntry, MessageIdRule, SdsMessage,
-    SyncPolicy, TransmitKind,
+    message_id_for, repair, Channel, Event, HistoryEntry, MessageIdRule, SdsMessage, TransmitKind,
 };
 use serde_json::Value;
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("json")
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
+mod vector_files;
+use vector_files::{load, num, trace_config, trace_participants, unhex};
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn num(v: &Value) -> u64 {
-    match v {
-        Value::String(s) => s.parse().expect("u64 string"),
-        v => v.as_u64().expect("u64"),
-    }
 }
 
 fn entries(v: &Value) -> Vec<HistoryEntry> {
@@ -208,24 +191,11 @@ fn traces_reproduce_js_waku() {
     let v = load("traces.json");
     for trace in v["traces"].as_array().expect("traces") {
         let name = trace["name"].as_str().expect("name");
-        let opts = &trace["options"];
-        let config = Config {
-            causal_history_size: opts.get("causalHistorySize").map_or(200, num) as usize,
-            possible_acks_threshold: opts.get("possibleAcksThreshold").map_or(2, num) as u32,
-            message_id: MessageIdRule::PayloadSha256,
-            sync: SyncPolicy::Off,
-            repair: None,
-            ..Config::default()
-        };
+        let config = trace_config(trace);
         let steps = trace["steps"].as_array().expect("steps");
         let start = num(&steps[0]["now_ms"]);
         let mut channels: BTreeMap<String, Channel> = BTreeMap::new();
-        let names: Vec<String> = trace["final_local_history"]
-            .as_object()
-            .expect("final")
-            .keys()
-            .cloned()
-            .collect();
+        let names = trace_participants(trace);
         for (i, p) in names.iter().enumerate() {
             channels.insert(
                 p.clone(),

@@ -14,29 +14,10 @@ use proptest::prelude::*;
 use prost::Message as _;
 use sdsim::sds::wire::{decode_with_limits, Limits};
 use sdsim::sds::{
-    view, Channel, Config, Decoded, HistoryEntry, MessageIdRule, RepairConfig, SdsMessage,
-    SyncPolicy, Transmit,
+    view, Channel, Config, Decoded, HistoryEntry, RepairConfig, SdsMessage, Transmit,
 };
-use serde_json::Value;
-
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("json")
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn num(v: &Value) -> u64 {
-    match v {
-        Value::String(s) => s.parse().expect("u64 string"),
-        v => v.as_u64().expect("u64"),
-    }
-}
+mod vector_files;
+use vector_files::{load, num, trace_config, trace_participants, unhex};
 
 /// The view decoder and prost agree on `bytes` under `limits`, value or error, and so do the
 /// `Decoded` made from them.
@@ -165,24 +146,11 @@ fn traces_deliver_alike() {
     let v = load("traces.json");
     for trace in v["traces"].as_array().expect("traces") {
         let name = trace["name"].as_str().expect("name");
-        let opts = &trace["options"];
-        let config = Config {
-            causal_history_size: opts.get("causalHistorySize").map_or(200, num) as usize,
-            possible_acks_threshold: opts.get("possibleAcksThreshold").map_or(2, num) as u32,
-            message_id: MessageIdRule::PayloadSha256,
-            sync: SyncPolicy::Off,
-            repair: None,
-            ..Config::default()
-        };
+        let config = trace_config(trace);
         let steps = trace["steps"].as_array().expect("steps");
         let start = num(&steps[0]["now_ms"]);
         let mut twins: BTreeMap<String, Twin> = BTreeMap::new();
-        for (i, p) in trace["final_local_history"]
-            .as_object()
-            .expect("final")
-            .keys()
-            .enumerate()
-        {
+        for (i, p) in trace_participants(trace).iter().enumerate() {
             twins.insert(
                 p.clone(),
                 Twin::new("0", p, config.clone(), start, i as u64),
