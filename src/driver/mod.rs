@@ -94,6 +94,16 @@ pub trait Driver {
         self.receive(now_ms, bytes.clone(), retrieval_hint)
     }
 
+    /// A hint that a copy will arrive here soon: bring the state a receipt touches into cache
+    /// ([`crate::sds::prefetch`]), in two stages a few events apart (0 first). Must not change
+    /// anything. The default asks for the first cache lines of the driver itself.
+    #[inline]
+    fn prefetch(&self, stage: u8) {
+        if stage == 0 {
+            crate::sds::prefetch::read_lines(self as *const Self, 4);
+        }
+    }
+
     /// The deadline returned by [`Driver::poll_timeout`] has come (`now_ms` is at or after
     /// it).
     ///

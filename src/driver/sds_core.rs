@@ -32,6 +32,11 @@ impl Driver for sds::Channel {
         Ok(())
     }
 
+    #[inline]
+    fn prefetch(&self, stage: u8) {
+        sds::Channel::prefetch(self, stage);
+    }
+
     fn receive_shared(
         &mut self,
         now_ms: u64,

@@ -32,6 +32,7 @@ mod observe;
 mod outcome;
 mod participants;
 pub mod pipeline;
+mod prefetch;
 pub mod queue;
 mod roles;
 pub mod run;

@@ -216,6 +216,14 @@ impl<E> EventQueue<E> {
         None
     }
 
+    /// The `k`-th next event of the open bucket (0: the next to pop), if the open bucket
+    /// holds that many. A hint for looking ahead (prefetching): a later push may still come
+    /// before it.
+    #[inline]
+    pub fn peek_open(&self, k: usize) -> Option<&E> {
+        self.current.get(k).map(|(_, e)| e)
+    }
+
     /// Time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
         if let Some((t, _)) = self.current.front() {
@@ -353,6 +361,21 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+
+    #[test]
+    fn peek_open_shows_the_open_buckets_next_events_in_pop_order() {
+        let mut q = EventQueue::new();
+        assert!(q.peek_open(0).is_none());
+        for (t, e) in [(5, 'a'), (3, 'b'), (5, 'c'), (900, 'd'), (5_000, 'e')] {
+            q.push(t, e);
+        }
+        assert_eq!(q.pop(), Some((3, 'b')));
+        // The open bucket (0 to 1,023 µs) holds a, c, d, in pop order; e is in a later one.
+        let ahead: Vec<char> = (0..4).filter_map(|k| q.peek_open(k).copied()).collect();
+        assert_eq!(ahead, ['a', 'c', 'd']);
+        assert_eq!(q.pop(), Some((5, 'a')));
+        assert_eq!(q.peek_open(0), Some(&'c'));
+    }
 
     #[test]
     fn pops_in_time_order_then_fifo_on_ties() {

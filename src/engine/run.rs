@@ -198,6 +198,7 @@ impl Simulation {
             if events.is_multiple_of(65_536) {
                 progress(now);
             }
+            self.world.prefetch_ahead();
             self.dispatch(now, ev)?;
             if let Some(w) = self.world.watch.as_deref_mut() {
                 w.take_net_notes(&mut self.world.net); // copies sent by node roles

@@ -41,6 +41,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::rng::{stream, StreamKind};
 use crate::scenario::{Dissemination, PartitionDirection, RegionMatrix, Scenario};
+use crate::sds::prefetch;
 use crate::time::SimTime;
 
 pub use counters::{CopyCounts, NodeTraffic, TrafficKind};
@@ -367,6 +368,32 @@ impl Network {
     }
 
     /// Whether `node` is in the relay mesh (false for light clients).
+    /// Prefetch hints ([`crate::sds::prefetch`]) for a copy arriving at `node` soon: stage 0 its
+    /// counters, random stream and neighbour-list header, stage 1 its neighbour list.
+    #[inline]
+    pub fn prefetch_node(&self, node: u32, stage: usize) {
+        let i = node as usize;
+        match stage {
+            0 => {
+                if let Some(t) = self.traffic.get(i) {
+                    prefetch::read(t);
+                }
+                if let Some(r) = self.rngs.get(i) {
+                    prefetch::read_lines(r, std::mem::size_of::<ChaCha8Rng>().div_ceil(64));
+                }
+                if let Overlay::Flood(g) = &self.overlay {
+                    g.prefetch_header(node);
+                }
+            }
+            1 => {
+                if let Overlay::Flood(g) = &self.overlay {
+                    g.prefetch_list(node);
+                }
+            }
+            _ => {}
+        }
+    }
+
     pub fn is_relay(&self, node: u32) -> bool {
         self.relay[node as usize]
     }

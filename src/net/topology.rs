@@ -25,6 +25,22 @@ impl Graph {
         &self.adj[v as usize]
     }
 
+    /// Prefetch hint for `v`'s neighbour-list header ([`crate::sds::prefetch`]).
+    #[inline]
+    pub fn prefetch_header(&self, v: u32) {
+        if let Some(a) = self.adj.get(v as usize) {
+            crate::sds::prefetch::read(a);
+        }
+    }
+
+    /// Prefetch hint for `v`'s neighbour list (its header should be in cache).
+    #[inline]
+    pub fn prefetch_list(&self, v: u32) {
+        if let Some(a) = self.adj.get(v as usize) {
+            crate::sds::prefetch::read(a.as_ptr());
+        }
+    }
+
     /// Number of vertices.
     pub fn len(&self) -> usize {
         self.adj.len()

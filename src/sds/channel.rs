@@ -24,6 +24,7 @@ use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 use super::decoded::Decoded;
 use super::id::MessageId;
+use super::prefetch as hint;
 use super::repair;
 use super::view::MessageView;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
@@ -33,6 +34,7 @@ mod inspect;
 mod log;
 mod outgoing;
 mod output;
+mod prefetch;
 mod sds_r;
 mod sync;
 

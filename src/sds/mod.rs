@@ -61,6 +61,7 @@ pub mod channel;
 pub mod config;
 pub mod decoded;
 pub mod id;
+pub mod prefetch;
 pub mod repair;
 pub mod view;
 pub mod wire;

@@ -1,0 +1,124 @@
+//! [`Channel::prefetch`]: asking for the state a receipt touches before the message comes
+//! (a hint only, see the core's `prefetch` module).
+
+use super::hint::read;
+use super::Channel;
+#[cfg(test)]
+use super::Config;
+
+impl Channel {
+    /// A hint that a message will be handed to this channel soon: brings the state a
+    /// receipt touches into cache. Stage 0 asks for the channel's own fields that every
+    /// receipt reads (ids, configuration, Lamport clock, the local log's and buffers'
+    /// headers); stage 1, which should come a little later so that those fields are in
+    /// cache, for the ends of the collections a receipt appends to or scans (the newest log
+    /// entries, the newest causal-history entries, the store order, the ids it compares).
+    /// Changes nothing, on any input; the processor may ignore it
+    /// (the core's `prefetch` module).
+    #[inline]
+    pub fn prefetch(&self, stage: u8) {
+        if stage == 0 {
+            read(&self.channel_id);
+            read(&self.config);
+            read(&self.lamport);
+            read(&self.bloom);
+            read(&self.held);
+            read(&self.log_order);
+            read(&self.recent);
+            read(&self.delivered);
+            read(&self.incoming_ids);
+            read(&self.waiting);
+            read(&self.store_order);
+            read(&self.outgoing);
+            read(&self.sync);
+            read(&self.events);
+            return;
+        }
+        read(self.channel_id.as_ptr());
+        read(self.participant_id.as_ptr());
+        if let Some(last) = self.log_order.back() {
+            read(last);
+            read(std::ptr::from_ref(last).wrapping_sub(1));
+        }
+        if let Some(last) = self.recent.back() {
+            read(last);
+        }
+        if let Some(last) = self.store_order.back() {
+            read(last);
+        }
+        if let Some(first) = self.outgoing.front() {
+            read(first);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::{Channel, Config};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    /// A channel given hints before every input behaves exactly like one never given any:
+    /// same events and transmissions, also with buffered messages (every third message held
+    /// back and handed over late), evictions (small log) and repair.
+    #[test]
+    fn hints_change_nothing() {
+        let config = Config {
+            local_log_capacity: 8,
+            ..Config::default()
+        };
+        let mut sender = Channel::new("c", "s", config.clone(), T0, 1);
+        let mut hinted = Channel::new("c", "r", config.clone(), T0, 2);
+        let mut plain = Channel::new("c", "r", config, T0, 2);
+        hinted.prefetch(0); // empty collections
+        hinted.prefetch(1);
+        let mut late = Vec::new();
+        for i in 0..40u64 {
+            let now = T0 + i * 100;
+            sender
+                .send(now, Bytes::from(format!("m{i}")))
+                .expect("send");
+            let mut batch: Vec<Bytes> = std::iter::from_fn(|| sender.poll_transmit())
+                .map(|t| t.bytes)
+                .collect();
+            if i % 3 == 1 {
+                late.append(&mut batch);
+            } else if i % 9 == 0 {
+                batch.append(&mut late);
+            }
+            for bytes in batch {
+                hinted.prefetch(0);
+                hinted.prefetch(1);
+                let a = hinted.handle_message(now, bytes.clone(), None);
+                let b = plain.handle_message(now, bytes, None);
+                assert_eq!(a, b);
+            }
+            hinted.prefetch(0);
+            hinted.prefetch(1);
+            hinted.handle_timeout(now + 50);
+            plain.handle_timeout(now + 50);
+            let events = |c: &mut Channel| {
+                std::iter::from_fn(|| c.poll_event())
+                    .map(|e| format!("{e:?}"))
+                    .collect::<Vec<_>>()
+            };
+            let sent = |c: &mut Channel| {
+                std::iter::from_fn(|| c.poll_transmit())
+                    .map(|t| t.bytes)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                events(&mut hinted),
+                events(&mut plain),
+                "events after input {i}"
+            );
+            assert_eq!(
+                sent(&mut hinted),
+                sent(&mut plain),
+                "transmits after input {i}"
+            );
+        }
+    }
+}
