@@ -250,7 +250,9 @@ pub struct Network {
     faults_end: SimTime,
     /// One random stream per sender: latency and loss draws of its copies.
     rngs: Vec<ChaCha8Rng>,
+    /// Per node, but for the arrival counters (in `received`).
     traffic: Vec<NodeTraffic>,
+    received: Vec<counters::Received>,
     copies: CopyCounts,
     links: links::Links,
     /// No link feature can touch a copy in this run (`send.rs`: the plain path).
@@ -351,6 +353,7 @@ impl Network {
                 .map(|i| stream(scenario.seed, StreamKind::NetFrom, i as u64))
                 .collect(),
             traffic: vec![NodeTraffic::default(); nodes as usize],
+            received: vec![counters::Received::default(); nodes as usize],
             copies: CopyCounts::default(),
             plain: Network::plain_links(&links, scenario.network.duplicate),
             links,
@@ -641,11 +644,9 @@ impl Network {
         out: &mut Vec<Copy>,
     ) -> Receipt {
         let size = packet.bytes.len() as u64;
-        let t = &mut self.traffic[to as usize];
-        t.bytes_received += size;
-        t.copies_received += 1;
-        if !packet.mark_seen(to) {
-            t.bytes_received_duplicate += size;
+        let first = packet.mark_seen(to);
+        self.received[to as usize].count(size, !first);
+        if !first {
             self.copies.redundant += 1;
             return Receipt::Duplicate;
         }
@@ -673,17 +674,24 @@ impl Network {
             return false;
         }
         let size = packet.bytes.len() as u64;
-        let t = &mut self.traffic[to as usize];
-        t.bytes_received += size;
-        t.copies_received += 1;
-        t.bytes_received_duplicate += size;
+        self.received[to as usize].count(size, true);
         self.copies.redundant += 1;
         true
     }
 
-    /// Per-participant traffic counters, indexed by participant.
-    pub fn traffic(&self) -> &[NodeTraffic] {
-        &self.traffic
+    /// Per-participant traffic counters, indexed by participant (assembled: the arrival
+    /// counters are kept apart, [`counters::Received`]).
+    pub fn traffic(&self) -> Vec<NodeTraffic> {
+        self.traffic
+            .iter()
+            .zip(&self.received)
+            .map(|(t, r)| NodeTraffic {
+                bytes_received: r.bytes,
+                copies_received: r.copies,
+                bytes_received_duplicate: r.bytes_duplicate,
+                ..t.clone()
+            })
+            .collect()
     }
 
     /// Group-wide copy counters.
