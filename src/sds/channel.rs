@@ -314,6 +314,8 @@ impl Channel {
         }
         self.lamport = ts;
         let repair_request = self.take_due_requests(now_ms);
+        // The filter as sent, deferred inserts applied (shared, not copied).
+        self.bloom.apply_pending();
         let message = SdsMessage {
             sender_id: self.participant_id.clone(),
             message_id: message_id.clone(),
