@@ -225,7 +225,7 @@ pub fn serialized_contains(params: &BloomParams, bytes: &[u8], bits: &[u64]) -> 
 /// - **sparse** after few inserts: the bit indexes of the inserted ids in insertion order
 ///   (an insert appends k indexes, 4 bytes each, no search), up to an eighth of the serialized
 ///   length in bytes ([`BloomFilter::is_sparse`]; at the defaults 2,344 indexes, 234 ids: at
-///   most 9.4 kB with a vector's growth instead of 18,752 bytes). A participant of a large
+///   most 9.4 kB, the vector's doubling capped there, instead of 18,752 bytes). A participant of a large
 ///   group that receives few messages, or one of many channels on one node, keeps a few
 ///   hundred bytes; serializing it builds the 18,752 bytes each time, and a membership test
 ///   scans the list (only inspection tests membership of the own filter).
@@ -316,6 +316,15 @@ impl BloomFilter {
         self.inserted += 1;
         let byte_len = self.params.byte_len();
         if let Bits::Sparse(set) = &mut self.bits {
+            let needed = set.len() + bits.len();
+            if needed > set.capacity() {
+                // Doubling, but never past what the sparse form holds before it turns dense
+                // (`byte_len / 8` indexes and the insert that passes them): 9.4 kB at the
+                // defaults instead of the 16 kB of the next power of two.
+                let most = (byte_len / 8 + bits.len()).max(needed);
+                let want = set.capacity().saturating_mul(2).max(needed).min(most);
+                set.reserve_exact(want - set.len());
+            }
             for &h in bits {
                 if byte_position(h).0 >= byte_len {
                     continue;
