@@ -378,8 +378,7 @@ impl Channel {
         let bits = self.bloom.params().bit_indexes(&message_id);
         self.bloom_add(&id, &bits);
         let own = Arc::from(self.participant_id.as_str());
-        self.log_insert(&id, ts, &own, None);
-        self.store_insert(&id, &Arc::new(bytes.clone()));
+        self.log_and_store_insert(&id, ts, &own, None, &Arc::new(bytes.clone()));
         // Re-arming the sync timer and the outgoing buffer touch disjoint state.
         self.reliable_channel_restart(now_ms, 1, 1);
         self.push_outgoing(now_ms, id, message_id.clone(), bytes.clone(), bits);
@@ -682,8 +681,7 @@ impl Channel {
     /// requested, `Event::Delivered`. Waiting messages are released by the caller.
     fn deliver(&mut self, d: Delivery<'_>) {
         self.lamport = self.lamport.max(d.lamport);
-        self.log_insert(d.id, d.lamport, d.sender_id, d.retrieval_hint);
-        self.store_insert(d.id, d.bytes);
+        self.log_and_store_insert(d.id, d.lamport, d.sender_id, d.retrieval_hint, d.bytes);
         self.missing.remove(d.id);
         self.remove_out_repair(d.id);
         self.events.push_back(Event::Delivered {
