@@ -16,6 +16,8 @@ use bytes::Bytes;
 use rustc_hash::FxHashSet;
 
 use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId};
+#[cfg(test)]
+use super::{Config, RepairConfig, SyncPolicy};
 
 /// See `Channel::held`.
 #[derive(Debug, Clone, Default)]
@@ -320,7 +322,6 @@ impl Channel {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Config, RepairConfig, SyncPolicy};
     use super::*;
 
     /// Everything the log and store parts own, and the events they queued (drained).
