@@ -11,7 +11,7 @@
 //!
 //! | part | bytes | what |
 //! |---|---|---|
-//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 4 bytes per bit index (k per message of its channel, rounded up to a power of two) while those are at most an eighth of that (`sds::bloom::BloomFilter`'s sparse form) |
+//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 4 bytes per bit index (k per message of its channel, rounded up to a power of two, at most an eighth of the serialized length and k) while those are at most an eighth of that (`sds::bloom::BloomFilter`'s sparse form), plus 1,024 bytes of deferred inserts when dense (`sds::bloom::PENDING_INSERTS`) |
 //! | local logs | Σ_c m × (min(M_c, 10,000) × [`LOG_ENTRY_BYTES`] + min(M_c − 10,000, 10,000) × [`DELIVERED_ID_BYTES`]) | the log (`sds::Config::local_log_capacity`), SDS-R store handles and the delivered-id set behind it |
 //! | none baseline's logs | Σ_c m × M_c × [`NONE_LOG_ENTRY_BYTES`] | `protocol = "none"`: every member keeps the ids it received (`driver/none.rs`) |
 //! | incoming buffers | Σ_c m × min(M_c, 10,000) × ([`BUFFERED_BYTES`] + history × [`BUFFERED_HISTORY_BYTES`]) | when nothing repairs a loss (`retrieval.strategy = "none"` with loss, partitions or churn): every message after a lost one waits in the incoming buffer for good |
@@ -251,15 +251,30 @@ struct Channels {
 }
 
 /// Bytes a bloom filter with `params` keeps after `messages` inserts (`sds::bloom::BloomFilter`):
-/// its bit indexes (4 bytes each, in a vector that grows by doubling) while they number at
-/// most an eighth of the serialized length, else the serialized length.
+/// its bit indexes (4 bytes each, in a vector that grows by doubling up to what the sparse
+/// form holds) while they number at most an eighth of the serialized length, else the
+/// serialized length.
 fn kept_bloom_bytes(params: &BloomParams, messages: f64) -> f64 {
     let dense = params.byte_len() as f64;
     let indexes = messages.max(0.0) * f64::from(params.k_hashes);
     if params.total_bits <= u64::from(u32::MAX) && indexes <= dense / 8.0 {
-        4.0 * indexes.max(1.0).log2().ceil().exp2()
+        let most = dense / 8.0 + f64::from(params.k_hashes);
+        4.0 * indexes.max(1.0).log2().ceil().exp2().min(most)
     } else {
         dense
+    }
+}
+
+/// Bytes of the deferred-insert list a dense bloom filter keeps besides its serialized form
+/// (`sds::bloom::PENDING_INSERTS` pairs of 8 bytes, allocated at the first deferred insert;
+/// only when the bit indexes fit 32 bits): none while sparse.
+fn deferred_insert_bytes(params: &BloomParams, messages: f64) -> f64 {
+    let dense = params.byte_len() as f64;
+    let indexes = messages.max(0.0) * f64::from(params.k_hashes);
+    if params.total_bits <= u64::from(u32::MAX) && indexes > dense / 8.0 {
+        8.0 * crate::sds::bloom::PENDING_INSERTS as f64
+    } else {
+        0.0
     }
 }
 
@@ -311,7 +326,9 @@ pub fn estimate(loaded: &Loaded) -> Estimate {
             .map(|k| {
                 k.count
                     * k.members
-                    * (kept_bloom_bytes(&bloom_params, k.messages) + CORE_FIXED_BYTES)
+                    * (kept_bloom_bytes(&bloom_params, k.messages)
+                        + deferred_insert_bytes(&bloom_params, k.messages)
+                        + CORE_FIXED_BYTES)
             })
             .sum()
     } else {

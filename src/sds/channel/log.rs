@@ -16,6 +16,8 @@ use bytes::Bytes;
 use rustc_hash::FxHashSet;
 
 use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId};
+#[cfg(test)]
+use super::{Config, RepairConfig, SyncPolicy};
 
 /// See `Channel::held`.
 #[derive(Debug, Clone, Default)]
@@ -36,9 +38,13 @@ pub(super) struct LogEntry {
 }
 
 /// A bounded set with first-in-first-out eviction (the set is only looked up, never
-/// iterated; the order is a `VecDeque`).
+/// iterated; the order is a `VecDeque`). Boxed, and absent until the first insert: one
+/// pointer in `Channel` (usually empty; 64 bytes inline before).
 #[derive(Debug, Clone, Default)]
-pub(super) struct FifoSet {
+pub(super) struct FifoSet(Option<Box<FifoParts>>);
+
+#[derive(Debug, Clone, Default)]
+struct FifoParts {
     set: FxHashSet<MessageId>,
     order: VecDeque<MessageId>,
 }
@@ -46,7 +52,7 @@ pub(super) struct FifoSet {
 impl FifoSet {
     /// Whether `id` is in the set.
     pub(super) fn contains(&self, id: &MessageId) -> bool {
-        !self.set.is_empty() && self.set.contains(id)
+        self.0.as_ref().is_some_and(|p| p.set.contains(id))
     }
 
     /// Inserts `id`; returns false if already present. Evicts the oldest beyond `capacity`
@@ -57,13 +63,14 @@ impl FifoSet {
         capacity: usize,
         mut evicted: impl FnMut(MessageId),
     ) -> bool {
-        if !self.set.insert(id.clone()) {
+        let parts = self.0.get_or_insert_default();
+        if !parts.set.insert(id.clone()) {
             return false;
         }
-        self.order.push_back(id.clone());
-        while self.order.len() > capacity.max(1) {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
+        parts.order.push_back(id.clone());
+        while parts.order.len() > capacity.max(1) {
+            if let Some(old) = parts.order.pop_front() {
+                parts.set.remove(&old);
                 evicted(old);
             }
         }
@@ -133,9 +140,41 @@ impl Channel {
         history
     }
 
+    /// Adds a delivered or sent message to the local log and, with SDS-R, the store (see
+    /// [`Channel::log_insert`] and [`Channel::store_insert`], in that order, events included),
+    /// with one lookup of its `held` entry for both.
+    pub(super) fn log_and_store_insert(
+        &mut self,
+        id: &MessageId,
+        lamport: u64,
+        sender_id: &Arc<str>,
+        retrieval_hint: Option<Bytes>,
+        bytes: &Arc<Bytes>,
+    ) {
+        let store = self.config.repair.is_some();
+        let held = self.held.entry(id.clone()).or_default();
+        let to_log = held.lamport.is_none();
+        if to_log {
+            held.lamport = Some(lamport);
+        }
+        // Set before the log's eviction runs: if it evicts this very id, the entry stays for
+        // the store (the separate inserts dropped it and made it again: same end state).
+        let to_store = store && held.bytes.is_none();
+        if to_store {
+            held.bytes = Some(bytes.clone());
+        }
+        if to_log {
+            self.log_order_insert(id, lamport, sender_id, retrieval_hint);
+        }
+        if to_store {
+            self.store_order_push(id);
+        }
+    }
+
     /// Adds a delivered or sent message to the local log (no-op if there), keeps `recent` the
     /// newest `causal_history_size` entries, and evicts the lowest (Lamport, id) beyond
     /// `local_log_capacity` into the delivered-id set.
+    #[cfg(test)]
     pub(super) fn log_insert(
         &mut self,
         id: &MessageId,
@@ -148,6 +187,18 @@ impl Channel {
             return;
         }
         held.lamport = Some(lamport);
+        self.log_order_insert(id, lamport, sender_id, retrieval_hint);
+    }
+
+    /// The log part of [`Channel::log_insert`] once `held` has the id's Lamport timestamp:
+    /// the ordered key, `recent`, evictions.
+    fn log_order_insert(
+        &mut self,
+        id: &MessageId,
+        lamport: u64,
+        sender_id: &Arc<str>,
+        retrieval_hint: Option<Bytes>,
+    ) {
         let key = (lamport, id.clone());
         // The key is new (the id was not in the log). Usually the newest: append; else
         // insert at its sorted position.
@@ -215,6 +266,7 @@ impl Channel {
 
     /// Keeps `bytes` in the SDS-R store for repair responses (only with SDS-R), evicting the
     /// oldest beyond `message_store_capacity`.
+    #[cfg(test)]
     pub(super) fn store_insert(&mut self, id: &MessageId, bytes: &Arc<Bytes>) {
         if self.config.repair.is_none() {
             return;
@@ -224,6 +276,12 @@ impl Channel {
             return;
         }
         held.bytes = Some(bytes.clone());
+        self.store_order_push(id);
+    }
+
+    /// The store part of [`Channel::store_insert`] once `held` has the id's bytes: its place
+    /// in the store's order, evictions.
+    fn store_order_push(&mut self, id: &MessageId) {
         self.store_order.push_back(id.clone());
         while self.store_order.len() > self.config.message_store_capacity.max(1) {
             let Some(old) = self.store_order.pop_front() else {
@@ -259,5 +317,61 @@ impl Channel {
             fresh.insert_bits(&kept.with_str(|id| params.bit_indexes(id)));
         }
         self.bloom = fresh;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything the log and store parts own, and the events they queued (drained).
+    fn state(c: &mut Channel) -> String {
+        let mut held: Vec<String> = c
+            .held
+            .iter()
+            .map(|(id, h)| format!("{id} {:?} {:?}", h.lamport, h.bytes))
+            .collect();
+        held.sort();
+        let events: Vec<Event> = c.events.drain(..).collect();
+        format!(
+            "{held:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{events:?}",
+            c.log_order, c.store_order, c.recent, c.delivered
+        )
+    }
+
+    /// One lookup for both inserts gives the state and events of the two separate inserts,
+    /// over random ids (repeated), Lamport timestamps (out of order, so a full log can evict
+    /// the id just inserted) and tiny capacities, with and without SDS-R.
+    #[test]
+    fn log_and_store_insert_equals_the_separate_inserts() {
+        for (repair, log_capacity, store_capacity) in
+            [(true, 1, 1), (true, 3, 2), (true, 2, 5), (false, 3, 2)]
+        {
+            let config = Config {
+                sync: SyncPolicy::Off,
+                repair: repair.then(RepairConfig::default),
+                local_log_capacity: log_capacity,
+                message_store_capacity: store_capacity,
+                delivered_ids_capacity: 4,
+                ..Config::default()
+            };
+            let mut one = Channel::new("c", "me", config.clone(), 0, 1);
+            let mut two = Channel::new("c", "me", config, 0, 1);
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            for step in 0..600 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let id = MessageId::new(&format!("{:064x}", x % 23));
+                let lamport = (x >> 8) % 17;
+                let sender: Arc<str> = Arc::from(format!("s{}", (x >> 16) % 3).as_str());
+                let hint = (x & 0x100 != 0).then(|| Bytes::from(format!("h{step}")));
+                let bytes = Arc::new(Bytes::from(format!("b{step}")));
+                one.log_and_store_insert(&id, lamport, &sender, hint.clone(), &bytes);
+                two.log_insert(&id, lamport, &sender, hint);
+                two.store_insert(&id, &bytes);
+                assert_eq!(state(&mut one), state(&mut two), "step {step}");
+            }
+        }
     }
 }

@@ -9,33 +9,33 @@ use super::Config;
 impl Channel {
     /// A hint that a message will be handed to this channel soon: brings the state a
     /// receipt touches into cache. Stage 0 asks for the channel's own fields that every
-    /// receipt reads (ids, configuration, Lamport clock, the local log's and buffers'
-    /// headers); stage 1, which should come a little later so that those fields are in
-    /// cache, for the ends of the collections a receipt appends to or scans (the newest log
-    /// entries, the newest causal-history entries, the store order, the ids it compares).
+    /// receipt reads (limits, short ids, Lamport clock, the local log's and buffers'
+    /// headers, configuration); stage 1, which should come a little later so that those
+    /// fields are in cache, for the ends of the collections a receipt appends to or scans
+    /// (the newest log entries, the newest causal-history entries, the store order, the
+    /// oldest outgoing entry).
     /// Changes nothing, on any input; the processor may ignore it
     /// (the core's `prefetch` module).
     #[inline]
     pub fn prefetch(&self, stage: u8) {
         if stage == 0 {
-            read(&self.channel_id);
-            read(&self.config);
+            // The fields a receipt reads, which `Channel`'s layout puts first, and the
+            // configuration.
+            read(&self.limits);
             read(&self.lamport);
-            read(&self.bloom);
             read(&self.held);
+            read(&self.incoming_ids);
+            read(&self.outgoing);
+            read(&self.bloom);
             read(&self.log_order);
             read(&self.recent);
-            read(&self.delivered);
-            read(&self.incoming_ids);
-            read(&self.waiting);
             read(&self.store_order);
-            read(&self.outgoing);
-            read(&self.sync);
             read(&self.events);
+            read(&self.waiting);
+            read(&self.sync);
+            read(&self.config);
             return;
         }
-        read(self.channel_id.as_ptr());
-        read(self.participant_id.as_ptr());
         if let Some(last) = self.log_order.back() {
             read(last);
             read(std::ptr::from_ref(last).wrapping_sub(1));

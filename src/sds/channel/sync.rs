@@ -6,8 +6,8 @@
 //! May touch: the sync timer state and the channel's random stream (sync phases and Trickle
 //! times only), the Lamport clock (a sync bumps it like a send), the transmission queue, and
 //! due SDS-R requests (taken to ride on the sync); it reads the log and bloom filter for the
-//! sync's causal history. May not change: the log, the bloom filter, the outgoing or incoming
-//! buffers.
+//! sync's causal history (applying the filter's deferred inserts, which changes nothing it
+//! shows). May not change: the log, the bloom filter, the outgoing or incoming buffers.
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -122,6 +122,8 @@ impl Channel {
         let message_id = format!("sync-{}", hex(&h.finalize()[..8]));
         let repair_request = self.take_due_requests(now_ms);
         let count = repair_request.len() as u32;
+        // The filter as sent, deferred inserts applied (shared, not copied).
+        self.bloom.apply_pending();
         let message = SdsMessage {
             sender_id: self.participant_id.clone(),
             message_id: message_id.clone(),
