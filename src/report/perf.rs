@@ -32,14 +32,17 @@ pub struct Perf {
 
 /// One core receipt, ns: `handle_decoded/steady` of `cargo bench --bench core` (a content
 /// message with the default 18,752-byte bloom filter, decoded outside the timing as the engine
-/// shares one decoding among every receiver of a packet, then handled and delivered), 2.17 to
-/// 2.45 µs on the 2-core development machine at load 1.0 (main after issue 16's receive-path
-/// work; docs/performance.md, "Where it stands"). Until 2026-12 this was 1.5 µs from a bench
-/// that measured buffering, not delivery. The bench's receiver is in a heavier steady state
+/// shares one decoding among every receiver of a packet, then handled and delivered), 1.42 to
+/// 1.76 µs (median of three 1.55 µs, 2,798 instructions) on the 2-core development machine at
+/// load 1.3 to 1.5, after issue 16's `Channel` layout and deferred bloom inserts
+/// (docs/performance.md, "Where it stands"); 2.3 µs before them (2,777 instructions: the same
+/// work, more cache misses). Until 2026-12 this was 1.5 µs from a bench that measured
+/// buffering, not delivery. The bench's receiver is in a heavier steady state
 /// than most runs' (a full 10,000-entry log and 1,000-message SDS-R store, evicting from both
 /// on every receipt), so for runs of a few hundred messages this overstates the cores' work:
-/// the 1,000-participant version of `large-group-10k.toml` runs in 0.7 of its "floor".
-pub const RECEIPT_COST_NS: f64 = 2_300.0;
+/// the 1,000-participant version of `large-group-10k.toml` ran in 0.5 to 0.7 of its "floor" at
+/// 2.3 µs.
+pub const RECEIPT_COST_NS: f64 = 1_550.0;
 
 /// One event through the event queue (a pop and a push with 10^6 events pending), ns:
 /// `queue_hold/calendar/1e6` of `cargo bench --bench engine`, 57.6 to 62.4 ns at load 1.0
