@@ -265,7 +265,9 @@ proptest! {
             ..Config::default()
         };
         let mut twin = Twin::new("0", "me", config.clone(), 1_000, 7);
-        // A second receiver sharing every decoding.
+        // A second receiver sharing the decodings, missing every third message: its log
+        // differs, so what the first receiver notes in a shared decoding (where it found the
+        // causal history) is wrong for it at times and must change nothing.
         let mut other = Twin::new("0", "other", config, 1_000, 8);
         let mut now = 1_000;
         for (i, input) in inputs.into_iter().enumerate() {
@@ -282,7 +284,9 @@ proptest! {
             };
             let decoded = Decoded::new(bytes, twin.by_decoded.limits());
             twin.receive(now, &decoded, None, &ctx);
-            other.receive(now, &decoded, Some(Bytes::from_static(b"h")), &ctx);
+            if i % 3 != 2 {
+                other.receive(now, &decoded, Some(Bytes::from_static(b"h")), &ctx);
+            }
         }
         twin.agree("end");
         other.agree("end");

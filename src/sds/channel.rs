@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
-use super::decoded::Decoded;
+use super::decoded::{Decoded, Parsed, RepairEntry};
 use super::id::MessageId;
 use super::prefetch as hint;
 use super::repair;
@@ -195,6 +195,8 @@ pub struct Channel {
     bloom_ids: VecDeque<MessageId>,
     channel_id: String,
     participant_id: String,
+    /// `repair::hash(participant_id)`: this participant's side of every SDS-R distance.
+    participant_hash: u64,
     /// Boxed: 304 bytes used only by the sync timer.
     rng: Box<ChaCha8Rng>,
 }
@@ -284,6 +286,7 @@ impl Channel {
         Channel {
             channel_key: ShortKey::new(&channel_id),
             participant_key: ShortKey::new(&participant_id),
+            participant_hash: repair::hash(&participant_id),
             channel_id,
             participant_id,
             config,
@@ -500,13 +503,12 @@ impl Channel {
             _ => self.reliable_channel_restart(now_ms, 1, 1),
         }
         let mut inconsistent = false;
-        for entry in message.repair_request() {
-            let entry = entry.to_entry();
+        for request in parsed.repair.iter() {
             self.events.push_back(Event::RepairRequestReceived {
-                message_id: entry.message_id.clone(),
+                message_id: request.entry.message_id.clone(),
                 from: parsed.sender_id.to_string(),
             });
-            self.on_repair_request(now_ms, &entry);
+            self.on_repair_request(now_ms, request);
             inconsistent = true;
         }
         let history = &parsed.history;
@@ -516,18 +518,7 @@ impl Channel {
             let bits = decoded.bit_indexes(&params, &parsed.message_id);
             self.bloom_add(id, &bits);
         }
-        // A causal history names its sender's newest log entries, oldest first, which are
-        // usually this participant's newest too, in the same places: look near there before
-        // the hash lookups.
-        let n = history.len();
-        let unmet: Vec<usize> = (0..n)
-            .filter(|&i| {
-                let id = &history[i];
-                let expected = (self.log_order.len() + i).saturating_sub(n);
-                let near = expected.saturating_sub(2)..(expected + 3).min(self.log_order.len());
-                !(self.log_order.range(near).any(|(_, logged)| logged == id) || self.dep_met(id))
-            })
-            .collect();
+        let unmet = self.unmet_history(parsed);
         let missing: Vec<HistoryEntry> = unmet
             .iter()
             .filter(|&&i| !self.incoming_ids.contains_key(&history[i]))

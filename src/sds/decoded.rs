@@ -17,8 +17,9 @@ use bytes::Bytes;
 
 use super::bloom::BloomParams;
 use super::id::MessageId;
+use super::repair::RequestHashes;
 use super::view::{self, MessageView};
-use super::wire::{Limits, MessageKind, SdsMessage, WireError};
+use super::wire::{HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
 /// The bytes of one received message, decoded and checked under [`Limits`] (see the module
 /// docs). Not `Sync`: it lazily caches the bloom bit indexes of the id for the first filter
@@ -45,9 +46,39 @@ pub(super) struct Parsed {
     /// The causal-history ids, packed, in the message's order (what every receiver's
     /// `Event::Delivered` carries too).
     pub(super) history: Arc<[MessageId]>,
+    /// Per causal-history entry, an equal id as some receiver's local log holds it, noted by
+    /// the first receiver that finds the entry there (`Channel::history_met`). Receivers
+    /// holding that same record (every receiver of the packet that carried the message)
+    /// then compare pointers instead of reading both records: a hint only, an entry is met
+    /// or not whatever is noted here.
+    pub(super) logged_as: Box<[OnceCell<MessageId>]>,
+    /// The repair-request entries, each made once for every receiver.
+    pub(super) repair: Box<[RepairEntry]>,
     /// What every receiver's `Event::Delivered` carries, made once: the id and the sender.
     pub(super) message_id: Arc<str>,
     pub(super) sender_id: Arc<str>,
+}
+
+/// A repair-request entry of a received message, as every receiver of it needs it.
+#[derive(Debug)]
+pub(super) struct RepairEntry {
+    pub(super) entry: HistoryEntry,
+    /// `entry.message_id`, packed.
+    pub(super) id: MessageId,
+    /// What every receiver in the response group computes alike (`repair::RequestHashes`),
+    /// made by the first one that needs it.
+    pub(super) hashes: OnceCell<RequestHashes>,
+}
+
+impl RepairEntry {
+    /// [`RequestHashes`] of the entry (an absent sender counts as empty, as in
+    /// `Channel::on_repair_request`).
+    pub(super) fn hashes(&self) -> RequestHashes {
+        *self.hashes.get_or_init(|| {
+            let sender = self.entry.sender_id.as_deref().unwrap_or("");
+            RequestHashes::new(sender, &self.entry.message_id)
+        })
+    }
 }
 
 impl Decoded {
@@ -72,9 +103,21 @@ impl Decoded {
             let kind = view.kind()?;
             // Each string once (every accessor checks its UTF-8 again).
             let message_id = view.message_id();
-            let history = view
+            let history: Arc<[MessageId]> = view
                 .causal_history()
                 .map(|e| MessageId::new(e.message_id()))
+                .collect();
+            let logged_as = history.iter().map(|_| OnceCell::new()).collect();
+            let repair = view
+                .repair_request()
+                .map(|e| {
+                    let entry = e.to_entry();
+                    RepairEntry {
+                        id: MessageId::new(&entry.message_id),
+                        entry,
+                        hashes: OnceCell::new(),
+                    }
+                })
                 .collect();
             Ok(Parsed {
                 id: MessageId::new(message_id),
@@ -83,6 +126,8 @@ impl Decoded {
                 view,
                 kind,
                 history,
+                logged_as,
+                repair,
             })
         });
         Decoded {

@@ -71,6 +71,12 @@ impl MessageId {
         }))
     }
 
+    /// Whether `self` and `other` are the same record (clones of one `MessageId::new`):
+    /// then they are equal, without reading the records. Different records may be equal too.
+    pub(super) fn same(&self, other: &MessageId) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Calls `f` with the id as a string slice (formatted on the stack when packed).
     pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         match &self.0.repr {

@@ -50,6 +50,30 @@ pub fn t_req_ms(own_id: &str, message_id: &str, now_ms: u64, t_min_ms: u64, t_ma
     now_ms.saturating_add(offset).saturating_add(t_min_ms)
 }
 
+/// The SDS-R inputs of one repair request that do not depend on who receives it: computed
+/// once per request (a received message shared by many receivers, `Decoded`) instead of
+/// once per receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestHashes {
+    /// `hash(sender_id ‖ message_id)`, the sender's side of the response group.
+    pub sender_message: u64,
+    /// `hash(sender_id)`, the sender's side of the distance.
+    pub sender: u64,
+    /// `hash(message_id)`.
+    pub message: u64,
+}
+
+impl RequestHashes {
+    /// The hashes of a request for `message_id`, originally sent by `sender_id`.
+    pub fn new(sender_id: &str, message_id: &str) -> RequestHashes {
+        RequestHashes {
+            sender_message: combined_hash(sender_id, message_id),
+            sender: hash(sender_id),
+            message: hash(message_id),
+        }
+    }
+}
+
 /// `T_resp` in Unix ms: when `own_id` should re-broadcast `message_id` (originally sent by
 /// `sender_id`) after seeing a request at `now_ms`. The original sender gets distance 0 and
 /// answers at once. `t_max_ms == 0` also answers at once.
@@ -63,8 +87,17 @@ pub fn t_resp_ms(
     if t_max_ms == 0 {
         return now_ms;
     }
-    let distance = hash(own_id) ^ hash(sender_id);
-    let product = u128::from(distance) * u128::from(hash(message_id));
+    let request = RequestHashes::new(sender_id, message_id);
+    t_resp_ms_hashed(hash(own_id), &request, now_ms, t_max_ms)
+}
+
+/// [`t_resp_ms`] from `own_hash = hash(own_id)` and the request's hashes.
+pub fn t_resp_ms_hashed(own_hash: u64, request: &RequestHashes, now_ms: u64, t_max_ms: u64) -> u64 {
+    if t_max_ms == 0 {
+        return now_ms;
+    }
+    let distance = own_hash ^ request.sender;
+    let product = u128::from(distance) * u128::from(request.message);
     let offset = (product % u128::from(t_max_ms)) as u64;
     now_ms.saturating_add(offset)
 }
@@ -78,6 +111,19 @@ pub fn in_response_group(
     message_id: &str,
     num_response_groups: u64,
 ) -> bool {
+    in_response_group_with(own_id, sender_id, message_id, num_response_groups, || {
+        RequestHashes::new(sender_id, message_id)
+    })
+}
+
+/// [`in_response_group`], taking the request's hashes from `request` when it needs them.
+pub fn in_response_group_with(
+    own_id: &str,
+    sender_id: &str,
+    message_id: &str,
+    num_response_groups: u64,
+    request: impl FnOnce() -> RequestHashes,
+) -> bool {
     if sender_id.is_empty() {
         return false;
     }
@@ -85,7 +131,7 @@ pub fn in_response_group(
         return true;
     }
     combined_hash(own_id, message_id) % num_response_groups
-        == combined_hash(sender_id, message_id) % num_response_groups
+        == request().sender_message % num_response_groups
 }
 
 /// Number of response groups for a channel of `num_participants`: `n div 128 + 1`
@@ -113,6 +159,32 @@ mod tests {
             assert!((10 + 30_000..10 + 120_000).contains(&t));
         }
         assert_eq!(t_req_ms("p", "m", 10, 5, 5), 15);
+    }
+
+    /// The hashed forms give the string forms' results.
+    #[test]
+    fn hashed_forms_agree() {
+        for (own, sender, id) in [
+            ("bob", "alice", "m1"),
+            ("alice", "alice", "m2"),
+            ("c", "d", ""),
+        ] {
+            let request = RequestHashes::new(sender, id);
+            for t_max in [0, 1, 120_000] {
+                assert_eq!(
+                    t_resp_ms_hashed(hash(own), &request, 5, t_max),
+                    t_resp_ms(own, sender, id, 5, t_max)
+                );
+            }
+            for groups in [0, 1, 2, 7] {
+                let by_strings = combined_hash(own, id) % groups.max(1)
+                    == combined_hash(sender, id) % groups.max(1);
+                assert_eq!(
+                    in_response_group(own, sender, id, groups),
+                    !sender.is_empty() && (groups <= 1 || by_strings)
+                );
+            }
+        }
     }
 
     #[test]

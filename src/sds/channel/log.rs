@@ -15,7 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rustc_hash::FxHashSet;
 
-use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId};
+use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId, Parsed};
 #[cfg(test)]
 use super::{Config, RepairConfig, SyncPolicy};
 
@@ -106,6 +106,53 @@ impl Channel {
     /// remembered after leaving the log.
     pub(super) fn dep_met(&self, id: &MessageId) -> bool {
         self.in_log(id) || self.externally_met.contains(id) || self.delivered.contains(id)
+    }
+
+    /// The causal-history entries of `parsed` whose dependency is not met
+    /// ([`Channel::dep_met`]), by index. A causal history names its sender's newest log
+    /// entries, oldest first, which are usually this participant's newest too, in the same
+    /// places: each entry is looked for there first (the place it would have, then two
+    /// either side), before the hash look-ups. The log record found is noted in `parsed` for
+    /// later receivers (`Parsed::logged_as`), and a record noted by an earlier one is
+    /// compared by pointer first.
+    pub(super) fn unmet_history(&self, parsed: &Parsed) -> Vec<usize> {
+        let (older, newer) = self.log_order.as_slices();
+        let len = older.len() + newer.len();
+        let at = |k: usize| match k.checked_sub(older.len()) {
+            None => older.get(k).map(|(_, logged)| logged),
+            Some(k) => newer.get(k).map(|(_, logged)| logged),
+        };
+        let n = parsed.history.len();
+        let mut unmet = Vec::new();
+        for (i, (id, noted)) in parsed
+            .history
+            .iter()
+            .zip(parsed.logged_as.iter())
+            .enumerate()
+        {
+            let known = noted.get();
+            let is = |logged: &&MessageId| known.is_some_and(|k| k.same(logged)) || *logged == id;
+            let expected = (len + i).saturating_sub(n);
+            let found = at(expected).filter(is).or_else(|| {
+                (expected.saturating_sub(2)..(expected + 3).min(len))
+                    .filter(|&k| k != expected)
+                    .filter_map(at)
+                    .find(is)
+            });
+            match found {
+                Some(logged) => {
+                    if known.is_none() {
+                        let _ = noted.set(logged.clone());
+                    }
+                }
+                None => {
+                    if !self.dep_met(known.unwrap_or(id)) {
+                        unmet.push(i);
+                    }
+                }
+            }
+        }
+        unmet
     }
 
     /// Whether `id` is a duplicate: its dependency is met or it waits in the incoming buffer.

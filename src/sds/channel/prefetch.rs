@@ -1,6 +1,8 @@
 //! [`Channel::prefetch`]: asking for the state a receipt touches before the message comes
 //! (a hint only, see the core's `prefetch` module).
 
+use std::collections::VecDeque;
+
 use super::hint::read;
 use super::Channel;
 #[cfg(test)]
@@ -36,10 +38,12 @@ impl Channel {
             read(&self.config);
             return;
         }
-        if let Some(last) = self.log_order.back() {
-            read(last);
-            read(std::ptr::from_ref(last).wrapping_sub(1));
-        }
+        // The newest log entries, where a causal history is looked for first (two more
+        // than a history names: the look-up's window), at most 16.
+        read_back(
+            &self.log_order,
+            (self.config.causal_history_size + 2).min(16),
+        );
         if let Some(last) = self.recent.back() {
             read(last);
         }
@@ -49,6 +53,30 @@ impl Channel {
         if let Some(first) = self.outgoing.front() {
             read(first);
         }
+    }
+}
+
+/// [`read`] on every cache line holding one of the newest `k` entries of `deque`.
+#[inline]
+fn read_back<T>(deque: &VecDeque<T>, k: usize) {
+    let (front, back) = deque.as_slices();
+    let from_back = k.min(back.len());
+    read_span(&back[back.len() - from_back..]);
+    let from_front = (k - from_back).min(front.len());
+    read_span(&front[front.len() - from_front..]);
+}
+
+/// [`read`] on every cache line `items` lies in.
+#[inline]
+fn read_span<T>(items: &[T]) {
+    let start = items.as_ptr().cast::<u8>();
+    let bytes = std::mem::size_of_val(items);
+    // A read every 64 bytes meets each line the span crosses but perhaps the last.
+    for offset in (0..bytes).step_by(64) {
+        read(start.wrapping_add(offset));
+    }
+    if bytes > 0 {
+        read(start.wrapping_add(bytes - 1));
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::{
     repair, Buffer, Channel, Event, HistoryEntry, Key, MessageId, MessageKind, MissingDep,
-    RepairConfig, Transmit, TransmitKind,
+    RepairConfig, RepairEntry, Transmit, TransmitKind,
 };
 
 /// Capacity of the set of tracked missing ids: twice `buffer_capacity`, room for a full
@@ -153,28 +153,37 @@ impl Channel {
         taken
     }
 
-    pub(super) fn on_repair_request(&mut self, now_ms: u64, entry: &HistoryEntry) {
+    pub(super) fn on_repair_request(&mut self, now_ms: u64, request: &RepairEntry) {
         let Some(rc) = self.repair_config() else {
             return;
         };
-        let id = MessageId::new(&entry.message_id);
+        let id = &request.id;
         // Someone else asked: drop our own request (this round is used up).
-        if self.remove_out_repair(&id) {
-            if let Some(m) = self.missing.get_mut(&id) {
+        if self.remove_out_repair(id) {
+            if let Some(m) = self.missing.get_mut(id) {
                 m.last_activity_ms = now_ms;
             }
-        } else if let Some(m) = self.missing.get_mut(&id) {
+        } else if let Some(m) = self.missing.get_mut(id) {
             m.last_activity_ms = now_ms;
         }
-        if self.stored(&id).is_none() || self.in_repair.contains_key(&id) {
+        if self.stored(id).is_none() || self.in_repair.contains_key(id) {
             return;
         }
-        let sender = entry.sender_id.as_deref().unwrap_or("");
-        let text = &entry.message_id;
-        if !repair::in_response_group(&self.participant_id, sender, text, rc.num_response_groups) {
+        let sender = request.entry.sender_id.as_deref().unwrap_or("");
+        let text = &request.entry.message_id;
+        let groups = rc.num_response_groups;
+        if !repair::in_response_group_with(&self.participant_id, sender, text, groups, || {
+            request.hashes()
+        }) {
             return;
         }
-        let t = repair::t_resp_ms(&self.participant_id, sender, text, now_ms, rc.t_max_ms);
+        let t = repair::t_resp_ms_hashed(
+            self.participant_hash,
+            &request.hashes(),
+            now_ms,
+            rc.t_max_ms,
+        );
+        let id = id.clone();
         if self.in_repair.len() >= rc.buffer_capacity.max(1) {
             if let Some((_, furthest)) = self.in_repair_order.pop_last() {
                 self.in_repair.remove(&furthest);
