@@ -178,9 +178,13 @@ pub struct Channel {
     /// The SDS-R store's ids, oldest first (the bytes are in `held`).
     store_order: VecDeque<MessageId>,
     missing: BTreeMap<MessageId, MissingDep>,
-    out_repair: BTreeMap<MessageId, (u64, HistoryEntry)>,
+    /// SDS-R's outgoing repair buffer (missing id → T_req and the entry) and incoming repair
+    /// buffer (requested id → T_resp): looked up, never iterated (their order is
+    /// `out_repair_order`'s and `in_repair_order`'s), so hash maps: a received message's id
+    /// is removed from both, and usually in neither.
+    out_repair: FxHashMap<MessageId, (u64, HistoryEntry)>,
     out_repair_order: BTreeSet<Key>,
-    in_repair: BTreeMap<MessageId, u64>,
+    in_repair: FxHashMap<MessageId, u64>,
     in_repair_order: BTreeSet<Key>,
     events: VecDeque<Event>,
     waiting: FxHashMap<MessageId, BTreeSet<Key>>,
@@ -309,9 +313,9 @@ impl Channel {
             per_sender: BTreeMap::new(),
             lost_deadlines: BTreeSet::new(),
             missing: BTreeMap::new(),
-            out_repair: BTreeMap::new(),
+            out_repair: FxHashMap::default(),
             out_repair_order: BTreeSet::new(),
-            in_repair: BTreeMap::new(),
+            in_repair: FxHashMap::default(),
             in_repair_order: BTreeSet::new(),
             store_order: VecDeque::new(),
             sync,

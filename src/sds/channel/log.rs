@@ -118,26 +118,29 @@ impl Channel {
     pub(super) fn unmet_history(&self, parsed: &Parsed) -> Vec<usize> {
         let (older, newer) = self.log_order.as_slices();
         let len = older.len() + newer.len();
-        let at = |k: usize| match k.checked_sub(older.len()) {
-            None => older.get(k).map(|(_, logged)| logged),
-            Some(k) => newer.get(k).map(|(_, logged)| logged),
+        let at = |k: usize| {
+            match k.checked_sub(older.len()) {
+                None => older.get(k),
+                Some(k) => newer.get(k),
+            }
+            .map(|(_, logged)| logged)
         };
         let n = parsed.history.len();
         let mut unmet = Vec::new();
-        for (i, (id, noted)) in parsed
-            .history
-            .iter()
-            .zip(parsed.logged_as.iter())
-            .enumerate()
-        {
-            let known = noted.get();
-            let is = |logged: &&MessageId| known.is_some_and(|k| k.same(logged)) || *logged == id;
+        for (i, (id, noted)) in parsed.history.iter().zip(&parsed.logged_as).enumerate() {
             let expected = (len + i).saturating_sub(n);
-            let found = at(expected).filter(is).or_else(|| {
+            let known = noted.get();
+            // Usually: the record an earlier receiver noted, in the expected place.
+            if let (Some(k), Some(logged)) = (known, at(expected)) {
+                if k.same(logged) {
+                    continue;
+                }
+            }
+            let found = at(expected).filter(|logged| *logged == id).or_else(|| {
                 (expected.saturating_sub(2)..(expected + 3).min(len))
                     .filter(|&k| k != expected)
                     .filter_map(at)
-                    .find(is)
+                    .find(|logged| known.is_some_and(|k| k.same(logged)) || *logged == id)
             });
             match found {
                 Some(logged) => {
