@@ -9,7 +9,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use sdsim::sds::wire::{encode, Limits};
 use sdsim::sds::{
-    Channel, Config, Decoded, Event, HistoryEntry, RepairConfig, SdsMessage, Transmit,
+    Channel, Config, Decoded, Event, HistoryEntry, Pending, RepairConfig, SdsMessage, Transmit,
 };
 mod vector_files;
 use vector_files::{load, num, trace_config, trace_participants, unhex};
@@ -77,6 +77,19 @@ impl Twin {
         );
         let buf = |c: &Channel| format!("{:?}", c.incoming_buffer().collect::<Vec<_>>());
         assert_eq!(buf(&self.by_bytes), buf(&self.by_decoded), "{ctx}: buffer");
+        assert_eq!(
+            self.by_bytes.pending(),
+            self.by_decoded.pending(),
+            "{ctx}: pending"
+        );
+        // `is_quiescent` answers without counting: the same as every count being zero.
+        for c in [&self.by_bytes, &self.by_decoded] {
+            assert_eq!(
+                c.is_quiescent(),
+                c.pending() == Pending::default(),
+                "{ctx}: quiescent"
+            );
+        }
     }
 }
 

@@ -28,7 +28,9 @@ use super::prefetch as hint;
 use super::repair;
 use super::view::MessageView;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
+use deadlines::Deadlines;
 
+mod deadlines;
 mod incoming;
 mod inspect;
 mod log;
@@ -183,9 +185,9 @@ pub struct Channel {
     /// `out_repair_order`'s and `in_repair_order`'s), so hash maps: a received message's id
     /// is removed from both, and usually in neither.
     out_repair: FxHashMap<MessageId, (u64, HistoryEntry)>,
-    out_repair_order: BTreeSet<Key>,
+    out_repair_order: Deadlines,
     in_repair: FxHashMap<MessageId, u64>,
-    in_repair_order: BTreeSet<Key>,
+    in_repair_order: Deadlines,
     events: VecDeque<Event>,
     waiting: FxHashMap<MessageId, BTreeSet<Key>>,
     sync: SyncState,
@@ -314,9 +316,9 @@ impl Channel {
             lost_deadlines: BTreeSet::new(),
             missing: BTreeMap::new(),
             out_repair: FxHashMap::default(),
-            out_repair_order: BTreeSet::new(),
+            out_repair_order: Deadlines::default(),
             in_repair: FxHashMap::default(),
-            in_repair_order: BTreeSet::new(),
+            in_repair_order: Deadlines::default(),
             store_order: VecDeque::new(),
             sync,
             next_sweep_ms: None,
@@ -340,8 +342,8 @@ impl Channel {
     pub fn poll_timeout(&self) -> Option<u64> {
         let sync = self.sync.deadline();
         let resend = self.outgoing.iter().map(|e| e.next_resend_ms).min();
-        let request = self.out_repair_order.first().map(|(t, _)| *t);
-        let response = self.in_repair_order.first().map(|(t, _)| *t);
+        let request = self.out_repair_order.first_ms();
+        let response = self.in_repair_order.first_ms();
         let lost = self.lost_deadlines.first().map(|(t, _)| *t);
         [sync, resend, request, response, self.next_sweep_ms, lost]
             .into_iter()
@@ -597,11 +599,7 @@ impl Channel {
             self.sweep(now_ms);
         }
         self.sync_timer(now_ms);
-        while self
-            .out_repair_order
-            .first()
-            .is_some_and(|(t, _)| *t <= now_ms)
-        {
+        while self.out_repair_order.any_due(now_ms) {
             if self.send_sync(now_ms).is_none() {
                 break;
             }

@@ -255,6 +255,13 @@ impl Channel {
     /// True when every count of [`Channel::pending`] is zero (the periodic sync timer alone does
     /// not count).
     pub fn is_quiescent(&self) -> bool {
-        self.pending() == Pending::default()
+        // With the outgoing repair buffer empty, every tracked missing id awaits a round, so
+        // `repair_awaiting` is zero exactly when nothing is tracked: no count to make (hosts
+        // ask after every input).
+        self.outgoing.is_empty()
+            && self.incoming.is_empty()
+            && self.out_repair.is_empty()
+            && self.in_repair.is_empty()
+            && self.missing.is_empty()
     }
 }

@@ -198,6 +198,9 @@ impl Channel {
     }
 
     pub(super) fn respond_due(&mut self, now_ms: u64) {
+        if !self.in_repair_order.any_due(now_ms) {
+            return;
+        }
         while let Some((t, id)) = self.in_repair_order.first().cloned() {
             if t > now_ms {
                 break;

@@ -108,10 +108,7 @@ impl Channel {
     /// `sync-` + 16 hex digits of SHA-256(participant id ‖ Lamport BE), unique per
     /// participant because the Lamport clock only grows.
     pub fn send_sync(&mut self, now_ms: u64) -> Option<String> {
-        let has_due = self
-            .out_repair_order
-            .first()
-            .is_some_and(|(t, _)| *t <= now_ms);
+        let has_due = self.out_repair_order.any_due(now_ms);
         if self.log_order.is_empty() && !has_due {
             return None;
         }
