@@ -227,14 +227,14 @@ impl ShortKey {
         }
     }
 
-    /// Whether `other` equals `full`, the string this key was made from.
-    fn is(&self, full: &str, other: &str) -> bool {
+    /// Whether `other` (UTF-8) equals `full`, the string this key was made from.
+    fn is(&self, full: &str, other: &[u8]) -> bool {
         if other.len() != self.len {
             return false;
         }
         match self.head.get(..self.len) {
-            Some(inline) => inline == other.as_bytes(),
-            None => full == other,
+            Some(inline) => inline == other,
+            None => full.as_bytes() == other,
         }
     }
 }
@@ -484,10 +484,12 @@ impl Channel {
         let parsed = decoded.parsed().map_err(Clone::clone)?;
         let message = &parsed.view;
         let kind = parsed.kind;
-        if !self.channel_key.is(&self.channel_id, message.channel_id())
+        if !self
+            .channel_key
+            .is(&self.channel_id, message.channel_id_bytes())
             || self
                 .participant_key
-                .is(&self.participant_id, &parsed.sender_id)
+                .is(&self.participant_id, parsed.sender_id.as_bytes())
         {
             return Ok(());
         }

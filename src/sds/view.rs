@@ -116,6 +116,11 @@ impl MessageView {
         self.text(self.channel_id)
     }
 
+    /// `channel_id`'s UTF-8 bytes, not checked again (every receipt compares them).
+    pub(super) fn channel_id_bytes(&self) -> &[u8] {
+        &self.bytes[self.channel_id.start..self.channel_id.end]
+    }
+
     /// `lamport_timestamp`, if present.
     pub fn lamport_timestamp(&self) -> Option<u64> {
         self.lamport_timestamp

@@ -126,16 +126,25 @@ impl Channel {
             .map(|(_, logged)| logged)
         };
         let n = parsed.history.len();
+        // The newest `n` log entries when they lie in one piece of the deque (unless it
+        // wraps just there): where the history usually is, entry for entry.
+        let tail = if newer.len() >= n {
+            newer.get(newer.len() - n..)
+        } else if newer.is_empty() && older.len() >= n {
+            older.get(older.len() - n..)
+        } else {
+            None
+        };
         let mut unmet = Vec::new();
         for (i, (id, noted)) in parsed.history.iter().zip(&parsed.logged_as).enumerate() {
-            let expected = (len + i).saturating_sub(n);
             let known = noted.get();
             // Usually: the record an earlier receiver noted, in the expected place.
-            if let (Some(k), Some(logged)) = (known, at(expected)) {
+            if let (Some(k), Some((_, logged))) = (known, tail.and_then(|t| t.get(i))) {
                 if k.same(logged) {
                     continue;
                 }
             }
+            let expected = (len + i).saturating_sub(n);
             let found = at(expected).filter(|logged| *logged == id).or_else(|| {
                 (expected.saturating_sub(2)..(expected + 3).min(len))
                     .filter(|&k| k != expected)

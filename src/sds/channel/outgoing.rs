@@ -65,6 +65,13 @@ impl Channel {
 
     /// Acknowledgements carried by `message`, whose causal-history ids are `history`.
     pub(super) fn review_acks(&mut self, message: &MessageView, history: &[MessageId]) {
+        // Nothing to acknowledge (usually, for all but a sender's own recent messages): no
+        // look-ups.
+        let history = if self.outgoing_ids.is_empty() {
+            &[]
+        } else {
+            history
+        };
         for id in history {
             if !self.outgoing_ids.remove(id) {
                 continue;
