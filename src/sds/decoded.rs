@@ -4,9 +4,11 @@
 //! several channels' cores) can decode it once with [`Decoded::new`] and give every core
 //! [`Channel::handle_decoded`](super::Channel::handle_decoded): the work that depends only on
 //! the bytes (protobuf decoding, the limit checks, the kind, the packed message and
-//! causal-history ids, the bloom bit indexes of the id) is done once instead of once per
-//! receiver. The outcome is the same as [`Channel::handle_message`](super::Channel::handle_message)
-//! on the same bytes, event for event (`tests/decoded.rs`): a core whose limits differ from
+//! causal-history ids, the bloom bit indexes of the id, the repair-request entries and their
+//! receiver-independent SDS-R hashes, and where a receiver's log holds each causal-history
+//! entry) is done once instead of once per receiver. The outcome is the same as
+//! [`Channel::handle_message`](super::Channel::handle_message) on the same bytes, event for
+//! event (`tests/decoded.rs`): a core whose limits differ from
 //! the ones the message was decoded with decodes the bytes again under its own.
 
 use std::borrow::Cow;
@@ -47,7 +49,7 @@ pub(super) struct Parsed {
     /// `Event::Delivered` carries too).
     pub(super) history: Arc<[MessageId]>,
     /// Per causal-history entry, an equal id as some receiver's local log holds it, noted by
-    /// the first receiver that finds the entry there (`Channel::history_met`). Receivers
+    /// the first receiver that finds the entry there (`Channel::unmet_history`). Receivers
     /// holding that same record (every receiver of the packet that carried the message)
     /// then compare pointers instead of reading both records: a hint only, an entry is met
     /// or not whatever is noted here.
