@@ -39,11 +39,10 @@ impl Channel {
             return;
         }
         // The newest log entries, where a causal history is looked for first (two more
-        // than a history names: the look-up's window), at most 16.
-        read_back(
-            &self.log_order,
-            (self.config.causal_history_size + 2).min(16),
-        );
+        // than a history names: the look-up's window), at most 16. `recent` holds the
+        // newest `causal_history_size` (its header came with stage 0; the configuration's
+        // field would be a line of its own).
+        read_back(&self.log_order, (self.recent.len() + 2).min(16));
         if let Some(last) = self.recent.back() {
             read(last);
         }
