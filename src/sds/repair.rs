@@ -87,17 +87,27 @@ pub fn t_resp_ms(
     if t_max_ms == 0 {
         return now_ms;
     }
-    let request = RequestHashes::new(sender_id, message_id);
-    t_resp_ms_hashed(hash(own_id), &request, now_ms, t_max_ms)
+    t_resp_ms_from(
+        hash(own_id),
+        hash(sender_id),
+        hash(message_id),
+        now_ms,
+        t_max_ms,
+    )
 }
 
 /// [`t_resp_ms`] from `own_hash = hash(own_id)` and the request's hashes.
 pub fn t_resp_ms_hashed(own_hash: u64, request: &RequestHashes, now_ms: u64, t_max_ms: u64) -> u64 {
+    t_resp_ms_from(own_hash, request.sender, request.message, now_ms, t_max_ms)
+}
+
+/// `T_resp` from the three hashes it needs (the formula in the module docs).
+fn t_resp_ms_from(own: u64, sender: u64, message: u64, now_ms: u64, t_max_ms: u64) -> u64 {
     if t_max_ms == 0 {
         return now_ms;
     }
-    let distance = own_hash ^ request.sender;
-    let product = u128::from(distance) * u128::from(request.message);
+    let distance = own ^ sender;
+    let product = u128::from(distance) * u128::from(message);
     let offset = (product % u128::from(t_max_ms)) as u64;
     now_ms.saturating_add(offset)
 }
