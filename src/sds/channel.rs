@@ -46,7 +46,7 @@ pub use inspect::{
 };
 pub use output::{Buffer, Event, SendError, Transmit, TransmitKind};
 
-use log::{FifoSet, Held, LogEntry};
+use log::{FifoSet, IdSet, LogEntry};
 use outgoing::OutgoingEntry;
 use sync::SyncState;
 
@@ -158,10 +158,14 @@ pub struct Channel {
     lamport: u64,
     // Hash maps and sets (fixed hasher) are only looked up, never iterated; everything whose
     // order can show in the output is a `BTreeMap`/`BTreeSet`/`VecDeque`.
-    /// Every id in the local log or the SDS-R store, with its Lamport timestamp while in the
-    /// log and its bytes while in the store (one map: a sent or delivered message enters
-    /// both at once).
-    held: FxHashMap<MessageId, Held>,
+    /// Every id in the local log or the SDS-R store, with its bytes while in the store (one
+    /// map: a sent or delivered message enters both at once). An id here is in the log
+    /// unless `store_only` names it. 16 bytes a bucket (the Lamport timestamp is in
+    /// `log_order`): half of the 32 with it and a flag (issue 16).
+    held: FxHashMap<MessageId, Option<Arc<Bytes>>>,
+    /// The ids of `held` in the store but no longer in the log (the log evicted them first:
+    /// rare, as the log holds 10 times the store by default). Usually empty: no allocation.
+    store_only: IdSet,
     externally_met: FifoSet,
     delivered: FifoSet,
     incoming_ids: FxHashMap<MessageId, u64>,
@@ -300,6 +304,7 @@ impl Channel {
             lamport: now_ms,
             bloom: BloomFilter::new(params),
             held: FxHashMap::default(),
+            store_only: IdSet::default(),
             log_order: VecDeque::new(),
             recent: VecDeque::new(),
             externally_met: FifoSet::default(),
@@ -572,8 +577,9 @@ impl Channel {
                     bytes: decoded.shared_bytes(),
                     retrieval_hint,
                 });
-                // Only messages waiting on this id can be released by it.
-                if self.waiting.contains_key(id) {
+                // Only messages waiting on this id can be released by it. (`is_empty` first:
+                // an emptied map keeps its table, whose look-up would read a cold line.)
+                if !self.waiting.is_empty() && self.waiting.contains_key(id) {
                     self.release(vec![id.clone()]);
                 }
             }

@@ -9,6 +9,7 @@
 //! outgoing and incoming buffers (only read, for duplicates), SDS-R repair buffers, timers,
 //! transmissions.
 
+use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -19,14 +20,33 @@ use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, Me
 #[cfg(test)]
 use super::{Config, RepairConfig, SyncPolicy};
 
-/// See `Channel::held`.
+/// A set of ids that is usually empty: one pointer until its first insert, and freed again
+/// when emptied, so that "is it empty" reads no other memory (`Channel::store_only`).
 #[derive(Debug, Clone, Default)]
-pub(super) struct Held {
-    /// Lamport timestamp, while the id is in the local log.
-    pub(super) lamport: Option<u64>,
-    /// The message's original bytes, while the id is in the SDS-R store: one pointer, shared
-    /// by every receiver of the same decoded message (`Decoded`), 8 bytes instead of 32.
-    pub(super) bytes: Option<Arc<Bytes>>,
+pub(super) struct IdSet(Option<Box<FxHashSet<MessageId>>>);
+
+impl IdSet {
+    /// Whether `id` is in the set.
+    pub(super) fn contains(&self, id: &MessageId) -> bool {
+        self.0.as_ref().is_some_and(|set| set.contains(id))
+    }
+
+    /// Adds `id`.
+    pub(super) fn insert(&mut self, id: &MessageId) {
+        self.0.get_or_insert_default().insert(id.clone());
+    }
+
+    /// Removes `id`; returns whether it was there.
+    pub(super) fn remove(&mut self, id: &MessageId) -> bool {
+        let Some(set) = self.0.as_mut() else {
+            return false;
+        };
+        let removed = set.remove(id);
+        if set.is_empty() {
+            self.0 = None;
+        }
+        removed
+    }
 }
 
 /// What a causal-history entry needs besides the id; kept for the newest
@@ -89,15 +109,17 @@ impl Channel {
     /// replaces it.
     pub fn set_retrieval_hint(&mut self, message_id: &str, hint: Bytes) -> bool {
         let id = MessageId::new(message_id);
-        let Some(lamport) = self.held.get(&id).and_then(|h| h.lamport) else {
+        if !self.in_log(&id) {
             return false;
-        };
-        // Only the newest entries can still be named by a causal history (see `recent`).
-        let key = (lamport, id);
-        if let Ok(at) = self.recent.binary_search_by(|(k, _)| k.cmp(&key)) {
-            if let Some((_, entry)) = self.recent.get_mut(at) {
-                entry.retrieval_hint = Some(hint);
-            }
+        }
+        // Only the newest entries can still be named by a causal history (see `recent`: at
+        // most `causal_history_size` entries, each id once).
+        if let Some((_, entry)) = self
+            .recent
+            .iter_mut()
+            .find(|((_, logged), _)| *logged == id)
+        {
+            entry.retrieval_hint = Some(hint);
         }
         true
     }
@@ -169,17 +191,17 @@ impl Channel {
 
     /// Whether `id` is a duplicate: its dependency is met or it waits in the incoming buffer.
     pub(super) fn is_known(&self, id: &MessageId) -> bool {
-        self.dep_met(id) || self.incoming_ids.contains_key(id)
+        self.dep_met(id) || (!self.incoming_ids.is_empty() && self.incoming_ids.contains_key(id))
     }
 
     /// Whether `id` is in the local log.
     pub(super) fn in_log(&self, id: &MessageId) -> bool {
-        self.held.get(id).is_some_and(|h| h.lamport.is_some())
+        self.held.contains_key(id) && !self.store_only.contains(id)
     }
 
     /// The stored bytes of `id` (SDS-R store).
     pub(super) fn stored(&self, id: &MessageId) -> Option<&Bytes> {
-        self.held.get(id).and_then(|h| h.bytes.as_deref())
+        self.held.get(id).and_then(|bytes| bytes.as_deref())
     }
 
     /// The newest `causal_history_size` log entries, oldest first.
@@ -211,17 +233,22 @@ impl Channel {
         bytes: &Arc<Bytes>,
     ) {
         let store = self.config.repair.is_some();
-        let held = self.held.entry(id.clone()).or_default();
-        let to_log = held.lamport.is_none();
-        if to_log {
-            held.lamport = Some(lamport);
-        }
-        // Set before the log's eviction runs: if it evicts this very id, the entry stays for
-        // the store (the separate inserts dropped it and made it again: same end state).
-        let to_store = store && held.bytes.is_none();
-        if to_store {
-            held.bytes = Some(bytes.clone());
-        }
+        // Both set before the log's eviction runs: if it evicts this very id, the entry stays
+        // for the store (the separate inserts dropped it and made it again: same end state).
+        let (to_log, to_store) = match self.held.entry(id.clone()) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(store.then(|| bytes.clone()));
+                (true, store)
+            }
+            Entry::Occupied(mut held) => {
+                let to_log = self.store_only.remove(id);
+                let to_store = store && held.get().is_none();
+                if to_store {
+                    *held.get_mut() = Some(bytes.clone());
+                }
+                (to_log, to_store)
+            }
+        };
         if to_log {
             self.log_order_insert(id, lamport, sender_id, retrieval_hint);
         }
@@ -241,11 +268,16 @@ impl Channel {
         sender_id: &Arc<str>,
         retrieval_hint: Option<Bytes>,
     ) {
-        let held = self.held.entry(id.clone()).or_default();
-        if held.lamport.is_some() {
-            return;
+        match self.held.entry(id.clone()) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(None);
+            }
+            Entry::Occupied(_) => {
+                if !self.store_only.remove(id) {
+                    return;
+                }
+            }
         }
-        held.lamport = Some(lamport);
         self.log_order_insert(id, lamport, sender_id, retrieval_hint);
     }
 
@@ -296,7 +328,7 @@ impl Channel {
                 self.recent.remove(at);
             }
             let old = old_key.1;
-            self.release_held(&old, |h| h.lamport = None);
+            self.leave_log(&old);
             let events = &mut self.events;
             events.push_back(Event::Evicted {
                 buffer: Buffer::LocalLog,
@@ -312,14 +344,23 @@ impl Channel {
         }
     }
 
-    /// Applies `leave` (clearing the log or store part) to `id`'s entry in `held`, and drops
-    /// the entry once it is in neither.
-    pub(super) fn release_held(&mut self, id: &MessageId, leave: impl FnOnce(&mut Held)) {
-        if let Some(h) = self.held.get_mut(id) {
-            leave(h);
-            if h.lamport.is_none() && h.bytes.is_none() {
+    /// `id` left the local log: its `held` entry goes, unless the store still has it.
+    fn leave_log(&mut self, id: &MessageId) {
+        match self.held.get(id) {
+            Some(Some(_)) => self.store_only.insert(id),
+            Some(None) => {
                 self.held.remove(id);
             }
+            None => {}
+        }
+    }
+
+    /// `id` left the SDS-R store: its `held` entry goes, unless the log still has it.
+    fn leave_store(&mut self, id: &MessageId) {
+        if self.store_only.remove(id) {
+            self.held.remove(id);
+        } else if let Some(bytes) = self.held.get_mut(id) {
+            *bytes = None;
         }
     }
 
@@ -330,11 +371,19 @@ impl Channel {
         if self.config.repair.is_none() {
             return;
         }
-        let held = self.held.entry(id.clone()).or_default();
-        if held.bytes.is_some() {
-            return;
+        match self.held.entry(id.clone()) {
+            Entry::Vacant(vacant) => {
+                // Not in the log: in the store only.
+                vacant.insert(Some(bytes.clone()));
+                self.store_only.insert(id);
+            }
+            Entry::Occupied(mut held) => {
+                if held.get().is_some() {
+                    return;
+                }
+                *held.get_mut() = Some(bytes.clone());
+            }
         }
-        held.bytes = Some(bytes.clone());
         self.store_order_push(id);
     }
 
@@ -346,7 +395,7 @@ impl Channel {
             let Some(old) = self.store_order.pop_front() else {
                 break;
             };
-            self.release_held(&old, |h| h.bytes = None);
+            self.leave_store(&old);
             self.events.push_back(Event::Evicted {
                 buffer: Buffer::MessageStore,
                 message_id: old.clone(),
@@ -388,7 +437,7 @@ mod tests {
         let mut held: Vec<String> = c
             .held
             .iter()
-            .map(|(id, h)| format!("{id} {:?} {:?}", h.lamport, h.bytes))
+            .map(|(id, bytes)| format!("{id} {} {bytes:?}", c.in_log(id)))
             .collect();
         held.sort();
         let events: Vec<Event> = c.events.drain(..).collect();

@@ -49,6 +49,11 @@ impl Channel {
     }
 
     pub(super) fn remove_out_repair(&mut self, id: &MessageId) -> bool {
+        // Emptied maps keep their tables: asking one about an id reads a cold line of it
+        // (once or twice per receipt, the buffers empty nearly always).
+        if self.out_repair.is_empty() {
+            return false;
+        }
         match self.out_repair.remove(id) {
             Some((t, _)) => {
                 self.out_repair_order.remove(&(t, id.clone()));
@@ -59,6 +64,9 @@ impl Channel {
     }
 
     fn remove_in_repair(&mut self, id: &MessageId) {
+        if self.in_repair.is_empty() {
+            return;
+        }
         if let Some(t) = self.in_repair.remove(id) {
             self.in_repair_order.remove(&(t, id.clone()));
         }
