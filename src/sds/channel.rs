@@ -173,9 +173,10 @@ pub struct Channel {
     outgoing_ids: FxHashSet<MessageId>,
     outgoing: VecDeque<OutgoingEntry>,
     bloom: BloomFilter,
-    /// The local log in ascending (Lamport, id) order. A sorted deque: messages are mostly
-    /// delivered in order, so inserts land at the back, and eviction takes the front.
-    log_order: VecDeque<Key>,
+    /// The local log in ascending (Lamport, id) order, each entry's Lamport timestamp in its
+    /// id's record (`MessageId::lamport`). A sorted deque: messages are mostly delivered in
+    /// order, so inserts land at the back, and eviction takes the front.
+    log_order: VecDeque<MessageId>,
     /// Sender and retrieval hint of the newest `causal_history_size` log entries, the only
     /// ones a causal history can still name: entries are only added, or evicted from the
     /// oldest end, so an entry that dropped out of the newest N never returns. Sorted by
@@ -369,7 +370,7 @@ impl Channel {
         self.check_payload(&payload)?;
         let ts = now_ms.max(self.lamport.saturating_add(1));
         let message_id = message_id_for(self.config.message_id, &self.participant_id, ts, &payload);
-        let id = MessageId::new(&message_id);
+        let id = MessageId::with_lamport(&message_id, ts);
         if self.is_known(&id) || self.outgoing_ids.contains(&id) {
             return Err(SendError::DuplicateMessageId(message_id));
         }

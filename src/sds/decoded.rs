@@ -122,7 +122,7 @@ impl Decoded {
                 })
                 .collect();
             Ok(Parsed {
-                id: MessageId::new(message_id),
+                id: MessageId::with_lamport(message_id, view.lamport_timestamp().unwrap_or(0)),
                 message_id: Arc::from(message_id),
                 sender_id: Arc::from(view.sender_id()),
                 view,

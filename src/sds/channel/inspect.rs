@@ -136,14 +136,14 @@ impl Channel {
     /// delivered ones (not ids marked with `mark_dependencies_met`). `to_string()` gives the
     /// id's text. [`Channel::local_log_entries`] adds the Lamport timestamps.
     pub fn local_log(&self) -> impl Iterator<Item = &MessageId> {
-        self.log_order.iter().map(|(_, id)| id)
+        self.log_order.iter()
     }
 
     /// The local log in its order, ascending (Lamport timestamp, id), with each entry's
     /// Lamport timestamp: at most `Config::local_log_capacity` entries.
     pub fn local_log_entries(&self) -> impl Iterator<Item = LoggedMessage> + '_ {
-        self.log_order.iter().map(|(lamport, id)| LoggedMessage {
-            lamport_timestamp: *lamport,
+        self.log_order.iter().map(|id| LoggedMessage {
+            lamport_timestamp: id.lamport(),
             message_id: id.to_string(),
         })
     }

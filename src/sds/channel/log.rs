@@ -145,7 +145,6 @@ impl Channel {
                 None => older.get(k),
                 Some(k) => newer.get(k),
             }
-            .map(|(_, logged)| logged)
         };
         let n = parsed.history.len();
         // The newest `n` log entries when they lie in one piece of the deque (unless it
@@ -161,7 +160,7 @@ impl Channel {
         for (i, (id, noted)) in parsed.history.iter().zip(&parsed.logged_as).enumerate() {
             let known = noted.get();
             // Usually: the record an earlier receiver noted, in the expected place.
-            if let (Some(k), Some((_, logged))) = (known, tail.and_then(|t| t.get(i))) {
+            if let (Some(k), Some(logged)) = (known, tail.and_then(|t| t.get(i))) {
                 if k.same(logged) {
                     continue;
                 }
@@ -290,14 +289,16 @@ impl Channel {
         sender_id: &Arc<str>,
         retrieval_hint: Option<Bytes>,
     ) {
+        let logged = id.at_lamport(lamport);
         let key = (lamport, id.clone());
+        let below = |e: &MessageId| (e.lamport(), e) < (lamport, id);
         // The key is new (the id was not in the log). Usually the newest: append; else
         // insert at its sorted position.
-        if self.log_order.back().is_none_or(|last| *last < key) {
-            self.log_order.push_back(key.clone());
+        if self.log_order.back().is_none_or(below) {
+            self.log_order.push_back(logged);
         } else {
-            let at = self.log_order.partition_point(|k| *k < key);
-            self.log_order.insert(at, key.clone());
+            let at = self.log_order.partition_point(below);
+            self.log_order.insert(at, logged);
         }
         // `recent` stays the newest `causal_history_size` entries of the log.
         let n = self.config.causal_history_size;
@@ -320,10 +321,11 @@ impl Channel {
             }
         }
         while self.log_order.len() > self.config.local_log_capacity.max(1) {
-            let Some(old_key) = self.log_order.pop_front() else {
+            let Some(old) = self.log_order.pop_front() else {
                 break;
             };
             // In `recent` only when the log holds no more than `causal_history_size` entries.
+            let old_key = (old.lamport(), old);
             if let Ok(at) = self.recent.binary_search_by(|(k, _)| k.cmp(&old_key)) {
                 self.recent.remove(at);
             }
