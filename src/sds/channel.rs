@@ -46,7 +46,7 @@ pub use inspect::{
 };
 pub use output::{Buffer, Event, SendError, Transmit, TransmitKind};
 
-use log::{FifoSet, IdSet, LogEntry};
+use log::{FifoSet, IdSet};
 use outgoing::OutgoingEntry;
 use sync::SyncState;
 
@@ -177,11 +177,10 @@ pub struct Channel {
     /// id's record (`MessageId::lamport`). A sorted deque: messages are mostly delivered in
     /// order, so inserts land at the back, and eviction takes the front.
     log_order: VecDeque<MessageId>,
-    /// Sender and retrieval hint of the newest `causal_history_size` log entries, the only
-    /// ones a causal history can still name: entries are only added, or evicted from the
-    /// oldest end, so an entry that dropped out of the newest N never returns. Sorted by
-    /// key, like `log_order` (a deque: usually appended at the back, popped at the front).
-    recent: VecDeque<(Key, LogEntry)>,
+    /// The retrieval hints of the newest `causal_history_size` log entries (or of the whole
+    /// log, when shorter), oldest first: aligned with the back of `log_order`, the only
+    /// entries a causal history can still name (their senders are in the ids' records).
+    recent: VecDeque<Option<Bytes>>,
     /// The SDS-R store's ids, oldest first (the bytes are in `held`).
     store_order: VecDeque<MessageId>,
     missing: BTreeMap<MessageId, MissingDep>,
@@ -370,7 +369,8 @@ impl Channel {
         self.check_payload(&payload)?;
         let ts = now_ms.max(self.lamport.saturating_add(1));
         let message_id = message_id_for(self.config.message_id, &self.participant_id, ts, &payload);
-        let id = MessageId::with_lamport(&message_id, ts);
+        let own: Arc<str> = Arc::from(self.participant_id.as_str());
+        let id = MessageId::for_message(&message_id, ts, &own);
         if self.is_known(&id) || self.outgoing_ids.contains(&id) {
             return Err(SendError::DuplicateMessageId(message_id));
         }
@@ -394,7 +394,6 @@ impl Channel {
         drop(message);
         let bits = self.bloom.params().bit_indexes(&message_id);
         self.bloom_add(&id, &bits);
-        let own = Arc::from(self.participant_id.as_str());
         self.log_and_store_insert(&id, ts, &own, None, &Arc::new(bytes.clone()));
         // Re-arming the sync timer and the outgoing buffer touch disjoint state.
         self.reliable_channel_restart(now_ms, 1, 1);

@@ -121,10 +121,15 @@ impl Decoded {
                     }
                 })
                 .collect();
+            let sender_id: Arc<str> = Arc::from(view.sender_id());
             Ok(Parsed {
-                id: MessageId::with_lamport(message_id, view.lamport_timestamp().unwrap_or(0)),
+                id: MessageId::for_message(
+                    message_id,
+                    view.lamport_timestamp().unwrap_or(0),
+                    &sender_id,
+                ),
                 message_id: Arc::from(message_id),
-                sender_id: Arc::from(view.sender_id()),
+                sender_id,
                 view,
                 kind,
                 history,

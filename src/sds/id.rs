@@ -31,10 +31,14 @@ struct Shared {
     /// Fx hash of the packed form (fixed key): what `Hash` feeds a hasher.
     hash: u64,
     /// The Lamport timestamp of the message this record was made for
-    /// ([`MessageId::with_lamport`]: a decoded or sent message), 0 for bare ids. Not part of
+    /// ([`MessageId::for_message`]: a decoded or sent message), 0 for bare ids. Not part of
     /// the id (equality, order and hash ignore it): a channel's log order keys its entries
     /// by it, 8 bytes per (message, receiver) less than keeping it beside each (issue 16).
     lamport: u64,
+    /// The sender of that message, `None` for bare ids. Not part of the id either: causal
+    /// histories name it, and every receiver's log shares it instead of keeping a reference
+    /// (one atomic count update less per receipt).
+    sender: Option<Arc<str>>,
     repr: Repr,
 }
 
@@ -64,12 +68,17 @@ const NIBBLE: [u8; 256] = {
 impl MessageId {
     /// The id of the string `id`.
     pub fn new(id: &str) -> MessageId {
-        MessageId::with_lamport(id, 0)
+        MessageId::make(id, 0, None)
     }
 
-    /// The id of the string `id`, in a record that also keeps the Lamport timestamp of the
-    /// message it names ([`MessageId::lamport`]); the id itself is the same as `new`'s.
-    pub fn with_lamport(id: &str, lamport: u64) -> MessageId {
+    /// The id of the string `id` of a message with Lamport timestamp `lamport` sent by
+    /// `sender`, in a record that keeps both ([`MessageId::lamport`],
+    /// [`MessageId::sender`]); the id itself is the same as `new`'s.
+    pub fn for_message(id: &str, lamport: u64, sender: &Arc<str>) -> MessageId {
+        MessageId::make(id, lamport, Some(sender.clone()))
+    }
+
+    fn make(id: &str, lamport: u64, sender: Option<Arc<str>>) -> MessageId {
         let repr = match pack(id.as_bytes()) {
             Some(bytes) => Repr::Hex(bytes),
             None => Repr::Text(id.into()),
@@ -79,25 +88,34 @@ impl MessageId {
         MessageId(Arc::new(Shared {
             hash: h.finish(),
             lamport,
+            sender,
             repr,
         }))
     }
 
-    /// The Lamport timestamp the record was made with ([`MessageId::with_lamport`]; 0 from
+    /// The Lamport timestamp the record was made with ([`MessageId::for_message`]; 0 from
     /// [`MessageId::new`]).
     pub fn lamport(&self) -> u64 {
         self.0.lamport
     }
 
-    /// This id in a record with Lamport timestamp `lamport`: a clone when the record has it
-    /// (ids of decoded and sent messages are made with theirs), else a new record.
-    pub(super) fn at_lamport(&self, lamport: u64) -> MessageId {
-        if self.0.lamport == lamport {
+    /// The sender the record was made with ([`MessageId::for_message`]; `None` from
+    /// [`MessageId::new`]).
+    pub fn sender(&self) -> Option<&Arc<str>> {
+        self.0.sender.as_ref()
+    }
+
+    /// This id in a record of a message with `lamport` and `sender`: a clone when the record
+    /// has them (ids of decoded and sent messages are made with theirs), else a new record.
+    pub(super) fn as_message(&self, lamport: u64, sender: &Arc<str>) -> MessageId {
+        let has = |s: &Arc<str>| Arc::ptr_eq(s, sender) || **s == **sender;
+        if self.0.lamport == lamport && self.0.sender.as_ref().is_some_and(has) {
             self.clone()
         } else {
             MessageId(Arc::new(Shared {
                 hash: self.0.hash,
                 lamport,
+                sender: Some(sender.clone()),
                 repr: match &self.0.repr {
                     Repr::Hex(bytes) => Repr::Hex(*bytes),
                     Repr::Text(s) => Repr::Text(s.clone()),

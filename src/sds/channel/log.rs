@@ -49,14 +49,6 @@ impl IdSet {
     }
 }
 
-/// What a causal-history entry needs besides the id; kept for the newest
-/// `causal_history_size` log entries only (see `Channel::recent`).
-#[derive(Debug, Clone)]
-pub(super) struct LogEntry {
-    sender_id: Arc<str>,
-    retrieval_hint: Option<Bytes>,
-}
-
 /// A bounded set with first-in-first-out eviction (the set is only looked up, never
 /// iterated; the order is a `VecDeque`). Boxed, and absent until the first insert: one
 /// pointer in `Channel` (usually empty; 64 bytes inline before).
@@ -114,12 +106,13 @@ impl Channel {
         }
         // Only the newest entries can still be named by a causal history (see `recent`: at
         // most `causal_history_size` entries, each id once).
-        if let Some((_, entry)) = self
-            .recent
-            .iter_mut()
-            .find(|((_, logged), _)| *logged == id)
-        {
-            entry.retrieval_hint = Some(hint);
+        let newest = self
+            .log_order
+            .range(self.log_order.len() - self.recent.len()..);
+        if let Some(at) = newest.into_iter().position(|logged| *logged == id) {
+            if let Some(slot) = self.recent.get_mut(at) {
+                *slot = Some(hint);
+            }
         }
         true
     }
@@ -140,11 +133,9 @@ impl Channel {
     pub(super) fn unmet_history(&self, parsed: &Parsed) -> Vec<usize> {
         let (older, newer) = self.log_order.as_slices();
         let len = older.len() + newer.len();
-        let at = |k: usize| {
-            match k.checked_sub(older.len()) {
-                None => older.get(k),
-                Some(k) => newer.get(k),
-            }
+        let at = |k: usize| match k.checked_sub(older.len()) {
+            None => older.get(k),
+            Some(k) => newer.get(k),
         };
         let n = parsed.history.len();
         // The newest `n` log entries when they lie in one piece of the deque (unless it
@@ -205,19 +196,17 @@ impl Channel {
 
     /// The newest `causal_history_size` log entries, oldest first.
     pub(super) fn causal_history(&self) -> Vec<HistoryEntry> {
-        let mut history: Vec<HistoryEntry> = self
-            .recent
-            .iter()
-            .rev()
-            .take(self.config.causal_history_size)
-            .map(|((_, id), e)| HistoryEntry {
+        let newest = self
+            .log_order
+            .range(self.log_order.len() - self.recent.len()..);
+        newest
+            .zip(&self.recent)
+            .map(|(id, hint)| HistoryEntry {
                 message_id: id.to_string(),
-                retrieval_hint: e.retrieval_hint.clone(),
-                sender_id: Some(e.sender_id.to_string()),
+                retrieval_hint: hint.clone(),
+                sender_id: id.sender().map(|s| s.to_string()),
             })
-            .collect();
-        history.reverse();
-        history
+            .collect()
     }
 
     /// Adds a delivered or sent message to the local log and, with SDS-R, the store (see
@@ -289,33 +278,26 @@ impl Channel {
         sender_id: &Arc<str>,
         retrieval_hint: Option<Bytes>,
     ) {
-        let logged = id.at_lamport(lamport);
-        let key = (lamport, id.clone());
+        let logged = id.as_message(lamport, sender_id);
         let below = |e: &MessageId| (e.lamport(), e) < (lamport, id);
         // The key is new (the id was not in the log). Usually the newest: append; else
         // insert at its sorted position.
-        if self.log_order.back().is_none_or(below) {
+        let before = self.log_order.len();
+        let at = if self.log_order.back().is_none_or(below) {
             self.log_order.push_back(logged);
+            before
         } else {
             let at = self.log_order.partition_point(below);
             self.log_order.insert(at, logged);
-        }
-        // `recent` stays the newest `causal_history_size` entries of the log.
+            at
+        };
+        // `recent` stays aligned with the newest `causal_history_size` entries of the log:
+        // the new entry is `from_back` places from its back.
         let n = self.config.causal_history_size;
-        let newest =
-            self.recent.len() < n || self.recent.front().is_some_and(|(oldest, _)| *oldest < key);
-        if newest {
-            let entry = LogEntry {
-                sender_id: sender_id.clone(),
-                retrieval_hint,
-            };
-            // The key is new, and usually the newest.
-            if self.recent.back().is_none_or(|(last, _)| *last < key) {
-                self.recent.push_back((key, entry));
-            } else {
-                let at = self.recent.partition_point(|(k, _)| *k < key);
-                self.recent.insert(at, (key, entry));
-            }
+        let from_back = before - at;
+        if from_back < n {
+            let len = self.recent.len();
+            self.recent.insert(len - from_back, retrieval_hint);
             if self.recent.len() > n {
                 self.recent.pop_front();
             }
@@ -325,11 +307,9 @@ impl Channel {
                 break;
             };
             // In `recent` only when the log holds no more than `causal_history_size` entries.
-            let old_key = (old.lamport(), old);
-            if let Ok(at) = self.recent.binary_search_by(|(k, _)| k.cmp(&old_key)) {
-                self.recent.remove(at);
+            if self.recent.len() > self.log_order.len() {
+                self.recent.pop_front();
             }
-            let old = old_key.1;
             self.leave_log(&old);
             let events = &mut self.events;
             events.push_back(Event::Evicted {

@@ -43,9 +43,6 @@ impl Channel {
         // newest `causal_history_size` (its header came with stage 0; the configuration's
         // field would be a line of its own).
         read_back(&self.log_order, (self.recent.len() + 2).min(16));
-        if let Some(last) = self.recent.back() {
-            read(last);
-        }
         if let Some(last) = self.store_order.back() {
             read(last);
         }
