@@ -46,7 +46,7 @@ pub use inspect::{
 };
 pub use output::{Buffer, Event, SendError, Transmit, TransmitKind};
 
-use log::{FifoSet, IdSet};
+use log::{FifoSet, IdSet, RecentHints};
 use outgoing::OutgoingEntry;
 use sync::SyncState;
 
@@ -177,10 +177,10 @@ pub struct Channel {
     /// id's record (`MessageId::lamport`). A sorted deque: messages are mostly delivered in
     /// order, so inserts land at the back, and eviction takes the front.
     log_order: VecDeque<MessageId>,
-    /// The retrieval hints of the newest `causal_history_size` log entries (or of the whole
-    /// log, when shorter), oldest first: aligned with the back of `log_order`, the only
-    /// entries a causal history can still name (their senders are in the ids' records).
-    recent: VecDeque<Option<Bytes>>,
+    /// How many of the newest log entries a causal history names (`causal_history_size`, or
+    /// the whole log when shorter: the back of `log_order`) and their retrieval hints, kept
+    /// only once a hint is known (their senders are in the ids' records).
+    recent: RecentHints,
     /// The SDS-R store's ids, oldest first (the bytes are in `held`).
     store_order: VecDeque<MessageId>,
     missing: BTreeMap<MessageId, MissingDep>,
@@ -306,7 +306,7 @@ impl Channel {
             held: FxHashMap::default(),
             store_only: IdSet::default(),
             log_order: VecDeque::new(),
-            recent: VecDeque::new(),
+            recent: RecentHints::default(),
             externally_met: FifoSet::default(),
             delivered: FifoSet::default(),
             lost: FifoSet::default(),

@@ -49,6 +49,70 @@ impl IdSet {
     }
 }
 
+/// The retrieval hints of the newest `causal_history_size` log entries (`Channel::recent`):
+/// how many there are (`min(causal_history_size, log length)`) and, once any is known, the
+/// hints, oldest first, aligned with the back of the log. Until the first hint (in most
+/// runs, never) no hint is kept, and a receipt touches nothing outside `Channel`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RecentHints {
+    len: usize,
+    // Boxed: one pointer in `Channel`'s hot lines instead of a 32-byte deque header.
+    #[allow(clippy::box_collection)]
+    hints: Option<Box<VecDeque<Option<Bytes>>>>,
+}
+
+impl RecentHints {
+    /// How many of the newest log entries a causal history names.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The hint of the `i`-th of them, oldest first.
+    pub(super) fn get(&self, i: usize) -> Option<&Bytes> {
+        self.hints.as_ref()?.get(i)?.as_ref()
+    }
+
+    /// Sets the hint of the `i`-th of them (`i < len`).
+    pub(super) fn set(&mut self, i: usize, hint: Bytes) {
+        let len = self.len;
+        let hints = self
+            .hints
+            .get_or_insert_with(|| Box::new(VecDeque::from(vec![None; len])));
+        if let Some(slot) = hints.get_mut(i) {
+            *slot = Some(hint);
+        }
+    }
+
+    /// A log entry was inserted `from_back` places from the back of the log (0: it is the
+    /// newest); `n` is `causal_history_size`.
+    pub(super) fn inserted(&mut self, from_back: usize, hint: Option<Bytes>, n: usize) {
+        if from_back >= n {
+            return; // then the log had at least n entries: its newest n are unchanged
+        }
+        if hint.is_some() || self.hints.is_some() {
+            let len = self.len;
+            let hints = self
+                .hints
+                .get_or_insert_with(|| Box::new(VecDeque::from(vec![None; len])));
+            hints.insert(len - from_back, hint);
+            if hints.len() > n {
+                hints.pop_front();
+            }
+        }
+        self.len = (self.len + 1).min(n);
+    }
+
+    /// The log's oldest entry was evicted, leaving `log_len` entries.
+    pub(super) fn evicted(&mut self, log_len: usize) {
+        if self.len > log_len {
+            self.len = log_len;
+            if let Some(hints) = self.hints.as_mut() {
+                hints.pop_front();
+            }
+        }
+    }
+}
+
 /// A bounded set with first-in-first-out eviction (the set is only looked up, never
 /// iterated; the order is a `VecDeque`). Boxed, and absent until the first insert: one
 /// pointer in `Channel` (usually empty; 64 bytes inline before).
@@ -110,9 +174,7 @@ impl Channel {
             .log_order
             .range(self.log_order.len() - self.recent.len()..);
         if let Some(at) = newest.into_iter().position(|logged| *logged == id) {
-            if let Some(slot) = self.recent.get_mut(at) {
-                *slot = Some(hint);
-            }
+            self.recent.set(at, hint);
         }
         true
     }
@@ -200,10 +262,10 @@ impl Channel {
             .log_order
             .range(self.log_order.len() - self.recent.len()..);
         newest
-            .zip(&self.recent)
-            .map(|(id, hint)| HistoryEntry {
+            .enumerate()
+            .map(|(i, id)| HistoryEntry {
                 message_id: id.to_string(),
-                retrieval_hint: hint.clone(),
+                retrieval_hint: self.recent.get(i).cloned(),
                 sender_id: id.sender().map(|s| s.to_string()),
             })
             .collect()
@@ -295,21 +357,13 @@ impl Channel {
         // the new entry is `from_back` places from its back.
         let n = self.config.causal_history_size;
         let from_back = before - at;
-        if from_back < n {
-            let len = self.recent.len();
-            self.recent.insert(len - from_back, retrieval_hint);
-            if self.recent.len() > n {
-                self.recent.pop_front();
-            }
-        }
+        self.recent.inserted(from_back, retrieval_hint, n);
         while self.log_order.len() > self.config.local_log_capacity.max(1) {
             let Some(old) = self.log_order.pop_front() else {
                 break;
             };
             // In `recent` only when the log holds no more than `causal_history_size` entries.
-            if self.recent.len() > self.log_order.len() {
-                self.recent.pop_front();
-            }
+            self.recent.evicted(self.log_order.len());
             self.leave_log(&old);
             let events = &mut self.events;
             events.push_back(Event::Evicted {
@@ -461,6 +515,65 @@ mod tests {
                 two.log_insert(&id, lamport, &sender, hint);
                 two.store_insert(&id, &bytes);
                 assert_eq!(state(&mut one), state(&mut two), "step {step}");
+            }
+        }
+    }
+
+    /// Causal histories name the newest `causal_history_size` log entries with their senders
+    /// and hints, however the entries came (out of order, evicted from the front, hints given
+    /// late by `set_retrieval_hint`): checked against the log kept as a plain sorted map.
+    #[test]
+    fn causal_history_is_the_newest_log_entries_with_their_hints() {
+        for (n, log_capacity) in [(0, 3), (1, 1), (2, 1), (3, 2), (3, 8), (10, 5)] {
+            let config = Config {
+                sync: SyncPolicy::Off,
+                repair: None,
+                causal_history_size: n,
+                local_log_capacity: log_capacity,
+                delivered_ids_capacity: 64,
+                ..Config::default()
+            };
+            let mut c = Channel::new("c", "me", config, 0, 1);
+            // (Lamport, id) -> (sender, hint): the oracle's log.
+            let mut log: std::collections::BTreeMap<(u64, String), (String, Option<Bytes>)> =
+                std::collections::BTreeMap::new();
+            let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+            for step in 0..400 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let text = format!("{:064x}", x % 40);
+                let id = MessageId::new(&text);
+                if x & 0x3000 == 0 {
+                    // A hint for some logged id, newest or not.
+                    let hint = Bytes::from(format!("late{step}"));
+                    let logged = c.in_log(&id);
+                    assert_eq!(c.set_retrieval_hint(&text, hint.clone()), logged);
+                    if let Some(entry) = log.iter_mut().find(|((_, t), _)| *t == text) {
+                        entry.1 .1 = Some(hint);
+                    }
+                } else if !c.in_log(&id) && !c.delivered.contains(&id) {
+                    let lamport = (x >> 8) % 30;
+                    let sender: Arc<str> = Arc::from(format!("s{}", (x >> 16) % 3).as_str());
+                    let hint = (x & 0x400 != 0).then(|| Bytes::from(format!("h{step}")));
+                    c.log_insert(&id, lamport, &sender, hint.clone());
+                    log.insert((lamport, text), (sender.to_string(), hint));
+                    while log.len() > log_capacity {
+                        log.pop_first();
+                    }
+                }
+                let expected: Vec<HistoryEntry> = log
+                    .iter()
+                    .rev()
+                    .take(n)
+                    .rev()
+                    .map(|((_, text), (sender, hint))| HistoryEntry {
+                        message_id: text.clone(),
+                        retrieval_hint: hint.clone(),
+                        sender_id: Some(sender.clone()),
+                    })
+                    .collect();
+                assert_eq!(c.causal_history(), expected, "n {n}, step {step}");
             }
         }
     }
