@@ -67,6 +67,31 @@ impl Received {
     }
 }
 
+/// What every copy a participant sends adds to its counters (`bytes_sent_by_kind`,
+/// `bytes_forwarded`, `copies_lost` of [`NodeTraffic`]), kept apart from the rest in one
+/// aligned cache line: a relay forwards each packet it receives, so a 10,000-participant run
+/// updates them millions of times at participants whose state is cold, and in
+/// [`NodeTraffic`]'s 176 bytes they lay on three lines (issue 16).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(align(64))]
+pub(super) struct Sent {
+    pub bytes_by_kind: [u64; 5],
+    pub bytes_forwarded: u64,
+    pub copies_lost: u64,
+}
+
+impl Sent {
+    /// `copies` copies of `size` bytes of a `kind` packet went on the wire, `lost` of them
+    /// lost; `forwarded`: another participant's packet.
+    #[inline]
+    pub fn count(&mut self, kind: TrafficKind, size: u64, copies: u64, forwarded: bool) {
+        self.bytes_by_kind[kind.index()] += size * copies;
+        if forwarded {
+            self.bytes_forwarded += size * copies;
+        }
+    }
+}
+
 /// Per-participant traffic counters (bytes and copies).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeTraffic {

@@ -250,9 +250,11 @@ pub struct Network {
     faults_end: SimTime,
     /// One random stream per sender: latency and loss draws of its copies.
     rngs: Vec<ChaCha8Rng>,
-    /// Per node, but for the arrival counters (in `received`).
+    /// Per node, but for the arrival counters (in `received`) and the sending ones (in
+    /// `sent`).
     traffic: Vec<NodeTraffic>,
     received: Vec<counters::Received>,
+    sent: Vec<counters::Sent>,
     copies: CopyCounts,
     links: links::Links,
     /// No link feature can touch a copy in this run (`send.rs`: the plain path).
@@ -354,6 +356,7 @@ impl Network {
                 .collect(),
             traffic: vec![NodeTraffic::default(); nodes as usize],
             received: vec![counters::Received::default(); nodes as usize],
+            sent: vec![counters::Sent::default(); nodes as usize],
             copies: CopyCounts::default(),
             plain: Network::plain_links(&links, scenario.network.duplicate),
             links,
@@ -378,7 +381,7 @@ impl Network {
         let i = node as usize;
         match stage {
             0 => {
-                if let Some(t) = self.traffic.get(i) {
+                if let Some(t) = self.sent.get(i) {
                     prefetch::read(t);
                 }
                 if let Some(r) = self.rngs.get(i) {
@@ -680,12 +683,16 @@ impl Network {
     }
 
     /// Per-participant traffic counters, indexed by participant (assembled: the arrival
-    /// counters are kept apart, [`counters::Received`]).
+    /// and sending counters are kept apart, [`counters::Received`], [`counters::Sent`]).
     pub fn traffic(&self) -> Vec<NodeTraffic> {
         self.traffic
             .iter()
             .zip(&self.received)
-            .map(|(t, r)| NodeTraffic {
+            .zip(&self.sent)
+            .map(|((t, r), s)| NodeTraffic {
+                bytes_sent_by_kind: s.bytes_by_kind,
+                bytes_forwarded: s.bytes_forwarded,
+                copies_lost: s.copies_lost,
                 bytes_received: r.bytes,
                 copies_received: r.copies,
                 bytes_received_duplicate: r.bytes_duplicate,
@@ -710,7 +717,7 @@ impl Network {
     /// Counts `size` bytes `from` sent to a store node (a copy of a content message):
     /// they are part of `from`'s uplink, under the packet's `kind`.
     pub fn count_store_copy(&mut self, from: u32, kind: TrafficKind, size: u64) {
-        self.traffic[from as usize].bytes_sent_by_kind[kind.index()] += size;
+        self.sent[from as usize].count(kind, size, 1, false);
     }
 
     /// Draws one latency for a copy `from -> to` with `rng` (exposed for statistics tests).

@@ -89,12 +89,9 @@ impl Network {
             };
             self.copies.sent += sent;
             self.copies.lost += lost;
-            let t = &mut self.traffic[from as usize];
-            t.bytes_sent_by_kind[kind.index()] += size * sent;
-            if forwarded {
-                t.bytes_forwarded += size * sent;
-            }
-            t.copies_lost += lost;
+            let s = &mut self.sent[from as usize];
+            s.count(kind, size, sent, forwarded);
+            s.copies_lost += lost;
             return;
         }
         let mut list = std::mem::take(&mut self.neighbours);
@@ -128,12 +125,9 @@ impl Network {
         forwarded: bool,
         out: &mut Vec<Copy>,
     ) {
-        let t = &mut self.traffic[from as usize];
-        t.bytes_sent_by_kind[kind.index()] += size;
-        if forwarded {
-            t.bytes_forwarded += size;
-        }
+        self.sent[from as usize].count(kind, size, 1, forwarded);
         self.copies.sent += 1;
+        let t = &mut self.traffic[from as usize];
         let (departure, epoch) = self.links.enqueue_uplink(from, now, size, t);
         let ge_lost = self.links.ge_step(from);
         let watching = self.watching;
@@ -150,16 +144,15 @@ impl Network {
         let rng = &mut self.rngs[from as usize];
         if self.loss > 0.0 && rng.random::<f64>() < self.loss {
             self.copies.lost += 1;
-            self.traffic[from as usize].copies_lost += 1;
+            self.sent[from as usize].copies_lost += 1;
             note(self, CopyFate::Lost(LossCause::Bernoulli));
             return;
         }
         if ge_lost {
             self.copies.lost += 1;
             self.copies.lost_gilbert_elliott += 1;
-            let t = &mut self.traffic[from as usize];
-            t.copies_lost += 1;
-            t.copies_lost_gilbert_elliott += 1;
+            self.sent[from as usize].copies_lost += 1;
+            self.traffic[from as usize].copies_lost_gilbert_elliott += 1;
             note(self, CopyFate::Lost(LossCause::GilbertElliott));
             return;
         }
@@ -167,7 +160,7 @@ impl Network {
         if extra.lost {
             self.copies.lost += 1;
             self.copies.lost_extra += 1;
-            self.traffic[from as usize].copies_lost += 1;
+            self.sent[from as usize].copies_lost += 1;
             note(self, CopyFate::Lost(LossCause::Extra));
             return;
         }
