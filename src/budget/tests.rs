@@ -23,34 +23,34 @@ fn load_text(text: &str, sets: &[&str]) -> Loaded {
 /// Measured `peak_rss_bytes` (perf.json, release build, seed 1, the 2-core development
 /// machine; the module docs' table) of real runs.
 const MEASURED: &[(&str, &[&str], u64)] = &[
-    ("scenarios/partition.toml", &[], 113_467_392),
-    ("scenarios/partition.toml", &["partitions=[]"], 75_784_192),
+    ("scenarios/partition.toml", &[], 111_955_968),
+    ("scenarios/partition.toml", &["partitions=[]"], 72_118_272),
     (
         "scenarios/partition.toml",
         &["sds.repair.enabled=false"],
-        251_772_928,
+        245_555_200,
     ),
-    ("scenarios/partition.toml", &["protocol=none"], 41_877_504),
-    ("scenarios/direct-messages.toml", &[], 102_850_560),
+    ("scenarios/partition.toml", &["protocol=none"], 40_042_496),
+    ("scenarios/direct-messages.toml", &[], 102_977_536),
     (
         "scenarios/large-group-10k.toml",
         &["participants=1000"],
-        150_618_112,
+        125_968_384,
     ),
     (
         "scenarios/large-group-10k.toml",
         &["participants=5000"],
-        589_221_888,
+        445_485_056,
     ),
-    ("scenarios/large-group-10k.toml", &[], 1_129_111_552),
-    ("scenarios/large-group-100k.toml", &[], 2_799_386_624),
-    ("scenarios/relay-1k.toml", &[], 167_034_880),
-    ("scenarios/ring-groupchat.toml", &[], 21_102_592),
-    ("scenarios/churn.toml", &[], 78_417_920),
-    ("scenarios/new-node-sync.toml", &[], 27_394_048),
-    ("scenarios/bursty-loss.toml", &[], 56_688_640),
-    ("scenarios/degraded.toml", &[], 62_959_616),
-    ("scenarios/community-history.toml", &[], 63_401_984),
+    ("scenarios/large-group-10k.toml", &[], 827_195_392),
+    ("scenarios/large-group-100k.toml", &[], 2_035_585_024),
+    ("scenarios/relay-1k.toml", &[], 140_722_176),
+    ("scenarios/ring-groupchat.toml", &[], 21_241_856),
+    ("scenarios/churn.toml", &[], 84_107_264),
+    ("scenarios/new-node-sync.toml", &[], 27_455_488),
+    ("scenarios/bursty-loss.toml", &[], 52_506_624),
+    ("scenarios/degraded.toml", &[], 61_128_704),
+    ("scenarios/community-history.toml", &[], 67_366_912),
 ];
 
 /// Every estimate is within a factor of 2 of its measurement (and so the model's
