@@ -161,7 +161,7 @@ pub struct Channel {
     /// Every id in the local log or the SDS-R store, with its bytes while in the store (one
     /// map: a sent or delivered message enters both at once). An id here is in the log
     /// unless `store_only` names it. 16 bytes a bucket (the Lamport timestamp is in
-    /// `log_order`): half of the 32 with it and a flag (issue 16).
+    /// the id's record, `log_order`'s key): half of the 32 with it and a flag (issue 16).
     held: FxHashMap<MessageId, Option<Arc<Bytes>>>,
     /// The ids of `held` in the store but no longer in the log (the log evicted them first:
     /// rare, as the log holds 10 times the store by default). Usually empty: no allocation.

@@ -7,7 +7,10 @@
 //! id packed (a 64-hex id as 32 bytes, any other id as it is, boxed) with its hash. Cloning
 //! it, as every map and order of a channel does, copies 8 bytes; a message decoded once for
 //! many receivers ([`Decoded`](super::Decoded)) hands every receiver the same records, so a
-//! group of 10,000 keeps each id once instead of 10,000 times several times (issue 16).
+//! group of 10,000 keeps each id once instead of 10,000 times several times (issue 16). The
+//! record of a decoded or sent message's own id also keeps that message's Lamport timestamp
+//! and sender, which are not part of the id: the local log orders its entries by the one,
+//! causal histories name the other, and every receiver's log holds one pointer per entry.
 //!
 //! The packing is invisible: two ids are equal, ordered and hashed exactly as their strings
 //! (`Ord` is byte-wise string order: lowercase hex digits sort like their values), and
@@ -74,7 +77,7 @@ impl MessageId {
     /// The id of the string `id` of a message with Lamport timestamp `lamport` sent by
     /// `sender`, in a record that keeps both ([`MessageId::lamport`],
     /// [`MessageId::sender`]); the id itself is the same as `new`'s.
-    pub fn for_message(id: &str, lamport: u64, sender: &Arc<str>) -> MessageId {
+    pub(super) fn for_message(id: &str, lamport: u64, sender: &Arc<str>) -> MessageId {
         MessageId::make(id, lamport, Some(sender.clone()))
     }
 
@@ -95,13 +98,13 @@ impl MessageId {
 
     /// The Lamport timestamp the record was made with ([`MessageId::for_message`]; 0 from
     /// [`MessageId::new`]).
-    pub fn lamport(&self) -> u64 {
+    pub(super) fn lamport(&self) -> u64 {
         self.0.lamport
     }
 
     /// The sender the record was made with ([`MessageId::for_message`]; `None` from
     /// [`MessageId::new`]).
-    pub fn sender(&self) -> Option<&Arc<str>> {
+    pub(super) fn sender(&self) -> Option<&Arc<str>> {
         self.0.sender.as_ref()
     }
 
