@@ -74,13 +74,16 @@ impl RecentHints {
 
     /// Sets the hint of the `i`-th of them (`i < len`).
     pub(super) fn set(&mut self, i: usize, hint: Bytes) {
-        let len = self.len;
-        let hints = self
-            .hints
-            .get_or_insert_with(|| Box::new(VecDeque::from(vec![None; len])));
-        if let Some(slot) = hints.get_mut(i) {
+        if let Some(slot) = self.hints_mut().get_mut(i) {
             *slot = Some(hint);
         }
+    }
+
+    /// The hints, made (`len` times none) when first needed.
+    fn hints_mut(&mut self) -> &mut VecDeque<Option<Bytes>> {
+        let len = self.len;
+        self.hints
+            .get_or_insert_with(|| Box::new(VecDeque::from(vec![None; len])))
     }
 
     /// A log entry was inserted `from_back` places from the back of the log (0: it is the
@@ -91,9 +94,7 @@ impl RecentHints {
         }
         if hint.is_some() || self.hints.is_some() {
             let len = self.len;
-            let hints = self
-                .hints
-                .get_or_insert_with(|| Box::new(VecDeque::from(vec![None; len])));
+            let hints = self.hints_mut();
             hints.insert(len - from_back, hint);
             if hints.len() > n {
                 hints.pop_front();
@@ -170,10 +171,7 @@ impl Channel {
         }
         // Only the newest entries can still be named by a causal history (see `recent`: at
         // most `causal_history_size` entries, each id once).
-        let newest = self
-            .log_order
-            .range(self.log_order.len() - self.recent.len()..);
-        if let Some(at) = newest.into_iter().position(|logged| *logged == id) {
+        if let Some(at) = self.newest_logged().position(|logged| *logged == id) {
             self.recent.set(at, hint);
         }
         true
@@ -256,12 +254,15 @@ impl Channel {
         self.held.get(id).and_then(|bytes| bytes.as_deref())
     }
 
+    /// The log entries a causal history names (`recent`'s), oldest first.
+    fn newest_logged(&self) -> std::collections::vec_deque::Iter<'_, MessageId> {
+        self.log_order
+            .range(self.log_order.len() - self.recent.len()..)
+    }
+
     /// The newest `causal_history_size` log entries, oldest first.
     pub(super) fn causal_history(&self) -> Vec<HistoryEntry> {
-        let newest = self
-            .log_order
-            .range(self.log_order.len() - self.recent.len()..);
-        newest
+        self.newest_logged()
             .enumerate()
             .map(|(i, id)| HistoryEntry {
                 message_id: id.to_string(),
