@@ -283,7 +283,7 @@ impl Channel {
         retrieval_hint: Option<Bytes>,
         bytes: &Arc<Bytes>,
     ) {
-        let store = self.config.repair.is_some();
+        let store = self.hot.repair;
         // Both set before the log's eviction runs: if it evicts this very id, the entry stays
         // for the store (the separate inserts dropped it and made it again: same end state).
         let (to_log, to_store) = match self.held.entry(id.clone()) {
@@ -356,10 +356,10 @@ impl Channel {
         };
         // `recent` stays aligned with the newest `causal_history_size` entries of the log:
         // the new entry is `from_back` places from its back.
-        let n = self.config.causal_history_size;
+        let n = self.hot.causal_history_size;
         let from_back = before - at;
         self.recent.inserted(from_back, retrieval_hint, n);
-        while self.log_order.len() > self.config.local_log_capacity.max(1) {
+        while self.log_order.len() > self.hot.local_log_capacity.max(1) {
             let Some(old) = self.log_order.pop_front() else {
                 break;
             };
@@ -405,7 +405,7 @@ impl Channel {
     /// oldest beyond `message_store_capacity`.
     #[cfg(test)]
     pub(super) fn store_insert(&mut self, id: &MessageId, bytes: &Arc<Bytes>) {
-        if self.config.repair.is_none() {
+        if !self.hot.repair {
             return;
         }
         match self.held.entry(id.clone()) {
@@ -428,7 +428,7 @@ impl Channel {
     /// in the store's order, evictions.
     fn store_order_push(&mut self, id: &MessageId) {
         self.store_order.push_back(id.clone());
-        while self.store_order.len() > self.config.message_store_capacity.max(1) {
+        while self.store_order.len() > self.hot.message_store_capacity.max(1) {
             let Some(old) = self.store_order.pop_front() else {
                 break;
             };
@@ -444,11 +444,11 @@ impl Channel {
     /// newest 80% of capacity once more than 120% of capacity ids were inserted.
     pub(super) fn bloom_add(&mut self, id: &MessageId, bits: &[u64]) {
         self.bloom.insert_bits(bits);
-        if self.config.bloom_rollover != BloomRollover::Rebuild {
+        if self.hot.bloom_rollover != BloomRollover::Rebuild {
             return;
         }
         self.bloom_ids.push_back(id.clone());
-        let capacity = self.config.bloom_capacity.max(1);
+        let capacity = self.hot.bloom_capacity.max(1);
         let max = capacity.saturating_mul(120) / 100;
         if self.bloom_ids.len() <= max.max(1) {
             return;

@@ -91,7 +91,7 @@ impl Channel {
         if filter.len() != params.byte_len() {
             return;
         }
-        let threshold = self.config.possible_acks_threshold;
+        let threshold = self.hot.possible_acks_threshold;
         let mut i = 0;
         while i < self.outgoing.len() {
             let o = &mut self.outgoing[i];

@@ -3,16 +3,16 @@
 
 use std::collections::VecDeque;
 
-use super::hint::read;
-use super::Channel;
+use super::hint::{read, read_lines};
 #[cfg(test)]
 use super::Config;
+use super::{Channel, RECEIPT_BYTES};
 
 impl Channel {
     /// A hint that a message will be handed to this channel soon: brings the state a
     /// receipt touches into cache. Stage 0 asks for the channel's own fields that every
     /// receipt reads (limits, short ids, Lamport clock, the local log's and buffers'
-    /// headers, configuration); stage 1, which should come a little later so that those
+    /// headers, the configuration values it uses: the first `RECEIPT_BYTES`); stage 1, which should come a little later so that those
     /// fields are in cache, for the ends of the collections a receipt appends to or scans
     /// (the newest log entries, the newest causal-history entries, the store order, the
     /// oldest outgoing entry).
@@ -21,21 +21,9 @@ impl Channel {
     #[inline]
     pub fn prefetch(&self, stage: u8) {
         if stage == 0 {
-            // The fields a receipt reads, which `Channel`'s layout puts first, and the
-            // configuration.
-            read(&self.limits);
-            read(&self.lamport);
-            read(&self.held);
-            read(&self.incoming_ids);
-            read(&self.outgoing);
-            read(&self.bloom);
-            read(&self.log_order);
-            read(&self.recent);
-            read(&self.store_order);
-            read(&self.events);
-            read(&self.waiting);
-            read(&self.sync);
-            read(&self.config);
+            // Every field a receipt reads while its buffers are empty: `Channel`'s layout
+            // puts them in its first lines, which start a line.
+            read_lines(self, RECEIPT_BYTES / 64);
             return;
         }
         // The newest log entries, where a causal history is looked for first (two more
@@ -78,9 +66,84 @@ fn read_span<T>(items: &[T]) {
 
 #[cfg(test)]
 mod tests {
+    use std::mem::{align_of, offset_of, size_of_val};
+
     use bytes::Bytes;
 
-    use super::{Channel, Config};
+    use super::{Channel, Config, RECEIPT_BYTES};
+
+    /// Every field a receipt reads while the buffers are empty lies in the first
+    /// `RECEIPT_BYTES` of a `Channel`, which starts a cache line: stage 0 of the hint covers
+    /// them all. The fields only a non-empty buffer or a timer reads lie after.
+    #[test]
+    fn receipt_fields_lie_in_the_prefetched_lines() {
+        assert_eq!(align_of::<Channel>(), 64);
+        let c = Channel::new("c", "p", Config::default(), T0, 1);
+        let end = |offset: usize, field: &dyn Fn(&Channel) -> usize| offset + field(&c);
+        let hot = [
+            end(offset_of!(Channel, limits), &|c| size_of_val(&c.limits)),
+            end(offset_of!(Channel, channel_key), &|c| {
+                size_of_val(&c.channel_key)
+            }),
+            end(offset_of!(Channel, participant_key), &|c| {
+                size_of_val(&c.participant_key)
+            }),
+            end(offset_of!(Channel, lamport), &|c| size_of_val(&c.lamport)),
+            end(offset_of!(Channel, store_only), &|c| {
+                size_of_val(&c.store_only)
+            }),
+            end(offset_of!(Channel, next_sweep_ms), &|c| {
+                size_of_val(&c.next_sweep_ms)
+            }),
+            end(offset_of!(Channel, held), &|c| size_of_val(&c.held)),
+            end(offset_of!(Channel, incoming_ids), &|c| {
+                size_of_val(&c.incoming_ids)
+            }),
+            end(offset_of!(Channel, outgoing_ids), &|c| {
+                size_of_val(&c.outgoing_ids)
+            }),
+            end(offset_of!(Channel, outgoing), &|c| size_of_val(&c.outgoing)),
+            end(offset_of!(Channel, bloom), &|c| size_of_val(&c.bloom)),
+            end(offset_of!(Channel, log_order), &|c| {
+                size_of_val(&c.log_order)
+            }),
+            end(offset_of!(Channel, recent), &|c| size_of_val(&c.recent)),
+            end(offset_of!(Channel, store_order), &|c| {
+                size_of_val(&c.store_order)
+            }),
+            end(offset_of!(Channel, missing), &|c| size_of_val(&c.missing)),
+            end(offset_of!(Channel, out_repair), &|c| {
+                size_of_val(&c.out_repair)
+            }),
+            end(offset_of!(Channel, in_repair), &|c| {
+                size_of_val(&c.in_repair)
+            }),
+            end(offset_of!(Channel, in_repair_order), &|c| {
+                size_of_val(&c.in_repair_order)
+            }),
+            end(offset_of!(Channel, events), &|c| size_of_val(&c.events)),
+            end(offset_of!(Channel, waiting), &|c| size_of_val(&c.waiting)),
+            end(offset_of!(Channel, sync), &|c| size_of_val(&c.sync)),
+            end(offset_of!(Channel, incoming), &|c| size_of_val(&c.incoming)),
+            end(offset_of!(Channel, externally_met), &|c| {
+                size_of_val(&c.externally_met)
+            }),
+            end(offset_of!(Channel, delivered), &|c| {
+                size_of_val(&c.delivered)
+            }),
+            end(offset_of!(Channel, hot), &|c| size_of_val(&c.hot)),
+        ];
+        for (i, end) in hot.into_iter().enumerate() {
+            assert!(end <= RECEIPT_BYTES, "receipt field {i} ends at byte {end}");
+        }
+        // And no line more than they need.
+        let last = hot.into_iter().max().unwrap_or(0);
+        assert!(
+            last > RECEIPT_BYTES - 64,
+            "the receipt's fields end at byte {last}"
+        );
+        assert!(offset_of!(Channel, config) >= RECEIPT_BYTES);
+    }
 
     const T0: u64 = 1_700_000_000_000;
 

@@ -74,7 +74,7 @@ impl Channel {
 
     /// A message with this id was received: nobody needs to request or answer it any more.
     pub(super) fn repair_seen(&mut self, id: &MessageId, kind: MessageKind) {
-        if self.config.repair.is_none() {
+        if !self.hot.repair {
             return;
         }
         self.remove_out_repair(id);
