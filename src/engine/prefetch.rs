@@ -43,7 +43,10 @@ impl World {
             0 => prefetch::read(node),
             1 => {
                 if let Some(slot) = node.slots.first() {
+                    // Both ends: a 40-byte slot often straddles two lines, and the field
+                    // the arrival reads first (`channel`, `Node::slot_of`) is at its end.
                     prefetch::read(slot);
+                    prefetch::read(&slot.channel);
                 }
             }
             _ => {
