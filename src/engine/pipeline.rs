@@ -565,11 +565,6 @@ impl World {
     /// redundant copies that can be counted now ([`Elision`]).
     pub fn schedule_copies(&mut self, packet: &Rc<Packet>, copies: &[Copy]) {
         let inert = packet.inert.get();
-        if self.elision.on {
-            for c in copies {
-                packet.prefetch_copy(c.to);
-            }
-        }
         for c in copies {
             if self.elision.may_elide(c.arrival)
                 && self.net.count_redundant_now(c.to, packet, c.arrival)

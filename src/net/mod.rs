@@ -136,7 +136,9 @@ impl Packet {
     /// its bit of the seen-set and its queued arrival. At 10,000 participants with periodic
     /// sync each is a miss (hundreds of packets in flight, 40 kB of queued arrivals each);
     /// asking for every copy of a batch first lets the misses overlap instead of waiting
-    /// one after another (`World::schedule_copies`). Changes nothing.
+    /// one after another. [`Network::on_arrival`] asks before drawing the copies' latencies,
+    /// so that the lines have come by the time the engine reads them
+    /// (`World::schedule_copies`). Changes nothing.
     #[inline]
     pub fn prefetch_copy(&self, p: u32) {
         if let Some(w) = self.seen.get((p / 64) as usize) {
@@ -669,6 +671,17 @@ impl Network {
             return Receipt::Duplicate;
         }
         self.watch_packet(packet);
+        // The copies' seen bits and queued arrivals, and the receivers' arrival counters
+        // (which an elided copy updates), asked for before the copies' latency draws
+        // (`Packet::prefetch_copy`): by the time the engine decides on them they are here.
+        if let Overlay::Flood(g) = &self.overlay {
+            for &w in g.neighbours(to) {
+                packet.prefetch_copy(w);
+                if let Some(r) = self.received.get(w as usize) {
+                    prefetch::read(r);
+                }
+            }
+        }
         let targets = Targets::Neighbours { skip: from };
         self.send_batch(now, to, targets, size, packet.kind, true, out);
         Receipt::First
