@@ -21,10 +21,17 @@ use crate::sds::prefetch;
 /// arrivals: eight more lines per arrival) made the run no faster in back-to-back runs.
 const STAGES: [usize; 4] = [16, 10, 6, 3];
 
+/// How many events beyond the first stage the queue's own entries are asked for: reading the
+/// open bucket's event 16 ahead was 3% of a periodic-sync run at 10,000 participants (its
+/// buckets hold tens of thousands of events, more than the caches).
+const QUEUE_AHEAD: usize = 8;
+
 impl World {
     /// Prefetch hints for the arrivals [`STAGES`] events ahead in the open bucket.
     #[inline]
     pub(crate) fn prefetch_ahead(&self) {
+        // The events the first stage will read a few events from now.
+        self.queue.prefetch_open(STAGES[0] + QUEUE_AHEAD);
         for (stage, &ahead) in STAGES.iter().enumerate() {
             if let Some(Ev::Arrive(c)) = self.queue.peek_open(ahead) {
                 self.prefetch_receiver(c.to, stage);

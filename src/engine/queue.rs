@@ -224,6 +224,16 @@ impl<E> EventQueue<E> {
         self.current.get(k).map(|(_, e)| e)
     }
 
+    /// Prefetch hint ([`crate::sds::prefetch`]) for the `k`-th next event of the open
+    /// bucket, if there is one: a bucket of a large run holds tens of thousands of events,
+    /// read in order, and [`EventQueue::peek_open`] looks some of them ahead. Changes nothing.
+    #[inline]
+    pub fn prefetch_open(&self, k: usize) {
+        if let Some(e) = self.current.get(k) {
+            crate::sds::prefetch::read(e);
+        }
+    }
+
     /// Time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
         if let Some((t, _)) = self.current.front() {
