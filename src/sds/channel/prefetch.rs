@@ -11,13 +11,13 @@ use super::{Channel, RECEIPT_BYTES};
 impl Channel {
     /// A hint that a message will be handed to this channel soon: brings the state a
     /// receipt touches into cache. Stage 0 asks for the channel's own fields that every
-    /// receipt reads (limits, short ids, Lamport clock, the local log's and buffers'
-    /// headers, the configuration values it uses: the first `RECEIPT_BYTES`); stage 1, which should come a little later so that those
-    /// fields are in cache, for the ends of the collections a receipt appends to or scans
-    /// (the newest log entries, the newest causal-history entries, the store order, the
-    /// oldest outgoing entry).
-    /// Changes nothing, on any input; the processor may ignore it
-    /// (the core's `prefetch` module).
+    /// receipt and the polls after it read (limits, short ids, Lamport clock, the local
+    /// log's and buffers' headers, the configuration values a receipt uses: the first 14
+    /// cache lines, `RECEIPT_BYTES`); stage 1, which should come a little later so that
+    /// those fields are in cache, for the ends of the collections a receipt appends to or
+    /// scans (the newest log entries, the newest causal-history entries, the store order,
+    /// the oldest outgoing entry). Changes nothing, on any input; the processor may ignore
+    /// it (the core's `prefetch` module).
     #[inline]
     pub fn prefetch(&self, stage: u8) {
         if stage == 0 {
