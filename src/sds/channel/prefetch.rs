@@ -80,74 +80,50 @@ mod tests {
     fn receipt_fields_lie_in_the_prefetched_lines() {
         assert_eq!(align_of::<Channel>(), 64);
         let c = Channel::new("c", "p", Config::default(), T0, 1);
-        let end = |offset: usize, field: &dyn Fn(&Channel) -> usize| offset + field(&c);
-        let hot = [
-            end(offset_of!(Channel, limits), &|c| size_of_val(&c.limits)),
-            end(offset_of!(Channel, channel_key), &|c| {
-                size_of_val(&c.channel_key)
-            }),
-            end(offset_of!(Channel, participant_key), &|c| {
-                size_of_val(&c.participant_key)
-            }),
-            end(offset_of!(Channel, lamport), &|c| size_of_val(&c.lamport)),
-            end(offset_of!(Channel, store_only), &|c| {
-                size_of_val(&c.store_only)
-            }),
-            end(offset_of!(Channel, next_sweep_ms), &|c| {
-                size_of_val(&c.next_sweep_ms)
-            }),
-            end(offset_of!(Channel, held), &|c| size_of_val(&c.held)),
-            end(offset_of!(Channel, incoming_ids), &|c| {
-                size_of_val(&c.incoming_ids)
-            }),
-            end(offset_of!(Channel, outgoing_ids), &|c| {
-                size_of_val(&c.outgoing_ids)
-            }),
-            end(offset_of!(Channel, outgoing), &|c| size_of_val(&c.outgoing)),
-            end(offset_of!(Channel, bloom), &|c| size_of_val(&c.bloom)),
-            end(offset_of!(Channel, log_order), &|c| {
-                size_of_val(&c.log_order)
-            }),
-            end(offset_of!(Channel, recent), &|c| size_of_val(&c.recent)),
-            end(offset_of!(Channel, store_order), &|c| {
-                size_of_val(&c.store_order)
-            }),
-            end(offset_of!(Channel, missing), &|c| size_of_val(&c.missing)),
-            end(offset_of!(Channel, out_repair), &|c| {
-                size_of_val(&c.out_repair)
-            }),
-            end(offset_of!(Channel, in_repair), &|c| {
-                size_of_val(&c.in_repair)
-            }),
-            end(offset_of!(Channel, in_repair_order), &|c| {
-                size_of_val(&c.in_repair_order)
-            }),
-            end(offset_of!(Channel, events), &|c| size_of_val(&c.events)),
-            end(offset_of!(Channel, waiting), &|c| size_of_val(&c.waiting)),
-            end(offset_of!(Channel, sync), &|c| size_of_val(&c.sync)),
-            end(offset_of!(Channel, incoming), &|c| size_of_val(&c.incoming)),
-            end(offset_of!(Channel, externally_met), &|c| {
-                size_of_val(&c.externally_met)
-            }),
-            end(offset_of!(Channel, delivered), &|c| {
-                size_of_val(&c.delivered)
-            }),
-            end(offset_of!(Channel, hot), &|c| size_of_val(&c.hot)),
-            end(offset_of!(Channel, transmits), &|c| {
-                size_of_val(&c.transmits)
-            }),
-            end(offset_of!(Channel, out_repair_order), &|c| {
-                size_of_val(&c.out_repair_order)
-            }),
-            end(offset_of!(Channel, lost_deadlines), &|c| {
-                size_of_val(&c.lost_deadlines)
-            }),
-        ];
-        for (i, end) in hot.into_iter().enumerate() {
-            assert!(end <= RECEIPT_BYTES, "receipt field {i} ends at byte {end}");
+        // Where each field a receipt reads ends, by name.
+        macro_rules! ends {
+            ($($field:ident),* $(,)?) => {
+                [$((stringify!($field), offset_of!(Channel, $field) + size_of_val(&c.$field))),*]
+            };
+        }
+        let hot = ends!(
+            limits,
+            channel_key,
+            participant_key,
+            lamport,
+            store_only,
+            next_sweep_ms,
+            held,
+            incoming_ids,
+            outgoing_ids,
+            outgoing,
+            bloom,
+            log_order,
+            recent,
+            store_order,
+            missing,
+            out_repair,
+            in_repair,
+            in_repair_order,
+            events,
+            waiting,
+            sync,
+            incoming,
+            externally_met,
+            delivered,
+            hot,
+            transmits,
+            out_repair_order,
+            lost_deadlines,
+        );
+        for (field, end) in hot {
+            assert!(
+                end <= RECEIPT_BYTES,
+                "receipt field {field} ends at byte {end}"
+            );
         }
         // And no line more than they need.
-        let last = hot.into_iter().max().unwrap_or(0);
+        let last = hot.iter().map(|&(_, end)| end).max().unwrap_or(0);
         assert!(
             last > RECEIPT_BYTES - 64,
             "the receipt's fields end at byte {last}"
