@@ -16,9 +16,11 @@ use crate::sds::prefetch;
 /// How many events ahead each stage runs, farthest first: the first asks for a
 /// participant's node, network counters, random stream and neighbour-list header; the second
 /// for its slot and neighbour list; the third and fourth for its driver's state and the ends
-/// of its collections ([`crate::driver::Driver::prefetch`] stages 0 and 1). Hints for what
-/// the forwarding touches (each neighbour's counters, the packet's seen-set and queued
-/// arrivals: eight more lines per arrival) made the run no faster in back-to-back runs.
+/// of its collections ([`crate::driver::Driver::prefetch`] stages 0 and 1). What the
+/// forwarding touches (each neighbour's seen bit, queued arrival and arrival counters) is
+/// not asked for here, events ahead (that made the run no faster in back-to-back runs), but
+/// by the network at the packet's first receipt, just before the copies' latency draws
+/// (`Network::on_arrival`, `Packet::prefetch_copy`).
 const STAGES: [usize; 4] = [16, 10, 6, 3];
 
 /// How many events beyond the first stage the queue's own entries are asked for: reading the
