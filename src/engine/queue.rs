@@ -33,6 +33,9 @@ pub const WHEEL_BUCKETS: usize = 4096;
 const WORDS: usize = WHEEL_BUCKETS / 64;
 /// Largest allocation (in events) a wheel slot keeps for reuse.
 const RETAINED_CAPACITY: usize = 1024;
+/// How many events past a wheel bucket's end a push asks the cache for
+/// ([`EventQueue::wheel_push`]).
+const PUSH_AHEAD: usize = 4;
 
 fn bucket(time: SimTime) -> u64 {
     time >> BUCKET_SHIFT
@@ -110,7 +113,12 @@ impl<E> EventQueue<E> {
     #[inline]
     fn wheel_push(&mut self, b: u64, time: SimTime, event: E) {
         let slot = (b % WHEEL_BUCKETS as u64) as usize;
-        self.wheel[slot].push((time, event));
+        let events = &mut self.wheel[slot];
+        events.push((time, event));
+        // The bucket's next pushes write past its end: ask for that memory now. Hundreds of
+        // buckets fill at once, too many interleaved streams for the hardware prefetcher, so
+        // otherwise every new line is a write miss the pushing event waits for (issue 16).
+        crate::sds::prefetch::read(events.as_ptr().wrapping_add(events.len() + PUSH_AHEAD));
         self.occupied[slot / 64] |= 1 << (slot % 64);
     }
 
