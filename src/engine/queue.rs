@@ -13,8 +13,8 @@
 //!   4.2 s. A push within that horizon appends to its bucket, in push order. When the run
 //!   reaches a bucket, its events are stably sorted by time (so ties keep push order) into
 //!   `current`, the open bucket, and popped from its front; a push into the open bucket is
-//!   inserted after every event of the same or an earlier time. Each event is written once and
-//!   read once, in a bucket small enough to stay in cache.
+//!   inserted after every event of the same or an earlier time. Each event is written once
+//!   into its bucket, moved once by the sort and read once.
 //! - **Overflow** (timers, slow links): a monotone radix heap (Ahuja, Mehlhorn, Orlin and
 //!   Tarjan, J. ACM 1990). When the horizon moves forward, the events it now covers move to
 //!   their wheel buckets, in `(time, seq)` order, before anything else can be pushed there, so
@@ -25,6 +25,11 @@
 use std::collections::VecDeque;
 
 use crate::time::SimTime;
+
+/// A queued event with its time. `None` only for an event already moved out: behind the open
+/// bucket's `head`, and in a bucket being sorted (an `Option` of the engine's events is no
+/// larger than the event, `tests::an_entry_is_no_larger_than_its_event`).
+type Entry<E> = Option<(SimTime, E)>;
 
 /// log2 of a wheel bucket's width in µs.
 pub const BUCKET_SHIFT: u32 = 10;
@@ -43,11 +48,14 @@ fn bucket(time: SimTime) -> u64 {
 
 /// Pending events of a run, popped in `(time, seq)` order.
 pub struct EventQueue<E> {
-    /// The open bucket (number `open`), sorted by time, ties in push order.
-    current: VecDeque<(SimTime, E)>,
+    /// The open bucket (number `open`), sorted by time, ties in push order; its pending
+    /// events are `current[head..]` (those before `head` were popped).
+    current: Vec<Entry<E>>,
+    /// The first pending event of `current`.
+    head: usize,
     /// Bucket `b` (open < b < open + WHEEL_BUCKETS) at `wheel[b % WHEEL_BUCKETS]`, in push
-    /// order.
-    wheel: Vec<Vec<(SimTime, E)>>,
+    /// order, every entry `Some`.
+    wheel: Vec<Vec<Entry<E>>>,
     /// Bit per wheel slot: non-empty.
     occupied: [u64; WORDS],
     /// Number of the open bucket (`time >> BUCKET_SHIFT`).
@@ -72,7 +80,8 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            current: VecDeque::new(),
+            current: Vec::new(),
+            head: 0,
             wheel: (0..WHEEL_BUCKETS).map(|_| Vec::new()).collect(),
             occupied: [0; WORDS],
             open: 0,
@@ -101,8 +110,9 @@ impl<E> EventQueue<E> {
         let b = bucket(time);
         if b == self.open {
             // After everything at the same or an earlier time: the newest push goes last.
-            let at = self.current.partition_point(|(t, _)| *t <= time);
-            self.current.insert(at, (time, event));
+            let pending = &self.current[self.head..];
+            let at = pending.partition_point(|e| e.as_ref().is_some_and(|(t, _)| *t <= time));
+            self.current.insert(self.head + at, Some((time, event)));
         } else if b - self.open < WHEEL_BUCKETS as u64 {
             self.wheel_push(b, time, event);
         } else {
@@ -114,7 +124,7 @@ impl<E> EventQueue<E> {
     fn wheel_push(&mut self, b: u64, time: SimTime, event: E) {
         let slot = (b % WHEEL_BUCKETS as u64) as usize;
         let events = &mut self.wheel[slot];
-        events.push((time, event));
+        events.push(Some((time, event)));
         // The bucket's next pushes write past its end: ask for that memory now. Hundreds of
         // buckets fill at once, too many interleaved streams for the hardware prefetcher, so
         // otherwise every new line is a write miss the pushing event waits for (issue 16).
@@ -124,10 +134,11 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event with its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.current.is_empty() && !self.advance() {
+        if self.head == self.current.len() && !self.advance() {
             return None;
         }
-        let (time, event) = self.current.pop_front()?;
+        let (time, event) = self.current.get_mut(self.head)?.take()?;
+        self.head += 1;
         self.len -= 1;
         self.last = time;
         Some((time, event))
@@ -160,11 +171,13 @@ impl<E> EventQueue<E> {
         self.occupied[slot / 64] &= !(1 << (slot % 64));
         let events = std::mem::take(&mut self.wheel[slot]);
         let events = self.sort_bucket(events);
-        // Reuse the drained deque's allocation for the slot's next events, unless a burst made
+        // Reuse the popped bucket's allocation for the slot's next events, unless a burst made
         // it large (every slot would keep its largest allocation for the rest of the run).
-        let spent = std::mem::replace(&mut self.current, events);
+        let mut spent = std::mem::replace(&mut self.current, events);
+        self.head = 0;
         if spent.capacity() <= RETAINED_CAPACITY {
-            self.wheel[slot] = Vec::from(spent);
+            spent.clear();
+            self.wheel[slot] = spent;
         }
         !self.current.is_empty()
     }
@@ -174,17 +187,18 @@ impl<E> EventQueue<E> {
     /// of copies per millisecond at 10,000 participants, where the comparison sort was 15% of
     /// all instructions, issue 16): a counting sort on the time's offset within the bucket,
     /// which is stable and linear.
-    fn sort_bucket(&mut self, mut events: Vec<(SimTime, E)>) -> VecDeque<(SimTime, E)> {
+    fn sort_bucket(&mut self, mut events: Vec<Entry<E>>) -> Vec<Entry<E>> {
         const COUNTING_SORT_FROM: usize = 64;
+        let time = |e: &Entry<E>| e.as_ref().map(|(t, _)| *t);
         if events.len() < COUNTING_SORT_FROM {
-            events.sort_by_key(|(t, _)| *t); // stable: ties keep push order
-            return VecDeque::from(events);
+            events.sort_by_key(time); // stable: ties keep push order
+            return events;
         }
         let mask = (1u64 << BUCKET_SHIFT) - 1;
         let starts = &mut self.sort_starts;
         starts.clear();
         starts.resize(1 << BUCKET_SHIFT, 0);
-        for (t, _) in &events {
+        for t in events.iter().filter_map(time) {
             starts[(t & mask) as usize] += 1;
         }
         let mut next = 0u32;
@@ -193,15 +207,15 @@ impl<E> EventQueue<E> {
             *c = next;
             next += n;
         }
-        let mut placed: Vec<Option<(SimTime, E)>> = Vec::with_capacity(events.len());
+        let mut placed: Vec<Entry<E>> = Vec::with_capacity(events.len());
         placed.resize_with(events.len(), || None);
-        for e in events {
+        for e in events.into_iter().flatten() {
             let k = (e.0 & mask) as usize;
             placed[starts[k] as usize] = Some(e);
             starts[k] += 1;
         }
         // Every position was filled exactly once (the starts partition 0..len).
-        placed.into_iter().flatten().collect()
+        placed
     }
 
     /// The first non-empty wheel bucket after the open one, if any.
@@ -229,7 +243,7 @@ impl<E> EventQueue<E> {
     /// before it.
     #[inline]
     pub fn peek_open(&self, k: usize) -> Option<&E> {
-        self.current.get(k).map(|(_, e)| e)
+        self.current.get(self.head + k)?.as_ref().map(|(_, e)| e)
     }
 
     /// Prefetch hint ([`crate::sds::prefetch`]) for the `k`-th next event of the open
@@ -237,20 +251,20 @@ impl<E> EventQueue<E> {
     /// read in order, and [`EventQueue::peek_open`] looks some of them ahead. Changes nothing.
     #[inline]
     pub fn prefetch_open(&self, k: usize) {
-        if let Some(e) = self.current.get(k) {
+        if let Some(e) = self.current.get(self.head + k) {
             crate::sds::prefetch::read(e);
         }
     }
 
     /// Time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        if let Some((t, _)) = self.current.front() {
+        if let Some(Some((t, _))) = self.current.get(self.head) {
             return Some(*t);
         }
         match self.next_occupied() {
             Some(b) => {
                 let slot = (b % WHEEL_BUCKETS as u64) as usize;
-                self.wheel[slot].iter().map(|(t, _)| *t).min()
+                self.wheel[slot].iter().flatten().map(|(t, _)| *t).min()
             }
             None => self.overflow.peek_time(),
         }
@@ -379,6 +393,17 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+
+    /// The open bucket holds `Option`s of the engine's events: the `None` must cost no space
+    /// (the event's own niche), or every queued event grows by 8 bytes.
+    #[test]
+    fn an_entry_is_no_larger_than_its_event() {
+        use crate::engine::event::Ev;
+        assert_eq!(
+            std::mem::size_of::<Entry<Ev>>(),
+            std::mem::size_of::<(SimTime, Ev)>()
+        );
+    }
 
     #[test]
     fn peek_open_shows_the_open_buckets_next_events_in_pop_order() {
