@@ -42,7 +42,7 @@ enum Command {
         /// Override a scenario key: `--set network.loss=0.05` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Output directory. Default: reports/runs/<scenario>-seed<N>/.
+        /// Output directory. Default: `reports/runs/<scenario>-seed<N>/`.
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar and no summary table.
@@ -86,8 +86,8 @@ enum Command {
         /// shards' directories with `sim merge`.
         #[arg(long, value_name = "K/N")]
         shard: Option<sdsim::sweep::Shard>,
-        /// Output directory. Default: reports/sweeps/<sweep>/ (a shard:
-        /// reports/sweeps/<sweep>-shard<K>of<N>/).
+        /// Output directory. Default: `reports/sweeps/<sweep>/` (a shard:
+        /// `reports/sweeps/<sweep>-shard<K>of<N>/`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Run every point and seed twice and compare (see `run --check-determinism`).
@@ -117,13 +117,13 @@ enum Command {
         /// Run only the scenarios k with k mod N = K - 1.
         #[arg(long, value_name = "K/N")]
         shard: Option<sdsim::sweep::Shard>,
-        /// Output directory. Default: reports/swarms/<swarm>-seed<S>/.
+        /// Output directory. Default: `reports/swarms/<swarm>-seed<S>/`.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Do not shrink failures.
         #[arg(long)]
         no_shrink: bool,
-        /// Shrink this failing scenario file instead (writes <stem>-min.toml beside it).
+        /// Shrink this failing scenario file instead (writes `<stem>-min.toml` beside it).
         #[arg(long, value_name = "FILE")]
         shrink: Option<PathBuf>,
         /// With --shrink: the property to keep failing (default: the first that fails).
@@ -142,7 +142,7 @@ enum Command {
         /// Shard output directories (from `sim sweep --shard K/N`), in any order.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
-        /// Output directory. Default: reports/sweeps/<sweep>/.
+        /// Output directory. Default: `reports/sweeps/<sweep>/`.
         #[arg(long)]
         out: Option<PathBuf>,
         /// No summary table.
@@ -180,7 +180,7 @@ enum Command {
         /// Baselines directory.
         #[arg(long, default_value = sdsim::check::DEFAULT_DIR)]
         dir: PathBuf,
-        /// TOML file overriding tolerances (default: <dir>/tolerances.toml if present).
+        /// TOML file overriding tolerances (default: `<dir>/tolerances.toml` if present).
         #[arg(long, value_name = "FILE")]
         tolerances: Option<PathBuf>,
     },

@@ -12,13 +12,13 @@
 //! Modules, each with one owner's state and events:
 //! - [`run`]: the loop and the stop rule ([`Simulation`]);
 //! - [`pipeline`]: the life of a message (publish, drain, transmit, arrive, timer) over the
-//!   [`pipeline::World`] (queue, network, recorder, participants, churn);
-//! - [`participants`]: drivers per channel membership, timers, clocks;
-//! - [`workload`]: the publication generators and the run's channels;
+//!   `pipeline::World` (queue, network, recorder, participants, churn);
+//! - `participants`: drivers per channel membership, timers, clocks;
+//! - `workload`: the publication generators and the run's channels;
 //! - [`churn`]: presence, offline windows, crashes, joins, relay re-grafting;
 //! - [`store`]: the store role (store nodes and the participants' store clients) behind
-//!   [`roles::Roles`];
-//! - [`outcome`]: final state and agreement of final logs, into a
+//!   `roles::Roles`;
+//! - `outcome`: final state and agreement of final logs, into a
 //!   [`crate::metrics::RunOutcome`].
 //!
 //! The engine may name the drivers, the network model, the recorder, the scenario, time and

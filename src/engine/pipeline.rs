@@ -1,29 +1,33 @@
 //! The life of a message: from an application's send, through the network, to a delivery at
 //! every receiver and the recorder (ARCHITECTURE.md, "Life of a message").
 //!
-//! [`World`] holds what every step touches: the event queue, the network, the recorder, the
+//! `World` holds what every step touches: the event queue, the network, the recorder, the
 //! participants and their churn state. The steps, in order:
 //!
-//! 1. [`World::publish`]: the workload hands a payload to the sender's driver
-//!    ([`Driver::send`]), then [`World::drain`]s it.
-//! 2. [`World::drain`]: every transmission the driver produced is counted, the publication's
+//! 1. `World::publish`: the workload hands a payload to the sender's driver
+//!    ([`Driver::send`]), then `World::drain`s it.
+//! 2. `World::drain`: every transmission the driver produced is counted, the publication's
 //!    ground truth recorded (from its own wire bytes: causal history, Lamport timestamp), the
-//!    node roles shown it ([`RoleHooks`]), and put on the wire by [`World::transmit`]; every
+//!    node roles shown it (`RoleHooks`), and put on the wire by `World::transmit`; every
 //!    event goes to the recorder and the roles; the driver's next deadline becomes a timer.
-//! 3. [`World::transmit`]: the network ([`Network::publish`]) decides the copies (first hop:
+//! 3. `World::transmit`: the network ([`Network::publish`]) decides the copies (first hop:
 //!    one per channel member, or to mesh neighbours) with their latency, loss and partitions;
-//!    each copy becomes an [`Ev::Arrive`] event.
-//! 4. [`World::arrive`]: a copy comes off the wire (downlink queue, sender still online),
+//!    each copy becomes an `Ev::Arrive` event.
+//! 4. `World::arrive`: a copy comes off the wire (downlink queue, sender still online),
 //!    the network forwards it on a flooding overlay ([`Network::on_arrival`]); the first
 //!    receipt of a member goes to its driver ([`Driver::receive`]), which is drained (2.).
-//! 5. [`World::timer`]: a driver's deadline fires ([`Driver::timeout`]), then drain (2.):
+//! 5. `World::timer`: a driver's deadline fires ([`Driver::timeout`]), then drain (2.):
 //!    resends, syncs, repair requests and responses leave the same way.
 //!
 //! May touch: the queue, the network, the recorder, the participants, the churn state. Node
-//! roles (store nodes and clients) are reached only through [`RoleHooks`].
+//! roles (store nodes and clients) are reached only through `RoleHooks`.
 //!
 //! Redundant relay copies are counted when sent instead of queued when the run allows it
-//! ([`World::schedule_copies`], [`Elision`]).
+//! (`World::schedule_copies`, `Elision`).
+//!
+//! [`Driver::send`]: crate::driver::Driver::send
+//! [`Driver::receive`]: crate::driver::Driver::receive
+//! [`Driver::timeout`]: crate::driver::Driver::timeout
 
 use std::rc::Rc;
 

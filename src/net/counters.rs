@@ -176,7 +176,8 @@ pub struct CopyCounts {
     /// Of `lost`, copies dropped by node-class, degradation-window or link-override loss.
     pub lost_extra: u64,
     /// Copies still in their sender's uplink queue when it went offline
-    /// ([`Network::drop_uplink_queue`]): counted as sent, never left.
+    /// ([`Network::drop_uplink_queue`](super::Network::drop_uplink_queue)): counted as sent,
+    /// never left.
     pub dropped_in_queue: u64,
     /// Copies dropped because sender and receiver were on different sides of a partition.
     pub partitioned: u64,

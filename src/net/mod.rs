@@ -1,8 +1,10 @@
 //! The network model: what happens to bytes between participants.
 //!
-//! A state machine of its own, driven by the engine: [`Network::broadcast`] takes a sender, a
-//! time, a payload size and its [`TrafficKind`] (told by the sender: the network never looks
-//! inside payloads) and yields the copies that will arrive, each with its arrival time.
+//! A state machine of its own, driven by the engine: [`Network::publish`] takes a time, a
+//! [`Packet`] (its origin, bytes and [`TrafficKind`], told by the sender: the network never
+//! looks inside payloads) and the channel's members, and yields the copies that will arrive,
+//! each with its arrival time; on a flooding overlay [`Network::on_arrival`] yields the
+//! forwarded ones.
 //!
 //! First cut (issue 2): `broadcast` dissemination (every other member gets an independent
 //! copy with its own latency and loss draw), one-way latency from a region RTT matrix
@@ -711,7 +713,7 @@ impl Network {
     }
 
     /// Per-participant traffic counters, indexed by participant (assembled: the arrival
-    /// and sending counters are kept apart, [`counters::Received`], [`counters::Sent`]).
+    /// and sending counters are kept apart, `counters::Received`, `counters::Sent`).
     pub fn traffic(&self) -> Vec<NodeTraffic> {
         self.traffic
             .iter()

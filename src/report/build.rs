@@ -204,7 +204,7 @@ impl Report {
     }
 }
 
-/// `run.warnings`: the scenario's [`crate::scenario::advice`], then what the stop left
+/// `run.warnings`: the scenario's [`crate::scenario::advice()`], then what the stop left
 /// unfinished (`missing` expected deliveries, messages in incoming buffers).
 fn warnings(scenario: &Scenario, out: &RunOutcome, missing: u64) -> Vec<String> {
     let mut w: Vec<String> = crate::scenario::advice(scenario)

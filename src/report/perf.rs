@@ -57,12 +57,12 @@ pub const QUEUE_OPERATION_COST_NS: f64 = 60.0;
 pub struct Floor {
     /// Copies handed to participants' drivers (network arrivals and store answers).
     pub core_receipts: u64,
-    /// [`RECEIPT_COST_NS`].
+    /// One core receipt, ns (`RECEIPT_COST_NS`).
     pub receipt_cost_ns: f64,
     /// Events that went through the queue (each pushed once and popped once): the simulated
     /// events but the elided copies.
     pub queue_operations: u64,
-    /// [`QUEUE_OPERATION_COST_NS`].
+    /// One event through the event queue, ns (`QUEUE_OPERATION_COST_NS`).
     pub queue_operation_cost_ns: f64,
     /// The estimate, s.
     pub floor_s: f64,

@@ -14,7 +14,7 @@
 //!
 //! The packing is invisible: two ids are equal, ordered and hashed exactly as their strings
 //! (`Ord` is byte-wise string order: lowercase hex digits sort like their values), and
-//! [`MessageId::to_string`] gives back the original text. Equal ids made separately (two
+//! `to_string` (its [`fmt::Display`]) gives back the original text. Equal ids made separately (two
 //! decodings of the same id) are equal and hash alike; the pointer is only a shortcut.
 
 use std::cmp::Ordering;

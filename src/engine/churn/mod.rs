@@ -2,11 +2,11 @@
 //! joining do to a participant. Semantics and sources: [`plan`] (the schedule) and
 //! `scenarios/README.md` ("`[churn]`").
 //!
-//! [`Churn`] owns the presence of every participant, nested offline windows, the relay
+//! `Churn` owns the presence of every participant, nested offline windows, the relay
 //! re-grafting stream, the fresh-core seeds after crashes and the churn figures. The
-//! transitions ([`go_down`], [`go_up`], [`join`], [`heal`]) act on the [`World`]: they
+//! transitions (`go_down`, `go_up`, `join`, `heal`) act on the `World`: they
 //! suspend or replace drivers, drop uplink queues, re-graft the relay mesh and tell the node
-//! roles. Other modules only ask [`Churn::is_online`].
+//! roles. Other modules only ask `Churn::is_online`.
 
 pub mod plan;
 
@@ -55,7 +55,7 @@ pub(crate) struct Churn {
 }
 
 impl Churn {
-    /// The churn state of `sc` at time 0 (everyone online; see [`Churn::mark_absent`]).
+    /// The churn state of `sc` at time 0 (everyone online; see [`mark_absent`]).
     pub fn new(sc: &Scenario, plan: &ChurnPlan) -> Churn {
         let n = sc.participants as usize;
         let active = sc.churn.is_active();

@@ -1,12 +1,12 @@
 //! The store role: store nodes and the participants' store clients, wired to the run.
 //!
 //! The model (what a store node keeps and answers, what a client remembers) is in [`model`],
-//! with its sources. This module owns the role's state ([`StoreRole`]), its events
-//! ([`StoreEv`]) and its figures ([`StoreOutcome`]), and reaches the rest of the run only
-//! through the [`World`] it is handed and the [`RoleHooks`] it implements:
+//! with its sources. This module owns the role's state (`StoreRole`), its events
+//! (`StoreEv`) and its figures ([`StoreOutcome`]), and reaches the rest of the run only
+//! through the `World` it is handed and the `RoleHooks` it implements:
 //!
 //! - content, resend and repair-response transmissions are copied to every online store
-//!   node ([`RoleHooks::on_transmit`]); with store retrieval their hash travels as
+//!   node (`RoleHooks::on_transmit`); with store retrieval their hash travels as
 //!   retrieval hint and is set on the sender's own message;
 //! - missing dependencies with a hint are queried by hash every `retrieval.missing_interval`
 //!   (the missing-message retriever), one query in flight per participant and channel,

@@ -272,9 +272,9 @@ impl Channel {
             .collect()
     }
 
-    /// Adds a delivered or sent message to the local log and, with SDS-R, the store (see
-    /// [`Channel::log_insert`] and [`Channel::store_insert`], in that order, events included),
-    /// with one lookup of its `held` entry for both.
+    /// Adds a delivered or sent message to the local log and, with SDS-R, the store (see the
+    /// test-only `Channel::log_insert` and `Channel::store_insert`, in that order, events
+    /// included), with one lookup of its `held` entry for both.
     pub(super) fn log_and_store_insert(
         &mut self,
         id: &MessageId,
@@ -332,8 +332,9 @@ impl Channel {
         self.log_order_insert(id, lamport, sender_id, retrieval_hint);
     }
 
-    /// The log part of [`Channel::log_insert`] once `held` has the id's Lamport timestamp:
-    /// the ordered key, `recent`, evictions.
+    /// The log part of [`Channel::log_and_store_insert`] (and of the test-only
+    /// `Channel::log_insert`) once `held` has the id's Lamport timestamp: the ordered key,
+    /// `recent`, evictions.
     fn log_order_insert(
         &mut self,
         id: &MessageId,
@@ -424,8 +425,9 @@ impl Channel {
         self.store_order_push(id);
     }
 
-    /// The store part of [`Channel::store_insert`] once `held` has the id's bytes: its place
-    /// in the store's order, evictions.
+    /// The store part of [`Channel::log_and_store_insert`] (and of the test-only
+    /// `Channel::store_insert`) once `held` has the id's bytes: its place in the store's order,
+    /// evictions.
     fn store_order_push(&mut self, id: &MessageId) {
         self.store_order.push_back(id.clone());
         while self.store_order.len() > self.hot.message_store_capacity.max(1) {
