@@ -656,12 +656,12 @@ fn run(
         println!("{}", report::summary_table(&report));
     }
     eprintln!(
-        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {:.0}x real time, peak RSS {}{}",
+        "wrote {}  |  {:.2} s wall, {} events ({:.0} events/s), {}x real time, peak RSS {}{}",
         out.display(),
         perf.wall_time_s,
         perf.simulated_events,
         perf.events_per_s,
-        perf.sim_to_wall_ratio,
+        real_time_ratio(perf.sim_to_wall_ratio),
         perf.peak_rss_bytes
             .map(report::human_bytes)
             .unwrap_or_else(|| "n/a".into()),
@@ -717,5 +717,26 @@ fn run(
             );
             ExitCode::from(1)
         }
+    }
+}
+
+/// Simulated over wall time for the run's summary line: whole numbers from 10 on, else two
+/// significant digits (a run slower than real time printed "0x").
+fn real_time_ratio(ratio: f64) -> String {
+    match ratio {
+        r if r >= 10.0 => format!("{r:.0}"),
+        r if r >= 1.0 => format!("{r:.1}"),
+        r => format!("{r:.2}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn real_time_ratio_keeps_two_digits_below_ten() {
+        assert_eq!(super::real_time_ratio(930.4), "930");
+        assert_eq!(super::real_time_ratio(4.46), "4.5");
+        assert_eq!(super::real_time_ratio(0.462), "0.46");
+        assert_eq!(super::real_time_ratio(0.0), "0.00");
     }
 }
