@@ -112,7 +112,16 @@ impl<E> EventQueue<E> {
             // After everything at the same or an earlier time: the newest push goes last.
             let pending = &self.current[self.head..];
             let at = pending.partition_point(|e| e.as_ref().is_some_and(|(t, _)| *t <= time));
-            self.current.insert(self.head + at, Some((time, event)));
+            // Shift the shorter side, as a deque would: into the popped slot before `head`
+            // when the new event goes in the first half.
+            if self.head > 0 && at < pending.len() / 2 {
+                self.head -= 1;
+                let (h, entry) = (self.head, Some((time, event)));
+                self.current[h..=h + at].rotate_left(1);
+                self.current[h + at] = entry;
+            } else {
+                self.current.insert(self.head + at, Some((time, event)));
+            }
         } else if b - self.open < WHEEL_BUCKETS as u64 {
             self.wheel_push(b, time, event);
         } else {
