@@ -94,11 +94,14 @@ pub trait Driver {
         self.receive(now_ms, bytes.clone(), retrieval_hint)
     }
 
-    /// A hint that a copy will arrive here soon: bring the state a receipt touches into cache
-    /// ([`crate::sds::prefetch`]), in two stages a few events apart (0 first). Must not change
-    /// anything. The default asks for the first cache lines of the driver itself.
+    /// A hint that a copy of a packet will arrive here soon: bring the state its receipt
+    /// touches into cache ([`crate::sds::prefetch`]), in two stages a few events apart (0
+    /// first); `shared` is the packet's shared work (see [`Driver::receive_shared`]: empty
+    /// until its first receiver decodes it). Must not change anything. The default asks for
+    /// the first cache lines of the driver itself at stage 0.
     #[inline]
-    fn prefetch(&self, stage: u8) {
+    fn prefetch(&self, stage: u8, shared: &SharedWork) {
+        let _ = shared;
         if stage == 0 {
             crate::sds::prefetch::read_lines(self as *const Self, 4);
         }

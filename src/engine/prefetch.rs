@@ -11,12 +11,14 @@
 
 use super::event::Ev;
 use super::pipeline::World;
+use crate::driver::SharedWork;
 use crate::sds::prefetch;
 
 /// How many events ahead each stage runs, farthest first: the first asks for a
 /// participant's node, network counters, random stream and neighbour-list header; the second
-/// for its slot and neighbour list; the third and fourth for its driver's state and the ends
-/// of its collections ([`crate::driver::Driver::prefetch`] stages 0 and 1). What the
+/// for its slot and neighbour list; the third and fourth for its driver's state, the ends
+/// of its collections and where the message goes ([`crate::driver::Driver::prefetch`]
+/// stages 0 and 1). What the
 /// forwarding touches (each neighbour's seen bit, queued arrival and arrival counters) is
 /// not asked for here, events ahead (that made the run no faster in back-to-back runs), but
 /// by the network at the packet's first receipt, just before the copies' latency draws
@@ -36,14 +38,14 @@ impl World {
         self.queue.prefetch_open(STAGES[0] + QUEUE_AHEAD);
         for (stage, &ahead) in STAGES.iter().enumerate() {
             if let Some(Ev::Arrive(c)) = self.queue.peek_open(ahead) {
-                self.prefetch_receiver(c.to, stage);
+                self.prefetch_receiver(c.to, stage, &c.packet.shared);
             }
         }
     }
 
     /// Stage `stage` of the hints for an arrival at participant `to`.
     #[inline]
-    fn prefetch_receiver(&self, to: u32, stage: usize) {
+    fn prefetch_receiver(&self, to: u32, stage: usize, shared: &SharedWork) {
         self.net.prefetch_node(to, stage);
         let Some(node) = self.parts.nodes.get(to as usize) else {
             return;
@@ -60,7 +62,7 @@ impl World {
             }
             _ => {
                 if let Some(slot) = node.slots.first() {
-                    slot.driver.prefetch(stage as u8 - 2);
+                    slot.driver.prefetch(stage as u8 - 2, shared);
                 }
             }
         }

@@ -304,6 +304,19 @@ impl BloomFilter {
         matches!(self.bits, Bits::Sparse(_))
     }
 
+    /// A hint that an insert comes soon: asks for the cache line it appends to (the dense
+    /// form's deferred inserts, the sparse form's indexes; `super::prefetch`). Changes
+    /// nothing.
+    #[inline]
+    pub fn prefetch_insert(&self) {
+        match &self.bits {
+            Bits::Sparse(set) => super::prefetch::read(set.as_ptr().wrapping_add(set.len())),
+            Bits::Dense(_) => {
+                super::prefetch::read(self.pending.as_ptr().wrapping_add(self.pending.len()));
+            }
+        }
+    }
+
     /// Inserts `id`.
     pub fn insert(&mut self, id: &str) {
         let bits = self.params.bit_indexes(id);

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 use super::decoded::{Decoded, Parsed, RepairEntry};
+use super::held::{self, Held};
 use super::id::MessageId;
 use super::prefetch as hint;
 use super::repair;
@@ -148,7 +149,8 @@ type Key = (u64, MessageId);
 // order it touches them (with the few configuration values it reads, `hot`), and the struct
 // starts a cache line: a receipt at a cold participant, with the host's polls after it
 // (`poll_transmit`, `poll_event`, `poll_timeout`, `is_quiescent`), loads exactly the first
-// 14 lines (848 bytes), which `Channel::prefetch` asks for. Then the configuration, and the
+// 14 lines (856 bytes), which `Channel::prefetch` asks for; the id table (`held`) last of
+// them, as only a content message reads it. Then the configuration, and the
 // rarely used fields (rng, ids as strings, per-sender index, bloom id list). Before, a
 // receipt and the polls read 13 lines of the struct and 4 of the configuration's, of which
 // `prefetch` asked for 10 (issue 16).
@@ -165,11 +167,6 @@ pub struct Channel {
     next_sweep_ms: Option<u64>,
     // Hash maps and sets (fixed hasher) are only looked up, never iterated; everything whose
     // order can show in the output is a `BTreeMap`/`BTreeSet`/`VecDeque`.
-    /// Every id in the local log or the SDS-R store, with its bytes while in the store (one
-    /// map: a sent or delivered message enters both at once). An id here is in the log
-    /// unless `store_only` names it. 16 bytes a bucket (the Lamport timestamp is in
-    /// the id's record, `log_order`'s key): half of the 32 with it and a flag (issue 16).
-    held: FxHashMap<MessageId, Option<Arc<Bytes>>>,
     incoming_ids: FxHashMap<MessageId, u64>,
     /// Ids in `outgoing`.
     outgoing_ids: FxHashSet<MessageId>,
@@ -204,6 +201,12 @@ pub struct Channel {
     transmits: VecDeque<Transmit>,
     out_repair_order: Deadlines,
     lost_deadlines: BTreeSet<(u64, Key)>,
+    /// Last of the hot fields: a sync receipt does not read it.
+    /// Every id in the local log or the SDS-R store, with its bytes while in the store (one
+    /// map: a sent or delivered message enters both at once). An id here is in the log
+    /// unless `store_only` names it. 16 bytes a bucket (the Lamport timestamp is in
+    /// the id's record, `log_order`'s key): half of the 32 with it and a flag (issue 16).
+    held: Held,
     // Past the 14 lines a receipt loads.
     config: Config,
     lost: FifoSet,
@@ -345,7 +348,7 @@ impl Channel {
             rng: Box::new(rng),
             lamport: now_ms,
             bloom: BloomFilter::new(params),
-            held: FxHashMap::default(),
+            held: held::new_held(),
             store_only: IdSet::default(),
             log_order: VecDeque::new(),
             recent: RecentHints::default(),

@@ -60,6 +60,7 @@ pub mod bloom;
 pub mod channel;
 pub mod config;
 pub mod decoded;
+mod held;
 pub mod id;
 pub mod prefetch;
 pub mod repair;

@@ -9,13 +9,14 @@
 //! outgoing and incoming buffers (only read, for duplicates), SDS-R repair buffers, timers,
 //! transmissions.
 
-use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use hashbrown::hash_map::Entry;
 use rustc_hash::FxHashSet;
 
+use super::held::{self, NotedSet};
 use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId, Parsed};
 #[cfg(test)]
 use super::{Config, RepairConfig, SyncPolicy};
@@ -122,7 +123,7 @@ pub(super) struct FifoSet(Option<Box<FifoParts>>);
 
 #[derive(Debug, Clone, Default)]
 struct FifoParts {
-    set: FxHashSet<MessageId>,
+    set: NotedSet,
     order: VecDeque<MessageId>,
 }
 
@@ -155,7 +156,55 @@ impl FifoSet {
     }
 }
 
+impl FifoSet {
+    /// A hint for the next [`FifoSet::insert`] of `next` with `capacity`: asks for `next`'s
+    /// slot and, when the insert will evict, for the oldest id's slot and the second oldest
+    /// id's record (whose slot the insert after that asks for). Changes nothing.
+    fn prefetch_insert(&self, next: &MessageId, capacity: usize) {
+        let Some(parts) = self.0.as_deref() else {
+            return;
+        };
+        held::prefetch_set_slot(&parts.set, next);
+        if parts.order.len() >= capacity.max(1) {
+            if let Some(second) = parts.order.get(1) {
+                second.prefetch_record();
+            }
+            if let Some(oldest) = parts.order.front() {
+                held::prefetch_set_slot(&parts.set, oldest);
+            }
+        }
+    }
+}
+
 impl Channel {
+    /// Hints for the evictions of the next receipt, once the local log or the store is full
+    /// (then every delivery evicts: the oldest log entry leaves `held` for the delivered-id
+    /// set, which evicts its own oldest, and the oldest stored message leaves `held`). Each
+    /// of those reads an id's record and its slots, last touched thousands of receipts ago:
+    /// a cache miss each in a steady-state receiver (issue 16, `benches/core.rs`). Pipelined
+    /// over two receipts: the second-oldest id's record now, the oldest's slots (found from
+    /// its record, asked for one receipt ago) now too. Changes nothing.
+    pub(super) fn prefetch_evictions(&self) {
+        if self.log_order.len() >= self.hot.local_log_capacity.max(1) {
+            if let Some(second) = self.log_order.get(1) {
+                second.prefetch_record();
+            }
+            if let Some(oldest) = self.log_order.front() {
+                held::prefetch_slot(&self.held, oldest);
+                self.delivered
+                    .prefetch_insert(oldest, self.config.delivered_ids_capacity);
+            }
+        }
+        if self.hot.repair && self.store_order.len() >= self.hot.message_store_capacity.max(1) {
+            if let Some(second) = self.store_order.get(1) {
+                second.prefetch_record();
+            }
+            if let Some(oldest) = self.store_order.front() {
+                held::prefetch_slot(&self.held, oldest);
+            }
+        }
+    }
+
     /// Sets the retrieval hint of a message in the local log (typically an own sent message,
     /// once the transport knows it: a real client sets the Waku message hash after
     /// publishing, as js-waku's reliable channel does with `retrievalHint`). Later causal
@@ -306,6 +355,7 @@ impl Channel {
         if to_store {
             self.store_order_push(id);
         }
+        self.prefetch_evictions();
     }
 
     /// Adds a delivered or sent message to the local log (no-op if there), keeps `recent` the
