@@ -510,7 +510,14 @@ impl Channel {
         bytes: Bytes,
         retrieval_hint: Option<Bytes>,
     ) -> Result<(), WireError> {
-        let decoded = Decoded::new(bytes, &self.limits);
+        // The id's slot in `held` and the bloom filter's insert line are asked for as soon as
+        // the id is known, so that their misses overlap the rest of the decoding.
+        let decoded = Decoded::new_hinted(bytes, &self.limits, |id, kind| {
+            if kind == MessageKind::Content {
+                held::prefetch_slot(&self.held, id);
+                self.bloom.prefetch_insert();
+            }
+        });
         self.handle_decoded(now_ms, &decoded, retrieval_hint)
     }
 

@@ -89,22 +89,46 @@ impl Decoded {
     /// result, then the kind as [`wire::classify`](super::wire::classify)); an error is kept
     /// and returned to every receiver. Never panics.
     pub fn new(bytes: Bytes, limits: &Limits) -> Decoded {
+        Decoded::new_hinted(bytes, limits, |_, _| {})
+    }
+
+    /// [`Decoded::new`], calling `hint` with the message's id and kind as soon as they are
+    /// known, before the rest of the decoding: a receiver can ask for the state the id
+    /// touches while the decoding goes on (`Channel::handle_message`). Not called for
+    /// invalid bytes.
+    pub(super) fn new_hinted(
+        bytes: Bytes,
+        limits: &Limits,
+        hint: impl FnOnce(&MessageId, MessageKind),
+    ) -> Decoded {
         let parsed = view::decode(&bytes, limits);
-        Decoded::from_view(bytes, limits, parsed)
+        Decoded::from_view(bytes, limits, parsed, hint)
     }
 
     /// [`Decoded::new`] with prost alone decoding ([`view::decode_reference`]): the reference
     /// the view decoder is checked against (`tests/view_decoder.rs`). Same result, slower.
     pub fn new_reference(bytes: Bytes, limits: &Limits) -> Decoded {
         let parsed = view::decode_reference(&bytes, limits);
-        Decoded::from_view(bytes, limits, parsed)
+        Decoded::from_view(bytes, limits, parsed, |_, _| {})
     }
 
-    fn from_view(bytes: Bytes, limits: &Limits, parsed: Result<MessageView, WireError>) -> Decoded {
+    fn from_view(
+        bytes: Bytes,
+        limits: &Limits,
+        parsed: Result<MessageView, WireError>,
+        hint: impl FnOnce(&MessageId, MessageKind),
+    ) -> Decoded {
         let parsed = parsed.and_then(|view| {
             let kind = view.kind()?;
             // Each string once (every accessor checks its UTF-8 again).
             let message_id = view.message_id();
+            let sender_id: Arc<str> = Arc::from(view.sender_id());
+            let id = MessageId::for_message(
+                message_id,
+                view.lamport_timestamp().unwrap_or(0),
+                &sender_id,
+            );
+            hint(&id, kind);
             let history: Arc<[MessageId]> = view
                 .causal_history()
                 .map(|e| MessageId::new(e.message_id()))
@@ -121,13 +145,8 @@ impl Decoded {
                     }
                 })
                 .collect();
-            let sender_id: Arc<str> = Arc::from(view.sender_id());
             Ok(Parsed {
-                id: MessageId::for_message(
-                    message_id,
-                    view.lamport_timestamp().unwrap_or(0),
-                    &sender_id,
-                ),
+                id,
                 message_id: Arc::from(message_id),
                 sender_id,
                 view,
