@@ -201,11 +201,11 @@ pub struct Channel {
     transmits: VecDeque<Transmit>,
     out_repair_order: Deadlines,
     lost_deadlines: BTreeSet<(u64, Key)>,
-    /// Last of the hot fields: a sync receipt does not read it.
     /// Every id in the local log or the SDS-R store, with its bytes while in the store (one
     /// map: a sent or delivered message enters both at once). An id here is in the log
     /// unless `store_only` names it. 16 bytes a bucket (the Lamport timestamp is in
     /// the id's record, `log_order`'s key): half of the 32 with it and a flag (issue 16).
+    /// Last of the hot fields, as a sync receipt does not read it.
     held: Held,
     // Past the 14 lines a receipt loads.
     config: Config,
