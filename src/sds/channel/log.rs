@@ -154,9 +154,7 @@ impl FifoSet {
         }
         true
     }
-}
 
-impl FifoSet {
     /// A hint for the next [`FifoSet::insert`] of `next` with `capacity`: asks for `next`'s
     /// slot and, when the insert will evict, for the oldest id's slot and the second oldest
     /// id's record (whose slot the insert after that asks for). Changes nothing.
