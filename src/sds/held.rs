@@ -78,33 +78,49 @@ const GROUP_WIDTH: usize = if cfg!(all(target_arch = "x86_64", target_feature = 
     8
 };
 
-/// A set of ids whose slots can be asked for like [`Held`]'s ([`prefetch_set_slot`]).
+/// A set of ids whose slots can be asked for like [`Held`]'s ([`prefetch_slot`]).
 pub(super) type NotedSet = hashbrown::HashSet<MessageId, FxBuildHasher, Noted>;
 
-/// Where `id`'s probe starts in `held`: the address of its first control byte and of its
-/// first bucket (where a new id usually goes), or `None` while the table has no block.
-/// Addresses only: they may be wrong (see the module docs) and are never dereferenced.
-pub(super) fn slot_lines(held: &Held, id: &MessageId) -> Option<(usize, usize)> {
-    let bucket = std::mem::size_of::<(MessageId, Option<Arc<Bytes>>)>();
-    let noted = held.allocator().block.load(Ordering::Relaxed);
-    lines(
-        held.allocation_size(),
-        noted,
-        bucket,
-        held.hasher().hash_one(id),
-    )
+/// A table whose slots can be asked for: [`Held`] and [`NotedSet`].
+pub(super) trait Noting {
+    /// The bytes of one bucket.
+    const BUCKET: usize;
+    /// The table's allocator, which notes its block.
+    fn noted(&self) -> &Noted;
+    /// The table's block size in bytes (0 before the first insert).
+    fn size(&self) -> usize;
+    /// The hash the table computes for `id`.
+    fn hash(&self, id: &MessageId) -> u64;
 }
 
-/// [`slot_lines`] for a [`NotedSet`].
-fn set_slot_lines(set: &NotedSet, id: &MessageId) -> Option<(usize, usize)> {
-    let bucket = std::mem::size_of::<MessageId>();
-    let noted = set.allocator().block.load(Ordering::Relaxed);
-    lines(
-        set.allocation_size(),
-        noted,
-        bucket,
-        set.hasher().hash_one(id),
-    )
+/// `Noting` for a `hashbrown` table type with buckets of type `$bucket` (both tables have the
+/// same accessors under the same names).
+macro_rules! noting {
+    ($table:ty, $bucket:ty) => {
+        impl Noting for $table {
+            const BUCKET: usize = std::mem::size_of::<$bucket>();
+            fn noted(&self) -> &Noted {
+                self.allocator()
+            }
+            fn size(&self) -> usize {
+                self.allocation_size()
+            }
+            fn hash(&self, id: &MessageId) -> u64 {
+                self.hasher().hash_one(id)
+            }
+        }
+    };
+}
+
+noting!(Held, (MessageId, Option<Arc<Bytes>>));
+noting!(NotedSet, MessageId);
+
+/// Where `id`'s probe starts in `table`: the address of its first control byte and of its
+/// first bucket (where a new id usually goes), or `None` while the table has no block.
+/// Addresses only: they may be wrong (see the module docs) and are never dereferenced.
+pub(super) fn slot_lines<T: Noting>(table: &T, id: &MessageId) -> Option<(usize, usize)> {
+    let block = table.noted().block.load(Ordering::Relaxed);
+    lines(table.size(), block, T::BUCKET, table.hash(id))
 }
 
 /// Where the probe of `hash` starts in a table of `size` bytes at address `block` whose
@@ -120,21 +136,11 @@ fn lines(size: usize, block: usize, bucket: usize, hash: u64) -> Option<(usize, 
     Some((ctrl + home, ctrl.checked_sub((home + 1) * bucket)?))
 }
 
-/// Asks for the cache lines `id`'s look-up and insert in `held` read first ([`slot_lines`]).
+/// Asks for the cache lines `id`'s look-up and insert in `table` read first
+/// ([`slot_lines`]).
 #[inline]
-pub(super) fn prefetch_slot(held: &Held, id: &MessageId) {
-    read_both(slot_lines(held, id));
-}
-
-/// [`prefetch_slot`] for a [`NotedSet`].
-#[inline]
-pub(super) fn prefetch_set_slot(set: &NotedSet, id: &MessageId) {
-    read_both(set_slot_lines(set, id));
-}
-
-#[inline]
-fn read_both(lines: Option<(usize, usize)>) {
-    if let Some((ctrl, bucket)) = lines {
+pub(super) fn prefetch_slot<T: Noting>(table: &T, id: &MessageId) {
+    if let Some((ctrl, bucket)) = slot_lines(table, id) {
         prefetch::read(ctrl as *const u8);
         prefetch::read(bucket as *const u8);
     }
@@ -185,7 +191,7 @@ mod tests {
             );
             let in_set = at_home(&ids, |id| {
                 let key = set.get(id).expect("inserted");
-                let (_, bucket) = set_slot_lines(&set, id).expect("allocated");
+                let (_, bucket) = slot_lines(&set, id).expect("allocated");
                 (std::ptr::from_ref(key) as usize, bucket)
             });
             assert!(

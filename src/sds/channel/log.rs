@@ -162,13 +162,13 @@ impl FifoSet {
         let Some(parts) = self.0.as_deref() else {
             return;
         };
-        held::prefetch_set_slot(&parts.set, next);
+        held::prefetch_slot(&parts.set, next);
         if parts.order.len() >= capacity.max(1) {
             if let Some(second) = parts.order.get(1) {
                 second.prefetch_record();
             }
             if let Some(oldest) = parts.order.front() {
-                held::prefetch_set_slot(&parts.set, oldest);
+                held::prefetch_slot(&parts.set, oldest);
             }
         }
     }
