@@ -32,16 +32,13 @@ impl Driver for sds::Channel {
         Ok(())
     }
 
-    /// Stage 0 and 1 of [`sds::Channel::prefetch`]; at stage 1, for a decoded message, also
-    /// [`sds::Channel::prefetch_message`] (where its id goes in the core's id table).
+    /// Stage 0 and 1 of [`sds::Channel::prefetch_for`] with the packet's shared decoding,
+    /// once a receiver made it (fewer lines for a sync, more for a content message: where
+    /// its id goes in the core's id table).
     #[inline]
     fn prefetch(&self, stage: u8, shared: &SharedWork) {
-        sds::Channel::prefetch(self, stage);
-        if stage == 1 {
-            if let Some(decoded) = shared.get().and_then(|w| w.downcast_ref::<sds::Decoded>()) {
-                self.prefetch_message(decoded);
-            }
-        }
+        let decoded = shared.get().and_then(|w| w.downcast_ref::<sds::Decoded>());
+        self.prefetch_for(stage, decoded);
     }
 
     fn receive_shared(

@@ -38,6 +38,7 @@ mod log;
 mod outgoing;
 mod output;
 mod prefetch;
+mod quiet;
 mod sds_r;
 mod sync;
 
@@ -153,7 +154,8 @@ type Key = (u64, MessageId);
 // them, as only a content message reads it. Then the configuration, and the
 // rarely used fields (rng, ids as strings, per-sender index, bloom id list). Before, a
 // receipt and the polls read 13 lines of the struct and 4 of the configuration's, of which
-// `prefetch` asked for 10 (issue 16).
+// `prefetch` asked for 10 (issue 16). Within those, the first 5 lines (`QUIET_BYTES`) hold
+// what a quiet channel's sync receipt and the polls read (the `quiet` module).
 #[repr(C, align(64))]
 pub struct Channel {
     limits: Limits,
@@ -161,10 +163,27 @@ pub struct Channel {
     channel_key: ShortKey,
     participant_key: ShortKey,
     lamport: u64,
+    /// Nothing buffered, tracked or due but the sync timer ([`Channel::is_quiet_now`], kept
+    /// current after every input): a sync receipt then takes the short path of the `quiet`
+    /// module, which reads only the fields before `next_sweep_ms` (`QUIET_BYTES`).
+    quiet: bool,
+    /// How many of the newest log entries a causal history names (`causal_history_size`, or
+    /// the whole log when shorter: the back of `log_order`) and their retrieval hints, kept
+    /// only once a hint is known (their senders are in the ids' records).
+    recent: RecentHints,
+    /// The local log in ascending (Lamport, id) order, each entry's Lamport timestamp in its
+    /// id's record (`MessageId::lamport`). A sorted deque: messages are mostly delivered in
+    /// order, so inserts land at the back, and eviction takes the front.
+    log_order: VecDeque<MessageId>,
+    events: VecDeque<Event>,
+    // What a host reads after every input (`poll_transmit`, `poll_event`, `poll_timeout`).
+    transmits: VecDeque<Transmit>,
+    sync: SyncState,
+    // Past the lines a quiet channel's sync receipt reads.
+    next_sweep_ms: Option<u64>,
     /// The ids of `held` in the store but no longer in the log (the log evicted them first:
     /// rare, as the log holds 10 times the store by default). Usually empty: no allocation.
     store_only: IdSet,
-    next_sweep_ms: Option<u64>,
     // Hash maps and sets (fixed hasher) are only looked up, never iterated; everything whose
     // order can show in the output is a `BTreeMap`/`BTreeSet`/`VecDeque`.
     incoming_ids: FxHashMap<MessageId, u64>,
@@ -172,14 +191,6 @@ pub struct Channel {
     outgoing_ids: FxHashSet<MessageId>,
     outgoing: VecDeque<OutgoingEntry>,
     bloom: BloomFilter,
-    /// The local log in ascending (Lamport, id) order, each entry's Lamport timestamp in its
-    /// id's record (`MessageId::lamport`). A sorted deque: messages are mostly delivered in
-    /// order, so inserts land at the back, and eviction takes the front.
-    log_order: VecDeque<MessageId>,
-    /// How many of the newest log entries a causal history names (`causal_history_size`, or
-    /// the whole log when shorter: the back of `log_order`) and their retrieval hints, kept
-    /// only once a hint is known (their senders are in the ids' records).
-    recent: RecentHints,
     /// The SDS-R store's ids, oldest first (the bytes are in `held`).
     store_order: VecDeque<MessageId>,
     missing: BTreeMap<MessageId, MissingDep>,
@@ -190,15 +201,11 @@ pub struct Channel {
     out_repair: FxHashMap<MessageId, (u64, HistoryEntry)>,
     in_repair: FxHashMap<MessageId, u64>,
     in_repair_order: Deadlines,
-    events: VecDeque<Event>,
     waiting: FxHashMap<MessageId, BTreeSet<Key>>,
-    sync: SyncState,
     incoming: BTreeMap<Key, Buffered>,
     externally_met: FifoSet,
     delivered: FifoSet,
     hot: HotConfig,
-    // What a host reads after every input (`poll_transmit`, `poll_timeout`).
-    transmits: VecDeque<Transmit>,
     out_repair_order: Deadlines,
     lost_deadlines: BTreeSet<(u64, Key)>,
     /// Every id in the local log or the SDS-R store, with its bytes while in the store (one
@@ -374,6 +381,7 @@ impl Channel {
             next_sweep_ms: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            quiet: true,
         }
     }
 
@@ -391,6 +399,10 @@ impl Channel {
     /// at once); `None` when no timer is pending.
     pub fn poll_timeout(&self) -> Option<u64> {
         let sync = self.sync.deadline();
+        if self.quiet {
+            // Every other timer's collection is empty.
+            return sync;
+        }
         let resend = self.outgoing.iter().map(|e| e.next_resend_ms).min();
         let request = self.out_repair_order.first_ms();
         let response = self.in_repair_order.first_ms();
@@ -449,6 +461,7 @@ impl Channel {
             bytes,
             repair_requests,
         });
+        self.refresh_quiet();
         Ok(message_id)
     }
 
@@ -539,17 +552,33 @@ impl Channel {
             return self.handle_decoded(now_ms, &own, retrieval_hint);
         }
         let parsed = decoded.parsed().map_err(Clone::clone)?;
-        let message = &parsed.view;
-        let kind = parsed.kind;
         if !self
             .channel_key
-            .is(&self.channel_id, message.channel_id_bytes())
+            .is(&self.channel_id, parsed.view.channel_id_bytes())
             || self
                 .participant_key
                 .is(&self.participant_id, parsed.sender_id.as_bytes())
         {
             return Ok(());
         }
+        if !self.quiet_sync(now_ms, parsed) {
+            self.receive_parsed(now_ms, decoded, parsed, retrieval_hint);
+            self.refresh_quiet();
+        }
+        Ok(())
+    }
+
+    /// The full receive path of [`Channel::handle_decoded`] for `parsed` (`decoded`'s
+    /// message), a message of this channel from another participant.
+    fn receive_parsed(
+        &mut self,
+        now_ms: u64,
+        decoded: &Decoded,
+        parsed: &Parsed,
+        retrieval_hint: Option<Bytes>,
+    ) {
+        let message = &parsed.view;
+        let kind = parsed.kind;
         let id = &parsed.id;
         self.repair_seen(id, kind);
         if kind == MessageKind::Ephemeral {
@@ -558,10 +587,10 @@ impl Channel {
                 sender_id: parsed.sender_id.to_string(),
                 content: message.content().unwrap_or_default(),
             });
-            return Ok(());
+            return;
         }
         if kind == MessageKind::Content && self.is_known(id) {
-            return Ok(());
+            return;
         }
         match kind {
             MessageKind::Content => self.reliable_channel_restart(now_ms, 1, 2),
@@ -643,7 +672,6 @@ impl Channel {
         }
         self.respond_due(now_ms);
         self.schedule_sweep(now_ms);
-        Ok(())
     }
 
     /// Runs every timer due at `now_ms`, in this order: due repair responses; resends (never
@@ -665,6 +693,7 @@ impl Channel {
             }
         }
         self.schedule_sweep(now_ms);
+        self.refresh_quiet();
     }
 
     /// Declares `message_ids` available although never delivered here: the application got
@@ -709,6 +738,7 @@ impl Channel {
         }
         self.release(released);
         self.schedule_sweep(now_ms);
+        self.refresh_quiet();
     }
 
     // ---- internals ----

@@ -257,11 +257,12 @@ impl Channel {
     pub fn is_quiescent(&self) -> bool {
         // With the outgoing repair buffer empty, every tracked missing id awaits a round, so
         // `repair_awaiting` is zero exactly when nothing is tracked: no count to make (hosts
-        // ask after every input).
-        self.outgoing.is_empty()
-            && self.incoming.is_empty()
-            && self.out_repair.is_empty()
-            && self.in_repair.is_empty()
-            && self.missing.is_empty()
+        // ask after every input). A quiet channel (the `quiet` module) has all of them empty.
+        self.quiet
+            || self.outgoing.is_empty()
+                && self.incoming.is_empty()
+                && self.out_repair.is_empty()
+                && self.in_repair.is_empty()
+                && self.missing.is_empty()
     }
 }

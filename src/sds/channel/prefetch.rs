@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 
 use super::hint::{read, read_lines};
+use super::quiet::QUIET_BYTES;
 #[cfg(test)]
 use super::Config;
 use super::{held, Channel, Decoded, MessageKind, RECEIPT_BYTES};
@@ -30,7 +31,7 @@ impl Channel {
         // than a history names: the look-up's window), at most 16. `recent` holds the
         // newest `causal_history_size` (its header came with stage 0; the configuration's
         // field would be a line of its own).
-        read_back(&self.log_order, (self.recent.len() + 2).min(16));
+        read_back(&self.log_order, self.log_window());
         if let Some(last) = self.store_order.back() {
             read(last);
         }
@@ -54,6 +55,45 @@ impl Channel {
                 self.bloom.prefetch_insert();
             }
         }
+    }
+}
+
+impl Channel {
+    /// [`Channel::prefetch`] and [`Channel::prefetch_message`] for `message` (when known):
+    /// stage 0 and stage 1 as there, except for a sync message, of which stage 0 asks only
+    /// for the lines a quiet channel's sync receipt reads (`QUIET_BYTES`, 5 lines: the
+    /// `quiet` module), and stage 1, when the channel is quiet, for the newest log entries
+    /// (where the sync's causal history is looked for), and otherwise for the rest of the 14
+    /// lines and what stage 1 of `prefetch` asks for. Changes nothing, on any input.
+    #[inline]
+    pub fn prefetch_for(&self, stage: u8, message: Option<&Decoded>) {
+        let sync = message
+            .and_then(|m| m.parsed().ok())
+            .is_some_and(|p| p.kind == MessageKind::Sync);
+        if !sync {
+            self.prefetch(stage);
+            if let (1, Some(message)) = (stage, message) {
+                self.prefetch_message(message);
+            }
+        } else if stage == 0 {
+            read_lines(self, QUIET_BYTES / 64);
+        } else if self.quiet {
+            read_back(&self.log_order, self.log_window());
+        } else {
+            let start = std::ptr::from_ref(self).cast::<u8>();
+            read_lines(
+                start.wrapping_add(QUIET_BYTES),
+                (RECEIPT_BYTES - QUIET_BYTES) / 64,
+            );
+            self.prefetch(1);
+        }
+    }
+
+    /// How many of the newest log entries a causal history is looked for in: two more than
+    /// a history names (the look-up's window, `Channel::unmet_history`), at most 16.
+    #[inline]
+    fn log_window(&self) -> usize {
+        (self.recent.len() + 2).min(16)
     }
 }
 
@@ -87,7 +127,7 @@ mod tests {
 
     use bytes::Bytes;
 
-    use super::{Channel, Config, RECEIPT_BYTES};
+    use super::{Channel, Config, QUIET_BYTES, RECEIPT_BYTES};
 
     /// Every field a receipt and the host's polls after it read while the buffers are empty
     /// lies in the first `RECEIPT_BYTES` of a `Channel`, which starts a cache line: stage 0
@@ -103,11 +143,35 @@ mod tests {
                 [$((stringify!($field), offset_of!(Channel, $field) + size_of_val(&c.$field))),*]
             };
         }
+        // What a quiet channel's sync receipt and the polls after it read (the `quiet`
+        // module), in the first lines; every other field after them.
+        let quiet = ends!(
+            limits,
+            channel_key,
+            participant_key,
+            lamport,
+            quiet,
+            recent,
+            log_order,
+            events,
+            transmits,
+            sync,
+        );
+        for (field, end) in quiet {
+            assert!(end <= QUIET_BYTES, "quiet field {field} ends at byte {end}");
+        }
+        let quiet_end = quiet.iter().map(|&(_, end)| end).max().unwrap_or(0);
+        assert!(
+            quiet_end > QUIET_BYTES - 64,
+            "the quiet fields end at byte {quiet_end}"
+        );
+        assert!(offset_of!(Channel, next_sweep_ms) >= quiet_end);
         let hot = ends!(
             limits,
             channel_key,
             participant_key,
             lamport,
+            quiet,
             store_only,
             next_sweep_ms,
             held,

@@ -137,6 +137,7 @@ impl Channel {
             bytes: wire::encode(&message),
             repair_requests: count,
         });
+        self.refresh_quiet();
         Some(message_id)
     }
 
