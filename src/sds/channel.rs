@@ -27,6 +27,7 @@ use super::held::{self, Held};
 use super::id::MessageId;
 use super::prefetch as hint;
 use super::repair;
+use super::short_key::ShortKey;
 use super::view::MessageView;
 use super::wire::{self, HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 use deadlines::Deadlines;
@@ -262,38 +263,6 @@ impl HotConfig {
     }
 }
 
-/// A string's length and, when it has at most 24 bytes (every channel and participant id in
-/// practice), its bytes inline: comparing a received id with it reads no other memory.
-#[derive(Debug, Clone)]
-struct ShortKey {
-    len: usize,
-    head: [u8; 24],
-}
-
-impl ShortKey {
-    fn new(text: &str) -> ShortKey {
-        let mut head = [0u8; 24];
-        if let Some(inline) = head.get_mut(..text.len()) {
-            inline.copy_from_slice(text.as_bytes());
-        }
-        ShortKey {
-            len: text.len(),
-            head,
-        }
-    }
-
-    /// Whether `other` (UTF-8) equals `full`, the string this key was made from.
-    fn is(&self, full: &str, other: &[u8]) -> bool {
-        if other.len() != self.len {
-            return false;
-        }
-        match self.head.get(..self.len) {
-            Some(inline) => inline == other,
-            None => full.as_bytes() == other,
-        }
-    }
-}
-
 /// Lowercase hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -345,8 +314,8 @@ impl Channel {
         };
         let (channel_id, participant_id) = (channel_id.into(), participant_id.into());
         Channel {
-            channel_key: ShortKey::new(&channel_id),
-            participant_key: ShortKey::new(&participant_id),
+            channel_key: ShortKey::new(channel_id.as_bytes()),
+            participant_key: ShortKey::new(participant_id.as_bytes()),
             participant_hash: repair::hash(&participant_id),
             channel_id,
             participant_id,
@@ -552,13 +521,15 @@ impl Channel {
             return self.handle_decoded(now_ms, &own, retrieval_hint);
         }
         let parsed = decoded.parsed().map_err(Clone::clone)?;
-        if !self
-            .channel_key
-            .is(&self.channel_id, parsed.view.channel_id_bytes())
-            || self
-                .participant_key
-                .is(&self.participant_id, parsed.sender_id.as_bytes())
-        {
+        if !self.channel_key.is(
+            self.channel_id.as_bytes(),
+            &parsed.channel_key,
+            parsed.view.channel_id_bytes(),
+        ) || self.participant_key.is(
+            self.participant_id.as_bytes(),
+            &parsed.sender_key,
+            parsed.sender_id.as_bytes(),
+        ) {
             return Ok(());
         }
         if !self.quiet_sync(now_ms, parsed) {

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use super::bloom::BloomParams;
 use super::id::MessageId;
 use super::repair::RequestHashes;
+use super::short_key::ShortKey;
 use super::view::{self, MessageView};
 use super::wire::{HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
@@ -59,6 +60,9 @@ pub(super) struct Parsed {
     /// What every receiver's `Event::Delivered` carries, made once: the id and the sender.
     pub(super) message_id: Arc<str>,
     pub(super) sender_id: Arc<str>,
+    /// The channel id's and the sender id's keys, compared with every receiver's own.
+    pub(super) channel_key: ShortKey,
+    pub(super) sender_key: ShortKey,
 }
 
 /// A repair-request entry of a received message, as every receiver of it needs it.
@@ -148,6 +152,8 @@ impl Decoded {
             Ok(Parsed {
                 id,
                 message_id: Arc::from(message_id),
+                channel_key: ShortKey::new(view.channel_id_bytes()),
+                sender_key: ShortKey::new(sender_id.as_bytes()),
                 sender_id,
                 view,
                 kind,

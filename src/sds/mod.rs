@@ -64,6 +64,7 @@ mod held;
 pub mod id;
 pub mod prefetch;
 pub mod repair;
+mod short_key;
 pub mod view;
 pub mod wire;
 
