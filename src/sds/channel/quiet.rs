@@ -26,6 +26,8 @@
 //! `is_quiet_now`.
 
 use super::{Channel, MessageKind, Parsed};
+#[cfg(test)]
+use super::{Config, RepairConfig, SyncPolicy, TransmitKind};
 
 /// How many bytes from its start [`Channel`] keeps everything a quiet channel's sync receipt
 /// and the host's polls after it read: 5 cache lines.
@@ -81,8 +83,7 @@ impl Channel {
 mod tests {
     use bytes::Bytes;
 
-    use super::super::{Config, RepairConfig, SyncPolicy, TransmitKind};
-    use super::Channel;
+    use super::{Channel, Config, RepairConfig, SyncPolicy, TransmitKind};
 
     const T0: u64 = 1_700_000_000_000;
 
