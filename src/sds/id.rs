@@ -161,10 +161,73 @@ impl MessageId {
     }
 }
 
+/// The 32 bytes of 64 lowercase hex digits, or `None` for any other text: sixteen digits at a
+/// time in SSE2 registers on x86-64 ([`pack_sse2`]), eight at a time in a `u64` elsewhere
+/// ([`pack_swar`]); both equal the byte-at-a-time oracle on every byte at every position
+/// (tests).
+#[inline]
+fn pack(text: &[u8]) -> Option<[u8; 32]> {
+    #[cfg(target_arch = "x86_64")]
+    return pack_sse2(text);
+    #[cfg(not(target_arch = "x86_64"))]
+    return pack_swar(text);
+}
+
+/// [`pack`] with SSE2 (part of the x86-64 baseline), 16 digits per step: a byte is a digit
+/// when it lies in `'0'..='9'` or `'a'..='f'` (signed compares; bytes from 0x80 are negative
+/// and in neither), valued `(c & 0x0f) + 9·[c is a letter]`; each 16-bit lane's two digits
+/// become one byte `(first << 4) | second`, and `packus` narrows two registers of lanes into 16
+/// bytes. 81 instructions instead of `pack_swar`'s 149 (callgrind), three ids per received
+/// message.
+#[cfg(target_arch = "x86_64")]
+fn pack_sse2(text: &[u8]) -> Option<[u8; 32]> {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_and_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_packus_epi16, _mm_set1_epi16, _mm_set1_epi8,
+        _mm_slli_epi16, _mm_srli_epi16, _mm_storeu_si128,
+    };
+    let text: &[u8; HEX_LEN] = text.try_into().ok()?;
+    let mut bytes = [0u8; 32];
+    // SAFETY: SSE2 is part of the x86-64 baseline; the loads read 16 bytes at offsets 0, 16,
+    // 32 and 48 of the 64-byte `text`, the stores write 16 bytes at offsets 0 and 16 of the
+    // 32-byte `bytes`; unaligned loads and stores allow any address.
+    unsafe {
+        let in_range = |v: __m128i, lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let mut valid = 0xffff;
+        // Sixteen digits: whether all are lowercase hex (movemask bits), and their 16-bit
+        // lanes as bytes `(first << 4) | second` in each lane's low half.
+        let mut lanes = |at: usize| {
+            let v = _mm_loadu_si128(text.as_ptr().add(at).cast::<__m128i>());
+            let letter = in_range(v, b'a', b'f');
+            let ok = _mm_or_si128(in_range(v, b'0', b'9'), letter);
+            valid &= _mm_movemask_epi8(ok);
+            let nibbles = _mm_add_epi8(
+                _mm_and_si128(v, _mm_set1_epi8(0x0f)),
+                _mm_and_si128(letter, _mm_set1_epi8(9)),
+            );
+            let first = _mm_slli_epi16(_mm_and_si128(nibbles, _mm_set1_epi16(0x00ff)), 4);
+            _mm_or_si128(first, _mm_srli_epi16(nibbles, 8))
+        };
+        let (a, b, c, d) = (lanes(0), lanes(16), lanes(32), lanes(48));
+        _mm_storeu_si128(bytes.as_mut_ptr().cast::<__m128i>(), _mm_packus_epi16(a, b));
+        _mm_storeu_si128(
+            bytes.as_mut_ptr().add(16).cast::<__m128i>(),
+            _mm_packus_epi16(c, d),
+        );
+        (valid == 0xffff).then_some(bytes)
+    }
+}
+
 /// The 32 bytes of 64 lowercase hex digits, or `None` for any other text. Eight digits at a
 /// time in a `u64` (SWAR): each byte is checked to be in `'0'..='9'` or `'a'..='f'` by
 /// adding offsets that carry into its high bit, and valued `(c & 0x0f) + 9·[c is a letter]`.
-fn pack(text: &[u8]) -> Option<[u8; 32]> {
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn pack_swar(text: &[u8]) -> Option<[u8; 32]> {
     if text.len() != HEX_LEN {
         return None;
     }
@@ -281,7 +344,7 @@ mod tests {
         "a",
     ];
 
-    /// The byte-at-a-time packing `pack` replaced: the oracle.
+    /// The byte-at-a-time packing: the oracle of `pack_sse2` and `pack_swar`.
     fn pack_bytewise(text: &[u8]) -> Option<[u8; 32]> {
         if text.len() != HEX_LEN {
             return None;
@@ -305,6 +368,7 @@ mod tests {
                 let mut text = base.clone();
                 text[pos] = c;
                 assert_eq!(pack(&text), pack_bytewise(&text), "{pos} {c}");
+                assert_eq!(pack_swar(&text), pack_bytewise(&text), "{pos} {c}");
             }
         }
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -318,10 +382,12 @@ mod tests {
                 })
                 .collect();
             assert_eq!(pack(&text), pack_bytewise(&text));
+            assert_eq!(pack_swar(&text), pack_bytewise(&text));
             assert!(pack(&text).is_some());
         }
         for s in SAMPLES {
             assert_eq!(pack(s.as_bytes()), pack_bytewise(s.as_bytes()), "{s}");
+            assert_eq!(pack_swar(s.as_bytes()), pack_bytewise(s.as_bytes()), "{s}");
         }
     }
 
