@@ -187,11 +187,23 @@ impl BloomParams {
         self.words.saturating_mul(8)
     }
 
+    /// The double-hashing pair `(a, b)` of `id`, both below `total_bits` (0 and 0 when it is
+    /// 0): its bit indexes are `(a + i·b) mod total_bits`, i = 0..k
+    /// ([`BloomParams::bit_indexes`]). [`BloomFilter::insert_pair`] inserts an id from it;
+    /// 16 bytes to keep instead of k indexes.
+    pub fn bit_pair(&self, id: &str) -> (u64, u64) {
+        hash_pair(id, self.total_bits)
+    }
+
     /// The k bit indexes of `id`, `hash_n(id, i, total_bits)` for i in 0..k. Cache them when
     /// the same id is tested against many filters (murmur is computed twice, not 2k times).
     pub fn bit_indexes(&self, id: &str) -> Vec<u64> {
+        self.pair_indexes(self.bit_pair(id))
+    }
+
+    /// The k bit indexes of a pair from [`BloomParams::bit_pair`].
+    pub fn pair_indexes(&self, (a, b): (u64, u64)) -> Vec<u64> {
         let m = self.total_bits;
-        let (a, b) = hash_pair(id, m);
         // (a + i·b) mod m for i = 0, 1, ...: with a, b < m, each step adds b and subtracts m
         // at most once (no 128-bit division per index; equal to `index_from_pair`, tested).
         progression_bits(a, b, self.k_hashes, m).collect()
@@ -319,8 +331,39 @@ impl BloomFilter {
 
     /// Inserts `id`.
     pub fn insert(&mut self, id: &str) {
-        let bits = self.params.bit_indexes(id);
-        self.insert_bits(&bits);
+        self.insert_pair(self.params.bit_pair(id));
+    }
+
+    /// Inserts an id given its pair ([`BloomParams::bit_pair`]): the same as
+    /// [`BloomFilter::insert_bits`] of its bit indexes, without making them. The dense form
+    /// keeps the pair as a deferred insert as it is; the sparse form (and a pair not from
+    /// `bit_pair`, or a filter beyond 32-bit indexes) takes the indexes, from the stack when
+    /// k is at most 32.
+    pub fn insert_pair(&mut self, (a, b): (u64, u64)) {
+        let (k, m) = (self.params.k_hashes, self.params.total_bits);
+        let deferred = matches!(self.bits, Bits::Dense(_)) && m <= u64::from(u32::MAX);
+        if deferred && a < m && b < m {
+            // What `insert_bits` keeps for these indexes (`progression`): the same pair, or
+            // `(a, 0)` when k is 1, which has the same one index.
+            self.inserted += 1;
+            if self.pending.capacity() == 0 {
+                self.pending.reserve_exact(PENDING_INSERTS);
+            }
+            self.pending.push((a as u32, b as u32));
+            if self.pending.len() >= PENDING_INSERTS {
+                self.apply_pending();
+            }
+            return;
+        }
+        let mut stack = [0u64; 32];
+        if let Some(bits) = stack.get_mut(..k as usize) {
+            for (slot, h) in bits.iter_mut().zip(progression_bits(a, b, k, m)) {
+                *slot = h;
+            }
+            self.insert_bits(bits);
+        } else {
+            self.insert_bits(&progression_bits(a, b, k, m).collect::<Vec<_>>());
+        }
     }
 
     /// Inserts an id given its precomputed bit indexes ([`BloomParams::bit_indexes`]).

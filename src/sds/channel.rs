@@ -418,8 +418,9 @@ impl Channel {
         let repair_requests = message.repair_request.len() as u32;
         // Release the message's reference to the filter so the insert below mutates in place.
         drop(message);
-        let bits = self.bloom.params().bit_indexes(&message_id);
-        self.bloom_add(&id, &bits);
+        let pair = self.bloom.params().bit_pair(&message_id);
+        let bits = self.bloom.params().pair_indexes(pair);
+        self.bloom_add(&id, pair);
         self.log_and_store_insert(&id, ts, &own, None, &Arc::new(bytes.clone()));
         // Re-arming the sync timer and the outgoing buffer touch disjoint state.
         self.reliable_channel_restart(now_ms, 1, 1);
@@ -580,8 +581,8 @@ impl Channel {
         self.review_acks(message, history);
         if kind == MessageKind::Content {
             let params = *self.bloom.params();
-            let bits = decoded.bit_indexes(&params, &parsed.message_id);
-            self.bloom_add(id, &bits);
+            let pair = decoded.bit_pair(&params, &parsed.message_id);
+            self.bloom_add(id, pair);
         }
         let unmet = self.unmet_history(parsed);
         let missing: Vec<HistoryEntry> = unmet
@@ -695,8 +696,8 @@ impl Channel {
                 continue;
             }
             if !self.incoming_ids.contains_key(&id) {
-                let bits = self.bloom.params().bit_indexes(text);
-                self.bloom_add(&id, &bits);
+                let pair = self.bloom.params().bit_pair(text);
+                self.bloom_add(&id, pair);
             }
             let events = &mut self.events;
             self.externally_met.insert(&id, capacity, |old| {

@@ -4,14 +4,13 @@
 //! several channels' cores) can decode it once with [`Decoded::new`] and give every core
 //! [`Channel::handle_decoded`](super::Channel::handle_decoded): the work that depends only on
 //! the bytes (protobuf decoding, the limit checks, the kind, the packed message and
-//! causal-history ids, the bloom bit indexes of the id, the repair-request entries and their
+//! causal-history ids, the bloom hash pair of the id, the repair-request entries and their
 //! receiver-independent SDS-R hashes, and where a receiver's log holds each causal-history
 //! entry) is done once instead of once per receiver. The outcome is the same as
 //! [`Channel::handle_message`](super::Channel::handle_message) on the same bytes, event for
 //! event (`tests/decoded.rs`): a core whose limits differ from
 //! the ones the message was decoded with decodes the bytes again under its own.
 
-use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
@@ -25,7 +24,7 @@ use super::view::{self, MessageView};
 use super::wire::{HistoryEntry, Limits, MessageKind, SdsMessage, WireError};
 
 /// The bytes of one received message, decoded and checked under [`Limits`] (see the module
-/// docs). Not `Sync`: it lazily caches the bloom bit indexes of the id for the first filter
+/// docs). Not `Sync`: it lazily caches the bloom hash pair of the id for the first filter
 /// sizing asked for.
 #[derive(Debug)]
 pub struct Decoded {
@@ -35,8 +34,9 @@ pub struct Decoded {
     parsed: Result<Parsed, WireError>,
     /// The message as prost's type, made when [`Decoded::message`] first asks.
     message: OnceCell<SdsMessage>,
-    /// Bloom bit indexes of the message id, for the sizing they were computed with.
-    bits: OnceCell<(BloomParams, Vec<u64>)>,
+    /// The bloom pair of the message id ([`BloomParams::bit_pair`]), for the sizing it was
+    /// computed with.
+    bits: OnceCell<(BloomParams, (u64, u64))>,
 }
 
 /// What a valid message decodes to.
@@ -208,16 +208,16 @@ impl Decoded {
         self.parsed.as_ref()
     }
 
-    /// The bit indexes of the message id under `params`: cached for the first sizing asked
-    /// for, computed afresh for any other.
-    pub(super) fn bit_indexes(&self, params: &BloomParams, message_id: &str) -> Cow<'_, [u64]> {
-        let (p, bits) = self
+    /// The bloom pair of the message id under `params` ([`BloomParams::bit_pair`]): cached
+    /// for the first sizing asked for, computed afresh for any other.
+    pub(super) fn bit_pair(&self, params: &BloomParams, message_id: &str) -> (u64, u64) {
+        let (p, pair) = self
             .bits
-            .get_or_init(|| (*params, params.bit_indexes(message_id)));
+            .get_or_init(|| (*params, params.bit_pair(message_id)));
         if p == params {
-            Cow::Borrowed(bits)
+            *pair
         } else {
-            Cow::Owned(params.bit_indexes(message_id))
+            params.bit_pair(message_id)
         }
     }
 }

@@ -204,11 +204,13 @@ fn sparse_and_dense_forms_give_the_same_filter() {
     }
 }
 
-/// One step of a random history against a filter: an insert by id, an insert of bit
-/// indexes that are not a double-hashing progression (applied at once), or a read.
+/// One step of a random history against a filter: an insert by id (its bit indexes, or its
+/// pair), an insert of bit indexes that are not a double-hashing progression (applied at
+/// once), or a read.
 #[derive(Debug, Clone)]
 enum Op {
     Insert(u16),
+    InsertPair(u16),
     InsertOther(Vec<u32>),
     ToBytes,
     Contains(u16),
@@ -218,7 +220,8 @@ enum Op {
 fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     use proptest::prelude::*;
     prop_oneof![
-        40 => any::<u16>().prop_map(Op::Insert),
+        20 => any::<u16>().prop_map(Op::Insert),
+        20 => any::<u16>().prop_map(Op::InsertPair),
         2 => proptest::collection::vec(any::<u32>(), 0..12).prop_map(Op::InsertOther),
         2 => Just(Op::ToBytes),
         3 => any::<u16>().prop_map(Op::Contains),
@@ -248,6 +251,11 @@ fn check_against_immediate(p: BloomParams, ops: &[Op]) {
                 let bits = p.bit_indexes(&id(*n));
                 f.insert_bits(&bits);
                 set(&mut reference, &bits);
+                count += 1;
+            }
+            Op::InsertPair(n) => {
+                f.insert_pair(p.bit_pair(&id(*n)));
+                set(&mut reference, &p.bit_indexes(&id(*n)));
                 count += 1;
             }
             Op::InsertOther(raw) => {
@@ -346,4 +354,34 @@ fn degenerate_parameters_do_not_panic() {
         let _ = f.contains("y");
         assert!(p.k_hashes >= 1 && p.words >= 1);
     }
+}
+
+#[test]
+fn insert_pair_equals_insert_bits_for_any_k() {
+    // k = 1, 7, 10, 40 (beyond the 32 indexes kept on the stack), and an empty sizing.
+    for (c, r) in [
+        (100, 0.5),
+        (100, 0.01),
+        (10_000, 0.001),
+        (100, 1e-12),
+        (0, 0.001),
+    ] {
+        let p = BloomParams::new(c, r);
+        let (mut by_pair, mut by_bits) = (BloomFilter::new(p), BloomFilter::new(p));
+        for n in 0..300u64 {
+            let id = format!("{:064x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            by_pair.insert_pair(p.bit_pair(&id));
+            by_bits.insert_bits(&p.bit_indexes(&id));
+            if n % 37 == 0 {
+                assert_eq!(by_pair.to_bytes(), by_bits.to_bytes(), "{c} {r} {n}");
+                assert_eq!(by_pair.is_sparse(), by_bits.is_sparse(), "{c} {r} {n}");
+            }
+            assert_eq!(by_pair.inserted(), by_bits.inserted());
+            assert!(by_pair.contains(&id));
+        }
+        assert_eq!(by_pair.to_bytes(), by_bits.to_bytes(), "{c} {r}");
+        assert!(c == 0 || !by_pair.is_sparse() || p.byte_len() > 300 * 40);
+    }
+    assert_eq!(BloomParams::new(100, 0.5).k_hashes, 1);
+    assert_eq!(BloomParams::new(100, 1e-12).k_hashes, 40);
 }

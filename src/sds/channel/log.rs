@@ -492,8 +492,8 @@ impl Channel {
 
     /// Adds an id to the bloom filter; under `BloomRollover::Rebuild`, rebuilds it from the
     /// newest 80% of capacity once more than 120% of capacity ids were inserted.
-    pub(super) fn bloom_add(&mut self, id: &MessageId, bits: &[u64]) {
-        self.bloom.insert_bits(bits);
+    pub(super) fn bloom_add(&mut self, id: &MessageId, pair: (u64, u64)) {
+        self.bloom.insert_pair(pair);
         if self.hot.bloom_rollover != BloomRollover::Rebuild {
             return;
         }
@@ -509,7 +509,7 @@ impl Channel {
         let params = *self.bloom.params();
         let mut fresh = BloomFilter::new(params);
         for kept in &self.bloom_ids {
-            fresh.insert_bits(&kept.with_str(|id| params.bit_indexes(id)));
+            fresh.insert_pair(kept.with_str(|id| params.bit_pair(id)));
         }
         self.bloom = fresh;
     }
