@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
-use super::decoded::{Decoded, Parsed, RepairEntry};
+use super::decoded::{Decoded, Known, Parsed, RepairEntry};
 use super::held::{self, Held};
 use super::id::MessageId;
 use super::prefetch as hint;
@@ -49,7 +49,7 @@ pub use inspect::{
 };
 pub use output::{Buffer, Event, SendError, Transmit, TransmitKind};
 
-use log::{FifoSet, IdSet, RecentHints};
+use log::{FifoSet, IdSet, LogTail, RecentHints};
 use outgoing::OutgoingEntry;
 use sync::SyncState;
 
@@ -494,13 +494,20 @@ impl Channel {
         retrieval_hint: Option<Bytes>,
     ) -> Result<(), WireError> {
         // The id's slot in `held` and the bloom filter's insert line are asked for as soon as
-        // the id is known, so that their misses overlap the rest of the decoding.
-        let decoded = Decoded::new_hinted(bytes, &self.limits, |id, kind| {
-            if kind == MessageKind::Content {
-                held::prefetch_slot(&self.held, id);
-                self.bloom.prefetch_insert();
-            }
-        });
+        // the id is known, so that their misses overlap the rest of the decoding, which shares
+        // the log's records of the causal-history ids and its newest sender where equal.
+        let tail = LogTail(&self.log_order);
+        let decoded = Decoded::new_hinted(
+            bytes,
+            &self.limits,
+            |id, kind| {
+                if kind == MessageKind::Content {
+                    held::prefetch_slot(&self.held, id);
+                    self.bloom.prefetch_insert();
+                }
+            },
+            &tail,
+        );
         self.handle_decoded(now_ms, &decoded, retrieval_hint)
     }
 
@@ -700,7 +707,7 @@ impl Channel {
                 self.bloom_add(&id, pair);
             }
             let events = &mut self.events;
-            self.externally_met.insert(&id, capacity, |old| {
+            self.externally_met.insert(id.clone(), capacity, |old| {
                 events.push_back(Event::Evicted {
                     buffer: Buffer::MetIds,
                     message_id: old,

@@ -76,6 +76,29 @@ pub(super) struct RepairEntry {
     pub(super) hashes: OnceCell<RequestHashes>,
 }
 
+/// What a receiver decoding its own copy of a message ([`Channel::handle_message`](super::Channel::handle_message))
+/// may already hold that the decoding can share instead of allocating: candidates only. The
+/// decoding takes a candidate when it equals what it would make (compared by value here), so
+/// its result is the same whatever they are; each allocation saved is one less block
+/// reused cold from the allocator (issue 16).
+pub(super) trait Known {
+    /// A record that may be the id of causal-history entry `i` of `n` (a receiver's log
+    /// names, at its newest `n` entries, what its sender's history names, usually).
+    fn history_entry(&self, i: usize, n: usize) -> Option<&MessageId>;
+    /// A string that may be the message's sender.
+    fn sender(&self) -> Option<&Arc<str>>;
+}
+
+/// Nothing known: everything is made anew (a decoding shared by many receivers).
+impl Known for () {
+    fn history_entry(&self, _: usize, _: usize) -> Option<&MessageId> {
+        None
+    }
+    fn sender(&self) -> Option<&Arc<str>> {
+        None
+    }
+}
+
 impl RepairEntry {
     /// [`RequestHashes`] of the entry (an absent sender counts as empty, as in
     /// `Channel::on_repair_request`).
@@ -93,27 +116,29 @@ impl Decoded {
     /// result, then the kind as [`wire::classify`](super::wire::classify)); an error is kept
     /// and returned to every receiver. Never panics.
     pub fn new(bytes: Bytes, limits: &Limits) -> Decoded {
-        Decoded::new_hinted(bytes, limits, |_, _| {})
+        Decoded::new_hinted(bytes, limits, |_, _| {}, &())
     }
 
     /// [`Decoded::new`], calling `hint` with the message's id and kind as soon as they are
     /// known, before the rest of the decoding: a receiver can ask for the state the id
     /// touches while the decoding goes on (`Channel::handle_message`). Not called for
-    /// invalid bytes.
+    /// invalid bytes. Shares what `known` holds where it equals what the decoding makes
+    /// ([`Known`]).
     pub(super) fn new_hinted(
         bytes: Bytes,
         limits: &Limits,
         hint: impl FnOnce(&MessageId, MessageKind),
+        known: &impl Known,
     ) -> Decoded {
         let parsed = view::decode(&bytes, limits);
-        Decoded::from_view(bytes, limits, parsed, hint)
+        Decoded::from_view(bytes, limits, parsed, hint, known)
     }
 
     /// [`Decoded::new`] with prost alone decoding ([`view::decode_reference`]): the reference
     /// the view decoder is checked against (`tests/view_decoder.rs`). Same result, slower.
     pub fn new_reference(bytes: Bytes, limits: &Limits) -> Decoded {
         let parsed = view::decode_reference(&bytes, limits);
-        Decoded::from_view(bytes, limits, parsed, |_, _| {})
+        Decoded::from_view(bytes, limits, parsed, |_, _| {}, &())
     }
 
     fn from_view(
@@ -121,21 +146,33 @@ impl Decoded {
         limits: &Limits,
         parsed: Result<MessageView, WireError>,
         hint: impl FnOnce(&MessageId, MessageKind),
+        known: &impl Known,
     ) -> Decoded {
         let parsed = parsed.and_then(|view| {
             let kind = view.kind()?;
-            // Each string once (every accessor checks its UTF-8 again).
             let message_id = view.message_id();
-            let sender_id: Arc<str> = Arc::from(view.sender_id());
+            let sender = view.sender_id();
+            let sender_id: Arc<str> = match known.sender() {
+                Some(s) if **s == *sender => s.clone(),
+                _ => Arc::from(sender),
+            };
             let id = MessageId::for_message(
                 message_id,
                 view.lamport_timestamp().unwrap_or(0),
                 &sender_id,
             );
             hint(&id, kind);
+            let n = view.causal_history().len();
             let history: Arc<[MessageId]> = view
                 .causal_history()
-                .map(|e| MessageId::new(e.message_id()))
+                .enumerate()
+                .map(|(i, e)| {
+                    let text = e.message_id();
+                    match known.history_entry(i, n) {
+                        Some(logged) if logged.is(text) => logged.clone(),
+                        _ => MessageId::new(text),
+                    }
+                })
                 .collect();
             let logged_as = history.iter().map(|_| OnceCell::new()).collect();
             let repair = view

@@ -126,7 +126,7 @@ impl Channel {
         self.remove_out_repair(id);
         let events = &mut self.events;
         let capacity = self.config.delivered_ids_capacity;
-        if self.lost.insert(id, capacity, |old| {
+        if self.lost.insert(id.clone(), capacity, |old| {
             events.push_back(Event::Evicted {
                 buffer: Buffer::LostIds,
                 message_id: old,

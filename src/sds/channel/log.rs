@@ -17,7 +17,9 @@ use hashbrown::hash_map::Entry;
 use rustc_hash::FxHashSet;
 
 use super::held::{self, NotedSet};
-use super::{BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, MessageId, Parsed};
+use super::{
+    BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, Known, MessageId, Parsed,
+};
 #[cfg(test)]
 use super::{Config, RepairConfig, SyncPolicy};
 
@@ -134,10 +136,11 @@ impl FifoSet {
     }
 
     /// Inserts `id`; returns false if already present. Evicts the oldest beyond `capacity`
-    /// (at least 1) and reports it through `evicted`.
+    /// (at least 1) and reports it through `evicted`. Takes the id by value: every reference
+    /// count update is an atomic instruction, which waits for the stores before it.
     pub(super) fn insert(
         &mut self,
-        id: &MessageId,
+        id: MessageId,
         capacity: usize,
         mut evicted: impl FnMut(MessageId),
     ) -> bool {
@@ -145,7 +148,7 @@ impl FifoSet {
         if !parts.set.insert(id.clone()) {
             return false;
         }
-        parts.order.push_back(id.clone());
+        parts.order.push_back(id);
         while parts.order.len() > capacity.max(1) {
             if let Some(old) = parts.order.pop_front() {
                 parts.set.remove(&old);
@@ -171,6 +174,22 @@ impl FifoSet {
                 held::prefetch_slot(&parts.set, oldest);
             }
         }
+    }
+}
+
+/// The local log's order, as candidates for a received message's own decoding to share
+/// ([`Known`]): a causal history names its sender's newest log entries, oldest first, which
+/// are usually this participant's newest too (as in [`Channel::unmet_history`]), and the
+/// newest entry's sender is often the next message's.
+pub(super) struct LogTail<'a>(pub(super) &'a VecDeque<MessageId>);
+
+impl Known for LogTail<'_> {
+    fn history_entry(&self, i: usize, n: usize) -> Option<&MessageId> {
+        self.0.get((self.0.len() + i).checked_sub(n)?)
+    }
+
+    fn sender(&self) -> Option<&Arc<str>> {
+        self.0.back()?.sender()
     }
 }
 
@@ -421,7 +440,7 @@ impl Channel {
                 message_id: old.clone(),
             });
             self.delivered
-                .insert(&old, self.config.delivered_ids_capacity, |gone| {
+                .insert(old, self.config.delivered_ids_capacity, |gone| {
                     events.push_back(Event::Evicted {
                         buffer: Buffer::DeliveredIds,
                         message_id: gone,
@@ -485,7 +504,7 @@ impl Channel {
             self.leave_store(&old);
             self.events.push_back(Event::Evicted {
                 buffer: Buffer::MessageStore,
-                message_id: old.clone(),
+                message_id: old,
             });
         }
     }
