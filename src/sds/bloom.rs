@@ -336,77 +336,88 @@ impl BloomFilter {
 
     /// Inserts an id given its pair ([`BloomParams::bit_pair`]): the same as
     /// [`BloomFilter::insert_bits`] of its bit indexes, without making them. The dense form
-    /// keeps the pair as a deferred insert as it is; the sparse form (and a pair not from
-    /// `bit_pair`, or a filter beyond 32-bit indexes) takes the indexes, from the stack when
-    /// k is at most 32.
+    /// keeps the pair as a deferred insert as it is (what `insert_bits` keeps for these
+    /// indexes, or `(a, 0)` when k is 1, which has the same one index); the sparse form
+    /// appends the indexes.
     pub fn insert_pair(&mut self, (a, b): (u64, u64)) {
         let (k, m) = (self.params.k_hashes, self.params.total_bits);
-        let deferred = matches!(self.bits, Bits::Dense(_)) && m <= u64::from(u32::MAX);
-        if deferred && a < m && b < m {
-            // What `insert_bits` keeps for these indexes (`progression`): the same pair, or
-            // `(a, 0)` when k is 1, which has the same one index.
-            self.inserted += 1;
-            if self.pending.capacity() == 0 {
-                self.pending.reserve_exact(PENDING_INSERTS);
+        let bits = progression_bits(a, b, k, m);
+        match self.bits {
+            // Indexes below `m` all lie within the serialized length: no check needed.
+            Bits::Sparse(_) if a < m && b < m => {
+                self.insert_sparse(bits.map(|h| h as u32), k as usize);
             }
-            self.pending.push((a as u32, b as u32));
-            if self.pending.len() >= PENDING_INSERTS {
+            Bits::Sparse(_) => self.insert_sparse(self.within(bits), k as usize),
+            Bits::Dense(_) if a < m && b < m && m <= u64::from(u32::MAX) => {
+                self.inserted += 1;
+                self.defer((a as u32, b as u32));
+            }
+            Bits::Dense(_) => {
+                self.inserted += 1;
                 self.apply_pending();
+                self.set_dense(bits);
             }
-            return;
-        }
-        let mut stack = [0u64; 32];
-        if let Some(bits) = stack.get_mut(..k as usize) {
-            for (slot, h) in bits.iter_mut().zip(progression_bits(a, b, k, m)) {
-                *slot = h;
-            }
-            self.insert_bits(bits);
-        } else {
-            self.insert_bits(&progression_bits(a, b, k, m).collect::<Vec<_>>());
         }
     }
 
     /// Inserts an id given its precomputed bit indexes ([`BloomParams::bit_indexes`]).
     /// Indexes beyond the filter are ignored.
     pub fn insert_bits(&mut self, bits: &[u64]) {
-        self.inserted += 1;
-        let byte_len = self.params.byte_len();
-        if let Bits::Sparse(set) = &mut self.bits {
-            let needed = set.len() + bits.len();
-            if needed > set.capacity() {
-                // Doubling, but never past what the sparse form holds before it turns dense
-                // (`byte_len / 8` indexes and the insert that passes them): 9.4 kB at the
-                // defaults instead of the 16 kB of the next power of two.
-                let most = (byte_len / 8 + bits.len()).max(needed);
-                let want = set.capacity().saturating_mul(2).max(needed).min(most);
-                set.reserve_exact(want - set.len());
-            }
-            for &h in bits {
-                if byte_position(h).0 >= byte_len {
-                    continue;
-                }
-                // `new` keeps a filter sparse only when every index fits 32 bits.
-                set.push(h as u32);
-            }
-            if set.len() <= byte_len / 8 {
-                return;
-            }
-            let dense = serialize(byte_len, set.iter().map(|&h| u64::from(h)));
-            self.bits = Bits::Dense(dense);
+        if self.is_sparse() {
+            self.insert_sparse(self.within(bits.iter().copied()), bits.len());
             return;
         }
+        self.inserted += 1;
         if let Some(pair) = self.progression(bits) {
-            if self.pending.capacity() == 0 {
-                self.pending.reserve_exact(PENDING_INSERTS);
-            }
-            self.pending.push(pair);
-            if self.pending.len() >= PENDING_INSERTS {
-                self.apply_pending();
-            }
+            self.defer(pair);
             return;
         }
         self.apply_pending();
         self.set_dense(bits.iter().copied());
+    }
+
+    /// `bits` within the serialized length, as the sparse form keeps them (32 bits: `new`
+    /// keeps a filter sparse only when every index fits).
+    fn within(&self, bits: impl Iterator<Item = u64>) -> impl Iterator<Item = u32> {
+        let byte_len = self.params.byte_len();
+        bits.filter(move |&h| byte_position(h).0 < byte_len)
+            .map(|h| h as u32)
+    }
+
+    /// The sparse form's insert of at most `count` bit indexes `bits`, each within the
+    /// serialized length; turns dense past an eighth of it.
+    fn insert_sparse(&mut self, bits: impl Iterator<Item = u32>, count: usize) {
+        self.inserted += 1;
+        let byte_len = self.params.byte_len();
+        let Bits::Sparse(set) = &mut self.bits else {
+            return;
+        };
+        let needed = set.len() + count;
+        if needed > set.capacity() {
+            // Doubling, but never past what the sparse form holds before it turns dense
+            // (`byte_len / 8` indexes and the insert that passes them): 9.4 kB at the
+            // defaults instead of the 16 kB of the next power of two.
+            let most = (byte_len / 8 + count).max(needed);
+            let want = set.capacity().saturating_mul(2).max(needed).min(most);
+            set.reserve_exact(want - set.len());
+        }
+        set.extend(bits);
+        if set.len() <= byte_len / 8 {
+            return;
+        }
+        let dense = serialize(byte_len, set.iter().map(|&h| u64::from(h)));
+        self.bits = Bits::Dense(dense);
+    }
+
+    /// The dense form's deferred insert of `pair` (see the type's docs).
+    fn defer(&mut self, pair: (u32, u32)) {
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(PENDING_INSERTS);
+        }
+        self.pending.push(pair);
+        if self.pending.len() >= PENDING_INSERTS {
+            self.apply_pending();
+        }
     }
 
     /// The pair `(a, b)` of `bits` when they are exactly the `k_hashes` indexes

@@ -358,7 +358,7 @@ fn degenerate_parameters_do_not_panic() {
 
 #[test]
 fn insert_pair_equals_insert_bits_for_any_k() {
-    // k = 1, 7, 10, 40 (beyond the 32 indexes kept on the stack), and an empty sizing.
+    // k = 1, 7, 10 and 40, and an empty sizing.
     for (c, r) in [
         (100, 0.5),
         (100, 0.01),
