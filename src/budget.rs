@@ -11,7 +11,7 @@
 //!
 //! | part | bytes | what |
 //! |---|---|---|
-//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 4 bytes per bit index (k per message of its channel, rounded up to a power of two, at most an eighth of the serialized length and k) while those are at most an eighth of that (`sds::bloom::BloomFilter`'s sparse form), plus 1,024 bytes of deferred inserts when dense (`sds::bloom::PENDING_INSERTS`) |
+//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 8 bytes per double-hashing pair (one per message of its channel, rounded up to a power of two, at least 4, at most a sixteenth of the serialized length and one) while those are at most a sixteenth of that (`sds::bloom::BloomFilter`'s sparse form), plus 1,024 bytes of deferred inserts when dense (`sds::bloom::PENDING_INSERTS`) |
 //! | local logs | Σ_c m × (min(M_c, 10,000) × [`LOG_ENTRY_BYTES`] + min(M_c − 10,000, 10,000) × [`DELIVERED_ID_BYTES`]) | the log (`sds::Config::local_log_capacity`), SDS-R store handles and the delivered-id set behind it |
 //! | none baseline's logs | Σ_c m × M_c × [`NONE_LOG_ENTRY_BYTES`] | `protocol = "none"`: every member keeps the ids it received (`driver/none.rs`) |
 //! | incoming buffers | Σ_c m × min(M_c, 10,000) × ([`BUFFERED_BYTES`] + history × [`BUFFERED_HISTORY_BYTES`]) | when nothing repairs a loss (`retrieval.strategy = "none"` with loss, partitions or churn): every message after a lost one waits in the incoming buffer for good |
@@ -28,24 +28,27 @@
 //!
 //! | run | measured | estimate | estimate / measured |
 //! |---|---|---|---|
-//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 112 MB | 128 MB | 1.14 |
-//! | `partition.toml --set partitions=[]` | 72.1 MB | 56.2 MB | 0.78 |
-//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 246 MB | 415 MB | 1.69 |
+//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 107 MB | 125 MB | 1.17 |
+//! | `partition.toml --set partitions=[]` | 72.6 MB | 53.2 MB | 0.73 |
+//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 243 MB | 412 MB | 1.69 |
 //! | `partition.toml --set protocol=none` | 40.0 MB | 33.4 MB | 0.83 |
 //! | `scenarios/direct-messages.toml` (300 conversations, a store node; sparse filters) | 103 MB | 138 MB | 1.34 |
-//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 126 MB | 135 MB | 1.07 |
-//! | `large-group-10k.toml --set participants=5000` | 445 MB | 550 MB | 1.23 |
-//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 827 MB | 1.1 GB | 1.34 |
-//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 2.04 GB | 3.8 GB | 1.86 |
-//! | `scenarios/relay-1k.toml` | 141 MB | 135 MB | 0.96 |
-//! | `scenarios/ring-groupchat.toml` | 21.2 MB | 21.8 MB | 1.03 |
-//! | `scenarios/churn.toml` | 84.1 MB | 46.8 MB | 0.56 |
-//! | `scenarios/new-node-sync.toml` | 27.5 MB | 27.7 MB | 1.01 |
-//! | `scenarios/bursty-loss.toml` | 52.5 MB | 41.5 MB | 0.79 |
-//! | `scenarios/degraded.toml` | 61.1 MB | 46.4 MB | 0.76 |
-//! | `scenarios/community-history.toml` | 67.4 MB | 67.6 MB | 1.00 |
+//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 122 MB | 120 MB | 0.99 |
+//! | `large-group-10k.toml --set participants=5000` | 379 MB | 475 MB | 1.25 |
+//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 697 MB | 954 MB | 1.37 |
+//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 1.65 GB | 2.9 GB | 1.73 |
+//! | `scenarios/relay-1k.toml` | 122 MB | 120 MB | 0.99 |
+//! | `scenarios/ring-groupchat.toml` | 21.1 MB | 21.5 MB | 1.02 |
+//! | `scenarios/churn.toml` | 73.6 MB | 42.7 MB | 0.58 |
+//! | `scenarios/new-node-sync.toml` | 27.8 MB | 27.3 MB | 0.98 |
+//! | `scenarios/bursty-loss.toml` | 50.7 MB | 40.8 MB | 0.80 |
+//! | `scenarios/degraded.toml` | 54.8 MB | 44.9 MB | 0.82 |
+//! | `scenarios/community-history.toml` | 67.3 MB | 66.1 MB | 0.98 |
 //!
-//! Measured again at b53a748 (issue 16: the log's map entry 16 bytes, its order 8, the send
+//! Measured again at 972b2f3's successor (issue 16: sparse bloom filters keep their inserts'
+//! double-hashing pairs, 8 bytes an insert, instead of k bit indexes of 4 bytes, so the
+//! flagship's filters stay sparse: 835 → 697 MB; 100,000: 2.11 → 1.65 GB).
+//! Measured before at b53a748 (issue 16: the log's map entry 16 bytes, its order 8, the send
 //! counters apart); the 100,000 run is the closest to the factor-2 bound the test keeps (its
 //! queue and fuller small tables are modelled high).
 //! Measured again after issue 16's elision of redundant relay copies and sparse bloom filters
@@ -255,15 +258,15 @@ struct Channels {
 }
 
 /// Bytes a bloom filter with `params` keeps after `messages` inserts (`sds::bloom::BloomFilter`):
-/// its bit indexes (4 bytes each, in a vector that grows by doubling up to what the sparse
-/// form holds) while they number at most an eighth of the serialized length, else the
-/// serialized length.
+/// their double-hashing pairs (8 bytes each, in a vector that grows by doubling from 4 up to
+/// what the sparse form holds) while they number at most a sixteenth of the serialized length
+/// (at least one), else the serialized length.
 fn kept_bloom_bytes(params: &BloomParams, messages: f64) -> f64 {
     let dense = params.byte_len() as f64;
-    let indexes = messages.max(0.0) * f64::from(params.k_hashes);
-    if params.total_bits <= u64::from(u32::MAX) && indexes <= dense / 8.0 {
-        let most = dense / 8.0 + f64::from(params.k_hashes);
-        4.0 * indexes.max(1.0).log2().ceil().exp2().min(most)
+    let most = (dense / 16.0).floor().max(1.0);
+    let pairs = messages.max(0.0);
+    if params.total_bits <= u64::from(u32::MAX) && pairs <= most {
+        8.0 * pairs.max(1.0).log2().ceil().exp2().max(4.0).min(most + 1.0)
     } else {
         dense
     }
@@ -274,8 +277,8 @@ fn kept_bloom_bytes(params: &BloomParams, messages: f64) -> f64 {
 /// only when the bit indexes fit 32 bits): none while sparse.
 fn deferred_insert_bytes(params: &BloomParams, messages: f64) -> f64 {
     let dense = params.byte_len() as f64;
-    let indexes = messages.max(0.0) * f64::from(params.k_hashes);
-    if params.total_bits <= u64::from(u32::MAX) && indexes > dense / 8.0 {
+    let most = (dense / 16.0).floor().max(1.0);
+    if params.total_bits <= u64::from(u32::MAX) && messages.max(0.0) > most {
         8.0 * crate::sds::bloom::PENDING_INSERTS as f64
     } else {
         0.0

@@ -23,34 +23,34 @@ fn load_text(text: &str, sets: &[&str]) -> Loaded {
 /// Measured `peak_rss_bytes` (perf.json, release build, seed 1, the 2-core development
 /// machine; the module docs' table) of real runs.
 const MEASURED: &[(&str, &[&str], u64)] = &[
-    ("scenarios/partition.toml", &[], 111_955_968),
-    ("scenarios/partition.toml", &["partitions=[]"], 72_118_272),
+    ("scenarios/partition.toml", &[], 106_827_776),
+    ("scenarios/partition.toml", &["partitions=[]"], 72_577_024),
     (
         "scenarios/partition.toml",
         &["sds.repair.enabled=false"],
-        245_555_200,
+        243_314_688,
     ),
-    ("scenarios/partition.toml", &["protocol=none"], 40_042_496),
-    ("scenarios/direct-messages.toml", &[], 102_977_536),
+    ("scenarios/partition.toml", &["protocol=none"], 39_964_672),
+    ("scenarios/direct-messages.toml", &[], 102_871_040),
     (
         "scenarios/large-group-10k.toml",
         &["participants=1000"],
-        125_968_384,
+        121_786_368,
     ),
     (
         "scenarios/large-group-10k.toml",
         &["participants=5000"],
-        445_485_056,
+        378_626_048,
     ),
-    ("scenarios/large-group-10k.toml", &[], 827_195_392),
-    ("scenarios/large-group-100k.toml", &[], 2_035_585_024),
-    ("scenarios/relay-1k.toml", &[], 140_722_176),
-    ("scenarios/ring-groupchat.toml", &[], 21_241_856),
-    ("scenarios/churn.toml", &[], 84_107_264),
-    ("scenarios/new-node-sync.toml", &[], 27_455_488),
-    ("scenarios/bursty-loss.toml", &[], 52_506_624),
-    ("scenarios/degraded.toml", &[], 61_128_704),
-    ("scenarios/community-history.toml", &[], 67_366_912),
+    ("scenarios/large-group-10k.toml", &[], 696_676_352),
+    ("scenarios/large-group-100k.toml", &[], 1_653_067_776),
+    ("scenarios/relay-1k.toml", &[], 121_905_152),
+    ("scenarios/ring-groupchat.toml", &[], 21_110_784),
+    ("scenarios/churn.toml", &[], 73_576_448),
+    ("scenarios/new-node-sync.toml", &[], 27_791_360),
+    ("scenarios/bursty-loss.toml", &[], 50_700_288),
+    ("scenarios/degraded.toml", &[], 54_775_808),
+    ("scenarios/community-history.toml", &[], 67_325_952),
 ];
 
 /// Every estimate is within a factor of 2 of its measurement (and so the model's
@@ -134,7 +134,7 @@ fn the_largest_part_names_its_key() {
     );
     // Bloom filters of a million elements in many direct conversations: each message
     // carries its sender's 312,504-byte filter, and the stored messages dominate; the
-    // filters themselves stay sparse (a few bit indexes each).
+    // filters themselves stay sparse (a few double-hashing pairs each).
     let text = "participants = 2000\nduration = \"1m\"\n[workload]\ngroup = false\n\
                 rate_per_s = 0\n[workload.direct]\nconversations = 100000\nrate_per_s = 0.001\n\
                 [sds]\nbloom_capacity = 500000\nbloom_error_rate = 0.1\n";
@@ -159,13 +159,13 @@ fn the_largest_part_names_its_key() {
     let sparse = core(&e);
     assert!(
         sparse.driver.contains("200000 channel memberships")
-            && sparse.driver.contains("up to 4 bytes per bloom filter")
+            && sparse.driver.contains("up to 32 bytes per bloom filter")
             && sparse.driver.contains("312504 bytes when dense"),
         "{}",
         sparse.driver
     );
-    // 100 conversations, an hour of 10 messages/s each: 3 bit indexes a message, dense
-    // after 13,021 messages.
+    // 100 conversations, an hour of 10 messages/s each: one pair a message, dense after
+    // 19,531 messages.
     let e = estimate(&load_text(
         text,
         &[

@@ -234,13 +234,16 @@ pub fn serialized_contains(params: &BloomParams, bytes: &[u8], bits: &[u64]) -> 
 /// A bloom filter. Sent in serialized form (js-waku's layout, [`BloomFilter::to_bytes`]);
 /// kept in the smaller of two forms:
 ///
-/// - **sparse** after few inserts: the bit indexes of the inserted ids in insertion order
-///   (an insert appends k indexes, 4 bytes each, no search), up to an eighth of the serialized
-///   length in bytes ([`BloomFilter::is_sparse`]; at the defaults 2,344 indexes, 234 ids: at
-///   most 9.4 kB, the vector's doubling capped there, instead of 18,752 bytes). A participant of a large
-///   group that receives few messages, or one of many channels on one node, keeps a few
-///   hundred bytes; serializing it builds the 18,752 bytes each time, and a membership test
-///   scans the list (only inspection tests membership of the own filter).
+/// - **sparse** after few inserts: the double-hashing pairs `(a, b)` of the inserted ids in
+///   insertion order (bit i of an insert is `(a + i·b) mod total_bits`; an insert appends
+///   its pair, 8 bytes, no search), up to a sixteenth of the serialized length in pairs, at
+///   least one ([`BloomFilter::is_sparse`]; at the defaults 1,172 ids: at most 9.4 kB, the vector's
+///   doubling capped there, instead of 18,752 bytes). A participant of a large group that
+///   receives few messages, or one of many channels on one node, keeps a few hundred bytes,
+///   and one of the 10,000-participant flagship's (586 messages) 8 kB instead of 19.8 kB;
+///   serializing it builds the 18,752 bytes each time, and a membership test expands the
+///   list (only inspection tests membership of the own filter). An insert of indexes that
+///   are not such a progression (only through [`BloomFilter::insert_bits`]) turns it dense.
 /// - **dense** beyond that: the serialized form itself as one shared [`Bytes`]: sending takes
 ///   a reference instead of copying, and an insert mutates in place when no message still
 ///   holds the buffer (copy-on-write otherwise).
@@ -278,9 +281,9 @@ pub const PENDING_INSERTS: usize = 128;
 
 #[derive(Debug, Clone)]
 enum Bits {
-    /// The bit indexes of every insert, in order (repeats possible), each within the
-    /// serialized length.
-    Sparse(Vec<u32>),
+    /// The double-hashing pair of every insert, in order (repeats possible), each below
+    /// `total_bits` (which fits 32 bits in this form).
+    Sparse(Vec<(u32, u32)>),
     /// The serialized form.
     Dense(Bytes),
 }
@@ -335,78 +338,80 @@ impl BloomFilter {
     }
 
     /// Inserts an id given its pair ([`BloomParams::bit_pair`]): the same as
-    /// [`BloomFilter::insert_bits`] of its bit indexes, without making them. The dense form
-    /// keeps the pair as a deferred insert as it is (what `insert_bits` keeps for these
-    /// indexes, or `(a, 0)` when k is 1, which has the same one index); the sparse form
-    /// appends the indexes.
+    /// [`BloomFilter::insert_bits`] of its bit indexes, without making them. Both forms keep
+    /// the pair as it is (the dense form as a deferred insert; what `insert_bits` keeps for
+    /// these indexes, or `(a, 0)` when k is 1, which has the same one index).
     pub fn insert_pair(&mut self, (a, b): (u64, u64)) {
         let (k, m) = (self.params.k_hashes, self.params.total_bits);
-        let bits = progression_bits(a, b, k, m);
-        match self.bits {
-            // Indexes below `m` all lie within the serialized length: no check needed.
-            Bits::Sparse(_) if a < m && b < m => {
-                self.insert_sparse(bits.map(|h| h as u32), k as usize);
+        self.inserted += 1;
+        if a < m && b < m && m <= u64::from(u32::MAX) {
+            let pair = (a as u32, b as u32);
+            match self.bits {
+                Bits::Sparse(_) => self.sparse_push(pair),
+                Bits::Dense(_) => self.defer(pair),
             }
-            Bits::Sparse(_) => self.insert_sparse(self.within(bits), k as usize),
-            Bits::Dense(_) if a < m && b < m && m <= u64::from(u32::MAX) => {
-                self.inserted += 1;
-                self.defer((a as u32, b as u32));
-            }
-            Bits::Dense(_) => {
-                self.inserted += 1;
-                self.apply_pending();
-                self.set_dense(bits);
-            }
+            return;
         }
+        // Not a pair `bit_pair` makes (or a filter beyond 32-bit indexes): its indexes.
+        self.densify();
+        self.apply_pending();
+        self.set_dense(progression_bits(a, b, k, m));
     }
 
     /// Inserts an id given its precomputed bit indexes ([`BloomParams::bit_indexes`]).
-    /// Indexes beyond the filter are ignored.
+    /// Indexes beyond the filter are ignored. Indexes that are not a double-hashing
+    /// progression turn a sparse filter dense.
     pub fn insert_bits(&mut self, bits: &[u64]) {
-        if self.is_sparse() {
-            self.insert_sparse(self.within(bits.iter().copied()), bits.len());
-            return;
-        }
         self.inserted += 1;
         if let Some(pair) = self.progression(bits) {
-            self.defer(pair);
+            match self.bits {
+                Bits::Sparse(_) => self.sparse_push(pair),
+                Bits::Dense(_) => self.defer(pair),
+            }
             return;
         }
+        self.densify();
         self.apply_pending();
         self.set_dense(bits.iter().copied());
     }
 
-    /// `bits` within the serialized length, as the sparse form keeps them (32 bits: `new`
-    /// keeps a filter sparse only when every index fits).
-    fn within(&self, bits: impl Iterator<Item = u64>) -> impl Iterator<Item = u32> {
-        let byte_len = self.params.byte_len();
-        bits.filter(move |&h| byte_position(h).0 < byte_len)
-            .map(|h| h as u32)
-    }
-
-    /// The sparse form's insert of at most `count` bit indexes `bits`, each within the
-    /// serialized length; turns dense past an eighth of it.
-    fn insert_sparse(&mut self, bits: impl Iterator<Item = u32>, count: usize) {
-        self.inserted += 1;
-        let byte_len = self.params.byte_len();
-        let Bits::Sparse(set) = &mut self.bits else {
+    /// Appends `pair` to the sparse form; turns it dense past a sixteenth of the serialized
+    /// length in pairs (at least one).
+    fn sparse_push(&mut self, pair: (u32, u32)) {
+        let most = (self.params.byte_len() / 16).max(1);
+        let Bits::Sparse(pairs) = &mut self.bits else {
             return;
         };
-        let needed = set.len() + count;
-        if needed > set.capacity() {
+        if pairs.len() == pairs.capacity() {
             // Doubling, but never past what the sparse form holds before it turns dense
-            // (`byte_len / 8` indexes and the insert that passes them): 9.4 kB at the
-            // defaults instead of the 16 kB of the next power of two.
-            let most = (byte_len / 8 + count).max(needed);
-            let want = set.capacity().saturating_mul(2).max(needed).min(most);
-            set.reserve_exact(want - set.len());
+            // (`most` pairs and the insert that passes them): 9.4 kB at the defaults
+            // instead of the 16 kB of the next power of two.
+            let want = (pairs.capacity() * 2)
+                .max(4)
+                .min(most + 1)
+                .max(pairs.len() + 1);
+            pairs.reserve_exact(want - pairs.len());
         }
-        set.extend(bits);
-        if set.len() <= byte_len / 8 {
-            return;
+        pairs.push(pair);
+        if pairs.len() > most {
+            self.densify();
         }
-        let dense = serialize(byte_len, set.iter().map(|&h| u64::from(h)));
-        self.bits = Bits::Dense(dense);
+    }
+
+    /// The sparse form turned dense (nothing to do when dense).
+    fn densify(&mut self) {
+        if let Bits::Sparse(pairs) = &self.bits {
+            let dense = serialize(self.params.byte_len(), self.expand(pairs));
+            self.bits = Bits::Dense(dense);
+        }
+    }
+
+    /// Every bit index of `pairs`.
+    fn expand<'a>(&self, pairs: &'a [(u32, u32)]) -> impl Iterator<Item = u64> + 'a {
+        let (k, m) = (self.params.k_hashes, self.params.total_bits);
+        pairs
+            .iter()
+            .flat_map(move |&(a, b)| progression_bits(u64::from(a), u64::from(b), k, m))
     }
 
     /// The dense form's deferred insert of `pair` (see the type's docs).
@@ -499,9 +504,9 @@ impl BloomFilter {
     /// [`BloomFilter::contains`] with precomputed bit indexes.
     pub fn contains_bits(&self, bits: &[u64]) -> bool {
         match &self.bits {
-            Bits::Sparse(set) => bits
-                .iter()
-                .all(|&h| u32::try_from(h).is_ok_and(|h| set.contains(&h))),
+            Bits::Sparse(_) => {
+                serialized_contains(&self.params, &self.to_bytes(), bits) == Some(true)
+            }
             Bits::Dense(bytes) => bits.iter().all(|&h| {
                 serialized_contains(&self.params, bytes, &[h]) == Some(true)
                     || self.pending_bits().any(|p| p == h)
@@ -514,9 +519,7 @@ impl BloomFilter {
     /// otherwise.
     pub fn to_bytes(&self) -> Bytes {
         match &self.bits {
-            Bits::Sparse(set) => {
-                serialize(self.params.byte_len(), set.iter().map(|&h| u64::from(h)))
-            }
+            Bits::Sparse(pairs) => serialize(self.params.byte_len(), self.expand(pairs)),
             Bits::Dense(bytes) if self.pending.is_empty() => bytes.clone(),
             Bits::Dense(bytes) => {
                 let mut copy = bytes.to_vec();
