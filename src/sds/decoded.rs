@@ -36,7 +36,7 @@ pub struct Decoded {
     message: OnceCell<SdsMessage>,
     /// The bloom pair of the message id ([`BloomParams::bit_pair`]), for the sizing it was
     /// computed with.
-    bits: OnceCell<(BloomParams, (u64, u64))>,
+    pair: OnceCell<(BloomParams, (u64, u64))>,
 }
 
 /// What a valid message decodes to.
@@ -204,7 +204,7 @@ impl Decoded {
             limits: *limits,
             parsed,
             message: OnceCell::new(),
-            bits: OnceCell::new(),
+            pair: OnceCell::new(),
         }
     }
 
@@ -249,7 +249,7 @@ impl Decoded {
     /// for the first sizing asked for, computed afresh for any other.
     pub(super) fn bit_pair(&self, params: &BloomParams, message_id: &str) -> (u64, u64) {
         let (p, pair) = self
-            .bits
+            .pair
             .get_or_init(|| (*params, params.bit_pair(message_id)));
         if p == params {
             *pair
