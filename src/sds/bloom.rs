@@ -406,7 +406,7 @@ impl BloomFilter {
         }
     }
 
-    /// Every bit index of `pairs`.
+    /// Every bit index of `pairs` (the sparse form's, or the deferred inserts).
     fn expand<'a>(&self, pairs: &'a [(u32, u32)]) -> impl Iterator<Item = u64> + 'a {
         let (k, m) = (self.params.k_hashes, self.params.total_bits);
         pairs
@@ -461,12 +461,7 @@ impl BloomFilter {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        let (k, m) = (self.params.k_hashes, self.params.total_bits);
-        self.set_dense(
-            pending
-                .iter()
-                .flat_map(|&(a, b)| progression_bits(u64::from(a), u64::from(b), k, m)),
-        );
+        self.set_dense(self.expand(&pending));
         self.pending = pending;
         self.pending.clear();
     }
@@ -490,10 +485,7 @@ impl BloomFilter {
 
     /// Every bit index of the pending inserts.
     fn pending_bits(&self) -> impl Iterator<Item = u64> + '_ {
-        let (k, m) = (self.params.k_hashes, self.params.total_bits);
-        self.pending
-            .iter()
-            .flat_map(move |&(a, b)| progression_bits(u64::from(a), u64::from(b), k, m))
+        self.expand(&self.pending)
     }
 
     /// Whether `id` may be in the filter (false positives possible, no false negatives).
