@@ -276,9 +276,11 @@ impl Channel {
         let mut unmet = Vec::new();
         for (i, (id, noted)) in parsed.history.iter().zip(&parsed.logged_as).enumerate() {
             let known = noted.get();
-            // Usually: the record an earlier receiver noted, in the expected place.
-            if let (Some(k), Some(logged)) = (known, tail.and_then(|t| t.get(i))) {
-                if k.same(logged) {
+            // Usually: the record an earlier receiver noted, or the entry itself when this
+            // receiver's own decoding took it from the log (`LogTail`), in the expected place:
+            // nothing to look up or note.
+            if let Some(logged) = tail.and_then(|t| t.get(i)) {
+                if known.unwrap_or(id).same(logged) {
                     continue;
                 }
             }
