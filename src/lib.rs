@@ -68,6 +68,7 @@ pub fn simulate(
 
 /// Like [`simulate`], with every event hashed into [`RunOutcome::trace`] (see
 /// [`metrics::trace`]): the input of `--check-determinism` ([`determinism::check`]).
+/// Keeps no cores, as [`simulate_observed`].
 ///
 /// Errors: as [`simulate`].
 pub fn simulate_traced(
@@ -79,7 +80,9 @@ pub fn simulate_traced(
 
 /// Like [`simulate`], recording what `observe` asks for ([`RunOutcome::message_trace`],
 /// [`RunOutcome::timeseries`]; the report is the same as without) and, if `traced`, the
-/// event hash of [`simulate_traced`].
+/// event hash of [`simulate_traced`]. Keeps no cores: [`RunOutcome::channels`] is empty
+/// and every participant's state is freed before the report is built
+/// ([`Simulation::without_final_cores`]); [`simulate`] keeps them.
 ///
 /// Errors: as [`simulate`].
 pub fn simulate_observed(
@@ -90,7 +93,8 @@ pub fn simulate_observed(
 ) -> Result<(RunOutcome, report::Report), SimError> {
     let sc = &loaded.scenario;
     let mut sim = Simulation::new(sc, loaded.regions.as_ref())?
-        .observe(observe, sc.report_interval.as_micros());
+        .observe(observe, sc.report_interval.as_micros())
+        .without_final_cores();
     if traced {
         sim = sim.with_trace();
     }

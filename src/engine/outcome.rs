@@ -26,7 +26,9 @@ pub(crate) struct LoopFigures {
 
 /// Builds the outcome of a finished run from its world, the loop's figures and the store
 /// role's figures. Every driver is [`Driver::finish`]ed first (external ones fetch their
-/// final state).
+/// final state). With `keep_cores` the group channel's built-in cores go to
+/// [`RunOutcome::channels`]; without, every participant's state is freed here, before the
+/// outcome is returned.
 ///
 /// Errors: a driver failed to report its final state.
 pub(crate) fn finish(
@@ -34,6 +36,7 @@ pub(crate) fn finish(
     figures: LoopFigures,
     store: Option<StoreOutcome>,
     light: Option<LightStats>,
+    keep_cores: bool,
 ) -> Result<RunOutcome, RunError> {
     for i in 0..w.parts.nodes.len() {
         for slot in 0..w.parts.nodes[i].slots.len() {
@@ -56,17 +59,21 @@ pub(crate) fn finish(
         .collect();
     let distinct_final_logs = distinct_final_logs(&w);
     let churn = w.churn.take_stats();
-    let channels = w
-        .parts
-        .nodes
-        .into_iter()
-        .map(|n| {
-            n.slots
-                .into_iter()
-                .find(|s| s.channel == 0)
-                .and_then(|s| s.driver.into_core())
-        })
-        .collect();
+    let nodes = std::mem::take(&mut w.parts.nodes);
+    let channels = if keep_cores {
+        nodes
+            .into_iter()
+            .map(|n| {
+                n.slots
+                    .into_iter()
+                    .find(|s| s.channel == 0)
+                    .and_then(|s| s.driver.into_core())
+            })
+            .collect()
+    } else {
+        drop(nodes);
+        Vec::new()
+    };
     Ok(RunOutcome {
         distinct_final_logs,
         channels,

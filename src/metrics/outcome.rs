@@ -205,7 +205,8 @@ pub struct RunOutcome {
     /// Every participant's built-in core for the group channel (channel 0) as it ended
     /// (`None` for other implementations, the `none` baseline or a participant outside
     /// channel 0), for tests and tools that inspect final state (local logs, Lamport
-    /// clocks, buffers).
+    /// clocks, buffers). Empty when the run was made `Simulation::without_final_cores`
+    /// (`sim run`: nothing it writes reads them).
     pub channels: Vec<Option<sds::Channel>>,
     /// Churn figures; `None` when the scenario has no churn.
     pub churn: Option<ChurnStats>,
