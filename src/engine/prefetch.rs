@@ -12,13 +12,15 @@
 use super::event::Ev;
 use super::pipeline::World;
 use crate::driver::SharedWork;
+use crate::net::Packet;
 use crate::sds::prefetch;
 
 /// How many events ahead each stage runs, farthest first: the first asks for a
 /// participant's node, network counters, random stream and neighbour-list header; the second
 /// for its slot and neighbour list; the third and fourth for its driver's state, the ends
 /// of its collections and where the message goes ([`crate::driver::Driver::prefetch`]
-/// stages 0 and 1). What the
+/// stages 0 and 1); the third also for the recorder's lines of the delivery a content
+/// message may make ([`crate::metrics::Recorder::prefetch_delivery`]). What the
 /// forwarding touches (each neighbour's seen bit, queued arrival and arrival counters) is
 /// not asked for here, events ahead (that made the run no faster in back-to-back runs), but
 /// by the network at the packet's first receipt, just before the copies' latency draws
@@ -39,6 +41,11 @@ impl World {
         for (stage, &ahead) in STAGES.iter().enumerate() {
             if let Some(Ev::Arrive(c)) = self.queue.peek_open(ahead) {
                 self.prefetch_receiver(c.to, stage, &c.packet.shared);
+                let m = c.packet.message.get();
+                if stage == 2 && m != Packet::NO_MESSAGE {
+                    // The recorder's lines for the delivery it may make.
+                    self.rec.prefetch_delivery(m, c.to);
+                }
             }
         }
     }

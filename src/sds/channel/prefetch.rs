@@ -17,7 +17,7 @@ impl Channel {
     /// cache lines, `RECEIPT_BYTES`); stage 1, which should come a little later so that
     /// those fields are in cache, for the ends of the collections a receipt appends to or
     /// scans (the newest log entries, the newest causal-history entries, the store order,
-    /// the oldest outgoing entry). Changes nothing, on any input; the processor may ignore
+    /// the oldest outgoing entry, the slot the next event is written to). Changes nothing, on any input; the processor may ignore
     /// it (the core's `prefetch` module).
     #[inline]
     pub fn prefetch(&self, stage: u8) {
@@ -37,6 +37,14 @@ impl Channel {
         }
         if let Some(first) = self.outgoing.front() {
             read(first);
+        }
+        // Where a delivery's event will be written (and read back by `poll_event`): an
+        // empty queue's slice starts at the buffer's start, where `poll_event` leaves the
+        // ring's head.
+        if self.events.is_empty() && self.events.capacity() > 0 {
+            let next = self.events.as_slices().0.as_ptr().cast::<u8>();
+            read(next);
+            read(next.wrapping_add(std::mem::size_of::<super::Event>() - 1));
         }
     }
 }
