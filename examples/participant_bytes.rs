@@ -97,15 +97,10 @@ fn main() {
         let full = live() - before;
         let per_empty = empty as f64 / n as f64;
         let per_full = full as f64 / n as f64;
-        // The filter's own bytes after the stream: its bit indexes while sparse (a vector
-        // grown by doubling), its serialized form once dense (`sds::bloom::BloomFilter`).
+        // The filter's own bytes after the stream: its double-hashing pairs while sparse,
+        // its serialized form once dense (`sds::bloom::BloomFilter`), as the budget models it.
         let params = BloomParams::new(config.bloom_capacity, config.bloom_error_rate);
-        let indexes = m * params.k_hashes as usize;
-        let filter = if indexes <= params.byte_len() / 8 {
-            4 * indexes.next_power_of_two()
-        } else {
-            params.byte_len()
-        };
+        let filter = sdsim::budget::kept_bloom_bytes(&params, m as f64) as usize;
         println!(
             "{}: per receiver {:.1} kB empty (bloom filter sparse), {:.1} kB after {m} \
              messages (bloom filter {filter} bytes): {:.0} bytes per (message, receiver) \

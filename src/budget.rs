@@ -11,7 +11,7 @@
 //!
 //! | part | bytes | what |
 //! |---|---|---|
-//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 8 bytes per double-hashing pair (one per message of its channel, rounded up to a power of two, at least 4, at most a sixteenth of the serialized length and one) while those are at most a sixteenth of that (`sds::bloom::BloomFilter`'s sparse form), plus 1,024 bytes of deferred inserts when dense (`sds::bloom::PENDING_INSERTS`) |
+//! | core state | slots × (bloom + [`CORE_FIXED_BYTES`]) + n × [`NODE_FIXED_BYTES`] | a slot is a (participant, channel) core; its bloom filter: `sds::bloom::BloomParams::byte_len` (18,752 bytes at the defaults), or 8 bytes per double-hashing pair (one per message of its channel, in a vector grown by `sds::growth::grown_capacity`, at most a sixteenth of the serialized length and one) while those are at most a sixteenth of that (`sds::bloom::BloomFilter`'s sparse form), plus 1,024 bytes of deferred inserts when dense (`sds::bloom::PENDING_INSERTS`) |
 //! | local logs | Σ_c m × (min(M_c, 10,000) × [`LOG_ENTRY_BYTES`] + min(M_c − 10,000, 10,000) × [`DELIVERED_ID_BYTES`]) | the log (`sds::Config::local_log_capacity`), SDS-R store handles and the delivered-id set behind it |
 //! | none baseline's logs | Σ_c m × M_c × [`NONE_LOG_ENTRY_BYTES`] | `protocol = "none"`: every member keeps the ids it received (`driver/none.rs`) |
 //! | incoming buffers | Σ_c m × min(M_c, 10,000) × ([`BUFFERED_BYTES`] + history × [`BUFFERED_HISTORY_BYTES`]) | when nothing repairs a loss (`retrieval.strategy = "none"` with loss, partitions or churn): every message after a lost one waits in the incoming buffer for good |
@@ -28,24 +28,27 @@
 //!
 //! | run | measured | estimate | estimate / measured |
 //! |---|---|---|---|
-//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 107 MB | 125 MB | 1.17 |
-//! | `partition.toml --set partitions=[]` | 72.6 MB | 53.2 MB | 0.73 |
-//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 243 MB | 412 MB | 1.69 |
-//! | `partition.toml --set protocol=none` | 40.0 MB | 33.4 MB | 0.83 |
-//! | `scenarios/direct-messages.toml` (300 conversations, a store node; sparse filters) | 103 MB | 138 MB | 1.34 |
-//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 122 MB | 120 MB | 0.99 |
-//! | `large-group-10k.toml --set participants=5000` | 379 MB | 475 MB | 1.25 |
-//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 697 MB | 954 MB | 1.37 |
-//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 1.65 GB | 2.9 GB | 1.73 |
-//! | `scenarios/relay-1k.toml` | 122 MB | 120 MB | 0.99 |
+//! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 105 MB | 122 MB | 1.16 |
+//! | `partition.toml --set partitions=[]` | 71.4 MB | 50.2 MB | 0.70 |
+//! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 235 MB | 409 MB | 1.74 |
+//! | `partition.toml --set protocol=none` | 37.9 MB | 33.4 MB | 0.88 |
+//! | `scenarios/direct-messages.toml` (300 conversations, a store node; sparse filters) | 101 MB | 138 MB | 1.37 |
+//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 94.5 MB | 105 MB | 1.11 |
+//! | `large-group-10k.toml --set participants=5000` | 326 MB | 399 MB | 1.22 |
+//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 570 MB | 802 MB | 1.41 |
+//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 1.69 GB | 2.6 GB | 1.57 |
+//! | `scenarios/relay-1k.toml` | 105 MB | 105 MB | 1.00 |
 //! | `scenarios/ring-groupchat.toml` | 21.1 MB | 21.5 MB | 1.02 |
-//! | `scenarios/churn.toml` | 73.6 MB | 42.7 MB | 0.58 |
-//! | `scenarios/new-node-sync.toml` | 27.8 MB | 27.3 MB | 0.98 |
-//! | `scenarios/bursty-loss.toml` | 50.7 MB | 40.8 MB | 0.80 |
-//! | `scenarios/degraded.toml` | 54.8 MB | 44.9 MB | 0.82 |
-//! | `scenarios/community-history.toml` | 67.3 MB | 66.1 MB | 0.98 |
+//! | `scenarios/churn.toml` | 69.4 MB | 41.2 MB | 0.59 |
+//! | `scenarios/new-node-sync.toml` | 25.3 MB | 27.1 MB | 1.07 |
+//! | `scenarios/bursty-loss.toml` | 46.4 MB | 40.0 MB | 0.86 |
+//! | `scenarios/degraded.toml` | 50.3 MB | 43.4 MB | 0.86 |
+//! | `scenarios/community-history.toml` | 54.7 MB | 64.6 MB | 1.18 |
 //!
-//! Measured again at 972b2f3's successor (issue 16: sparse bloom filters keep their inserts'
+//! Measured again at main's a10c61d successors (issue 16: the core's log order, store order
+//! and sparse bloom filters grow by a quarter past 128 entries instead of doubling,
+//! `sds::growth`; the recorder keeps one exact row per message; the flagship 666 → 570 MB).
+//! Measured before at 972b2f3's successor (issue 16: sparse bloom filters keep their inserts'
 //! double-hashing pairs, 8 bytes an insert, instead of k bit indexes of 4 bytes, so the
 //! flagship's filters stay sparse: 835 → 697 MB; 100,000: 2.11 → 1.65 GB).
 //! Measured before at b53a748 (issue 16: the log's map entry 16 bytes, its order 8, the send
@@ -88,12 +91,13 @@ pub const ALLOCATOR_FACTOR: f64 = 1.3;
 pub const CORE_FIXED_BYTES: f64 = 3_000.0;
 /// Per participant in the engine: random streams, byte counters, link state, mesh links.
 pub const NODE_FIXED_BYTES: f64 = 1_000.0;
-/// Per message in a member's local log: the held-id map entry (id and store handle), the
-/// log order's id and the SDS-R store order's id, each at the slack of doubling growth
-/// (30 + 14 + 14 bytes; measured 61 per (message, receiver) by `examples/participant_bytes.rs`
-/// with the decoding shared, as the engine does; 102 before the map entry shrank to 16 bytes
-/// and the log order to 8, 310 before issue 16's shared ids).
-pub const LOG_ENTRY_BYTES: f64 = 62.0;
+/// Per message in a member's local log: the held-id map entry (id and store handle, 16 bytes
+/// in a hash table at most 7/8 full), the log order's id and the SDS-R store order's id (8
+/// bytes each, in deques grown by `sds::growth::grown_capacity`); measured 48 per (message, receiver) by
+/// `examples/participant_bytes.rs` with the decoding shared, as the engine does (61 while the
+/// deques doubled, 102 before the map entry shrank to 16 bytes and the log order to 8, 310
+/// before issue 16's shared ids).
+pub const LOG_ENTRY_BYTES: f64 = 48.0;
 /// Per message and member of the `none` baseline (`driver/none.rs`): an 8-byte `MessageId` in
 /// a `BTreeSet` and its own 64-byte shared record (each receiver decodes its copy).
 pub const NONE_LOG_ENTRY_BYTES: f64 = 80.0;
@@ -258,15 +262,23 @@ struct Channels {
 }
 
 /// Bytes a bloom filter with `params` keeps after `messages` inserts (`sds::bloom::BloomFilter`):
-/// their double-hashing pairs (8 bytes each, in a vector that grows by doubling from 4 up to
+/// their double-hashing pairs (8 bytes each, in a vector grown by `sds::growth` up to
 /// what the sparse form holds) while they number at most a sixteenth of the serialized length
-/// (at least one), else the serialized length.
-fn kept_bloom_bytes(params: &BloomParams, messages: f64) -> f64 {
+/// (at least one), else the serialized length. Public for `examples/participant_bytes.rs`.
+pub fn kept_bloom_bytes(params: &BloomParams, messages: f64) -> f64 {
     let dense = params.byte_len() as f64;
     let most = (dense / 16.0).floor().max(1.0);
     let pairs = messages.max(0.0);
     if params.total_bits <= u64::from(u32::MAX) && pairs <= most {
-        8.0 * pairs.max(1.0).log2().ceil().exp2().max(4.0).min(most + 1.0)
+        // `BloomFilter::sparse_push`'s growth (a few dozen steps: `most` is below 2^28).
+        let (most, pairs) = (most as usize, pairs.ceil().max(1.0) as usize);
+        let mut capacity = 0;
+        while capacity < pairs {
+            capacity = crate::sds::growth::grown_capacity(capacity)
+                .min(most + 1)
+                .max(capacity + 1);
+        }
+        8.0 * capacity as f64
     } else {
         dense
     }

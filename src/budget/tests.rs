@@ -23,34 +23,34 @@ fn load_text(text: &str, sets: &[&str]) -> Loaded {
 /// Measured `peak_rss_bytes` (perf.json, release build, seed 1, the 2-core development
 /// machine; the module docs' table) of real runs.
 const MEASURED: &[(&str, &[&str], u64)] = &[
-    ("scenarios/partition.toml", &[], 106_827_776),
-    ("scenarios/partition.toml", &["partitions=[]"], 72_577_024),
+    ("scenarios/partition.toml", &[], 104_792_064),
+    ("scenarios/partition.toml", &["partitions=[]"], 71_380_992),
     (
         "scenarios/partition.toml",
         &["sds.repair.enabled=false"],
-        243_314_688,
+        235_171_840,
     ),
-    ("scenarios/partition.toml", &["protocol=none"], 39_964_672),
-    ("scenarios/direct-messages.toml", &[], 102_871_040),
+    ("scenarios/partition.toml", &["protocol=none"], 37_867_520),
+    ("scenarios/direct-messages.toml", &[], 100_724_736),
     (
         "scenarios/large-group-10k.toml",
         &["participants=1000"],
-        121_786_368,
+        94_453_760,
     ),
     (
         "scenarios/large-group-10k.toml",
         &["participants=5000"],
-        378_626_048,
+        326_418_432,
     ),
-    ("scenarios/large-group-10k.toml", &[], 696_676_352),
-    ("scenarios/large-group-100k.toml", &[], 1_653_067_776),
-    ("scenarios/relay-1k.toml", &[], 121_905_152),
-    ("scenarios/ring-groupchat.toml", &[], 21_110_784),
-    ("scenarios/churn.toml", &[], 73_576_448),
-    ("scenarios/new-node-sync.toml", &[], 27_791_360),
-    ("scenarios/bursty-loss.toml", &[], 50_700_288),
-    ("scenarios/degraded.toml", &[], 54_775_808),
-    ("scenarios/community-history.toml", &[], 67_325_952),
+    ("scenarios/large-group-10k.toml", &[], 570_208_256),
+    ("scenarios/large-group-100k.toml", &[], 1_686_876_160),
+    ("scenarios/relay-1k.toml", &[], 104_976_384),
+    ("scenarios/ring-groupchat.toml", &[], 21_057_536),
+    ("scenarios/churn.toml", &[], 69_410_816),
+    ("scenarios/new-node-sync.toml", &[], 25_251_840),
+    ("scenarios/bursty-loss.toml", &[], 46_407_680),
+    ("scenarios/degraded.toml", &[], 50_307_072),
+    ("scenarios/community-history.toml", &[], 54_685_696),
 ];
 
 /// Every estimate is within a factor of 2 of its measurement (and so the model's

@@ -383,11 +383,10 @@ impl BloomFilter {
             return;
         };
         if pairs.len() == pairs.capacity() {
-            // Doubling, but never past what the sparse form holds before it turns dense
-            // (`most` pairs and the insert that passes them): 9.4 kB at the defaults
-            // instead of the 16 kB of the next power of two.
-            let want = (pairs.capacity() * 2)
-                .max(4)
+            // As the log grows (`growth::grown_capacity`: 608 pairs for 586 inserts where
+            // doubling gave 1,024), but never past what the sparse form holds before it
+            // turns dense (`most` pairs and the insert that passes them).
+            let want = super::growth::grown_capacity(pairs.capacity())
                 .min(most + 1)
                 .max(pairs.len() + 1);
             pairs.reserve_exact(want - pairs.len());

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::bloom::{self, BloomFilter, BloomParams};
 use super::config::{BloomRollover, Config, LostPolicy, MessageIdRule, RepairConfig, SyncPolicy};
 use super::decoded::{Decoded, Known, Parsed, RepairEntry};
+use super::growth::grown_capacity;
 use super::held::{self, Held};
 use super::id::MessageId;
 use super::prefetch as hint;

@@ -60,6 +60,7 @@ pub mod bloom;
 pub mod channel;
 pub mod config;
 pub mod decoded;
+pub mod growth;
 mod held;
 pub mod id;
 pub mod prefetch;

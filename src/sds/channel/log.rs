@@ -16,12 +16,22 @@ use bytes::Bytes;
 use hashbrown::hash_map::Entry;
 use rustc_hash::FxHashSet;
 
+use super::grown_capacity;
 use super::held::{self, NotedSet};
 use super::{
     BloomFilter, BloomRollover, Buffer, Channel, Event, HistoryEntry, Known, MessageId, Parsed,
 };
 #[cfg(test)]
 use super::{Config, RepairConfig, SyncPolicy};
+
+/// Makes room for one more entry in `deque`, growing a full one to
+/// [`grown_capacity`] instead of doubling.
+fn make_room<T>(deque: &mut VecDeque<T>) {
+    if deque.len() == deque.capacity() {
+        let want = grown_capacity(deque.capacity());
+        deque.reserve_exact(want - deque.len());
+    }
+}
 
 /// A set of ids that is usually empty: one pointer until its first insert, and freed again
 /// when emptied, so that "is it empty" reads no other memory (`Channel::store_only`).
@@ -416,6 +426,7 @@ impl Channel {
         // The key is new (the id was not in the log). Usually the newest: append; else
         // insert at its sorted position.
         let before = self.log_order.len();
+        make_room(&mut self.log_order);
         let at = if self.log_order.back().is_none_or(below) {
             self.log_order.push_back(logged);
             before
@@ -498,6 +509,7 @@ impl Channel {
     /// `Channel::store_insert`) once `held` has the id's bytes: its place in the store's order,
     /// evictions.
     fn store_order_push(&mut self, id: &MessageId) {
+        make_room(&mut self.store_order);
         self.store_order.push_back(id.clone());
         while self.store_order.len() > self.hot.message_store_capacity.max(1) {
             let Some(old) = self.store_order.pop_front() else {
