@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench --bench scale`.
 
-/// The allocator `sim` uses (src/main.rs), so figures match the binary.
+/// The allocator `sim` uses (src/main.rs), so figures match the binary; `large_group` sets its
+/// options as `sim`'s `main` does.
 #[global_allocator]
 static GLOBAL: sdsim::alloc::Allocator = sdsim::alloc::Allocator;
 
@@ -24,6 +25,7 @@ use sdsim::scenario::Loaded;
 use sdsim::sds::{Channel, Config};
 
 fn large_group(overrides: &[&str]) -> Loaded {
+    sdsim::alloc::keep_freed_pages();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/large-group-10k.toml");
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     sdsim::scenario::load(&path, None, &overrides).expect("scenario")

@@ -31,21 +31,23 @@
 //! | `scenarios/partition.toml` (200 broadcast, 586 messages, a 2-minute partition) | 105 MB | 122 MB | 1.16 |
 //! | `partition.toml --set partitions=[]` | 71.4 MB | 50.2 MB | 0.70 |
 //! | `partition.toml --set sds.repair.enabled=false` (nothing repairs: buffers fill) | 235 MB | 409 MB | 1.74 |
-//! | `partition.toml --set protocol=none` | 37.9 MB | 33.4 MB | 0.88 |
+//! | `partition.toml --set protocol=none` | 37.8 MB | 33.4 MB | 0.88 |
 //! | `scenarios/direct-messages.toml` (300 conversations, a store node; sparse filters) | 101 MB | 138 MB | 1.37 |
-//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 94.5 MB | 105 MB | 1.11 |
-//! | `large-group-10k.toml --set participants=5000` | 326 MB | 399 MB | 1.22 |
-//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 570 MB | 802 MB | 1.41 |
-//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 1.69 GB | 2.6 GB | 1.57 |
+//! | `large-group-10k.toml --set participants=1000` (relay, trickle) | 94.3 MB | 105 MB | 1.11 |
+//! | `large-group-10k.toml --set participants=5000` | 329 MB | 399 MB | 1.21 |
+//! | `scenarios/large-group-10k.toml` (481,303 events pending at once) | 577 MB | 802 MB | 1.39 |
+//! | `scenarios/large-group-100k.toml` (6.2 M events pending at once; sparse filters) | 1.81 GB | 2.6 GB | 1.46 |
 //! | `scenarios/relay-1k.toml` | 105 MB | 105 MB | 1.00 |
-//! | `scenarios/ring-groupchat.toml` | 21.1 MB | 21.5 MB | 1.02 |
-//! | `scenarios/churn.toml` | 69.4 MB | 41.2 MB | 0.59 |
-//! | `scenarios/new-node-sync.toml` | 25.3 MB | 27.1 MB | 1.07 |
-//! | `scenarios/bursty-loss.toml` | 46.4 MB | 40.0 MB | 0.86 |
-//! | `scenarios/degraded.toml` | 50.3 MB | 43.4 MB | 0.86 |
-//! | `scenarios/community-history.toml` | 54.7 MB | 64.6 MB | 1.18 |
+//! | `scenarios/ring-groupchat.toml` | 21.3 MB | 21.5 MB | 1.01 |
+//! | `scenarios/churn.toml` | 69.2 MB | 41.2 MB | 0.60 |
+//! | `scenarios/new-node-sync.toml` | 25.2 MB | 27.1 MB | 1.08 |
+//! | `scenarios/bursty-loss.toml` | 46.3 MB | 40.0 MB | 0.86 |
+//! | `scenarios/degraded.toml` | 50.5 MB | 43.4 MB | 0.86 |
+//! | `scenarios/community-history.toml` | 54.6 MB | 64.6 MB | 1.18 |
 //!
-//! Measured again at main's a10c61d successors (issue 16: the core's log order, store order
+//! Measured again with `sim`'s allocator keeping freed pages ([`crate::alloc::keep_freed_pages`]:
+//! the 100,000 run 1.69 → 1.81 GB, the flagship 570 → 577 MB, the rest within 1%).
+//! Measured before at main's a10c61d successors (issue 16: the core's log order, store order
 //! and sparse bloom filters grow by a quarter past 128 entries instead of doubling,
 //! `sds::growth`; the recorder keeps one exact row per message; the flagship 666 → 570 MB).
 //! Measured before at 972b2f3's successor (issue 16: sparse bloom filters keep their inserts'

@@ -230,6 +230,7 @@ enum WireCmd {
 static GLOBAL: sdsim::alloc::Allocator = sdsim::alloc::Allocator;
 
 fn main() -> ExitCode {
+    sdsim::alloc::keep_freed_pages();
     let cli = Cli::parse();
     match cli.command {
         Command::Run {

@@ -23,34 +23,34 @@ fn load_text(text: &str, sets: &[&str]) -> Loaded {
 /// Measured `peak_rss_bytes` (perf.json, release build, seed 1, the 2-core development
 /// machine; the module docs' table) of real runs.
 const MEASURED: &[(&str, &[&str], u64)] = &[
-    ("scenarios/partition.toml", &[], 104_792_064),
-    ("scenarios/partition.toml", &["partitions=[]"], 71_380_992),
+    ("scenarios/partition.toml", &[], 104_837_120),
+    ("scenarios/partition.toml", &["partitions=[]"], 71_438_336),
     (
         "scenarios/partition.toml",
         &["sds.repair.enabled=false"],
-        235_171_840,
+        234_938_368,
     ),
-    ("scenarios/partition.toml", &["protocol=none"], 37_867_520),
-    ("scenarios/direct-messages.toml", &[], 100_724_736),
+    ("scenarios/partition.toml", &["protocol=none"], 37_847_040),
+    ("scenarios/direct-messages.toml", &[], 100_540_416),
     (
         "scenarios/large-group-10k.toml",
         &["participants=1000"],
-        94_453_760,
+        94_334_976,
     ),
     (
         "scenarios/large-group-10k.toml",
         &["participants=5000"],
-        326_418_432,
+        329_408_512,
     ),
-    ("scenarios/large-group-10k.toml", &[], 570_208_256),
-    ("scenarios/large-group-100k.toml", &[], 1_686_876_160),
-    ("scenarios/relay-1k.toml", &[], 104_976_384),
-    ("scenarios/ring-groupchat.toml", &[], 21_057_536),
-    ("scenarios/churn.toml", &[], 69_410_816),
-    ("scenarios/new-node-sync.toml", &[], 25_251_840),
-    ("scenarios/bursty-loss.toml", &[], 46_407_680),
-    ("scenarios/degraded.toml", &[], 50_307_072),
-    ("scenarios/community-history.toml", &[], 54_685_696),
+    ("scenarios/large-group-10k.toml", &[], 576_868_352),
+    ("scenarios/large-group-100k.toml", &[], 1_807_806_464),
+    ("scenarios/relay-1k.toml", &[], 105_123_840),
+    ("scenarios/ring-groupchat.toml", &[], 21_286_912),
+    ("scenarios/churn.toml", &[], 69_222_400),
+    ("scenarios/new-node-sync.toml", &[], 25_153_536),
+    ("scenarios/bursty-loss.toml", &[], 46_301_184),
+    ("scenarios/degraded.toml", &[], 50_487_296),
+    ("scenarios/community-history.toml", &[], 54_554_624),
 ];
 
 /// Every estimate is within a factor of 2 of its measurement (and so the model's
